@@ -1,0 +1,23 @@
+//! Faraday's domain, shared by the browser (wasm) and the server.
+//!
+//! Everything here is pure: time, ids and randomness come in as arguments, so the same code is
+//! deterministic in unit tests, in simulations and in production.
+
+pub mod acceptance;
+pub mod aggregate;
+pub mod envelope;
+pub mod hlc;
+pub mod ids;
+pub mod member;
+pub mod protocol;
+pub mod replication;
+pub mod stream;
+
+#[cfg(test)]
+mod testing;
+
+pub use aggregate::{Aggregate, DecodeError, DomainEvent};
+pub use envelope::EventEnvelope;
+pub use hlc::{Hlc, HlcClock};
+pub use ids::{new_event_id, DeviceId};
+pub use stream::{StreamId, StreamKind};

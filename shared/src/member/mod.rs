@@ -1,0 +1,13 @@
+//! Members: register, change details field by field, archive and restore, check in.
+
+mod aggregate;
+mod commands;
+mod details;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{Member, MemberError, CHECK_IN_WINDOW_MS};
+pub use commands::MemberCommand;
+pub use details::{MemberField, DetailsError};
+pub use events::MemberEvent;

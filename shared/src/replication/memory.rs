@@ -1,0 +1,153 @@
+//! An in-memory device: the local event log, the repository and the store operations, with the
+//! same semantics the browser's IndexedDB store implements. Used by simulations and by the
+//! server's end-to-end tests to drive the real replicator natively.
+
+use super::replicator::{Input, Output, Replicator, StoreOp};
+use crate::{
+    aggregate::Aggregate,
+    envelope::{EventEnvelope, Stamp},
+    hlc::HlcClock,
+    ids::DeviceId,
+    stream::StreamId,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalState {
+    Pending,
+    Confirmed,
+    Rejected(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalEvent {
+    pub envelope: EventEnvelope,
+    pub state: LocalState,
+}
+
+pub struct MemoryDevice {
+    pub device: DeviceId,
+    pub replicator: Replicator,
+    pub log: Vec<LocalEvent>,
+    pub clock: HlcClock,
+    rng: u64,
+}
+
+impl MemoryDevice {
+    pub fn new(device: &str, seed: u64) -> Self {
+        let device = DeviceId::new(device).expect("valid device id");
+        Self { replicator: Replicator::new(device.clone(), 0, seed), device, log: vec![], clock: HlcClock::default(), rng: seed | 1 }
+    }
+
+    fn random(&mut self) -> [u8; 10] {
+        let mut out = [0; 10];
+        for b in &mut out {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            *b = self.rng as u8;
+        }
+        out
+    }
+
+    /// The events of a stream that count locally: confirmed ones, then pending ones on top.
+    pub fn stream(&self, stream: StreamId) -> Vec<&EventEnvelope> {
+        let mut confirmed: Vec<&EventEnvelope> = self
+            .log
+            .iter()
+            .filter(|e| e.envelope.stream == stream && e.state == LocalState::Confirmed)
+            .map(|e| &e.envelope)
+            .collect();
+        confirmed.sort_by_key(|e| e.version);
+        let pending = self.log.iter().filter(|e| e.envelope.stream == stream && e.state == LocalState::Pending);
+        confirmed.extend(pending.map(|e| &e.envelope));
+        confirmed
+    }
+
+    pub fn load<A: Aggregate>(&self, stream: StreamId) -> (A, u64) {
+        let events = self.stream(stream);
+        let head = events.iter().map(|e| e.version).max().unwrap_or(0);
+        let decoded: Vec<A::Event> = events.iter().map(|e| e.decode().expect("local events decode")).collect();
+        (A::from_events(&decoded), head)
+    }
+
+    /// The repository: load, decide, append as pending, tell the replicator.
+    pub fn execute<A: Aggregate>(&mut self, stream: StreamId, command: A::Command, now_ms: u64) -> Result<(), A::Error> {
+        let (state, head) = self.load::<A>(stream);
+        let events = state.decide(command, now_ms)?;
+        let mut clock = self.clock;
+        let mut randoms = (0..events.len()).map(|_| self.random()).collect::<Vec<_>>().into_iter();
+        let mut next = || randoms.next().expect("one per event");
+        let envelopes = EventEnvelope::wrap(
+            stream,
+            head,
+            &events,
+            Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut next },
+        );
+        self.clock = clock;
+        self.log.extend(envelopes.into_iter().map(|envelope| LocalEvent { envelope, state: LocalState::Pending }));
+        self.replicator.handle_input(now_ms, Input::LocalChange);
+        Ok(())
+    }
+
+    pub fn pending(&self) -> Vec<EventEnvelope> {
+        self.log.iter().filter(|e| e.state == LocalState::Pending).map(|e| e.envelope.clone()).collect()
+    }
+
+    /// Carries out one store operation, as the IndexedDB store does in one transaction.
+    pub fn apply(&mut self, op: StoreOp, now_ms: u64) {
+        match op {
+            StoreOp::Confirm(events) => {
+                for stored in events {
+                    if let Some(local) = self.log.iter_mut().find(|e| e.envelope.id == stored.id) {
+                        local.envelope.position = stored.position;
+                        local.state = LocalState::Confirmed;
+                    }
+                }
+            }
+            StoreOp::Reject { stream, server_events, reason } => {
+                // The server's side first: pending events it already holds (stored by an earlier
+                // try whose answer was lost) are confirmed, not rejected.
+                self.insert_remote(server_events, now_ms);
+                for local in self.log.iter_mut().filter(|e| e.envelope.stream == stream && e.state == LocalState::Pending) {
+                    local.state = LocalState::Rejected(reason.clone());
+                }
+            }
+            StoreOp::Apply { events, .. } => self.insert_remote(events, now_ms),
+        }
+    }
+
+    fn insert_remote(&mut self, events: Vec<EventEnvelope>, now_ms: u64) {
+        for remote in events {
+            self.clock.observe(remote.hlc, now_ms);
+            match self.log.iter_mut().find(|e| e.envelope.id == remote.id) {
+                // The server holds it, so it stands, whatever this device thought of it.
+                Some(local) => {
+                    local.envelope.position = remote.position;
+                    local.state = LocalState::Confirmed;
+                }
+                None => self.log.push(LocalEvent { envelope: remote, state: LocalState::Confirmed }),
+            }
+        }
+    }
+
+    /// Drains the replicator, carrying out store operations at once and handing every network
+    /// output to `net`, which answers with the input to feed back (or `None` when the answer is lost
+    /// or comes later).
+    pub fn run(&mut self, now_ms: u64, net: &mut dyn FnMut(&MemoryDevice, Output) -> Option<Input>) {
+        while let Some(output) = self.replicator.poll_output() {
+            match output {
+                Output::Store(op) => self.apply(op, now_ms),
+                Output::LoadPending { limit } => {
+                    let mut pending = self.pending();
+                    pending.truncate(limit);
+                    self.replicator.handle_input(now_ms, Input::Pending(pending));
+                }
+                other => {
+                    if let Some(input) = net(self, other) {
+                        self.replicator.handle_input(now_ms, input);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! given / when / then for aggregates, in the style of cqrs-es's `TestFramework`.
+
+use crate::aggregate::Aggregate;
+
+pub fn given<A: Aggregate>(events: Vec<A::Event>) -> Given<A> {
+    Given { state: A::from_events(&events) }
+}
+
+pub struct Given<A: Aggregate> {
+    state: A,
+}
+
+impl<A: Aggregate> Given<A> {
+    pub fn when(self, command: A::Command) -> When<A> {
+        self.when_at(command, 0)
+    }
+
+    pub fn when_at(self, command: A::Command, now_ms: u64) -> When<A> {
+        let result = self.state.decide(command, now_ms);
+        When { state: self.state, result }
+    }
+}
+
+pub struct When<A: Aggregate> {
+    state: A,
+    result: Result<Vec<A::Event>, A::Error>,
+}
+
+impl<A: Aggregate> When<A> {
+    #[track_caller]
+    pub fn then_expect(self, expected: Vec<A::Event>) {
+        let events = self.result.expect("the command should have been accepted");
+        assert_eq!(events, expected);
+        // Whatever decide produces must pass the server's validation of the same events.
+        let mut state = self.state;
+        for e in &events {
+            assert_eq!(state.validate(e), Ok(()), "decided event {e:?} fails validation");
+            state.evolve(e);
+        }
+    }
+
+    #[track_caller]
+    pub fn then_expect_error(self, expected: A::Error) {
+        assert_eq!(self.result, Err(expected));
+    }
+}
