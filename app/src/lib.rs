@@ -1,1 +1,106 @@
+//! Faraday's UI: rendered on the server (the shell every route shares) and hydrated in the browser.
 
+pub mod client;
+mod components;
+mod format;
+mod pages;
+
+use components::sync_badge::SyncBadge;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#0f172a"/>
+                <meta name="description" content="Offline-first club management"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/favicon.ico" sizes="any"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <link rel="stylesheet" href="/pkg/faraday.css"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The page frame. Everything that depends on the URL or on the local store renders only after
+/// hydration (`mounted`): the service worker answers every route offline with the one cached `/`
+/// document, and hydrating route-specific server markup at another URL would panic. So the server
+/// renders the same neutral shell for every URL, and the client fills it in.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    view! {
+        <Title text="Faraday"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">"⚡ Faraday"</a>
+                <Show when=move || mounted.get() fallback=|| view! { <span class="sync-badge">"…"</span> }>
+                    <SyncBadge/>
+                </Show>
+            </header>
+            <Show
+                when=move || mounted.get()
+                fallback=|| {
+                    view! {
+                        <nav class="tabs">
+                            <a href="/">"Members"</a>
+                            <a href="/check-ins">"Today"</a>
+                            <a href="/members/new">"Register"</a>
+                        </nav>
+                        <main>
+                            <p class="loading">"Loading…"</p>
+                        </main>
+                    }
+                }
+            >
+                <nav class="tabs">
+                    <A href="/" exact=true>"Members"</A>
+                    <A href="/check-ins">"Today"</A>
+                    <A href="/members/new">"Register"</A>
+                </nav>
+                <main>
+                    <AppRoutes/>
+                </main>
+            </Show>
+        </Router>
+    }
+}
+
+/// The route table, on its own so that the server can list every route (see `server::app`).
+#[component]
+pub fn AppRoutes() -> impl IntoView {
+    view! {
+        <Routes fallback=pages::not_found::NotFound>
+            <Route path=path!("/") view=pages::members::MembersPage/>
+            <Route path=path!("/members/new") view=pages::register::RegisterPage/>
+            <Route path=path!("/members/:id") view=pages::member::MemberPage/>
+            <Route path=path!("/check-ins") view=pages::check_ins::CheckInsPage/>
+        </Routes>
+    }
+}
+
+/// What `leptos_axum::generate_route_list` walks on the server: the full table, not gated.
+pub fn route_table() -> impl IntoView {
+    view! {
+        <Router>
+            <AppRoutes/>
+        </Router>
+    }
+}

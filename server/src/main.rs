@@ -1,1 +1,51 @@
-fn main(){}
+use clap::Parser;
+use leptos::prelude::LeptosOptions;
+use server::{
+    app,
+    cli::{Cli, Command, ServeArgs},
+    store, transfer, AppState,
+};
+use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| "faraday=info,server=info,tower_http=warn".into()))
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .init();
+    let cli = Cli::parse();
+    let store = store::connect(&cli.database_url).await?;
+    match cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::from_env())) {
+        Command::Serve(args) => serve(store, args).await?,
+        Command::Migrate => tracing::info!("the database schema is up to date"),
+        Command::Export { output } => transfer::export(&*store, output.as_deref()).await?,
+        Command::Import { input } => transfer::import(&*store, &input).await?,
+    }
+    Ok(())
+}
+
+async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) -> std::io::Result<()> {
+    let options = LeptosOptions::builder()
+        .output_name("faraday")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    let state = AppState::new(options, store);
+    let shutdown = state.shutdown.clone();
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    tracing::info!("Faraday listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            #[cfg(unix)]
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        })
+        .await
+}

@@ -1,0 +1,2 @@
+pub mod needs_client;
+pub mod sync_badge;

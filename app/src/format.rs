@@ -1,0 +1,48 @@
+//! Dates and times as staff read them, in the browser's local time zone.
+
+/// "14:05" for a time today, "3 Dec 14:05" otherwise. Uses the JS clock only in the browser.
+pub fn time_of(ms: u64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = js_sys_date(ms);
+        let now = js_sys_date(now_ms());
+        let hm = format!("{:02}:{:02}", d.get_hours(), d.get_minutes());
+        if d.get_date() == now.get_date() && d.get_month() == now.get_month() && d.get_full_year() == now.get_full_year() {
+            hm
+        } else {
+            const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            format!("{} {} {hm}", d.get_date(), MONTHS[d.get_month() as usize % 12])
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        format!("{ms}")
+    }
+}
+
+pub fn now_ms() -> u64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as u64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn js_sys_date(ms: u64) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+}
+
+/// "just now", "4 min ago", "2 h ago", or the time.
+pub fn ago(ms: u64) -> String {
+    let secs = now_ms().saturating_sub(ms) / 1000;
+    match secs {
+        0..=44 => "just now".into(),
+        45..=3599 => format!("{} min ago", (secs + 30) / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => time_of(ms),
+    }
+}

@@ -1,0 +1,120 @@
+//! The one error type of the HTTP API, mapped to a status and `{"error": {"code", "message"}}` here, once.
+
+use axum::{
+    extract::{rejection::{JsonRejection, QueryRejection}, FromRequest},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use shared::{
+    acceptance::{Refusal, ShapeError},
+    protocol::{ErrorBody, ErrorResponse},
+};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Body(#[from] JsonRejection),
+    #[error("{0}")]
+    Query(#[from] QueryRejection),
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no API endpoint at {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+    #[error("the server is shutting down")]
+    Unavailable,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Body(r) => r.status(),
+            ApiError::Query(r) => r.status(),
+            ApiError::Shape(ShapeError::TooManyEvents(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Shape(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Refused(Refusal::IdReused { .. } | Refusal::ParentAhead { .. }) => StatusCode::CONFLICT,
+            ApiError::Refused(Refusal::RuleBroken { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Refused(Refusal::StoredUnreadable { .. }) | ApiError::Store(_) | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Body(JsonRejection::JsonSyntaxError(_)) => "malformed_json",
+            ApiError::Body(JsonRejection::JsonDataError(_)) => "invalid_body",
+            ApiError::Body(JsonRejection::MissingJsonContentType(_)) => "unsupported_media_type",
+            ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            ApiError::Body(_) => "unreadable_body",
+            ApiError::Query(_) => "invalid_query",
+            ApiError::Shape(e) => e.code(),
+            ApiError::Refused(r) => r.code(),
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Store(_) | ApiError::Internal(_) => "internal",
+            ApiError::Unavailable => "unavailable",
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (stream, event) = match self {
+            ApiError::Shape(e) => (e.stream(), None),
+            ApiError::Refused(Refusal::RuleBroken { stream, event, .. }) => (Some(*stream), Some(*event)),
+            ApiError::Refused(Refusal::IdReused { stream, id, .. }) => (Some(*stream), Some(*id)),
+            ApiError::Refused(Refusal::ParentAhead { stream, .. }) => (Some(*stream), None),
+            _ => (None, None),
+        };
+        let message = match self {
+            // Internal details go to the log, never to the client.
+            ApiError::Store(_) | ApiError::Internal(_) | ApiError::Refused(Refusal::StoredUnreadable { .. }) => {
+                "something went wrong on the server; the request can be retried".to_owned()
+            }
+            ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => format!(
+                "the body is larger than the {} MiB limit",
+                shared::protocol::MAX_PUSH_BYTES / (1024 * 1024)
+            ),
+            ApiError::Body(r) => r.body_text(),
+            ApiError::Query(r) => r.body_text(),
+            other => other.to_string(),
+        };
+        ErrorBody { code: self.code().to_owned(), message, stream, event }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::debug!(error = %self, %status, "request refused");
+        }
+        (status, Json(ErrorResponse { error: self.body() })).into_response()
+    }
+}
+
+/// `Json` whose rejections (malformed, wrong shape, too large, wrong content type) answer in the
+/// API's own error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct AppJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}

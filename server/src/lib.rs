@@ -1,0 +1,33 @@
+//! Faraday's server: the sync API over the event store, the live stream, and the Leptos app.
+
+pub mod cli;
+pub mod error;
+pub mod live;
+mod service_worker;
+pub mod state;
+pub mod store;
+mod sync;
+pub mod transfer;
+pub mod writer;
+
+pub use state::AppState;
+
+use axum::{routing::get, Router};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+
+/// The whole HTTP application. Sync routes come before the Leptos routes; `/api/*` never falls
+/// through to a page.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(app::route_table);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(sync::routes())
+        .route("/sw.js", get(service_worker::service_worker))
+        .leptos_routes(&state, routes, move || app::shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        // Compression skips text/event-stream by default, so the live stream is not buffered.
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

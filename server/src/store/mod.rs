@@ -1,0 +1,62 @@
+//! The server's event store: one trait, with SQLite (embedded, the default) and PostgreSQL
+//! implementations that share the push algorithm in `push.rs` and the SQL in `sql.rs`.
+
+mod postgres;
+mod push;
+mod sql;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use shared::{acceptance::Refusal, protocol::{PushRequest, PushResponse}, EventEnvelope};
+use std::sync::Arc;
+
+/// The answer to one push of a group: its results, or why it was refused (then nothing of it is stored).
+pub type PushOutcome = Result<PushResponse, Refusal>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the stored event at position {position} cannot be read: {reason}")]
+    Corrupt { position: i64, reason: String },
+    #[error("unsupported DATABASE_URL {0:?}: use sqlite://FILE or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Applies shape-checked pushes in one transaction (one commit for the group). Each push is
+    /// all or nothing: a refused one stores nothing and does not disturb the others. Returns the
+    /// outcomes in order, and every event appended, in position order.
+    async fn push_group(
+        &self,
+        pushes: &[PushRequest],
+        now_ms: u64,
+    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError>;
+
+    /// Like `push_group`, but commits only if every push is accepted whole (import); otherwise
+    /// stores nothing and says why. Returns how many events were newly stored.
+    async fn push_all_or_nothing(&self, pushes: &[PushRequest], now_ms: u64) -> Result<Result<usize, String>, StoreError>;
+
+    /// Events with a position above `after`, in position order, at most `limit`.
+    async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError>;
+
+    /// The last position given out (0 for an empty log).
+    async fn head(&self) -> Result<u64, StoreError>;
+}
+
+/// Opens the store a URL names and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<Arc<dyn EventStore>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
+    }
+}

@@ -1,0 +1,70 @@
+use super::{push::{first_refusal, push_all}, sql, EventStore, PushOutcome, StoreError};
+use async_trait::async_trait;
+use shared::{protocol::PushRequest, EventEnvelope};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::time::Duration;
+
+sql::log_tx_for!(sqlx::Postgres);
+sql::reads_for!(sqlx::Postgres);
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// For several server processes in front of one database. Appends serialise on the `log_head`
+/// row lock, so positions still become visible in order.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn push_group(
+        &self,
+        pushes: &[PushRequest],
+        now_ms: u64,
+    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Take the head row lock first: concurrent writers (other server processes) then plan
+        // against a stream state that cannot change under them before they commit.
+        sqlx::query("SELECT position FROM log_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+        let result = push_all(&mut tx, pushes, now_ms).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn push_all_or_nothing(&self, pushes: &[PushRequest], now_ms: u64) -> Result<Result<usize, String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT position FROM log_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+        let (outcomes, appended) = push_all(&mut tx, pushes, now_ms).await?;
+        if let Some(why) = first_refusal(&outcomes) {
+            tx.rollback().await?;
+            return Ok(Err(why));
+        }
+        tx.commit().await?;
+        Ok(Ok(appended.len()))
+    }
+
+    async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+        pull(&self.pool, after, limit).await
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        head(&self.pool).await
+    }
+}

@@ -1,0 +1,152 @@
+//! SQL shared by the SQLite and PostgreSQL stores. Both speak `$N` placeholders and RETURNING;
+//! the one implementation is stamped out for each backend's types by `log_tx_for!`.
+
+use super::StoreError;
+use shared::{EventEnvelope, Hlc};
+
+/// Columns in the order of [`EventRow`].
+pub(super) const COLUMNS: &str =
+    "position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device";
+
+/// Rows per INSERT: 1,000 × 11 values stays under both backends' parameter limits.
+pub(super) const INSERT_CHUNK: usize = 1_000;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    position: i64,
+    id: String,
+    stream: String,
+    version: i64,
+    event_type: String,
+    schema_version: i32,
+    data: String,
+    hlc_ms: i64,
+    hlc_c: i64,
+    device: String,
+}
+
+impl TryFrom<EventRow> for EventEnvelope {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt { position: row.position, reason };
+        Ok(EventEnvelope {
+            id: row.id.parse().map_err(|e| corrupt(format!("id: {e}")))?,
+            stream: row.stream.parse().map_err(|e| corrupt(format!("{e}")))?,
+            version: row.version as u64,
+            event_type: row.event_type.clone(),
+            schema_version: row.schema_version as u32,
+            data: serde_json::from_str(&row.data).map_err(|e| corrupt(format!("data: {e}")))?,
+            hlc: Hlc { ms: row.hlc_ms as u64, c: row.hlc_c as u32 },
+            device: shared::DeviceId::new(row.device.clone()).map_err(|e| corrupt(e.to_string()))?,
+            position: Some(row.position as u64),
+        })
+    }
+}
+
+pub(super) fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<EventEnvelope>, StoreError> {
+    rows.into_iter().map(EventEnvelope::try_from).collect()
+}
+
+/// Implements `LogTx` for `sqlx::Transaction<'_, $db>`.
+macro_rules! log_tx_for {
+    ($db:ty) => {
+        #[async_trait::async_trait]
+        impl super::push::LogTx for sqlx::Transaction<'static, $db> {
+            async fn stream_events(
+                &mut self,
+                stream: shared::StreamId,
+            ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
+                let sql = format!("SELECT {} FROM events WHERE stream = $1 ORDER BY version", super::sql::COLUMNS);
+                let rows: Vec<super::sql::EventRow> =
+                    sqlx::query_as(&sql).bind(stream.to_string()).fetch_all(&mut **self).await?;
+                super::sql::rows_to_events(rows)
+            }
+
+            async fn known_ids(
+                &mut self,
+                ids: &[uuid::Uuid],
+            ) -> Result<Vec<shared::acceptance::KnownId>, super::StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id, stream, version FROM events WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in ids {
+                    list.push_bind(id.to_string());
+                }
+                q.push(")");
+                let rows: Vec<(String, String, i64)> = q.build_query_as().fetch_all(&mut **self).await?;
+                rows.into_iter()
+                    .map(|(id, stream, version)| {
+                        let bad = |r: String| super::StoreError::Corrupt { position: -1, reason: r };
+                        Ok(shared::acceptance::KnownId {
+                            id: id.parse().map_err(|e| bad(format!("id {id}: {e}")))?,
+                            stream: stream.parse().map_err(|e| bad(format!("{e}")))?,
+                            version: version as u64,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn append(
+                &mut self,
+                events: &mut [shared::EventEnvelope],
+                now_ms: u64,
+            ) -> Result<(), super::StoreError> {
+                let (head,): (i64,) =
+                    sqlx::query_as("UPDATE log_head SET position = position + $1 WHERE id = 1 RETURNING position")
+                        .bind(events.len() as i64)
+                        .fetch_one(&mut **self)
+                        .await?;
+                let first = head as u64 - events.len() as u64 + 1;
+                for (i, e) in events.iter_mut().enumerate() {
+                    e.position = Some(first + i as u64);
+                }
+                for chunk in events.chunks(super::sql::INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO events ({}, recorded_ms) ",
+                        super::sql::COLUMNS
+                    ));
+                    q.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.position.expect("set above") as i64)
+                            .push_bind(e.id.to_string())
+                            .push_bind(e.stream.to_string())
+                            .push_bind(e.version as i64)
+                            .push_bind(e.event_type.clone())
+                            .push_bind(e.schema_version as i32)
+                            .push_bind(e.data.to_string())
+                            .push_bind(e.hlc.ms as i64)
+                            .push_bind(e.hlc.c as i64)
+                            .push_bind(e.device.to_string())
+                            .push_bind(now_ms as i64);
+                    });
+                    q.build().execute(&mut **self).await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+pub(super) use log_tx_for;
+
+/// Defines `pull` and `head` over a pool of `$db` in the calling module.
+macro_rules! reads_for {
+    ($db:ty) => {
+        async fn pull(
+            pool: &sqlx::Pool<$db>,
+            after: u64,
+            limit: u32,
+        ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
+            let sql = format!(
+                "SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+                super::sql::COLUMNS
+            );
+            let rows: Vec<super::sql::EventRow> =
+                sqlx::query_as(&sql).bind(after as i64).bind(limit as i64).fetch_all(pool).await?;
+            super::sql::rows_to_events(rows)
+        }
+
+        async fn head(pool: &sqlx::Pool<$db>) -> Result<u64, super::StoreError> {
+            let (head,): (i64,) = sqlx::query_as("SELECT position FROM log_head WHERE id = 1").fetch_one(pool).await?;
+            Ok(head as u64)
+        }
+    };
+}
+pub(super) use reads_for;

@@ -1,0 +1,69 @@
+use super::{push::{first_refusal, push_all}, sql, EventStore, PushOutcome, StoreError};
+use async_trait::async_trait;
+use shared::{protocol::PushRequest, EventEnvelope};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::{str::FromStr, time::Duration};
+
+sql::log_tx_for!(sqlx::Sqlite);
+sql::reads_for!(sqlx::Sqlite);
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded default: one file, WAL (readers never wait for the writer), `synchronous=NORMAL`
+/// (durable across application crashes; a power cut may lose the last commits, never corrupt).
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn push_group(
+        &self,
+        pushes: &[PushRequest],
+        now_ms: u64,
+    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first could
+        // fail with SQLITE_BUSY when it upgrades to write.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let result = push_all(&mut tx, pushes, now_ms).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn push_all_or_nothing(&self, pushes: &[PushRequest], now_ms: u64) -> Result<Result<usize, String>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (outcomes, appended) = push_all(&mut tx, pushes, now_ms).await?;
+        if let Some(why) = first_refusal(&outcomes) {
+            tx.rollback().await?;
+            return Ok(Err(why));
+        }
+        tx.commit().await?;
+        Ok(Ok(appended.len()))
+    }
+
+    async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+        pull(&self.pool, after, limit).await
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        head(&self.pool).await
+    }
+}

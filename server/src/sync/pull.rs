@@ -1,0 +1,30 @@
+use crate::{error::{ApiError, AppJson}, state::AppState};
+use axum::extract::{rejection::QueryRejection, Query, State};
+use serde::Deserialize;
+use shared::protocol::{PullResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullParams {
+    #[serde(default)]
+    after: u64,
+    limit: Option<u32>,
+}
+
+/// `GET /api/sync/pull?after=P&limit=N`: one keyset query over the position index per page.
+pub async fn pull(
+    State(state): State<AppState>,
+    params: Result<Query<PullParams>, QueryRejection>,
+) -> Result<AppJson<PullResponse>, ApiError> {
+    let Query(params) = params?;
+    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if limit == 0 || limit > MAX_PULL_LIMIT {
+        return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_PULL_LIMIT}, got {limit}")));
+    }
+    // One more than asked tells whether another page follows, without a count query.
+    let mut events = state.store.pull(params.after, limit + 1).await?;
+    let has_more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next = events.last().and_then(|e| e.position).unwrap_or(params.after);
+    Ok(AppJson(PullResponse { events, next, has_more }))
+}
