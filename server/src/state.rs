@@ -14,6 +14,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The service worker with this build's id stamped in (None when the site is not built).
     pub service_worker: Option<Arc<str>>,
+    /// How often an idle live stream sends a comment, so proxies and phones keep it open.
+    pub heartbeat: std::time::Duration,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             live,
             shutdown: CancellationToken::new(),
             service_worker,
+            heartbeat: std::time::Duration::from_secs(15),
         }
     }
 }

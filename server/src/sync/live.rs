@@ -6,7 +6,7 @@ use axum::{
 };
 use futures::Stream;
 use serde::Deserialize;
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{convert::Infallible, sync::Arc};
 use tokio::sync::{broadcast::{self, error::RecvError}, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_stream::{wrappers::ReceiverStream, StreamExt};
@@ -48,7 +48,7 @@ pub async fn live(
     let shutdown = state.shutdown.clone();
     tokio::spawn(follow(store, updates, tx, after, shutdown));
     let stream = ReceiverStream::new(rx).map(|e| Ok(Event::default().id(e.position.to_string()).data(&*e.json)));
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("heartbeat")))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.heartbeat).text("heartbeat")))
 }
 
 /// Feeds one connection: the database from `after` up to now, then the broadcast. Positions are

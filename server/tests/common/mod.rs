@@ -1,0 +1,110 @@
+//! A real server on 127.0.0.1:0 over a temporary SQLite file, and helpers to make events with the
+//! shared domain code (the same code the browser runs).
+#![allow(dead_code)]
+
+use leptos::prelude::LeptosOptions;
+use server::{app, store, AppState};
+use shared::{
+    member::{Member, MemberCommand},
+    protocol::{PullResponse, PushBatch, PushRequest},
+    replication::memory::MemoryDevice,
+    EventEnvelope, StreamId,
+};
+use std::{net::SocketAddr, time::Duration};
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("faraday.db").display());
+        let store = store::connect(&url).await.expect("store opens");
+        let options = LeptosOptions::builder().output_name("faraday").site_root("target/site").build();
+        let mut state = AppState::new(options, store);
+        configure(&mut state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        Self { addr, http: reqwest::Client::new(), state, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn push_json(&self, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self.http.post(self.url("/api/sync/push")).json(body).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn push(&self, request: &PushRequest) -> (u16, serde_json::Value) {
+        self.push_json(&serde_json::to_value(request).unwrap()).await
+    }
+
+    pub async fn pull(&self, after: u64, limit: u32) -> PullResponse {
+        let res = self.http.get(self.url(&format!("/api/sync/pull?after={after}&limit={limit}"))).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// Every stored event, by pulling page after page.
+    pub async fn log(&self) -> Vec<EventEnvelope> {
+        let (mut all, mut after) = (vec![], 0);
+        loop {
+            let page = self.pull(after, 1_000).await;
+            all.extend(page.events);
+            after = page.next;
+            if !page.has_more {
+                return all;
+            }
+        }
+    }
+}
+
+pub const T0: u64 = 1_764_000_000_000;
+
+pub fn member(n: u128) -> StreamId {
+    StreamId::member(uuid::Uuid::from_u128(n))
+}
+
+pub fn register(name: &str) -> MemberCommand {
+    MemberCommand::RegisterMember { name: name.into(), email: String::new(), phone: String::new() }
+}
+
+/// A device with `commands` decided on `stream`, its events still pending.
+pub fn device_with(name: &str, stream: StreamId, commands: Vec<MemberCommand>) -> MemoryDevice {
+    // Each device its own random ids, as real devices have.
+    let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let mut device = MemoryDevice::new(name, seed);
+    for (i, c) in commands.into_iter().enumerate() {
+        device.execute::<Member>(stream, c, T0 + i as u64 * 11 * 60_000).expect("command accepted");
+    }
+    device
+}
+
+/// The push a device would send for all its pending events of one stream, built on `parent`.
+pub fn push_of(device: &MemoryDevice, stream: StreamId, parent: u64) -> PushRequest {
+    let events: Vec<EventEnvelope> = device.pending().into_iter().filter(|e| e.stream == stream && e.version > parent).collect();
+    PushRequest { device: device.device.clone(), batches: vec![PushBatch { stream, parent_version: parent, events }] }
+}
+
+pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("condition not reached within 5 s");
+}

@@ -1,0 +1,244 @@
+//! The push endpoint over real HTTP: appends, idempotent retries, conflicts, and every bad input
+//! refused with a clear error and nothing stored.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use shared::member::MemberCommand;
+
+#[tokio::test]
+async fn a_push_is_stored_and_answered_with_positions() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
+    let (status, body) = server.push(&push_of(&device, anna, 0)).await;
+    assert_eq!(status, 200, "{body}");
+    let result = &body["results"][0];
+    assert_eq!(result["status"], "accepted");
+    assert_eq!(result["stream"], anna.to_string());
+    assert_eq!(result["events"][0]["position"], 1);
+    assert_eq!(result["events"][1]["position"], 2);
+    assert_eq!(result["events"][1]["type"], "MemberCheckedIn");
+    let log = server.log().await;
+    assert_eq!(log.len(), 2);
+    assert!(log[0].same_event(&device.pending()[0]));
+}
+
+#[tokio::test]
+async fn a_retried_push_answers_accepted_again_and_stores_nothing_twice() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let device = device_with("desk-1", anna, vec![register("Anna")]);
+    let request = push_of(&device, anna, 0);
+    let (_, first) = server.push(&request).await;
+    let (status, again) = server.push(&request).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["results"][0]["status"], "accepted");
+    assert_eq!(again["results"][0]["events"], first["results"][0]["events"]);
+    assert_eq!(server.log().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_that_grew_stores_only_the_new_events() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let mut device = device_with("desk-1", anna, vec![register("Anna")]);
+    server.push(&push_of(&device, anna, 0)).await;
+    // The answer was lost; meanwhile the desk checked Anna in. The next push holds both.
+    device.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 60_000).unwrap();
+    let (status, body) = server.push(&push_of(&device, anna, 0)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "accepted");
+    assert_eq!(body["results"][0]["events"].as_array().unwrap().len(), 2);
+    assert_eq!(server.log().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_batch_built_on_an_old_parent_is_rejected_with_the_servers_events() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
+    server.push(&push_of(&desk1, anna, 0)).await;
+    let log = server.log().await;
+    // Two desks, both offline, both check Anna in on top of version 1.
+    let mut a = shared::replication::memory::MemoryDevice::new("desk-a", 1);
+    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    for d in [&mut a, &mut b] {
+        d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
+        d.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
+    }
+    let (_, first) = server.push(&push_of(&a, anna, 1)).await;
+    assert_eq!(first["results"][0]["status"], "accepted");
+    let (status, second) = server.push(&push_of(&b, anna, 1)).await;
+    assert_eq!(status, 200);
+    assert_eq!(second["results"][0]["status"], "rejected");
+    assert_eq!(second["results"][0]["events"], json!([]));
+    let theirs = &second["results"][0]["server_events"];
+    assert_eq!(theirs.as_array().unwrap().len(), 1);
+    assert_eq!(theirs[0]["device"], "desk-a");
+    assert_eq!(theirs[0]["position"], 2);
+    assert_eq!(server.log().await.len(), 2);
+}
+
+#[tokio::test]
+async fn batches_of_one_push_succeed_or_conflict_independently() {
+    let server = TestServer::start().await;
+    let (anna, bob) = (member(1), member(2));
+    let old = device_with("desk-1", anna, vec![register("Anna")]);
+    server.push(&push_of(&old, anna, 0)).await;
+    let mut device = device_with("desk-2", anna, vec![register("Anna twin")]);
+    device.execute::<shared::member::Member>(bob, register("Bob"), T0).unwrap();
+    let mut request = push_of(&device, anna, 0);
+    request.batches.extend(push_of(&device, bob, 0).batches);
+    let (status, body) = server.push(&request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "rejected");
+    assert_eq!(body["results"][1]["status"], "accepted");
+    assert_eq!(server.log().await.len(), 2);
+}
+
+/// One bad request each; every one is refused with a JSON error and leaves the log as it was.
+#[tokio::test]
+async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let stored = device_with("desk-1", anna, vec![register("Anna")]);
+    server.push(&push_of(&stored, anna, 0)).await;
+    let before = server.log().await;
+
+    let device = device_with("desk-2", member(2), vec![register("Bob"), MemberCommand::CheckIn]);
+    let good = serde_json::to_value(push_of(&device, member(2), 0)).unwrap();
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        v
+    };
+    let unregistered = device_with("desk-2", member(3), vec![register("Cleo"), MemberCommand::CheckIn]);
+    let mut check_in_only = push_of(&unregistered, member(3), 0);
+    check_in_only.batches[0].events.remove(0);
+    check_in_only.batches[0].events[0].version = 1;
+    let mut reused = push_of(&device, member(2), 0);
+    reused.batches[0].events[0].id = before[0].id;
+
+    let cases: Vec<(&str, serde_json::Value, u16, &str)> = vec![
+        ("unknown event type", with(&|v| v["batches"][0]["events"][1]["type"] = json!("MemberTeleported")), 422, "unknown_event_type"),
+        ("wrong stream format", with(&|v| v["batches"][0]["stream"] = json!("members/2")), 422, "invalid_body"),
+        ("event of another stream", with(&|v| v["batches"][0]["events"][1]["stream"] = json!(member(9).to_string())), 422, "stream_mismatch"),
+        ("versions not contiguous", with(&|v| v["batches"][0]["events"][1]["version"] = json!(3)), 422, "versions_not_contiguous"),
+        ("versions not after the parent", with(&|v| v["batches"][0]["parent_version"] = json!(1)), 422, "versions_not_contiguous"),
+        ("event data of the wrong type", with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!("noon")), 422, "invalid_event_data"),
+        ("unknown schema version", with(&|v| v["batches"][0]["events"][0]["schema_version"] = json!(9)), 422, "unknown_schema_version"),
+        ("a client-chosen position", with(&|v| v["batches"][0]["events"][0]["position"] = json!(7)), 422, "position_given"),
+        ("an event of another device", with(&|v| v["device"] = json!("desk-9")), 422, "device_mismatch"),
+        ("not a v7 event id", with(&|v| v["batches"][0]["events"][0]["id"] = json!("00000000-0000-4000-8000-000000000000")), 422, "invalid_event_id"),
+        ("an empty batch", with(&|v| v["batches"][0]["events"] = json!([])), 422, "empty_batch"),
+        ("a missing field", with(&|v| { v["batches"][0].as_object_mut().unwrap().remove("parent_version"); }), 422, "invalid_body"),
+        ("an unknown field", with(&|v| v["batches"][0]["events"][0]["extra"] = json!(1)), 422, "invalid_body"),
+        ("a check-in of a member never registered", serde_json::to_value(&check_in_only).unwrap(), 422, "rule_broken"),
+        ("an id already stored with other content", serde_json::to_value(&reused).unwrap(), 409, "event_id_reused"),
+        ("a parent ahead of the stream", with(&|v| {
+            v["batches"][0]["parent_version"] = json!(5);
+            v["batches"][0]["events"][0]["version"] = json!(6);
+            v["batches"][0]["events"][1]["version"] = json!(7);
+        }), 409, "parent_ahead"),
+    ];
+    for (what, body, status, code) in cases {
+        let (got, answer) = server.push_json(&body).await;
+        assert_eq!(got, status, "{what}: {answer}");
+        assert_eq!(answer["error"]["code"], code, "{what}: {answer}");
+        assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+        assert_eq!(server.log().await, before, "{what} stored nothing");
+    }
+
+    // Not JSON at all, the wrong content type, and a body over the limit.
+    let raw = |body: Vec<u8>, content_type: &'static str| {
+        server.http.post(server.url("/api/sync/push")).header("content-type", content_type).body(body).send()
+    };
+    for (what, res, status, code) in [
+        ("malformed JSON", raw(b"{\"device\": ".to_vec(), "application/json").await.unwrap(), 400, "malformed_json"),
+        ("not JSON", raw(b"device=1".to_vec(), "application/x-www-form-urlencoded").await.unwrap(), 415, "unsupported_media_type"),
+        ("too large", raw(vec![b' '; shared::protocol::MAX_PUSH_BYTES + 1], "application/json").await.unwrap(), 413, "payload_too_large"),
+    ] {
+        assert_eq!(res.status().as_u16(), status, "{what}");
+        let answer: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], code, "{what}: {answer}");
+    }
+    assert_eq!(server.log().await, before);
+}
+
+#[tokio::test]
+async fn a_rule_broken_in_one_batch_stores_no_batch_of_the_push() {
+    let server = TestServer::start().await;
+    let good = device_with("desk-1", member(1), vec![register("Anna")]);
+    let bad = device_with("desk-1", member(2), vec![register("Bob"), MemberCommand::CheckIn]);
+    let mut request = push_of(&good, member(1), 0);
+    let mut broken = push_of(&bad, member(2), 0).batches.remove(0);
+    broken.events.remove(0);
+    broken.events[0].version = 1;
+    request.batches.push(broken);
+    let (status, body) = server.push(&request).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "rule_broken");
+    assert_eq!(body["error"]["stream"], member(2).to_string());
+    assert!(body["error"]["message"].as_str().unwrap().contains("no such member"), "{body}");
+    assert!(server.log().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_second_check_in_within_ten_minutes_is_refused_by_the_server_too() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let mut device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
+    // Forge what a buggy client might send: a second check-in five minutes after the first.
+    let mut request = push_of(&device, anna, 0);
+    let mut second = request.batches[0].events[1].clone();
+    second.id = shared::new_event_id(T0 + 999_999, [7; 10]);
+    second.version = 3;
+    second.data = json!({ "at_ms": T0 + 11 * 60_000 + 5 * 60_000 });
+    request.batches[0].events.push(second);
+    let (status, body) = server.push(&request).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("try again in 300 s"), "{body}");
+    assert!(server.log().await.is_empty());
+    device.log.clear();
+}
+
+#[tokio::test]
+async fn concurrent_pushes_get_dense_unique_positions_and_one_winner_per_version() {
+    let server = std::sync::Arc::new(TestServer::start().await);
+    let anna = member(1);
+    server.push(&push_of(&device_with("desk-0", anna, vec![register("Anna")]), anna, 0)).await;
+    let log = server.log().await;
+    let mut tasks = vec![];
+    for i in 0..40u128 {
+        let server = server.clone();
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            // Half register new members; half race to check Anna in on top of version 1.
+            let request = if i % 2 == 0 {
+                push_of(&device_with(&format!("d{i}"), member(100 + i), vec![register("X"), MemberCommand::CheckIn]), member(100 + i), 0)
+            } else {
+                let mut d = shared::replication::memory::MemoryDevice::new(&format!("d{i}"), i as u64);
+                d.apply(shared::replication::StoreOp::Apply { events: log, cursor: 1 }, T0);
+                d.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
+                push_of(&d, anna, 1)
+            };
+            server.push(&request).await
+        }));
+    }
+    let mut accepted_check_ins = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        if body["results"][0]["stream"] == anna.to_string() && body["results"][0]["status"] == "accepted" {
+            accepted_check_ins += 1;
+        }
+    }
+    assert_eq!(accepted_check_ins, 1, "only one desk wins version 2 of Anna");
+    let log = server.log().await;
+    assert_eq!(log.len(), 1 + 1 + 20 * 2);
+    for (i, e) in log.iter().enumerate() {
+        assert_eq!(e.position, Some(i as u64 + 1));
+    }
+}
