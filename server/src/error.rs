@@ -72,7 +72,7 @@ impl ApiError {
 
     fn body(&self) -> ErrorBody {
         let (stream, event) = match self {
-            ApiError::Shape(e) => (e.stream(), None),
+            ApiError::Shape(e) => (e.stream(), e.event()),
             ApiError::Refused(Refusal::RuleBroken { stream, event, .. }) => (Some(*stream), Some(*event)),
             ApiError::Refused(Refusal::IdReused { stream, id, .. }) => (Some(*stream), Some(*id)),
             ApiError::Refused(Refusal::ParentAhead { stream, .. }) => (Some(*stream), None),

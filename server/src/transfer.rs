@@ -68,6 +68,7 @@ pub async fn import(store: &dyn EventStore, input: &Path) -> Result<(), Transfer
         }
     }
     events.sort_by_key(|(_, e)| e.position);
+    let line_of: std::collections::HashMap<uuid::Uuid, usize> = events.iter().map(|(line, e)| (e.id, *line)).collect();
     // Consecutive events of one stream from one device make one push; the log's own order is kept.
     let mut pushes: Vec<(usize, PushRequest)> = Vec::new();
     for (line, mut e) in events {
@@ -97,7 +98,10 @@ pub async fn import(store: &dyn EventStore, input: &Path) -> Result<(), Transfer
                     events: chunk.to_vec(),
                 }],
             };
-            check_request(&request).map_err(|e| TransferError::Invalid { line, reason: e.to_string() })?;
+            check_request(&request).map_err(|e| TransferError::Invalid {
+                line: e.event().and_then(|id| line_of.get(&id).copied()).unwrap_or(line),
+                reason: e.to_string(),
+            })?;
             requests.push(request);
         }
     }

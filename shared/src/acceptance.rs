@@ -55,6 +55,18 @@ impl ShapeError {
         }
     }
 
+    /// The event the error is about, when it is about one.
+    pub fn event(&self) -> Option<Uuid> {
+        match self {
+            ShapeError::StreamMismatch { event, .. }
+            | ShapeError::VersionsNotContiguous { event, .. }
+            | ShapeError::DeviceMismatch { event, .. }
+            | ShapeError::Undecodable { event, .. } => Some(*event),
+            ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => Some(*id),
+            _ => None,
+        }
+    }
+
     pub fn stream(&self) -> Option<StreamId> {
         match self {
             ShapeError::EmptyBatch(s) | ShapeError::DuplicateStream(s) => Some(*s),

@@ -86,6 +86,7 @@ pub fn register(name: &str) -> MemberCommand {
 pub fn device_with(name: &str, stream: StreamId, commands: Vec<MemberCommand>) -> MemoryDevice {
     // Each device its own random ids, as real devices have.
     let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let seed = seed ^ (stream.id.as_u128() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut device = MemoryDevice::new(name, seed);
     for (i, c) in commands.into_iter().enumerate() {
         device.execute::<Member>(stream, c, T0 + i as u64 * 11 * 60_000).expect("command accepted");

@@ -1,0 +1,149 @@
+//! The event-store contract, run against SQLite and — when DATABASE_URL names one — PostgreSQL.
+//! CI sets DATABASE_URL to the machine's PostgreSQL, so both backends are proven there.
+
+mod common;
+
+use common::*;
+use server::store::{self, EventStore};
+use shared::{member::MemberCommand, protocol::BatchStatus};
+use std::sync::Arc;
+
+async fn sqlite() -> (Arc<dyn EventStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    (store::connect(&url).await.unwrap(), dir)
+}
+
+/// A fresh PostgreSQL database for one test, or None when no server is configured (never in CI).
+async fn postgres(test: &str) -> Option<String> {
+    let admin = match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => {
+            assert!(std::env::var("CI").is_err(), "CI must set DATABASE_URL to a PostgreSQL server");
+            eprintln!("DATABASE_URL is not a PostgreSQL URL: skipping the PostgreSQL half of {test}");
+            return None;
+        }
+    };
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL reachable");
+    let name = format!("faraday_{test}_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("URL with a database");
+    Some(format!("{base}/{name}"))
+}
+
+async fn drop_database(url: &str) {
+    use sqlx::Connection;
+    let (base, name) = url.rsplit_once('/').unwrap();
+    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres")).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+}
+
+async fn each_backend(test: &str, check: impl AsyncFn(Arc<dyn EventStore>, Option<Arc<dyn EventStore>>)) {
+    let (s, _dir) = sqlite().await;
+    check(s, None).await;
+    if let Some(url) = postgres(test).await {
+        // Two store instances on one database: two server processes.
+        let first = store::connect(&url).await.unwrap();
+        let second = store::connect(&url).await.unwrap();
+        check(first, Some(second)).await;
+        drop_database(&url).await;
+    }
+}
+
+#[tokio::test]
+async fn appends_are_idempotent_and_conflicts_store_nothing() {
+    each_backend("idempotent", async |store, _| {
+        let anna = member(1);
+        let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
+        let push = push_of(&device, anna, 0);
+        let (outcomes, appended) = store.push_group(&[push.clone(), push.clone()], T0).await.unwrap();
+        assert_eq!(appended.len(), 2, "the second copy in the same group stored nothing");
+        let first = outcomes[0].as_ref().unwrap();
+        let second = outcomes[1].as_ref().unwrap();
+        assert_eq!(first.results[0].status, BatchStatus::Accepted);
+        assert_eq!(second.results[0].events, first.results[0].events);
+        let other = device_with("desk-2", anna, vec![register("Anna bis")]);
+        let (outcomes, appended) = store.push_group(&[push_of(&other, anna, 0)], T0).await.unwrap();
+        assert!(appended.is_empty());
+        let conflict = outcomes[0].as_ref().unwrap();
+        assert_eq!(conflict.results[0].status, BatchStatus::Rejected);
+        assert_eq!(conflict.results[0].server_events.len(), 2);
+        assert_eq!(store.head().await.unwrap(), 2);
+        assert_eq!(store.pull(0, 10).await.unwrap(), first.results[0].events);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_push_in_a_group_leaves_the_others_stored() {
+    each_backend("refused", async |store, _| {
+        let ok = device_with("desk-1", member(1), vec![register("Anna")]);
+        let bad = device_with("desk-2", member(2), vec![register("Bob"), MemberCommand::CheckIn]);
+        let mut broken = push_of(&bad, member(2), 0);
+        broken.batches[0].events.remove(0);
+        broken.batches[0].events[0].version = 1;
+        let (outcomes, appended) = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0).await.unwrap();
+        assert!(outcomes[0].is_err());
+        assert!(outcomes[1].is_ok());
+        assert_eq!(appended.len(), 1);
+        assert_eq!(store.head().await.unwrap(), 1);
+        assert_eq!(store.pull(0, 10).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_writers_get_dense_positions_visible_in_order() {
+    each_backend("concurrent", async |store, second| {
+        let second = second.unwrap_or_else(|| store.clone());
+        let mut tasks = vec![];
+        for i in 0..24u128 {
+            let target = if i % 2 == 0 { store.clone() } else { second.clone() };
+            tasks.push(tokio::spawn(async move {
+                let d = device_with(&format!("d{i}"), member(10 + i), vec![register("X"), MemberCommand::CheckIn]);
+                target.push_group(&[push_of(&d, member(10 + i), 0)], T0).await.unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let all = store.pull(0, 1_000).await.unwrap();
+        assert_eq!(all.len(), 48);
+        for (i, e) in all.iter().enumerate() {
+            assert_eq!(e.position, Some(i as u64 + 1));
+        }
+        assert_eq!(store.head().await.unwrap(), 48);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_export_imports_whole_into_an_empty_server_and_again_changes_nothing() {
+    let (source, _a) = sqlite().await;
+    for i in 1..=30u128 {
+        let d = device_with(&format!("desk-{}", i % 3), member(i), vec![register("M"), MemberCommand::CheckIn]);
+        source.push_group(&[push_of(&d, member(i), 0)], T0).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("club.jsonl");
+    server::transfer::export(&*source, Some(&file)).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 60);
+
+    let (target, _b) = sqlite().await;
+    server::transfer::import(&*target, &file).await.unwrap();
+    server::transfer::import(&*target, &file).await.unwrap();
+    let copied = target.pull(0, 1_000).await.unwrap();
+    assert_eq!(copied, source.pull(0, 1_000).await.unwrap(), "same events, same order, same positions");
+
+    // A damaged file is refused whole.
+    let damaged = dir.path().join("damaged.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(&file).unwrap().lines().map(String::from).collect();
+    lines[41] = lines[41].replace("MemberCheckedIn", "MemberTeleported");
+    std::fs::write(&damaged, lines.join("\n")).unwrap();
+    let (fresh, _c) = sqlite().await;
+    let err = server::transfer::import(&*fresh, &damaged).await.unwrap_err();
+    assert!(err.to_string().contains("line 42"), "{err}");
+    assert_eq!(fresh.head().await.unwrap(), 0);
+}
