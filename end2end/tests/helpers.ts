@@ -1,0 +1,28 @@
+import { expect, Page } from "@playwright/test";
+
+/** Waits until the service worker controls the page, so that the app shell is precached. */
+export async function waitForOfflineReady(page: Page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 }).toBe(true);
+  await expect(page.getByTestId("sync-badge")).toBeVisible();
+}
+
+/** Fails the test on any uncaught error in the page (a hydration panic shows up here). */
+export function failOnPageErrors(page: Page) {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  return () => expect(errors, "uncaught errors in the page").toEqual([]);
+}
+
+export function uniqueName(first: string) {
+  return `${first} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export async function registerMember(page: Page, name: string, email = "", phone = "") {
+  await page.getByRole("link", { name: "Register", exact: true }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Phone").fill(phone);
+  await page.getByRole("button", { name: "Register member" }).click();
+  await expect(page.getByTestId("member-name")).toHaveText(name);
+}

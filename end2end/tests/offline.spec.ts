@@ -1,0 +1,95 @@
+import { test, expect } from "@playwright/test";
+import { failOnPageErrors, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+
+test("a member registered and checked in offline survives a reload and syncs when the network returns", async ({ browser, request }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const noErrors = failOnPageErrors(page);
+  await page.goto("/");
+  await waitForOfflineReady(page);
+  await expect(page.getByTestId("sync-online")).toHaveText("Online");
+
+  await context.setOffline(true);
+  await expect(page.getByTestId("sync-online")).toHaveText("Offline");
+  const name = uniqueName("Anna");
+  await registerMember(page, name, "anna@example.be", "+32 470 12 34 56");
+  await page.getByTestId("check-in").click();
+  await expect(page.getByTestId("member-message")).toHaveText("Checked in");
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "2");
+
+  // Reload while still offline, on a route the browser never loaded from the network.
+  await page.reload();
+  await expect(page.getByTestId("member-name")).toHaveText(name);
+  await expect(page.getByTestId("timeline").locator("li")).toHaveCount(2);
+  await expect(page.getByTestId("timeline").locator("li.pending")).toHaveCount(2);
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "2");
+  await expect(page.getByTestId("sync-online")).toHaveText("Offline");
+
+  await page.goto("/check-ins");
+  await expect(page.getByTestId("check-ins-today")).toContainText(name);
+  await expect(page.getByTestId("check-ins-today").locator("li.pending")).toHaveCount(1);
+
+  await context.setOffline(false);
+  await expect(page.getByTestId("sync-online")).toHaveText("Online");
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "0", { timeout: 30_000 });
+  await expect(page.getByTestId("check-ins-today").locator("li.pending")).toHaveCount(0);
+
+  const pulled = await (await request.get("/api/sync/pull?after=0&limit=5000")).json();
+  const registered = pulled.events.find((e: any) => e.type === "MemberRegistered" && e.data.name === name);
+  expect(registered, "the server's pull returns the registration").toBeTruthy();
+  expect(registered.data.email).toBe("anna@example.be");
+  const checkIns = pulled.events.filter((e: any) => e.type === "MemberCheckedIn" && e.stream === registered.stream);
+  expect(checkIns).toHaveLength(1);
+  expect(checkIns[0].position).toBeGreaterThan(registered.position);
+  noErrors();
+  await context.close();
+});
+
+test("every route reloads with no network, including routes never opened online", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const noErrors = failOnPageErrors(page);
+  await page.goto("/");
+  await waitForOfflineReady(page);
+  await context.setOffline(true);
+  const routes: [string, RegExp][] = [
+    ["/check-ins", /check-ins? today/],
+    ["/members/new", /Register a member/],
+    ["/members/01900000-0000-7000-8000-000000000000", /not on this device/],
+    ["/", /Members/],
+    ["/no/such/page", /No such page/],
+  ];
+  for (const [route, text] of routes) {
+    await page.goto(route);
+    await expect(page.locator("main"), route).toContainText(text);
+    await page.reload();
+    await expect(page.locator("main"), `${route} after reload`).toContainText(text);
+  }
+  // Client-side navigation works offline too.
+  await page.getByRole("link", { name: "Today" }).click();
+  await expect(page).toHaveURL(/\/check-ins$/);
+  noErrors();
+  await context.close();
+});
+
+test("bad input is refused with a readable message and nothing is stored", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/members/new");
+  await waitForOfflineReady(page);
+  await page.getByLabel("Name").fill(uniqueName("Bo"));
+  await page.getByLabel("Email").fill("bo@nowhere");
+  await page.getByRole("button", { name: "Register member" }).click();
+  await expect(page.getByRole("alert")).toContainText("is not an e-mail address");
+  await expect(page).toHaveURL(/\/members\/new$/);
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "0");
+
+  const name = uniqueName("Cleo");
+  await registerMember(page, name);
+  await page.getByTestId("check-in").click();
+  await expect(page.getByTestId("member-message")).toHaveText("Checked in");
+  await page.getByTestId("check-in").click();
+  await expect(page.getByTestId("member-message")).toContainText(/already checked in .* try again in \d+ s/);
+  await expect(page.getByTestId("timeline").locator('li[data-type="MemberCheckedIn"]')).toHaveCount(1);
+  await context.close();
+});

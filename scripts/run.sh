@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets everything up, builds the release app and serves it on http://127.0.0.1:3000 with an
+# embedded SQLite file (./faraday.db). Extra arguments go to `faraday serve` (see `--help`).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cargo leptos build --release
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
+exec "$CARGO_TARGET_DIR/release/faraday" serve "$@"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust suites (domain, replicator simulations, server over real HTTP on SQLite
+# and PostgreSQL) and the Playwright suites in Debian's Chromium against the release build.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+# PostgreSQL runs on this kind of machine; start it if it stopped. Its tests need DATABASE_URL.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
+  say "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+say "building the release app (wasm + server)"
+cargo leptos build --release
+
+say "Rust tests"
+# The release profile, as the server was just built with it: dependencies compile once.
+cargo nextest run --release --no-fail-fast -p shared -p server
+
+say "browser tests (Playwright, Chromium)"
+export FARADAY_BIN="$CARGO_TARGET_DIR/release/faraday"
+export LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/site"
+export E2E_DATABASE_URL="sqlite://$(mktemp -d)/e2e.db"
+cd end2end
+npx playwright test
