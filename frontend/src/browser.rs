@@ -1,0 +1,48 @@
+//! Small reads of the browser's clock, randomness and connectivity, in one place.
+
+use js_sys::Date;
+
+pub fn now_ms() -> u64 {
+    Date::now() as u64
+}
+
+/// Random bytes from `crypto.getRandomValues` (available in every context this app runs in). If it
+/// ever is not, `Math.random` still keeps ids unique in practice: they also carry the time.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        log::warn!("crypto.getRandomValues is unavailable; falling back to Math.random");
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes
+}
+
+pub fn random_u64() -> u64 {
+    u64::from_le_bytes(random_bytes())
+}
+
+/// Local midnight today, in ms since the epoch ("today" is the device's day, as staff see it).
+pub fn local_midnight_ms() -> u64 {
+    let day = Date::new_0();
+    day.set_hours(0);
+    day.set_minutes(0);
+    day.set_seconds(0);
+    day.set_milliseconds(0);
+    day.get_time() as u64
+}
+
+/// The next local midnight (a day can be 23 or 25 hours long, so this asks the calendar).
+pub fn next_midnight_ms() -> u64 {
+    let day = Date::new(&(local_midnight_ms() as f64).into());
+    day.set_date(day.get_date() + 1);
+    day.get_time() as u64
+}
+
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}

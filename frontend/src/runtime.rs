@@ -1,0 +1,165 @@
+//! The client runtime behind `app::client::Client`: opens the store, loads the projections into the
+//! signals, runs commands through the repository, keeps the signals in step with every store
+//! transaction, and starts replication and the service worker.
+
+use crate::{
+    browser,
+    store::{Changes, Store},
+    sync::{self, Msg, SyncSender},
+};
+use app::client::{Client, ClientApi, ClientState, MemberRow, TimelineRow};
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use shared::{member::MemberCommand, replication::Input};
+use std::{
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+/// The store, once open and loaded into the signals; every command waits on it rather than failing
+/// when issued during start-up.
+type Loaded = Shared<LocalBoxFuture<'static, Result<Rc<Store>, String>>>;
+
+struct Runtime {
+    state: ClientState,
+    store: Loaded,
+    sync: SyncSender,
+}
+
+pub fn start() -> Client {
+    let state = ClientState::new();
+    let (sync_tx, sync_rx) = sync::channel();
+    let store: Loaded = load(state).boxed_local().shared();
+
+    let (boot_store, boot_tx) = (store.clone(), sync_tx.clone());
+    spawn_local(async move {
+        match boot_store.await {
+            Ok(store) => {
+                state.ready.set(true);
+                keep_today_fresh(store.clone(), state);
+                sync::spawn(store, state, boot_tx, sync_rx);
+            }
+            Err(e) => {
+                log::error!("{e}");
+                state.fatal.set(Some(e));
+            }
+        }
+    });
+    register_service_worker();
+    Client::new(state, Rc::new(Runtime { state, store, sync: sync_tx }))
+}
+
+async fn load(state: ClientState) -> Result<Rc<Store>, String> {
+    let store = Store::open().await.map_err(|e| {
+        format!("{e}. Faraday keeps the club's data in this browser: allow this site to store data (private windows may not) and reload.")
+    })?;
+    let members = store.load_members().await?;
+    let check_ins = store.check_ins_since(browser::local_midnight_ms()).await?;
+    let (pending, rejected) = store.counts().await?;
+    state.members.set(members);
+    state.check_ins_today.set(check_ins);
+    state.sync.update(|s| {
+        s.pending = pending;
+        s.rejected = rejected;
+    });
+    Ok(Rc::new(store))
+}
+
+impl ClientApi for Runtime {
+    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), String>> {
+        let (state, store, sync) = (self.state, self.store.clone(), self.sync.clone());
+        Box::pin(async move {
+            let store = store.await?;
+            let changes = store.execute(member, command, browser::now_ms()).await?;
+            publish(&state, &changes);
+            let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
+            Ok(())
+        })
+    }
+
+    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, String>> {
+        let store = self.store.clone();
+        Box::pin(async move { store.await?.timeline(member).await })
+    }
+
+    fn new_member_id(&self) -> Uuid {
+        shared::new_event_id(browser::now_ms(), browser::random_bytes())
+    }
+}
+
+/// Brings the signals in step with one committed store transaction: only the changed member rows
+/// are replaced (a club has 20,000 members; a page of pulled events touches a few hundred).
+pub(crate) fn publish(state: &ClientState, changes: &Changes) {
+    if !changes.members.is_empty() || !changes.removed_members.is_empty() {
+        state.members.update(|rows| {
+            let removed: HashSet<Uuid> = changes.removed_members.iter().copied().collect();
+            let mut fresh: HashMap<Uuid, &MemberRow> = changes.members.iter().map(|r| (r.id, r)).collect();
+            rows.retain_mut(|row| {
+                if removed.contains(&row.id) {
+                    return false;
+                }
+                if let Some(changed) = fresh.remove(&row.id) {
+                    *row = changed.clone();
+                }
+                true
+            });
+            rows.extend(changes.members.iter().filter_map(|r| fresh.remove(&r.id)).cloned());
+        });
+    }
+
+    let midnight = browser::local_midnight_ms();
+    let today = changes.check_ins.iter().any(|c| c.at_ms >= midnight);
+    if today || !changes.removed_check_ins.is_empty() {
+        state.check_ins_today.update(|rows| {
+            let replaced: HashSet<Uuid> =
+                changes.check_ins.iter().map(|c| c.event_id).chain(changes.removed_check_ins.iter().copied()).collect();
+            rows.retain(|r| r.at_ms >= midnight && !replaced.contains(&r.event_id));
+            rows.extend(changes.check_ins.iter().filter(|c| c.at_ms >= midnight).cloned());
+            rows.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
+        });
+    }
+
+    let counts = state.sync.with_untracked(|s| (s.pending, s.rejected));
+    if counts != (changes.pending, changes.rejected) {
+        state.sync.update(|s| {
+            s.pending = changes.pending;
+            s.rejected = changes.rejected;
+        });
+    }
+    state.revision.update(|r| *r += 1);
+}
+
+/// "Today" ends at local midnight even when nothing happens: reload the day's check-ins then.
+fn keep_today_fresh(store: Rc<Store>, state: ClientState) {
+    spawn_local(async move {
+        loop {
+            let wait = browser::next_midnight_ms().saturating_sub(browser::now_ms()) + 1_000;
+            TimeoutFuture::new(u32::try_from(wait).unwrap_or(u32::MAX)).await;
+            match store.check_ins_since(browser::local_midnight_ms()).await {
+                Ok(rows) => state.check_ins_today.set(rows),
+                Err(e) => log::error!("today's check-ins could not be reloaded: {e}"),
+            }
+        }
+    });
+}
+
+/// The service worker serves the app shell offline; without it the app still works while online.
+fn register_service_worker() {
+    let Some(window) = web_sys::window() else { return };
+    let navigator = window.navigator();
+    // Absent outside secure contexts (plain http on a LAN address): calling it would throw.
+    if !js_sys::Reflect::has(&navigator, &JsValue::from_str("serviceWorker")).unwrap_or(false) {
+        log::warn!("service workers are unavailable here (not a secure context?): no offline start");
+        return;
+    }
+    let registration = navigator.service_worker().register("/sw.js");
+    spawn_local(async move {
+        if let Err(e) = JsFuture::from(registration).await {
+            log::warn!("the service worker could not be registered: {e:?}");
+        }
+    });
+}

@@ -1,0 +1,253 @@
+//! The replicator's store operations (reference: `MemoryDevice::apply`), each in one transaction.
+//!
+//! Exactly-once rests on the event id being the key of `events`: an id the store already holds is
+//! overwritten by the server's copy (now confirmed, with its position), never stored twice, and a
+//! projection is only advanced incrementally when the event is provably the stream's next one.
+//!
+//! A page of 1,000 pulled events is one transaction with two rounds of reads, grouped by stream:
+//! the projections of the touched streams, then the full streams of only those that need a rebuild.
+
+use super::{
+    db_error, decoded,
+    fold::{check_in_at, decode, fold},
+    get_meta, read_stream,
+    records::*,
+    writes::Writes,
+    Changes, Store,
+};
+use indexed_db_futures::{object_store::ObjectStore, prelude::*, transaction::TransactionMode, DeserialiseFromJs};
+use shared::{
+    member::MemberEvent,
+    replication::StoreOp,
+    Aggregate, EventEnvelope, HlcClock, StreamId,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use wasm_bindgen::JsValue;
+
+/// A store operation, normalised.
+struct Plan {
+    /// Server copies of events, per stream, in version order, each id once.
+    incoming: BTreeMap<StreamId, Vec<EventEnvelope>>,
+    /// `Confirm` only updates events this device holds; the others insert what they do not know.
+    insert_new: bool,
+    /// Every still-pending event of this stream becomes rejected, with this reason.
+    reject: Option<(StreamId, String)>,
+    cursor: Option<u64>,
+    /// Remote stamps move the clock forward, so later local events order after them.
+    observe: bool,
+}
+
+impl Plan {
+    fn new(op: StoreOp) -> Self {
+        let (events, insert_new, reject, cursor, observe) = match op {
+            StoreOp::Confirm(events) => (events, false, None, None, false),
+            StoreOp::Reject { stream, server_events, reason } => (server_events, true, Some((stream, reason)), None, true),
+            StoreOp::Apply { events, cursor } => (events, true, None, Some(cursor), true),
+        };
+        let mut seen = HashSet::new();
+        let mut incoming: BTreeMap<StreamId, Vec<EventEnvelope>> = BTreeMap::new();
+        for event in events {
+            if seen.insert(event.id) {
+                incoming.entry(event.stream).or_default().push(event);
+            }
+        }
+        for events in incoming.values_mut() {
+            events.sort_by_key(|e| e.version);
+        }
+        if let Some((stream, _)) = &reject {
+            incoming.entry(*stream).or_default();
+        }
+        Self { incoming, insert_new, reject, cursor, observe }
+    }
+
+    /// Whether `events` can simply be folded onto the stored projection: new remote events, next in
+    /// line, on a stream with nothing pending or rejected locally (so nothing is reordered or hidden).
+    fn appends(&self, stream: StreamId, projection: &Projection, events: &[EventEnvelope]) -> Option<MemberRecord> {
+        if !self.insert_new || self.reject.as_ref().is_some_and(|(s, _)| *s == stream) || events.is_empty() {
+            return None;
+        }
+        let base = match projection {
+            Projection::Absent => MemberRecord { id: stream.id.to_string(), ..MemberRecord::default() },
+            Projection::Found(p) if p.pending == 0 && p.rejected == 0 => p.clone(),
+            _ => return None,
+        };
+        let in_line = events.iter().enumerate().all(|(i, e)| e.version == base.version + 1 + i as u64);
+        in_line.then_some(base)
+    }
+}
+
+/// A stored member projection, as read.
+enum Projection {
+    Absent,
+    Found(MemberRecord),
+    /// Present but unreadable: rebuilt from the stream.
+    Broken,
+}
+
+fn read_projection(
+    members: &ObjectStore<'_>,
+    stream: StreamId,
+) -> indexed_db_futures::Result<impl std::future::Future<Output = indexed_db_futures::Result<Projection>>> {
+    let request = members.get::<JsValue, _, _>(stream.id.to_string()).primitive()?;
+    Ok(async move {
+        Ok(match request.await? {
+            None => Projection::Absent,
+            Some(js) => match MemberRecord::deserialise_from_js(js) {
+                Ok(record) => Projection::Found(record),
+                Err(e) => {
+                    log::error!("the projection of {stream} cannot be read, rebuilding it: {e}");
+                    Projection::Broken
+                }
+            },
+        })
+    })
+}
+
+impl Store {
+    pub async fn apply(&self, op: StoreOp, now_ms: u64) -> Result<Changes, String> {
+        let plan = Plan::new(op);
+        let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
+        let mut writes = Writes::default();
+
+        // Reads, round 1: projections of the touched streams, and the meta values this op moves.
+        let (projections, stored_clock, stored_cursor) = {
+            let members = tx.object_store(MEMBERS).map_err(db_error)?;
+            let meta = tx.object_store(META).map_err(db_error)?;
+            let projections = plan
+                .incoming
+                .keys()
+                .map(|s| read_projection(&members, *s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_error)?;
+            let clock = plan.observe.then(|| get_meta::<HlcClock>(&meta, META_CLOCK)).transpose().map_err(db_error)?;
+            let cursor = plan.cursor.map(|_| get_meta::<u64>(&meta, META_CURSOR)).transpose().map_err(db_error)?;
+            let projections = futures::future::try_join_all(projections).await.map_err(db_error)?;
+            let clock = match clock {
+                Some(request) => Some(request.await.map_err(db_error)?.unwrap_or_default()),
+                None => None,
+            };
+            let cursor = match cursor {
+                Some(request) => request.await.map_err(db_error)?,
+                None => None,
+            };
+            (projections, clock, cursor)
+        };
+
+        // In-line appends fold onto the projection; every other stream is rebuilt from its events.
+        let mut rebuild = Vec::new();
+        for ((stream, events), projection) in plan.incoming.iter().zip(&projections) {
+            match plan.appends(*stream, projection, events) {
+                Some(base) => append(&mut writes, base, *stream, events),
+                None => rebuild.push(*stream),
+            }
+        }
+
+        // Reads, round 2: the whole stream of each stream to rebuild.
+        let streams = {
+            let events = tx.object_store(EVENTS).map_err(db_error)?;
+            let index = events.index(BY_STREAM).map_err(db_error)?;
+            let requests = rebuild
+                .iter()
+                .map(|s| read_stream(&index, &s.to_string()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_error)?;
+            futures::future::try_join_all(requests).await.map_err(db_error)?
+        };
+        for (stream, stored) in rebuild.iter().zip(streams) {
+            let reason = plan.reject.as_ref().filter(|(s, _)| s == stream).map(|(_, r)| r.as_str());
+            merge(&mut writes, *stream, decoded(stored), &plan.incoming[stream], plan.insert_new, reason);
+        }
+
+        if let Some(mut clock) = stored_clock {
+            for event in plan.incoming.values().flatten() {
+                clock.observe(event.hlc, now_ms);
+            }
+            writes.clock = Some(clock);
+        }
+        // Never backwards: another tab may have applied further already, and every saved cursor
+        // promises that everything up to it is stored.
+        writes.cursor = plan.cursor.map(|c| c.max(stored_cursor.unwrap_or(0)));
+        writes.commit(tx).await
+    }
+}
+
+/// Folds new remote events, next in line, onto the stored projection.
+fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events: &[EventEnvelope]) {
+    let mut member = base.member();
+    for envelope in events {
+        base.version = envelope.version;
+        match envelope.decode::<MemberEvent>() {
+            Ok(event) => {
+                member.evolve(&event);
+                if let Some(at_ms) = check_in_at(&event) {
+                    writes.check_ins.push(check_in(envelope, stream, at_ms, false));
+                }
+            }
+            // Stored anyway (the log is complete); a newer app version will know how to fold it.
+            Err(e) => log::warn!("event {} of {stream} is not understood: {e}", envelope.id),
+        }
+        writes.events.push(EventRecord::confirmed(envelope));
+    }
+    writes.members.push(MemberRecord::new(stream.id, &member, base.version, 0, 0));
+}
+
+/// Merges the server's copies into a stream's stored events, rejects what is still pending when
+/// asked to, and rebuilds the stream's projection and the check-in rows of every changed event.
+fn merge(
+    writes: &mut Writes,
+    stream: StreamId,
+    mut records: Vec<EventRecord>,
+    incoming: &[EventEnvelope],
+    insert_new: bool,
+    reject: Option<&str>,
+) {
+    let mut changed = vec![false; records.len()];
+    let mut by_id: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    for envelope in incoming {
+        let record = EventRecord::confirmed(envelope);
+        match by_id.get(&record.id) {
+            // The server holds it, so it stands, even over a local "rejected".
+            Some(&i) => {
+                records[i] = record;
+                changed[i] = true;
+            }
+            None if insert_new => {
+                by_id.insert(record.id.clone(), records.len());
+                records.push(record);
+                changed.push(true);
+            }
+            // A confirmation of an event this device does not hold: nothing to confirm.
+            None => {}
+        }
+    }
+    if let Some(reason) = reject {
+        for (record, changed) in records.iter_mut().zip(changed.iter_mut()) {
+            if record.state == STATE_PENDING {
+                record.reject(reason);
+                *changed = true;
+            }
+        }
+    }
+
+    let folded = fold(&records);
+    writes.members.push(MemberRecord::new(stream.id, &folded.member, folded.version, folded.pending, folded.rejected));
+    for (record, _) in records.into_iter().zip(changed).filter(|(_, changed)| *changed) {
+        match decode(&record) {
+            Ok((envelope, event)) => {
+                if let Some(at_ms) = check_in_at(&event) {
+                    if record.state == STATE_REJECTED {
+                        writes.removed_check_ins.push(record.id.clone());
+                    } else {
+                        writes.check_ins.push(check_in(&envelope, stream, at_ms, record.state == STATE_PENDING));
+                    }
+                }
+            }
+            Err(e) => log::warn!("{e}"),
+        }
+        writes.events.push(record);
+    }
+}
+
+fn check_in(envelope: &EventEnvelope, stream: StreamId, at_ms: u64, pending: bool) -> CheckInRecord {
+    CheckInRecord { event_id: envelope.id.to_string(), member: stream.id.to_string(), at_ms, pending }
+}

@@ -1,0 +1,225 @@
+//! The local event store over IndexedDB, with the semantics of
+//! `shared::replication::memory::MemoryDevice` (the reference): an event log, the repository that
+//! appends to it, the replicator's store operations, and the projections kept in step with the log.
+//!
+//! Every write is one read-write transaction over the stores it touches: reads first, then writes,
+//! then counts, then `commit()`; nothing but IndexedDB requests is awaited inside, because any other
+//! await lets the browser auto-commit the transaction half-way.
+
+mod apply;
+mod describe;
+mod execute;
+mod fold;
+mod records;
+mod schema;
+mod writes;
+
+pub use describe::describe;
+
+use crate::browser;
+use app::client::{CheckInRow, MemberRow, TimelineRow};
+use indexed_db_futures::{
+    database::Database,
+    future::{GetAllSerdeRequest, VoidRequest},
+    index::Index,
+    iter::ArrayMapIter,
+    object_store::ObjectStore,
+    prelude::*,
+    transaction::{Transaction, TransactionMode},
+    DeserialiseFromJs, KeyRange,
+};
+use records::*;
+use serde::{de::DeserializeOwned, Serialize};
+use shared::{DeviceId, EventEnvelope, StreamId};
+use std::fmt::Display;
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+
+pub struct Store {
+    db: Database,
+    device: DeviceId,
+}
+
+/// What a store operation changed, so the runtime updates its signals without reloading every member.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Member rows that are new or changed.
+    pub members: Vec<MemberRow>,
+    /// Members that no longer have a registration that counts (their registration was rejected).
+    pub removed_members: Vec<Uuid>,
+    /// Check-ins that are new or changed (e.g. no longer pending).
+    pub check_ins: Vec<CheckInRow>,
+    /// Check-ins whose event was rejected.
+    pub removed_check_ins: Vec<Uuid>,
+    /// The store's totals after the operation, counted in the same transaction.
+    pub pending: u32,
+    pub rejected: u32,
+}
+
+/// Store errors are shown to staff as they are: say what failed, then the browser's reason.
+pub(crate) fn db_error(e: impl Display) -> String {
+    format!("The local database on this device failed: {e}")
+}
+
+impl Store {
+    pub async fn open() -> Result<Self, String> {
+        Self::open_named(schema::DB_NAME).await
+    }
+
+    /// Opens (creating or upgrading) the store in database `name`; tests use fresh random names.
+    pub async fn open_named(name: &str) -> Result<Self, String> {
+        let db = Database::open(name)
+            .with_version(schema::DB_VERSION)
+            .with_on_upgrade_needed(|event, db| schema::upgrade(event.old_version(), &db))
+            .await
+            .map_err(|e| format!("The local database could not be opened: {e}"))?;
+        let device = device_id(&db).await?;
+        Ok(Self { db, device })
+    }
+
+    pub fn device(&self) -> &DeviceId {
+        &self.device
+    }
+
+    fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction<'_>, String> {
+        self.db.transaction(stores).with_mode(mode).build().map_err(db_error)
+    }
+
+    /// The oldest pending events, in append order (the `by_pending` index), for the next push.
+    pub async fn pending(&self, limit: usize) -> Result<Vec<EventEnvelope>, String> {
+        let tx = self.transaction(&[EVENTS], TransactionMode::Readonly)?;
+        let events = tx.object_store(EVENTS).map_err(db_error)?;
+        let index = events.index(BY_PENDING).map_err(db_error)?;
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let records = index.get_all::<EventRecord>().with_limit(limit).serde().map_err(db_error)?.await.map_err(db_error)?;
+        Ok(decoded(records)
+            .into_iter()
+            .filter_map(|r| r.envelope().inspect_err(|e| log::error!("a pending event cannot be pushed: {e}")).ok())
+            .collect())
+    }
+
+    /// A member's events, newest first, pending and rejected ones included.
+    pub async fn timeline(&self, member: Uuid) -> Result<Vec<TimelineRow>, String> {
+        let tx = self.transaction(&[EVENTS], TransactionMode::Readonly)?;
+        let events = tx.object_store(EVENTS).map_err(db_error)?;
+        let records = read_stream(&events.index(BY_STREAM).map_err(db_error)?, &StreamId::member(member).to_string())
+            .map_err(db_error)?
+            .await
+            .map_err(db_error)?;
+        let mut rows: Vec<TimelineRow> = decoded(records)
+            .into_iter()
+            .filter_map(|record| match record.envelope() {
+                Ok(envelope) => Some(TimelineRow {
+                    event_id: envelope.id,
+                    version: envelope.version,
+                    event_type: envelope.event_type.clone(),
+                    summary: describe(&envelope),
+                    at_ms: envelope.hlc.ms,
+                    device: envelope.device.to_string(),
+                    state: record.event_state(),
+                }),
+                Err(e) => {
+                    log::warn!("timeline: {e}");
+                    None
+                }
+            })
+            .collect();
+        // A rejected event can share its version with the server's: the later stamp goes first.
+        rows.sort_by_key(|r| std::cmp::Reverse((r.version, r.at_ms)));
+        Ok(rows)
+    }
+
+    /// Every registered member (archived ones included).
+    pub async fn load_members(&self) -> Result<Vec<MemberRow>, String> {
+        let tx = self.transaction(&[MEMBERS], TransactionMode::Readonly)?;
+        let members = tx.object_store(MEMBERS).map_err(db_error)?;
+        let records = members.get_all::<MemberRecord>().serde().map_err(db_error)?.await.map_err(db_error)?;
+        Ok(decoded(records).iter().filter_map(MemberRecord::row).collect())
+    }
+
+    /// Check-ins at or after `since_ms`, newest first.
+    pub async fn check_ins_since(&self, since_ms: u64) -> Result<Vec<CheckInRow>, String> {
+        let tx = self.transaction(&[CHECK_INS], TransactionMode::Readonly)?;
+        let check_ins = tx.object_store(CHECK_INS).map_err(db_error)?;
+        let index = check_ins.index(BY_AT).map_err(db_error)?;
+        let records = index
+            .get_all::<CheckInRecord>()
+            .with_query::<u64, _>(KeyRange::LowerBound(since_ms, false))
+            .serde()
+            .map_err(db_error)?
+            .await
+            .map_err(db_error)?;
+        let mut rows: Vec<CheckInRow> = decoded(records).iter().filter_map(CheckInRecord::row).collect();
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// (pending, rejected) events on this device.
+    pub async fn counts(&self) -> Result<(u32, u32), String> {
+        let tx = self.transaction(&[EVENTS], TransactionMode::Readonly)?;
+        let events = tx.object_store(EVENTS).map_err(db_error)?;
+        counts(&events).await.map_err(db_error)
+    }
+
+    /// The position of the last remote event applied.
+    pub async fn cursor(&self) -> Result<u64, String> {
+        let tx = self.transaction(&[META], TransactionMode::Readonly)?;
+        let meta = tx.object_store(META).map_err(db_error)?;
+        Ok(get_meta::<u64>(&meta, META_CURSOR).map_err(db_error)?.await.map_err(db_error)?.unwrap_or(0))
+    }
+}
+
+/// This browser profile's device id: made once, kept in `meta`.
+async fn device_id(db: &Database) -> Result<DeviceId, String> {
+    let tx = db.transaction(META).with_mode(TransactionMode::Readwrite).build().map_err(db_error)?;
+    let meta = tx.object_store(META).map_err(db_error)?;
+    let stored = get_meta::<String>(&meta, META_DEVICE).map_err(db_error)?.await.map_err(db_error)?;
+    if let Some(device) = stored.and_then(|s| DeviceId::new(s).inspect_err(|e| log::error!("{e}; making a new one")).ok())
+    {
+        return Ok(device);
+    }
+    let id = uuid::Builder::from_random_bytes(browser::random_bytes()).into_uuid().to_string();
+    let device = DeviceId::new(id).map_err(|e| e.to_string())?;
+    put(&meta, &Meta::new(META_DEVICE, device.as_str())).map_err(db_error)?.await.map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(device)
+}
+
+/// The records that decode; a damaged one is logged and skipped rather than failing the whole read.
+fn decoded<T>(records: ArrayMapIter<T>) -> Vec<T> {
+    records
+        .filter_map(|r| r.inspect_err(|e| log::error!("skipping a stored record that cannot be read: {e}")).ok())
+        .collect()
+}
+
+/// Every event of a stream, via `by_stream` (["stream", "version"]).
+fn read_stream(index: &Index<'_>, stream: &str) -> indexed_db_futures::Result<GetAllSerdeRequest<EventRecord>> {
+    let range = KeyRange::Bound((stream.to_owned(), 0.0), false, (stream.to_owned(), f64::INFINITY), false);
+    index.get_all::<EventRecord>().with_query(range).serde()
+}
+
+/// A `meta` value; a damaged one reads as absent (and is logged) so that it gets rewritten.
+fn get_meta<T: DeserializeOwned>(
+    meta: &ObjectStore<'_>,
+    key: &str,
+) -> indexed_db_futures::Result<impl std::future::Future<Output = indexed_db_futures::Result<Option<T>>>> {
+    let request = meta.get::<JsValue, _, _>(key.to_owned()).primitive()?;
+    let key = key.to_owned();
+    Ok(async move {
+        let Some(js) = request.await? else { return Ok(None) };
+        Ok(Meta::<T>::deserialise_from_js(js)
+            .inspect_err(|e| log::error!("meta {key} cannot be read, starting it afresh: {e}"))
+            .ok()
+            .map(|m| m.value))
+    })
+}
+
+fn put<T: Serialize>(store: &ObjectStore<'_>, value: &T) -> indexed_db_futures::Result<VoidRequest> {
+    store.put(value).serde()
+}
+
+async fn counts(events: &ObjectStore<'_>) -> indexed_db_futures::Result<(u32, u32)> {
+    let pending = events.index(BY_PENDING)?.count().primitive()?;
+    let rejected = events.index(BY_REJECTED)?.count().primitive()?;
+    Ok((pending.await?, rejected.await?))
+}

@@ -1,0 +1,28 @@
+//! The database layout. A changed projection gets a new version whose upgrade drops and rebuilds
+//! it from `events`: the log is the only data that is ever migrated.
+
+use super::records::*;
+use indexed_db_futures::{database::Database, prelude::*, KeyPath};
+
+pub const DB_NAME: &str = "faraday";
+pub const DB_VERSION: u32 = 1;
+
+pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()> {
+    if old_version < 1.0 {
+        let events = db.create_object_store(EVENTS).with_key_path(KeyPath::One("id")).build()?;
+        // Not unique: a rejected local event and the server's event can hold the same version.
+        events.create_index(BY_STREAM, KeyPath::from(["stream", "version"])).with_unique(false).build()?;
+        events.create_index(BY_PENDING, KeyPath::One("pending")).build()?;
+        events.create_index(BY_REJECTED, KeyPath::One("rejected")).build()?;
+        events.create_index(BY_POSITION, KeyPath::One("position")).build()?;
+
+        db.create_object_store(MEMBERS).with_key_path(KeyPath::One("id")).build()?;
+
+        let check_ins = db.create_object_store(CHECK_INS).with_key_path(KeyPath::One("event_id")).build()?;
+        check_ins.create_index(BY_AT, KeyPath::One("at_ms")).build()?;
+        check_ins.create_index(BY_MEMBER, KeyPath::One("member")).build()?;
+
+        db.create_object_store(META).with_key_path(KeyPath::One("key")).build()?;
+    }
+    Ok(())
+}
