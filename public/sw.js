@@ -7,11 +7,10 @@ const CACHE_PREFIX = "faraday-shell-";
 // One versioned cache for the shell document and the wasm bundle: an old "/" with a new wasm (or the
 // reverse) breaks hydration, so they are only ever replaced together. The manifest, favicon and icons
 // are here because Chromium re-requests them on every load, offline included.
+// The server lists this build's /pkg/* files (JS, wasm, CSS) in place of the marker below.
 const PRECACHE = [
   "/",
-  "/pkg/faraday.js",
-  "/pkg/faraday_bg.wasm",
-  "/pkg/faraday.css",
+  /*__FARADAY_PKG__*/
   "/manifest.webmanifest",
   "/favicon.ico",
   "/icons/icon-192.png",

@@ -4,5 +4,6 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cargo leptos build --release
-export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
+# cargo-leptos writes the site inside the checkout (target/site) even when CARGO_TARGET_DIR is elsewhere.
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
 exec "$CARGO_TARGET_DIR/release/faraday" serve "$@"

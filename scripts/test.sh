@@ -21,7 +21,8 @@ cargo nextest run --release --no-fail-fast -p shared -p server
 
 say "browser tests (Playwright, Chromium)"
 export FARADAY_BIN="$CARGO_TARGET_DIR/release/faraday"
-export LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/site"
+# cargo-leptos writes the site inside the checkout (target/site) even when CARGO_TARGET_DIR is elsewhere.
+export LEPTOS_SITE_ROOT="$root/target/site"
 export E2E_DATABASE_URL="sqlite://$(mktemp -d)/e2e.db"
 cd end2end
 npx playwright test

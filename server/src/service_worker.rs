@@ -13,24 +13,33 @@ use axum::{
 use leptos::prelude::LeptosOptions;
 use std::{hash::Hasher, path::Path, sync::Arc};
 
-const TOKEN: &str = "__FARADAY_BUILD__";
+const BUILD_TOKEN: &str = "__FARADAY_BUILD__";
+const PKG_TOKEN: &str = "/*__FARADAY_PKG__*/";
 
 pub fn load(options: &LeptosOptions) -> Option<Arc<str>> {
     let root = Path::new(options.site_root.as_ref());
     let template = std::fs::read_to_string(root.join("sw.js")).ok()?;
     let pkg = root.join(options.site_pkg_dir.as_ref());
-    let mut files: Vec<_> = std::fs::read_dir(&pkg).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    // What the shell loads: the JS, the wasm and the CSS (not the TypeScript declarations).
+    let mut files: Vec<_> = std::fs::read_dir(&pkg)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "js" || x == "wasm" || x == "css"))
+        .collect();
     files.sort();
     // FNV-1a: stable across Rust versions and runs, unlike the std hasher's.
     let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
     hash.write(template.as_bytes());
-    for f in files {
-        hash.write(f.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
-        hash.write(&std::fs::read(&f).ok()?);
+    let mut urls = Vec::with_capacity(files.len());
+    for f in &files {
+        let name = f.file_name()?.to_str()?;
+        hash.write(name.as_bytes());
+        hash.write(&std::fs::read(f).ok()?);
+        urls.push(format!("\"/{}/{name}\",", options.site_pkg_dir));
     }
     let build = format!("{:016x}", hash.finish());
-    tracing::info!(%build, "service worker ready");
-    Some(template.replace(TOKEN, &build).into())
+    tracing::info!(%build, files = files.len(), "service worker ready");
+    Some(template.replace(BUILD_TOKEN, &build).replace(PKG_TOKEN, &urls.join(" ")).into())
 }
 
 pub async fn service_worker(State(state): State<AppState>) -> Response {
@@ -60,5 +69,27 @@ impl Hasher for Fnv {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_precaches_this_builds_files_and_changes_with_them() {
+        let site = tempfile::tempdir().unwrap();
+        std::fs::write(site.path().join("sw.js"), "const B = \"__FARADAY_BUILD__\"; const P = [\"/\", /*__FARADAY_PKG__*/];").unwrap();
+        std::fs::create_dir(site.path().join("pkg")).unwrap();
+        for (name, body) in [("faraday.js", "js"), ("faraday.wasm", "wasm"), ("faraday.css", "css"), ("faraday.d.ts", "ts")] {
+            std::fs::write(site.path().join("pkg").join(name), body).unwrap();
+        }
+        let options = LeptosOptions::builder().output_name("faraday").site_root(site.path().to_str().unwrap()).build();
+        let first = load(&options).unwrap();
+        assert!(!first.contains("__FARADAY"), "{first}");
+        assert!(first.contains(r#"["/", "/pkg/faraday.css", "/pkg/faraday.js", "/pkg/faraday.wasm",]"#), "{first}");
+        std::fs::write(site.path().join("pkg/faraday.wasm"), "new wasm").unwrap();
+        let second = load(&options).unwrap();
+        assert_ne!(first, second, "a new build is a new worker");
     }
 }

@@ -30,7 +30,9 @@ where
             {
                 let children = children.clone();
                 let client = client.clone();
-                move || children(client.clone())
+                // Erasing the page's type here keeps the view types shallow (the wasm release build
+                // otherwise overflows the compiler's query depth).
+                move || children(client.clone()).into_any()
             }
         </Show>
     })

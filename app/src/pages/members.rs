@@ -36,7 +36,7 @@ fn MemberSearch(client: Client) -> impl IntoView {
         members.with(|all| {
             let mut hits: Vec<MemberRow> =
                 all.iter().filter(|m| (archived || !m.archived) && matches(m, &needle)).cloned().collect();
-            hits.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            hits.sort_by_cached_key(|m| m.name.to_lowercase());
             hits
         })
     });

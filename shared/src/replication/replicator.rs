@@ -243,7 +243,7 @@ impl Replicator {
         if self.push != Push::Loading {
             return;
         }
-        events.sort_by(|a, b| (a.stream, a.version).cmp(&(b.stream, b.version)));
+        events.sort_by_key(|e| (e.stream, e.version));
         events.truncate(PUSH_MAX_EVENTS);
         let mut batches: Vec<PushBatch> = Vec::new();
         for e in events {
