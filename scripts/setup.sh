@@ -12,6 +12,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faraday/target}"
 tools="${FARADAY_TOOLS:-$HOME/.cache/faraday/tools}"
 export PATH="$tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 mkdir -p "$CARGO_TARGET_DIR" "$tools"
+# leptos reads this at compile time (to name the wasm file the page loads). cargo-leptos sets it for
+# its builds; setting it for every cargo command too keeps `cargo nextest` from rebuilding leptos
+# differently and overwriting the server binary with one that asks for the wrong wasm file.
+export LEPTOS_OUTPUT_NAME=faraday
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 

@@ -12,12 +12,12 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster 
 fi
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+say "Rust tests"
+# The release profile, as the app is built with it below: dependencies compile once.
+cargo nextest run --release --no-fail-fast -p shared -p server
+
 say "building the release app (wasm + server)"
 cargo leptos build --release
-
-say "Rust tests"
-# The release profile, as the server was just built with it: dependencies compile once.
-cargo nextest run --release --no-fail-fast -p shared -p server
 
 say "browser tests (Playwright, Chromium)"
 export FARADAY_BIN="$CARGO_TARGET_DIR/release/faraday"
