@@ -35,7 +35,12 @@ pub struct MemoryDevice {
 impl MemoryDevice {
     pub fn new(device: &str, seed: u64) -> Self {
         let device = DeviceId::new(device).expect("valid device id");
-        Self { replicator: Replicator::new(device.clone(), 0, seed), device, log: vec![], clock: HlcClock::default(), rng: seed | 1 }
+        // splitmix64, so that nearby seeds give unrelated streams (a plain `seed | 1` would merge 2 and 3).
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let rng = (z ^ (z >> 31)).max(1);
+        Self { replicator: Replicator::new(device.clone(), 0, seed), device, log: vec![], clock: HlcClock::default(), rng }
     }
 
     fn random(&mut self) -> [u8; 10] {
