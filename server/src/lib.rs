@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod error;
 pub mod live;
+mod precompressed;
 mod service_worker;
 pub mod state;
 pub mod store;
@@ -21,13 +22,16 @@ use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(app::route_table);
     let options = state.leptos_options.clone();
+    let precompressed = precompressed::Precompressed::spawn(&options.site_root, &options.site_pkg_dir);
     Router::new()
         .merge(sync::routes())
         .route("/sw.js", get(service_worker::service_worker))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        // Compression skips text/event-stream by default, so the live stream is not buffered.
+        // Compression skips text/event-stream by default, so the live stream is not buffered, and
+        // responses that are already encoded (the pre-compressed wasm below).
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(precompressed, precompressed::serve))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
