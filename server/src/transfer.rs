@@ -1,6 +1,9 @@
 //! Own your data: the event log out to a file, and back in on another server.
 
-use crate::{store::{EventStore, StoreError}, writer::now_ms};
+use crate::{
+    store::{first_refusal, Commit, EventStore, StoreError},
+    writer::now_ms,
+};
 use shared::{
     acceptance::check_request,
     protocol::{PushBatch, PushRequest},
@@ -106,10 +109,11 @@ pub async fn import(store: &dyn EventStore, input: &Path) -> Result<(), Transfer
         }
     }
     tracing::info!(events = total, "storing");
-    let stored = store
-        .push_all_or_nothing(&requests, now_ms())
-        .await?
-        .map_err(TransferError::Refused)?;
+    let (outcomes, stored) = store.push_group(&requests, now_ms(), Commit::AllOrNothing).await?;
+    if let Some(why) = first_refusal(&outcomes) {
+        return Err(TransferError::Refused(why));
+    }
+    let stored = stored.len();
     tracing::info!(events = total, newly_stored = stored, "import finished");
     Ok(())
 }

@@ -4,7 +4,7 @@
 use crate::{
     error::ApiError,
     live::LiveHub,
-    store::{EventStore, PushOutcome},
+    store::{Commit, EventStore, PushOutcome},
 };
 use shared::protocol::{PushRequest, MAX_EVENTS_PER_PUSH};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ async fn run(store: Arc<dyn EventStore>, live: LiveHub, mut rx: mpsc::Receiver<J
             pushes.push(job.push);
             group.push(job.reply);
         }
-        match store.push_group(&pushes, now_ms()).await {
+        match store.push_group(&pushes, now_ms(), Commit::EachPush).await {
             Ok((outcomes, appended)) => {
                 // Published after the commit and from this one task, so devices see positions in order.
                 live.publish(&appended);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use server::store::{self, EventStore};
+use server::store::{self, Commit, EventStore};
 use shared::{member::MemberCommand, protocol::BatchStatus};
 use std::sync::Arc;
 
@@ -58,14 +58,14 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         let anna = member(1);
         let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
         let push = push_of(&device, anna, 0);
-        let (outcomes, appended) = store.push_group(&[push.clone(), push.clone()], T0).await.unwrap();
+        let (outcomes, appended) = store.push_group(&[push.clone(), push.clone()], T0, Commit::EachPush).await.unwrap();
         assert_eq!(appended.len(), 2, "the second copy in the same group stored nothing");
         let first = outcomes[0].as_ref().unwrap();
         let second = outcomes[1].as_ref().unwrap();
         assert_eq!(first.results[0].status, BatchStatus::Accepted);
         assert_eq!(second.results[0].events, first.results[0].events);
         let other = device_with("desk-2", anna, vec![register("Anna bis")]);
-        let (outcomes, appended) = store.push_group(&[push_of(&other, anna, 0)], T0).await.unwrap();
+        let (outcomes, appended) = store.push_group(&[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
         assert!(appended.is_empty());
         let conflict = outcomes[0].as_ref().unwrap();
         assert_eq!(conflict.results[0].status, BatchStatus::Rejected);
@@ -84,7 +84,7 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
         let mut broken = push_of(&bad, member(2), 0);
         broken.batches[0].events.remove(0);
         broken.batches[0].events[0].version = 1;
-        let (outcomes, appended) = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0).await.unwrap();
+        let (outcomes, appended) = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
         assert!(outcomes[0].is_err());
         assert!(outcomes[1].is_ok());
         assert_eq!(appended.len(), 1);
@@ -103,7 +103,7 @@ async fn concurrent_writers_get_dense_positions_visible_in_order() {
             let target = if i % 2 == 0 { store.clone() } else { second.clone() };
             tasks.push(tokio::spawn(async move {
                 let d = device_with(&format!("d{i}"), member(10 + i), vec![register("X"), MemberCommand::CheckIn]);
-                target.push_group(&[push_of(&d, member(10 + i), 0)], T0).await.unwrap()
+                target.push_group(&[push_of(&d, member(10 + i), 0)], T0, Commit::EachPush).await.unwrap()
             }));
         }
         for t in tasks {
@@ -124,7 +124,7 @@ async fn an_export_imports_whole_into_an_empty_server_and_again_changes_nothing(
     let (source, _a) = sqlite().await;
     for i in 1..=30u128 {
         let d = device_with(&format!("desk-{}", i % 3), member(i), vec![register("M"), MemberCommand::CheckIn]);
-        source.push_group(&[push_of(&d, member(i), 0)], T0).await.unwrap();
+        source.push_group(&[push_of(&d, member(i), 0)], T0, Commit::EachPush).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("club.jsonl");

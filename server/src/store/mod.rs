@@ -13,6 +13,14 @@ use async_trait::async_trait;
 use shared::{acceptance::Refusal, protocol::{PushRequest, PushResponse}, EventEnvelope};
 use std::sync::Arc;
 
+pub use push::first_refusal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    EachPush,
+    AllOrNothing,
+}
+
 /// The answer to one push of a group: its results, or why it was refused (then nothing of it is stored).
 pub type PushOutcome = Result<PushResponse, Refusal>;
 
@@ -30,18 +38,16 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
-    /// Applies shape-checked pushes in one transaction (one commit for the group). Each push is
-    /// all or nothing: a refused one stores nothing and does not disturb the others. Returns the
-    /// outcomes in order, and every event appended, in position order.
+    /// Applies shape-checked pushes in one transaction (one commit for the group). With
+    /// `Commit::EachPush`, each push is all or nothing: a refused one stores nothing and does not
+    /// disturb the others. With `Commit::AllOrNothing` (import), any refusal or conflict rolls the
+    /// whole group back. Returns the outcomes in order, and every event stored, in position order.
     async fn push_group(
         &self,
         pushes: &[PushRequest],
         now_ms: u64,
+        commit: Commit,
     ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError>;
-
-    /// Like `push_group`, but commits only if every push is accepted whole (import); otherwise
-    /// stores nothing and says why. Returns how many events were newly stored.
-    async fn push_all_or_nothing(&self, pushes: &[PushRequest], now_ms: u64) -> Result<Result<usize, String>, StoreError>;
 
     /// Events with a position above `after`, in position order, at most `limit`.
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError>;

@@ -1,4 +1,4 @@
-use super::{push::{first_refusal, push_all}, sql, EventStore, PushOutcome, StoreError};
+use super::{push::push_all, sql, Commit, EventStore, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{protocol::PushRequest, EventEnvelope};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -38,26 +38,13 @@ impl EventStore for PostgresStore {
         &self,
         pushes: &[PushRequest],
         now_ms: u64,
+        commit: Commit,
     ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
         let mut tx = self.pool.begin().await?;
         // Take the head row lock first: concurrent writers (other server processes) then plan
         // against a stream state that cannot change under them before they commit.
         sqlx::query("SELECT position FROM log_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
-        let result = push_all(&mut tx, pushes, now_ms).await?;
-        tx.commit().await?;
-        Ok(result)
-    }
-
-    async fn push_all_or_nothing(&self, pushes: &[PushRequest], now_ms: u64) -> Result<Result<usize, String>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT position FROM log_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
-        let (outcomes, appended) = push_all(&mut tx, pushes, now_ms).await?;
-        if let Some(why) = first_refusal(&outcomes) {
-            tx.rollback().await?;
-            return Ok(Err(why));
-        }
-        tx.commit().await?;
-        Ok(Ok(appended.len()))
+        push_all(&mut tx, pushes, now_ms).await?.finish(tx, commit).await
     }
 
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {

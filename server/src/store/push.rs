@@ -1,7 +1,7 @@
 //! The push algorithm, shared by every backend: plan each batch against the stream as stored
 //! (the rules live in `shared::acceptance`), then append everything a push adds in one statement.
 
-use super::{PushOutcome, StoreError};
+use super::{Commit, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{
     acceptance::{plan_batch, KnownId, Plan},
@@ -23,7 +23,7 @@ pub(super) async fn push_all(
     tx: &mut dyn LogTx,
     pushes: &[PushRequest],
     now_ms: u64,
-) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
+) -> Result<Planned, StoreError> {
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut appended = Vec::new();
     for push in pushes {
@@ -72,11 +72,33 @@ pub(super) async fn push_all(
             .collect::<Vec<_>>();
         outcomes.push(Ok(PushResponse { results }));
     }
-    Ok((outcomes, appended))
+    Ok(Planned { outcomes, appended })
+}
+
+/// What a group did inside its (still open) transaction.
+pub(super) struct Planned {
+    outcomes: Vec<PushOutcome>,
+    appended: Vec<EventEnvelope>,
+}
+
+impl Planned {
+    /// Commits, or rolls back when `AllOrNothing` and anything was not accepted.
+    pub(super) async fn finish<DB: sqlx::Database>(
+        self,
+        tx: sqlx::Transaction<'static, DB>,
+        commit: Commit,
+    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
+        if commit == Commit::AllOrNothing && first_refusal(&self.outcomes).is_some() {
+            tx.rollback().await?;
+            return Ok((self.outcomes, vec![]));
+        }
+        tx.commit().await?;
+        Ok((self.outcomes, self.appended))
+    }
 }
 
 /// Why a group is not accepted whole, if it is not.
-pub(super) fn first_refusal(outcomes: &[PushOutcome]) -> Option<String> {
+pub fn first_refusal(outcomes: &[PushOutcome]) -> Option<String> {
     outcomes.iter().find_map(|o| match o {
         Err(refusal) => Some(refusal.to_string()),
         Ok(response) => response

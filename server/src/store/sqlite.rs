@@ -1,4 +1,4 @@
-use super::{push::{first_refusal, push_all}, sql, EventStore, PushOutcome, StoreError};
+use super::{push::push_all, sql, Commit, EventStore, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{protocol::PushRequest, EventEnvelope};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -39,24 +39,12 @@ impl EventStore for SqliteStore {
         &self,
         pushes: &[PushRequest],
         now_ms: u64,
+        commit: Commit,
     ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first could
         // fail with SQLITE_BUSY when it upgrades to write.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let result = push_all(&mut tx, pushes, now_ms).await?;
-        tx.commit().await?;
-        Ok(result)
-    }
-
-    async fn push_all_or_nothing(&self, pushes: &[PushRequest], now_ms: u64) -> Result<Result<usize, String>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let (outcomes, appended) = push_all(&mut tx, pushes, now_ms).await?;
-        if let Some(why) = first_refusal(&outcomes) {
-            tx.rollback().await?;
-            return Ok(Err(why));
-        }
-        tx.commit().await?;
-        Ok(Ok(appended.len()))
+        push_all(&mut tx, pushes, now_ms).await?.finish(tx, commit).await
     }
 
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
