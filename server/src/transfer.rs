@@ -66,7 +66,7 @@ pub async fn import(store: &dyn EventStore, input: &Path) -> Result<(), Transfer
         let event: EventEnvelope =
             serde_json::from_str(&line).map_err(|e| TransferError::Invalid { line: i + 1, reason: e.to_string() })?;
         events.push((i + 1, event));
-        if events.len() % PROGRESS_EVERY == 0 {
+        if events.len().is_multiple_of(PROGRESS_EVERY) {
             tracing::info!(read = events.len(), "reading the export");
         }
     }
