@@ -3,6 +3,7 @@
 # embedded SQLite file (./faraday.db). Extra arguments go to `faraday serve` (see `--help`).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$root"
 cargo leptos build --release
 # cargo-leptos writes the site inside the checkout (target/site) even when CARGO_TARGET_DIR is elsewhere.
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"

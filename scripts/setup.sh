@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Faraday needs, skipping whatever is already there.
 # Everything comes from the package registries (crates.io, npm, Debian): nothing from GitHub.
-# Source it (`. scripts/setup.sh`) to also get PATH and CARGO_TARGET_DIR in your shell.
-set -euo pipefail
+# Source it (`. scripts/setup.sh`) to also get PATH, CARGO_TARGET_DIR and LEPTOS_OUTPUT_NAME in your
+# shell: the installs run in a subshell with `set -e`, so a sourcing shell keeps its own options.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
 
 # One target directory outside the clone, shared by every checkout on this machine, so that a
 # second run (or CI in a fresh clone) builds incrementally.
@@ -18,6 +17,10 @@ mkdir -p "$CARGO_TARGET_DIR" "$tools"
 export LEPTOS_OUTPUT_NAME=faraday
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+(
+set -euo pipefail
+cd "$root"
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32 target"
@@ -65,3 +68,4 @@ if ! [ -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json
   say "installing the end-to-end test runner (npm ci)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
 fi
+) || { return 1 2>/dev/null || exit 1; }

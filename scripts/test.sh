@@ -3,7 +3,7 @@
 # and PostgreSQL) and the Playwright suites in Debian's Chromium against the release build.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+cd "$root"
 
 # PostgreSQL runs on this kind of machine; start it if it stopped. Its tests need DATABASE_URL.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
