@@ -7,10 +7,14 @@ pub fn time_of(ms: u64) -> String {
         let d = js_sys_date(ms);
         let now = js_sys_date(now_ms());
         let hm = format!("{:02}:{:02}", d.get_hours(), d.get_minutes());
-        if d.get_date() == now.get_date() && d.get_month() == now.get_month() && d.get_full_year() == now.get_full_year() {
+        if d.get_date() == now.get_date()
+            && d.get_month() == now.get_month()
+            && d.get_full_year() == now.get_full_year()
+        {
             hm
         } else {
-            const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            const MONTHS: [&str; 12] =
+                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
             format!("{} {} {hm}", d.get_date(), MONTHS[d.get_month() as usize % 12])
         }
     }

@@ -27,7 +27,11 @@ fn member_events(n: usize) -> Vec<EventEnvelope> {
     let stream = StreamId::member(uuid::Uuid::from_u128(n as u128 + 1));
     let mut device = MemoryDevice::new("bench-desk", n as u64 + 1);
     let t0 = 1_764_000_000_000;
-    let register = MemberCommand::RegisterMember { name: format!("Member {n}"), email: format!("m{n}@example.be"), phone: "0470 00 00 00".into() };
+    let register = MemberCommand::RegisterMember {
+        name: format!("Member {n}"),
+        email: format!("m{n}@example.be"),
+        phone: "0470 00 00 00".into(),
+    };
     device.execute::<Member>(stream, register, t0).unwrap();
     for i in 1..EVENTS_PER_MEMBER as u64 {
         device.execute::<Member>(stream, MemberCommand::CheckIn, t0 + i * 11 * 60_000).unwrap();
@@ -109,8 +113,14 @@ async fn bootstrap(base: &str, expected: usize) -> Duration {
     let start = Instant::now();
     let (mut after, mut got) = (0u64, 0usize);
     loop {
-        let page: shared::protocol::PullResponse =
-            http.get(format!("{base}/api/sync/pull?after={after}&limit=5000")).send().await.unwrap().json().await.unwrap();
+        let page: shared::protocol::PullResponse = http
+            .get(format!("{base}/api/sync/pull?after={after}&limit=5000"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         got += page.events.len();
         after = page.next;
         if !page.has_more {
@@ -141,7 +151,10 @@ async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: 
     let mut latencies = vec![];
     for r in 0..rounds {
         let events = member_events(10_000_000 + r);
-        let push = PushRequest { device: events[0].device.clone(), batches: vec![PushBatch { stream: events[0].stream, parent_version: 0, events: events[..1].to_vec() }] };
+        let push = PushRequest {
+            device: events[0].device.clone(),
+            batches: vec![PushBatch { stream: events[0].stream, parent_version: 0, events: events[..1].to_vec() }],
+        };
         let sent = Instant::now();
         let res = http.post(format!("{base}/api/sync/push")).json(&push).send().await.unwrap();
         assert_eq!(res.status(), 200);
@@ -166,7 +179,11 @@ async fn main() {
     let members = total / EVENTS_PER_MEMBER;
     let events: Vec<EventEnvelope> = (0..members).flat_map(member_events).collect();
     let dir = tempfile::tempdir().unwrap();
-    println!("workload: {members} members x {EVENTS_PER_MEMBER} events = {} events, pushes of {} events", events.len(), MEMBERS_PER_PUSH * EVENTS_PER_MEMBER);
+    println!(
+        "workload: {members} members x {EVENTS_PER_MEMBER} events = {} events, pushes of {} events",
+        events.len(),
+        MEMBERS_PER_PUSH * EVENTS_PER_MEMBER
+    );
 
     let raw = raw_inserts(&events, dir.path()).await;
     let raw_rate = events.len() as f64 / raw.as_secs_f64();
@@ -175,11 +192,20 @@ async fn main() {
     let (base, state) = start_server(dir.path()).await;
     let pushed = http_pushes(&base, &events, 4).await;
     let push_rate = events.len() as f64 / pushed.as_secs_f64();
-    println!("HTTP push, validated, 4 clients {:>8.0} events/s  ({:.2} s)  = {:.2}x raw", push_rate, pushed.as_secs_f64(), push_rate / raw_rate);
+    println!(
+        "HTTP push, validated, 4 clients {:>8.0} events/s  ({:.2} s)  = {:.2}x raw",
+        push_rate,
+        pushed.as_secs_f64(),
+        push_rate / raw_rate
+    );
 
     let pull = bootstrap(&base, events.len()).await;
     println!("bootstrap pull of {} events    {:>8.2} s  (pages of 5,000 over HTTP)", events.len(), pull.as_secs_f64());
 
     let (p50, p99) = live_fan_out(&base, &state, live, 20).await;
-    println!("live fan-out to {live} connections: p50 {:.1} ms, p99 {:.1} ms (push to arrival, 20 rounds)", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+    println!(
+        "live fan-out to {live} connections: p50 {:.1} ms, p99 {:.1} ms (push to arrival, 20 rounds)",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
 }

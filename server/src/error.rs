@@ -1,7 +1,10 @@
 //! The one error type of the HTTP API, mapped to a status and `{"error": {"code", "message"}}` here, once.
 
 use axum::{
-    extract::{rejection::{JsonRejection, QueryRejection}, FromRequest},
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        FromRequest,
+    },
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -83,10 +86,9 @@ impl ApiError {
             ApiError::Store(_) | ApiError::Internal(_) | ApiError::Refused(Refusal::StoredUnreadable { .. }) => {
                 "something went wrong on the server; the request can be retried".to_owned()
             }
-            ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => format!(
-                "the body is larger than the {} MiB limit",
-                shared::protocol::MAX_PUSH_BYTES / (1024 * 1024)
-            ),
+            ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                format!("the body is larger than the {} MiB limit", shared::protocol::MAX_PUSH_BYTES / (1024 * 1024))
+            }
             ApiError::Body(r) => r.body_text(),
             ApiError::Query(r) => r.body_text(),
             other => other.to_string(),

@@ -39,7 +39,8 @@ async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) ->
         .with_graceful_shutdown(async move {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
             #[cfg(unix)]
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
             #[cfg(not(unix))]

@@ -48,7 +48,11 @@ impl Precompressed {
                 }
                 let compressed = out.into_inner();
                 tracing::info!(file = name, raw = raw.len(), brotli = compressed.len(), "pre-compressed");
-                target.files.write().expect("not poisoned").insert(format!("{prefix}{name}"), (compressed.into(), content_type));
+                target
+                    .files
+                    .write()
+                    .expect("not poisoned")
+                    .insert(format!("{prefix}{name}"), (compressed.into(), content_type));
             }
         });
         this

@@ -79,9 +79,15 @@ mod tests {
     #[test]
     fn the_worker_precaches_this_builds_files_and_changes_with_them() {
         let site = tempfile::tempdir().unwrap();
-        std::fs::write(site.path().join("sw.js"), "const B = \"__FARADAY_BUILD__\"; const P = [\"/\", /*__FARADAY_PKG__*/];").unwrap();
+        std::fs::write(
+            site.path().join("sw.js"),
+            "const B = \"__FARADAY_BUILD__\"; const P = [\"/\", /*__FARADAY_PKG__*/];",
+        )
+        .unwrap();
         std::fs::create_dir(site.path().join("pkg")).unwrap();
-        for (name, body) in [("faraday.js", "js"), ("faraday.wasm", "wasm"), ("faraday.css", "css"), ("faraday.d.ts", "ts")] {
+        for (name, body) in
+            [("faraday.js", "js"), ("faraday.wasm", "wasm"), ("faraday.css", "css"), ("faraday.d.ts", "ts")]
+        {
             std::fs::write(site.path().join("pkg").join(name), body).unwrap();
         }
         let options = LeptosOptions::builder().output_name("faraday").site_root(site.path().to_str().unwrap()).build();

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 async fn store_members(server: &TestServer, n: u128) {
     for i in 1..=n {
-        let device = device_with(&format!("desk-{i}"), member(i), vec![register(&format!("M{i}")), MemberCommand::CheckIn]);
+        let device =
+            device_with(&format!("desk-{i}"), member(i), vec![register(&format!("M{i}")), MemberCommand::CheckIn]);
         let (status, body) = server.push(&push_of(&device, member(i), 0)).await;
         assert_eq!(status, 200, "{body}");
     }
@@ -51,7 +52,11 @@ async fn a_bad_pull_query_is_refused_with_a_clear_error() {
     }
 }
 
-async fn live_events(server: &TestServer, query: &str, last_event_id: Option<&str>) -> impl futures::Stream<Item = (String, EventEnvelope)> {
+async fn live_events(
+    server: &TestServer,
+    query: &str,
+    last_event_id: Option<&str>,
+) -> impl futures::Stream<Item = (String, EventEnvelope)> {
     let mut req = server.http.get(server.url(&format!("/api/sync/live{query}")));
     if let Some(id) = last_event_id {
         req = req.header("Last-Event-ID", id);
@@ -59,16 +64,19 @@ async fn live_events(server: &TestServer, query: &str, last_event_id: Option<&st
     let res = req.send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "text/event-stream");
-    res.bytes_stream()
-        .eventsource()
-        .map(|e| {
-            let e = e.expect("well-formed SSE");
-            (e.id.clone(), serde_json::from_str(&e.data).expect("data is an envelope"))
-        })
+    res.bytes_stream().eventsource().map(|e| {
+        let e = e.expect("well-formed SSE");
+        (e.id.clone(), serde_json::from_str(&e.data).expect("data is an envelope"))
+    })
 }
 
-async fn next_n(stream: &mut (impl futures::Stream<Item = (String, EventEnvelope)> + Unpin), n: usize) -> Vec<(String, EventEnvelope)> {
-    tokio::time::timeout(Duration::from_secs(5), stream.take(n).collect::<Vec<_>>()).await.expect("events arrive in time")
+async fn next_n(
+    stream: &mut (impl futures::Stream<Item = (String, EventEnvelope)> + Unpin),
+    n: usize,
+) -> Vec<(String, EventEnvelope)> {
+    tokio::time::timeout(Duration::from_secs(5), stream.take(n).collect::<Vec<_>>())
+        .await
+        .expect("events arrive in time")
 }
 
 #[tokio::test]

@@ -122,26 +122,78 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
     reused.batches[0].events[0].id = before[0].id;
 
     let cases: Vec<(&str, serde_json::Value, u16, &str)> = vec![
-        ("unknown event type", with(&|v| v["batches"][0]["events"][1]["type"] = json!("MemberTeleported")), 422, "unknown_event_type"),
+        (
+            "unknown event type",
+            with(&|v| v["batches"][0]["events"][1]["type"] = json!("MemberTeleported")),
+            422,
+            "unknown_event_type",
+        ),
         ("wrong stream format", with(&|v| v["batches"][0]["stream"] = json!("members/2")), 422, "invalid_body"),
-        ("event of another stream", with(&|v| v["batches"][0]["events"][1]["stream"] = json!(member(9).to_string())), 422, "stream_mismatch"),
-        ("versions not contiguous", with(&|v| v["batches"][0]["events"][1]["version"] = json!(3)), 422, "versions_not_contiguous"),
-        ("versions not after the parent", with(&|v| v["batches"][0]["parent_version"] = json!(1)), 422, "versions_not_contiguous"),
-        ("event data of the wrong type", with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!("noon")), 422, "invalid_event_data"),
-        ("unknown schema version", with(&|v| v["batches"][0]["events"][0]["schema_version"] = json!(9)), 422, "unknown_schema_version"),
-        ("a client-chosen position", with(&|v| v["batches"][0]["events"][0]["position"] = json!(7)), 422, "position_given"),
+        (
+            "event of another stream",
+            with(&|v| v["batches"][0]["events"][1]["stream"] = json!(member(9).to_string())),
+            422,
+            "stream_mismatch",
+        ),
+        (
+            "versions not contiguous",
+            with(&|v| v["batches"][0]["events"][1]["version"] = json!(3)),
+            422,
+            "versions_not_contiguous",
+        ),
+        (
+            "versions not after the parent",
+            with(&|v| v["batches"][0]["parent_version"] = json!(1)),
+            422,
+            "versions_not_contiguous",
+        ),
+        (
+            "event data of the wrong type",
+            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!("noon")),
+            422,
+            "invalid_event_data",
+        ),
+        (
+            "unknown schema version",
+            with(&|v| v["batches"][0]["events"][0]["schema_version"] = json!(9)),
+            422,
+            "unknown_schema_version",
+        ),
+        (
+            "a client-chosen position",
+            with(&|v| v["batches"][0]["events"][0]["position"] = json!(7)),
+            422,
+            "position_given",
+        ),
         ("an event of another device", with(&|v| v["device"] = json!("desk-9")), 422, "device_mismatch"),
-        ("not a v7 event id", with(&|v| v["batches"][0]["events"][0]["id"] = json!("00000000-0000-4000-8000-000000000000")), 422, "invalid_event_id"),
+        (
+            "not a v7 event id",
+            with(&|v| v["batches"][0]["events"][0]["id"] = json!("00000000-0000-4000-8000-000000000000")),
+            422,
+            "invalid_event_id",
+        ),
         ("an empty batch", with(&|v| v["batches"][0]["events"] = json!([])), 422, "empty_batch"),
-        ("a missing field", with(&|v| { v["batches"][0].as_object_mut().unwrap().remove("parent_version"); }), 422, "invalid_body"),
+        (
+            "a missing field",
+            with(&|v| {
+                v["batches"][0].as_object_mut().unwrap().remove("parent_version");
+            }),
+            422,
+            "invalid_body",
+        ),
         ("an unknown field", with(&|v| v["batches"][0]["events"][0]["extra"] = json!(1)), 422, "invalid_body"),
         ("a check-in of a member never registered", serde_json::to_value(&check_in_only).unwrap(), 422, "rule_broken"),
         ("an id already stored with other content", serde_json::to_value(&reused).unwrap(), 409, "event_id_reused"),
-        ("a parent ahead of the stream", with(&|v| {
-            v["batches"][0]["parent_version"] = json!(5);
-            v["batches"][0]["events"][0]["version"] = json!(6);
-            v["batches"][0]["events"][1]["version"] = json!(7);
-        }), 409, "parent_ahead"),
+        (
+            "a parent ahead of the stream",
+            with(&|v| {
+                v["batches"][0]["parent_version"] = json!(5);
+                v["batches"][0]["events"][0]["version"] = json!(6);
+                v["batches"][0]["events"][1]["version"] = json!(7);
+            }),
+            409,
+            "parent_ahead",
+        ),
     ];
     for (what, body, status, code) in cases {
         let (got, answer) = server.push_json(&body).await;
@@ -157,8 +209,18 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
     };
     for (what, res, status, code) in [
         ("malformed JSON", raw(b"{\"device\": ".to_vec(), "application/json").await.unwrap(), 400, "malformed_json"),
-        ("not JSON", raw(b"device=1".to_vec(), "application/x-www-form-urlencoded").await.unwrap(), 415, "unsupported_media_type"),
-        ("too large", raw(vec![b' '; shared::protocol::MAX_PUSH_BYTES + 1], "application/json").await.unwrap(), 413, "payload_too_large"),
+        (
+            "not JSON",
+            raw(b"device=1".to_vec(), "application/x-www-form-urlencoded").await.unwrap(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "too large",
+            raw(vec![b' '; shared::protocol::MAX_PUSH_BYTES + 1], "application/json").await.unwrap(),
+            413,
+            "payload_too_large",
+        ),
     ] {
         assert_eq!(res.status().as_u16(), status, "{what}");
         let answer: serde_json::Value = res.json().await.unwrap();
@@ -217,7 +279,11 @@ async fn concurrent_pushes_get_dense_unique_positions_and_one_winner_per_version
         tasks.push(tokio::spawn(async move {
             // Half register new members; half race to check Anna in on top of version 1.
             let request = if i % 2 == 0 {
-                push_of(&device_with(&format!("d{i}"), member(100 + i), vec![register("X"), MemberCommand::CheckIn]), member(100 + i), 0)
+                push_of(
+                    &device_with(&format!("d{i}"), member(100 + i), vec![register("X"), MemberCommand::CheckIn]),
+                    member(100 + i),
+                    0,
+                )
             } else {
                 let mut d = shared::replication::memory::MemoryDevice::new(&format!("d{i}"), i as u64);
                 d.apply(shared::replication::StoreOp::Apply { events: log, cursor: 1 }, T0);

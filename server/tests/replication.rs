@@ -56,13 +56,18 @@ impl Desk {
                     Input::PushAnswered(Self::answer::<PushResponse>(res).await)
                 }
                 Output::Pull { after, limit } if online => {
-                    let res = server.http.get(server.url(&format!("/api/sync/pull?after={after}&limit={limit}"))).send().await;
+                    let res = server
+                        .http
+                        .get(server.url(&format!("/api/sync/pull?after={after}&limit={limit}")))
+                        .send()
+                        .await;
                     Input::PullAnswered(Self::answer::<PullResponse>(res).await)
                 }
                 Output::Push(_) => Input::PushAnswered(Err(Failure::Transient("offline".into()))),
                 Output::Pull { .. } => Input::PullAnswered(Err(Failure::Transient("offline".into()))),
                 Output::OpenLive { after } => {
-                    let res = server.http.get(server.url(&format!("/api/sync/live?after={after}"))).send().await.unwrap();
+                    let res =
+                        server.http.get(server.url(&format!("/api/sync/live?after={after}"))).send().await.unwrap();
                     let stream = res
                         .bytes_stream()
                         .eventsource()
@@ -159,6 +164,7 @@ async fn two_offline_desks_that_collide_end_in_the_same_state() {
         assert!(d.device.pending().is_empty());
         assert_eq!(d.device.load::<Member>(anna).0.check_ins, 1);
     }
-    let rejected = b.device.log.iter().filter(|e| matches!(e.state, shared::replication::memory::LocalState::Rejected(_))).count();
+    let rejected =
+        b.device.log.iter().filter(|e| matches!(e.state, shared::replication::memory::LocalState::Rejected(_))).count();
     assert_eq!(rejected, 1, "the losing desk keeps its check-in aside, marked not accepted");
 }

@@ -84,7 +84,8 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
         let mut broken = push_of(&bad, member(2), 0);
         broken.batches[0].events.remove(0);
         broken.batches[0].events[0].version = 1;
-        let (outcomes, appended) = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
+        let (outcomes, appended) =
+            store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
         assert!(outcomes[0].is_err());
         assert!(outcomes[1].is_ok());
         assert_eq!(appended.len(), 1);

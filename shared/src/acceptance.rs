@@ -50,7 +50,9 @@ impl ShapeError {
             ShapeError::DeviceMismatch { .. } => "device_mismatch",
             ShapeError::PositionGiven(_) => "position_given",
             ShapeError::Undecodable { source: DecodeError::UnknownType(_), .. } => "unknown_event_type",
-            ShapeError::Undecodable { source: DecodeError::UnknownSchemaVersion { .. }, .. } => "unknown_schema_version",
+            ShapeError::Undecodable { source: DecodeError::UnknownSchemaVersion { .. }, .. } => {
+                "unknown_schema_version"
+            }
             ShapeError::Undecodable { .. } => "invalid_event_data",
         }
     }
@@ -62,7 +64,9 @@ impl ShapeError {
             | ShapeError::VersionsNotContiguous { event, .. }
             | ShapeError::DeviceMismatch { event, .. }
             | ShapeError::Undecodable { event, .. } => Some(*event),
-            ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => Some(*id),
+            ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => {
+                Some(*id)
+            }
             _ => None,
         }
     }
@@ -99,7 +103,12 @@ pub fn check_request(request: &PushRequest) -> Result<(), ShapeError> {
             }
             let expected = batch.parent_version + i as u64;
             if e.version != expected + 1 {
-                return Err(ShapeError::VersionsNotContiguous { stream: batch.stream, event: e.id, expected, actual: e.version });
+                return Err(ShapeError::VersionsNotContiguous {
+                    stream: batch.stream,
+                    event: e.id,
+                    expected,
+                    actual: e.version,
+                });
             }
             if !is_event_id(&e.id) {
                 return Err(ShapeError::InvalidEventId(e.id));
@@ -117,8 +126,11 @@ pub fn check_request(request: &PushRequest) -> Result<(), ShapeError> {
             if e.position.is_some() {
                 return Err(ShapeError::PositionGiven(e.id));
             }
-            decode_for(batch.stream.kind, e)
-                .map_err(|source| ShapeError::Undecodable { stream: batch.stream, event: e.id, source })?;
+            decode_for(batch.stream.kind, e).map_err(|source| ShapeError::Undecodable {
+                stream: batch.stream,
+                event: e.id,
+                source,
+            })?;
         }
     }
     Ok(())
@@ -179,8 +191,8 @@ pub fn plan_batch(history: &[EventEnvelope], known: &[KnownId], batch: &PushBatc
     let mut stored = Vec::new();
     for e in &batch.events {
         let Some(k) = known.iter().find(|k| k.id == e.id) else { break };
-        let same = k.stream == stream
-            && history.get((k.version as usize).wrapping_sub(1)).is_some_and(|h| h.same_event(e));
+        let same =
+            k.stream == stream && history.get((k.version as usize).wrapping_sub(1)).is_some_and(|h| h.same_event(e));
         if !same {
             return Err(Refusal::IdReused { id: e.id, stream: k.stream, version: k.version });
         }
@@ -212,9 +224,8 @@ pub fn plan_batch(history: &[EventEnvelope], known: &[KnownId], batch: &PushBatc
 fn validate<A: Aggregate>(stream: StreamId, history: &[EventEnvelope], new: &[EventEnvelope]) -> Result<(), Refusal> {
     let mut state = A::default();
     for e in history {
-        let event = e
-            .decode::<A::Event>()
-            .map_err(|source| Refusal::StoredUnreadable { stream, event: e.id, source })?;
+        let event =
+            e.decode::<A::Event>().map_err(|source| Refusal::StoredUnreadable { stream, event: e.id, source })?;
         state.evolve(&event);
     }
     for e in new {

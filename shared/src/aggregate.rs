@@ -20,10 +20,7 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Clone + PartialEq + Debug 
     /// The event's data as stored in the envelope (the type name travels beside it).
     fn encode(&self) -> serde_json::Value {
         let mut tagged = serde_json::to_value(self).expect("domain events always serialize");
-        tagged
-            .get_mut("data")
-            .map(serde_json::Value::take)
-            .unwrap_or_else(|| serde_json::json!({}))
+        tagged.get_mut("data").map(serde_json::Value::take).unwrap_or_else(|| serde_json::json!({}))
     }
 
     /// Reads an event from its envelope fields, upcasting older schema versions.

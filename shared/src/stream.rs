@@ -83,8 +83,14 @@ mod tests {
 
     #[test]
     fn malformed_streams_are_refused() {
-        for bad in ["member", "member-", "member-xyz", "club-00000000-0000-0000-0000-00000000002a",
-                    "member-00000000-0000-0000-0000-00000000002A", "member-0000000000000000000000000000002a"] {
+        for bad in [
+            "member",
+            "member-",
+            "member-xyz",
+            "club-00000000-0000-0000-0000-00000000002a",
+            "member-00000000-0000-0000-0000-00000000002A",
+            "member-0000000000000000000000000000002a",
+        ] {
             assert!(bad.parse::<StreamId>().is_err(), "{bad}");
         }
     }

@@ -9,7 +9,9 @@ where
     V: IntoView + 'static,
 {
     let Some(client) = use_client() else {
-        return Either::Left(view! { <p class="error" role="alert">"The app is still loading. If this stays, reload the page."</p> });
+        return Either::Left(
+            view! { <p class="error" role="alert">"The app is still loading. If this stays, reload the page."</p> },
+        );
     };
     let state = client.state;
     let children = std::sync::Arc::new(children);

@@ -13,7 +13,10 @@ pub fn CheckInsPage() -> impl IntoView {
 fn CheckInList(client: Client) -> impl IntoView {
     let state = client.state;
     let name_of = move |id: uuid::Uuid| {
-        state.members.with(|all| all.iter().find(|m| m.id == id).map(|m| m.name.clone())).unwrap_or_else(|| "Unknown member".into())
+        state
+            .members
+            .with(|all| all.iter().find(|m| m.id == id).map(|m| m.name.clone()))
+            .unwrap_or_else(|| "Unknown member".into())
     };
     view! {
         <h1>"Today"</h1>

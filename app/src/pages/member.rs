@@ -83,7 +83,10 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
 }
 
 #[component]
-fn EditDetails(member: MemberRow, execute: impl Fn(MemberCommand, &'static str) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn EditDetails(
+    member: MemberRow,
+    execute: impl Fn(MemberCommand, &'static str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let values = MemberField::ALL.map(|f| {
         let current = match f {
             MemberField::Name => member.name.clone(),

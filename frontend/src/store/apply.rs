@@ -16,11 +16,7 @@ use super::{
     Changes, Store,
 };
 use indexed_db_futures::{object_store::ObjectStore, prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{
-    member::MemberEvent,
-    replication::StoreOp,
-    Aggregate, EventEnvelope, HlcClock, StreamId,
-};
+use shared::{member::MemberEvent, replication::StoreOp, Aggregate, EventEnvelope, HlcClock, StreamId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use wasm_bindgen::JsValue;
 
@@ -41,7 +37,9 @@ impl Plan {
     fn new(op: StoreOp) -> Self {
         let (events, insert_new, reject, cursor, observe) = match op {
             StoreOp::Confirm(events) => (events, false, None, None, false),
-            StoreOp::Reject { stream, server_events, reason } => (server_events, true, Some((stream, reason)), None, true),
+            StoreOp::Reject { stream, server_events, reason } => {
+                (server_events, true, Some((stream, reason)), None, true)
+            }
             StoreOp::Apply { events, cursor } => (events, true, None, Some(cursor), true),
         };
         let mut seen = HashSet::new();

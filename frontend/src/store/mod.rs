@@ -91,7 +91,8 @@ impl Store {
         let events = tx.object_store(EVENTS).map_err(db_error)?;
         let index = events.index(BY_PENDING).map_err(db_error)?;
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        let records = index.get_all::<EventRecord>().with_limit(limit).serde().map_err(db_error)?.await.map_err(db_error)?;
+        let records =
+            index.get_all::<EventRecord>().with_limit(limit).serde().map_err(db_error)?.await.map_err(db_error)?;
         Ok(decoded(records)
             .into_iter()
             .filter_map(|r| r.envelope().inspect_err(|e| log::error!("a pending event cannot be pushed: {e}")).ok())
@@ -174,7 +175,8 @@ async fn device_id(db: &Database) -> Result<DeviceId, String> {
     let tx = db.transaction(META).with_mode(TransactionMode::Readwrite).build().map_err(db_error)?;
     let meta = tx.object_store(META).map_err(db_error)?;
     let stored = get_meta::<String>(&meta, META_DEVICE).map_err(db_error)?.await.map_err(db_error)?;
-    if let Some(device) = stored.and_then(|s| DeviceId::new(s).inspect_err(|e| log::error!("{e}; making a new one")).ok())
+    if let Some(device) =
+        stored.and_then(|s| DeviceId::new(s).inspect_err(|e| log::error!("{e}; making a new one")).ok())
     {
         return Ok(device);
     }

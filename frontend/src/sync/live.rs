@@ -37,7 +37,8 @@ pub fn open(id: u64, after: u64, tx: &SyncSender) -> Option<Live> {
         while let Some(item) = stream.next().await {
             let input = match item {
                 Ok((kind, _)) if kind == "open" => Input::LiveOpened,
-                Ok((_, message)) => match message.data().as_string().map(|d| serde_json::from_str::<EventEnvelope>(&d)) {
+                Ok((_, message)) => match message.data().as_string().map(|d| serde_json::from_str::<EventEnvelope>(&d))
+                {
                     Some(Ok(event)) => Input::LiveEvent(event),
                     // The replicator sees the gap at the next event and pulls it instead.
                     Some(Err(e)) => {

@@ -10,7 +10,11 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use shared::{acceptance::Refusal, protocol::{PushRequest, PushResponse}, EventEnvelope};
+use shared::{
+    acceptance::Refusal,
+    protocol::{PushRequest, PushResponse},
+    EventEnvelope,
+};
 use std::sync::Arc;
 
 pub use push::first_refusal;

@@ -19,11 +19,7 @@ pub(super) trait LogTx: Send {
     async fn append(&mut self, events: &mut [EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
 }
 
-pub(super) async fn push_all(
-    tx: &mut dyn LogTx,
-    pushes: &[PushRequest],
-    now_ms: u64,
-) -> Result<Planned, StoreError> {
+pub(super) async fn push_all(tx: &mut dyn LogTx, pushes: &[PushRequest], now_ms: u64) -> Result<Planned, StoreError> {
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut appended = Vec::new();
     for push in pushes {
@@ -101,10 +97,12 @@ impl Planned {
 pub fn first_refusal(outcomes: &[PushOutcome]) -> Option<String> {
     outcomes.iter().find_map(|o| match o {
         Err(refusal) => Some(refusal.to_string()),
-        Ok(response) => response
-            .results
-            .iter()
-            .find(|r| r.status != BatchStatus::Accepted)
-            .map(|r| format!("stream {} already holds other events after version {}", r.stream, r.server_events.first().map_or(0, |e| e.version - 1))),
+        Ok(response) => response.results.iter().find(|r| r.status != BatchStatus::Accepted).map(|r| {
+            format!(
+                "stream {} already holds other events after version {}",
+                r.stream,
+                r.server_events.first().map_or(0, |e| e.version - 1)
+            )
+        }),
     })
 }

@@ -134,10 +134,8 @@ macro_rules! reads_for {
             after: u64,
             limit: u32,
         ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
-            let sql = format!(
-                "SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-                super::sql::COLUMNS
-            );
+            let sql =
+                format!("SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2", super::sql::COLUMNS);
             let rows: Vec<super::sql::EventRow> =
                 sqlx::query_as(&sql).bind(after as i64).bind(limit as i64).fetch_all(pool).await?;
             super::sql::rows_to_events(rows)

@@ -7,9 +7,12 @@ use axum::{
 use futures::Stream;
 use serde::Deserialize;
 use std::{convert::Infallible, sync::Arc};
-use tokio::sync::{broadcast::{self, error::RecvError}, mpsc};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{
+    broadcast::{self, error::RecvError},
+    mpsc,
+};
 use tokio_stream::{wrappers::ReceiverStream, StreamExt};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Deserialize)]
 pub struct LiveParams {

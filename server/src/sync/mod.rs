@@ -6,7 +6,11 @@ mod pull;
 mod push;
 
 use crate::{error::ApiError, state::AppState};
-use axum::{extract::DefaultBodyLimit, routing::{get, post}, Router};
+use axum::{
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+    Router,
+};
 use shared::protocol::MAX_PUSH_BYTES;
 
 pub fn routes() -> Router<AppState> {
@@ -15,5 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sync/pull", get(pull::pull))
         .route("/api/sync/live", get(live::live))
         .route("/api/health", get(|| async { "ok" }))
-        .route("/api/{*rest}", axum::routing::any(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_owned()) }))
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_owned()) }),
+        )
 }

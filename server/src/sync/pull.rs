@@ -1,4 +1,7 @@
-use crate::{error::{ApiError, AppJson}, state::AppState};
+use crate::{
+    error::{ApiError, AppJson},
+    state::AppState,
+};
 use axum::extract::{rejection::QueryRejection, Query, State};
 use serde::Deserialize;
 use shared::protocol::{PullResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT};

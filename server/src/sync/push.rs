@@ -1,6 +1,12 @@
-use crate::{error::{ApiError, AppJson}, state::AppState};
+use crate::{
+    error::{ApiError, AppJson},
+    state::AppState,
+};
 use axum::extract::State;
-use shared::{acceptance::check_request, protocol::{PushRequest, PushResponse}};
+use shared::{
+    acceptance::check_request,
+    protocol::{PushRequest, PushResponse},
+};
 
 /// `POST /api/sync/push`: shape checks first (nothing stored on failure), then the writer plans
 /// and appends each batch against the stored stream in one transaction.

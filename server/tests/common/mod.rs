@@ -96,7 +96,8 @@ pub fn device_with(name: &str, stream: StreamId, commands: Vec<MemberCommand>) -
 
 /// The push a device would send for all its pending events of one stream, built on `parent`.
 pub fn push_of(device: &MemoryDevice, stream: StreamId, parent: u64) -> PushRequest {
-    let events: Vec<EventEnvelope> = device.pending().into_iter().filter(|e| e.stream == stream && e.version > parent).collect();
+    let events: Vec<EventEnvelope> =
+        device.pending().into_iter().filter(|e| e.stream == stream && e.version > parent).collect();
     PushRequest { device: device.device.clone(), batches: vec![PushBatch { stream, parent_version: parent, events }] }
 }
 

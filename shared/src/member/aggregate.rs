@@ -140,7 +140,9 @@ impl Aggregate for Member {
             MemberEvent::MemberRegistered { name, email, phone } => {
                 (MemberCommand::RegisterMember { name, email, phone }, 0)
             }
-            MemberEvent::MemberDetailsChanged { field, value } => (MemberCommand::ChangeMemberDetails { field, value }, 0),
+            MemberEvent::MemberDetailsChanged { field, value } => {
+                (MemberCommand::ChangeMemberDetails { field, value }, 0)
+            }
             MemberEvent::MemberArchived {} => (MemberCommand::ArchiveMember, 0),
             MemberEvent::MemberRestored {} => (MemberCommand::RestoreMember, 0),
             MemberEvent::MemberCheckedIn { at_ms } => (MemberCommand::CheckIn, at_ms),

@@ -73,7 +73,11 @@ fn check_email(v: &str) -> Result<(), DetailsError> {
                 && domain.split('.').count() >= 2
                 && domain.split('.').all(|part| !part.is_empty())
         });
-    if ok { Ok(()) } else { Err(DetailsError::EmailInvalid(v.chars().take(60).collect())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(DetailsError::EmailInvalid(v.chars().take(60).collect()))
+    }
 }
 
 /// Empty means "not given".
@@ -82,8 +86,11 @@ fn check_phone(v: &str) -> Result<(), DetailsError> {
         return Ok(());
     }
     let digits = v.chars().filter(char::is_ascii_digit).count();
-    let ok = v.len() <= 32
-        && (5..=20).contains(&digits)
-        && v.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c));
-    if ok { Ok(()) } else { Err(DetailsError::PhoneInvalid(v.chars().take(40).collect())) }
+    let ok =
+        v.len() <= 32 && (5..=20).contains(&digits) && v.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(DetailsError::PhoneInvalid(v.chars().take(40).collect()))
+    }
 }

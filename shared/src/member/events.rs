@@ -6,12 +6,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum MemberEvent {
-    MemberRegistered { name: String, email: String, phone: String },
-    MemberDetailsChanged { field: MemberField, value: String },
+    MemberRegistered {
+        name: String,
+        email: String,
+        phone: String,
+    },
+    MemberDetailsChanged {
+        field: MemberField,
+        value: String,
+    },
     MemberArchived {},
     MemberRestored {},
     /// `at_ms` is the desk's wall clock when the member came in.
-    MemberCheckedIn { at_ms: u64 },
+    MemberCheckedIn {
+        at_ms: u64,
+    },
 }
 
 impl DomainEvent for MemberEvent {

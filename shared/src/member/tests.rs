@@ -6,7 +6,11 @@ use proptest::prelude::*;
 const MIN: u64 = 60_000;
 
 fn registered() -> MemberEvent {
-    MemberEvent::MemberRegistered { name: "Anna Peeters".into(), email: "anna@example.be".into(), phone: "+32 470 12 34 56".into() }
+    MemberEvent::MemberRegistered {
+        name: "Anna Peeters".into(),
+        email: "anna@example.be".into(),
+        phone: "+32 470 12 34 56".into(),
+    }
 }
 
 fn register(name: &str, email: &str, phone: &str) -> MemberCommand {
@@ -31,7 +35,9 @@ fn a_member_without_email_or_phone_can_be_registered() {
 
 #[test]
 fn registering_twice_is_refused() {
-    given::<Member>(vec![registered()]).when(register("Anna", "", "")).then_expect_error(MemberError::AlreadyRegistered);
+    given::<Member>(vec![registered()])
+        .when(register("Anna", "", ""))
+        .then_expect_error(MemberError::AlreadyRegistered);
 }
 
 #[test]
@@ -61,7 +67,10 @@ fn a_malformed_phone_is_refused() {
 fn details_change_one_field_at_a_time() {
     given::<Member>(vec![registered()])
         .when(MemberCommand::ChangeMemberDetails { field: MemberField::Phone, value: "0470 99 88 77".into() })
-        .then_expect(vec![MemberEvent::MemberDetailsChanged { field: MemberField::Phone, value: "0470 99 88 77".into() }]);
+        .then_expect(vec![MemberEvent::MemberDetailsChanged {
+            field: MemberField::Phone,
+            value: "0470 99 88 77".into(),
+        }]);
 }
 
 #[test]
@@ -150,7 +159,12 @@ fn events_round_trip_through_the_envelope_encoding() {
 
 fn command() -> impl Strategy<Value = (MemberCommand, u64)> {
     let field = prop_oneof![Just(MemberField::Name), Just(MemberField::Email), Just(MemberField::Phone)];
-    let value = prop_oneof![Just("Anna".to_string()), Just("a@b.be".to_string()), Just("0470 11 22 33".to_string()), Just("".to_string())];
+    let value = prop_oneof![
+        Just("Anna".to_string()),
+        Just("a@b.be".to_string()),
+        Just("0470 11 22 33".to_string()),
+        Just("".to_string())
+    ];
     let cmd = prop_oneof![
         (value.clone(), value.clone(), value.clone()).prop_map(|(n, e, p)| register(&n, &e, &p)),
         (field, value).prop_map(|(field, value)| MemberCommand::ChangeMemberDetails { field, value }),

@@ -40,7 +40,13 @@ impl MemoryDevice {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         let rng = (z ^ (z >> 31)).max(1);
-        Self { replicator: Replicator::new(device.clone(), 0, seed), device, log: vec![], clock: HlcClock::default(), rng }
+        Self {
+            replicator: Replicator::new(device.clone(), 0, seed),
+            device,
+            log: vec![],
+            clock: HlcClock::default(),
+            rng,
+        }
     }
 
     fn random(&mut self) -> [u8; 10] {
@@ -76,7 +82,12 @@ impl MemoryDevice {
     }
 
     /// The repository: load, decide, append as pending, tell the replicator.
-    pub fn execute<A: Aggregate>(&mut self, stream: StreamId, command: A::Command, now_ms: u64) -> Result<(), A::Error> {
+    pub fn execute<A: Aggregate>(
+        &mut self,
+        stream: StreamId,
+        command: A::Command,
+        now_ms: u64,
+    ) -> Result<(), A::Error> {
         let (state, head) = self.load::<A>(stream);
         let events = state.decide(command, now_ms)?;
         let mut clock = self.clock;
@@ -113,7 +124,9 @@ impl MemoryDevice {
                 // The server's side first: pending events it already holds (stored by an earlier
                 // try whose answer was lost) are confirmed, not rejected.
                 self.insert_remote(server_events, now_ms);
-                for local in self.log.iter_mut().filter(|e| e.envelope.stream == stream && e.state == LocalState::Pending) {
+                for local in
+                    self.log.iter_mut().filter(|e| e.envelope.stream == stream && e.state == LocalState::Pending)
+                {
                     local.state = LocalState::Rejected(reason.clone());
                 }
             }

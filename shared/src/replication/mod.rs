@@ -6,8 +6,8 @@
 //! output in order before feeding the next input.
 
 mod backoff;
-mod replicator;
 pub mod memory;
+mod replicator;
 #[cfg(test)]
 mod tests;
 

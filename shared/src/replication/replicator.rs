@@ -43,11 +43,18 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     /// Read up to `limit` pending events and answer with [`Input::Pending`].
-    LoadPending { limit: usize },
+    LoadPending {
+        limit: usize,
+    },
     Push(PushRequest),
-    Pull { after: u64, limit: u32 },
+    Pull {
+        after: u64,
+        limit: u32,
+    },
     /// Subscribe to live events after this position.
-    OpenLive { after: u64 },
+    OpenLive {
+        after: u64,
+    },
     CloseLive,
     /// A change to the local store, to be made atomically before the next input.
     Store(StoreOp),

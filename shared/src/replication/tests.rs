@@ -36,7 +36,8 @@ impl MemoryServer {
                 .filter(|e| batch.events.iter().any(|b| b.id == e.id))
                 .map(|e| KnownId { id: e.id, stream: e.stream, version: e.version })
                 .collect();
-            let plan = plan_batch(&history, &known, batch).map_err(|r| refuse(r.code(), r.to_string(), Some(batch.stream)))?;
+            let plan =
+                plan_batch(&history, &known, batch).map_err(|r| refuse(r.code(), r.to_string(), Some(batch.stream)))?;
             plans.push((batch.stream, plan));
         }
         let mut results = vec![];
@@ -188,7 +189,11 @@ impl Sim {
         if members.is_empty() || self.rng.chance(25) {
             let id = Uuid::from_u128(self.rng.next() as u128);
             let stream = StreamId::member(id);
-            let cmd = MemberCommand::RegisterMember { name: format!("Member {}", members.len()), email: String::new(), phone: String::new() };
+            let cmd = MemberCommand::RegisterMember {
+                name: format!("Member {}", members.len()),
+                email: String::new(),
+                phone: String::new(),
+            };
             if self.devices[d].execute::<Member>(stream, cmd, now).is_ok() {
                 members.push(stream);
             }
@@ -332,18 +337,22 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
     let register = MemberCommand::RegisterMember { name: "Anna".into(), email: String::new(), phone: String::new() };
     let mut a = MemoryDevice::new("a", 1);
     a.execute::<Member>(stream, register, 0).unwrap();
-    let push = server.push(&PushRequest { device: a.device.clone(), batches: vec![crate::protocol::PushBatch {
-        stream, parent_version: 0, events: a.pending(),
-    }] }).unwrap();
+    let push = server
+        .push(&PushRequest {
+            device: a.device.clone(),
+            batches: vec![crate::protocol::PushBatch { stream, parent_version: 0, events: a.pending() }],
+        })
+        .unwrap();
     a.apply(StoreOp::Confirm(push.results[0].events.clone()), 0);
     let mut b = MemoryDevice::new("b", 2);
     b.apply(StoreOp::Apply { events: server.log.clone(), cursor: 1 }, 0);
     // Both desks check Anna in while offline; a's reaches the server first.
     a.execute::<Member>(stream, MemberCommand::CheckIn, 1_000).unwrap();
     b.execute::<Member>(stream, MemberCommand::CheckIn, 2_000).unwrap();
-    let req = |d: &MemoryDevice| PushRequest { device: d.device.clone(), batches: vec![crate::protocol::PushBatch {
-        stream, parent_version: 1, events: d.pending(),
-    }] };
+    let req = |d: &MemoryDevice| PushRequest {
+        device: d.device.clone(),
+        batches: vec![crate::protocol::PushBatch { stream, parent_version: 1, events: d.pending() }],
+    };
     assert_eq!(server.push(&req(&a)).unwrap().results[0].status, BatchStatus::Accepted);
     let answer = server.push(&req(&b)).unwrap();
     assert_eq!(answer.results[0].status, BatchStatus::Rejected);
@@ -351,7 +360,10 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
     b.replicator.handle_input(3_000, Input::Online);
     let mut pushed = false;
     b.run(3_000, &mut |_, out| match out {
-        Output::Push(_) if !pushed => { pushed = true; Some(Input::PushAnswered(Ok(answer.clone()))) }
+        Output::Push(_) if !pushed => {
+            pushed = true;
+            Some(Input::PushAnswered(Ok(answer.clone())))
+        }
         Output::Pull { .. } => Some(Input::PullAnswered(Err(Failure::Transient("offline".into())))),
         _ => None,
     });
