@@ -49,4 +49,19 @@ test("the manifest and service worker are served and the worker is active", asyn
     expect(manifestHref, '<link rel="manifest"> is missing').not.toBeNull();
     expect(new URL(manifestHref!).pathname).toBe("/manifest.webmanifest");
   });
+
+  await test.step("Chromium considers the app installable", async () => {
+    const cdp = await page.context().newCDPSession(page);
+    // Playwright's contexts are incognito profiles, which Chromium never installs from ("in-incognito");
+    // every other reason (manifest fields, icons, service worker, start URL) must be absent.
+    const reasons = async () =>
+      (await cdp.send("Page.getInstallabilityErrors")).installabilityErrors
+        .map((e) => e.errorId)
+        .filter((id) => id !== "in-incognito");
+    await expect
+      .poll(reasons, {
+        timeout: 15_000,
+      })
+      .toEqual([]);
+  });
 });
