@@ -1,2 +1,2 @@
-pub mod needs_client;
+pub mod with_client;
 pub mod sync_badge;

@@ -1,4 +1,4 @@
-use crate::{client::Client, components::needs_client::WithClient, format};
+use crate::{client::Client, components::with_client::WithClient, format};
 use leptos::prelude::*;
 
 /// Today's check-ins, newest first, with who is still waiting for the server.

@@ -1,6 +1,6 @@
 use crate::{
     client::{Client, MemberRow},
-    components::needs_client::WithClient,
+    components::with_client::WithClient,
     format,
 };
 use leptos::{prelude::*, task::spawn_local};

@@ -1,4 +1,4 @@
-use crate::{client::Client, components::needs_client::WithClient};
+use crate::{client::Client, components::with_client::WithClient};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
 use shared::member::MemberCommand;
