@@ -199,9 +199,9 @@ pub fn plan_batch(history: &[EventEnvelope], known: &[KnownId], batch: &PushBatc
         stored.push(history[k.version as usize - 1].clone());
     }
     let rest = &batch.events[stored.len()..];
-    if let Some(e) = rest.iter().find(|e| known.iter().any(|k| k.id == e.id)) {
-        let k = known.iter().find(|k| k.id == e.id).expect("found above");
-        return Err(Refusal::IdReused { id: e.id, stream: k.stream, version: k.version });
+    // An id stored anywhere, after the retried prefix, is a reuse: never stored twice.
+    if let Some(k) = rest.iter().find_map(|e| known.iter().find(|k| k.id == e.id)) {
+        return Err(Refusal::IdReused { id: k.id, stream: k.stream, version: k.version });
     }
     let head = history.len() as u64;
     let parent = batch.parent_version + stored.len() as u64;
