@@ -1,2 +1,2 @@
-pub mod with_client;
 pub mod sync_badge;
+pub mod with_client;

@@ -17,11 +17,13 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
-fn matches(m: &MemberRow, needle: &str) -> bool {
+/// `needle` is the lower-cased query; `compact` the same without spaces, for phone numbers. Both are
+/// computed once per keystroke, not once per member.
+fn matches(m: &MemberRow, needle: &str, compact: &str) -> bool {
     needle.is_empty()
         || m.name.to_lowercase().contains(needle)
         || m.email.to_lowercase().contains(needle)
-        || m.phone.chars().filter(|c| !c.is_whitespace()).collect::<String>().contains(&needle.replace(' ', ""))
+        || m.phone.chars().filter(|c| !c.is_whitespace()).collect::<String>().contains(compact)
 }
 
 #[component]
@@ -32,10 +34,11 @@ fn MemberSearch(client: Client) -> impl IntoView {
     let members = client.state.members;
     let found = Memo::new(move |_| {
         let needle = query.get().trim().to_lowercase();
+        let compact = needle.replace(' ', "");
         let archived = show_archived.get();
         members.with(|all| {
             let mut hits: Vec<MemberRow> =
-                all.iter().filter(|m| (archived || !m.archived) && matches(m, &needle)).cloned().collect();
+                all.iter().filter(|m| (archived || !m.archived) && matches(m, &needle, &compact)).cloned().collect();
             hits.sort_by_cached_key(|m| m.name.to_lowercase());
             hits
         })
