@@ -133,7 +133,7 @@ async fn bootstrap(base: &str, expected: usize) -> Duration {
 
 async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: usize) -> (Duration, Duration) {
     let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    let head = state.store.head().await.unwrap();
+    let head = state.store.head().await.unwrap().position;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
     for _ in 0..connections {
         let res = http.get(format!("{base}/api/sync/live?after={head}")).send().await.unwrap();

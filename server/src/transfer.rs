@@ -34,7 +34,7 @@ pub async fn export(store: &dyn EventStore, output: Option<&Path>) -> Result<(),
         Some(path) => Box::new(BufWriter::new(std::fs::File::create(path)?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let head = store.head().await?;
+    let head = store.head().await?.position;
     let (mut after, mut written) = (0, 0usize);
     loop {
         let page = store.pull(after, PAGE).await?;

@@ -62,16 +62,16 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         assert_eq!(appended.len(), 2, "the second copy in the same group stored nothing");
         let first = outcomes[0].as_ref().unwrap();
         let second = outcomes[1].as_ref().unwrap();
-        assert_eq!(first.results[0].status, BatchStatus::Accepted);
-        assert_eq!(second.results[0].events, first.results[0].events);
+        assert_eq!(first[0].status, BatchStatus::Accepted);
+        assert_eq!(second[0].events, first[0].events);
         let other = device_with("desk-2", anna, vec![register("Anna bis")]);
         let (outcomes, appended) = store.push_group(&[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
         assert!(appended.is_empty());
         let conflict = outcomes[0].as_ref().unwrap();
-        assert_eq!(conflict.results[0].status, BatchStatus::Rejected);
-        assert_eq!(conflict.results[0].server_events.len(), 2);
-        assert_eq!(store.head().await.unwrap(), 2);
-        assert_eq!(store.pull(0, 10).await.unwrap(), first.results[0].events);
+        assert_eq!(conflict[0].status, BatchStatus::Rejected);
+        assert_eq!(conflict[0].server_events.len(), 2);
+        assert_eq!(store.head().await.unwrap().position, 2);
+        assert_eq!(store.pull(0, 10).await.unwrap(), first[0].events);
     })
     .await;
 }
@@ -89,7 +89,7 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
         assert!(outcomes[0].is_err());
         assert!(outcomes[1].is_ok());
         assert_eq!(appended.len(), 1);
-        assert_eq!(store.head().await.unwrap(), 1);
+        assert_eq!(store.head().await.unwrap().position, 1);
         assert_eq!(store.pull(0, 10).await.unwrap().len(), 1);
     })
     .await;
@@ -115,7 +115,7 @@ async fn concurrent_writers_get_dense_positions_visible_in_order() {
         for (i, e) in all.iter().enumerate() {
             assert_eq!(e.position, Some(i as u64 + 1));
         }
-        assert_eq!(store.head().await.unwrap(), 48);
+        assert_eq!(store.head().await.unwrap().position, 48);
     })
     .await;
 }
@@ -146,5 +146,5 @@ async fn an_export_imports_whole_into_an_empty_server_and_again_changes_nothing(
     let (fresh, _c) = sqlite().await;
     let err = server::transfer::import(&*fresh, &damaged).await.unwrap_err();
     assert!(err.to_string().contains("line 42"), "{err}");
-    assert_eq!(fresh.head().await.unwrap(), 0);
+    assert_eq!(fresh.head().await.unwrap().position, 0);
 }

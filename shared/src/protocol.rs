@@ -1,16 +1,47 @@
 //! The sync protocol's wire types, used by both ends (documented in docs/PROTOCOL.md).
+//!
+//! Readers tolerate fields they do not know (an older app keeps working when the server adds one);
+//! what a client sends (`PushRequest`, envelopes) is read strictly.
 
 use crate::{envelope::EventEnvelope, ids::DeviceId, stream::StreamId};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use uuid::Uuid;
 
 /// Largest push body the server reads.
 pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
 /// Most events in one push, all batches together.
 pub const MAX_EVENTS_PER_PUSH: usize = 2_000;
+/// Largest `data` of one event, in bytes of its canonical JSON. The domain's own limits (a name is
+/// at most 120 characters, …) keep real events far below; this bounds what any event can cost a
+/// subscriber, a device or the database.
+pub const MAX_EVENT_DATA_BYTES: usize = 8 * 1024;
 /// Page size of a pull when the client names none, and the largest it may ask for.
 pub const DEFAULT_PULL_LIMIT: u32 = 1_000;
 pub const MAX_PULL_LIMIT: u32 = 5_000;
+/// Most of the server's events returned with a rejected batch; the rest come by pull.
+pub const MAX_SERVER_EVENTS: usize = 100;
+/// Largest position or version the server accepts in a request: positions are stored as signed
+/// 64-bit integers, so anything above is refused rather than narrowed.
+pub const MAX_POSITION: u64 = i64::MAX as u64;
+
+/// How far ahead of the server's clock a device's time may be (ms). A device time beyond it is
+/// refused (`clock_ahead`), a device's hybrid clock never adopts a remote stamp beyond it, and a
+/// device whose clock is off by more tells its staff. See docs/PROTOCOL.md, "Time".
+pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60 * 1000;
+
+/// The identity of the server's log. It is created with the log and changes when the log is
+/// restored or reset: positions of one epoch mean nothing in another, so a device that sees a new
+/// epoch syncs again from position 0 (and offers back what the server no longer has).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LogEpoch(pub Uuid);
+
+impl fmt::Display for LogEpoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +63,10 @@ pub struct PushBatch {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     pub results: Vec<BatchResult>,
+    /// The log the events were stored in (see [`LogEpoch`]).
+    pub epoch: LogEpoch,
+    /// The server's clock when it answered (ms since the epoch): devices measure their own clock against it.
+    pub server_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,8 +84,13 @@ pub struct BatchResult {
     pub status: BatchStatus,
     #[serde(default)]
     pub events: Vec<EventEnvelope>,
+    /// For a rejected batch, the server's events after `parent_version`, oldest first, at most
+    /// [`MAX_SERVER_EVENTS`]: when the last one's version is below `head`, the rest come by pull.
     #[serde(default)]
     pub server_events: Vec<EventEnvelope>,
+    /// The stream's head version on the server after this push.
+    #[serde(default)]
+    pub head: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +99,28 @@ pub struct PullResponse {
     /// The cursor to ask from next time: the position of the last event returned, or `after`.
     pub next: u64,
     pub has_more: bool,
+    /// The last position of the log (read after the page): a cursor above it means the log is not
+    /// the one the device synced with.
+    pub head: u64,
+    pub epoch: LogEpoch,
+    /// The server's clock when it answered (ms since the epoch).
+    pub server_ms: u64,
+}
+
+/// The SSE event name of [`LiveStatus`] messages.
+pub const LIVE_STATUS_EVENT: &str = "status";
+/// How often an idle live stream sends a [`LiveStatus`]. A device that hears nothing for
+/// [`LIVE_SILENCE_MS`] treats the stream as dead and opens a new one.
+pub const LIVE_HEARTBEAT_MS: u64 = 15_000;
+pub const LIVE_SILENCE_MS: u64 = 3 * LIVE_HEARTBEAT_MS;
+
+/// The first message of every live connection, repeated as its heartbeat (SSE `event: status`,
+/// without an `id:`, so it never moves the browser's `Last-Event-ID`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    pub epoch: LogEpoch,
+    pub head: u64,
+    pub server_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use shared::{
     acceptance::Refusal,
-    protocol::{PushRequest, PushResponse},
+    protocol::{BatchResult, LogEpoch, PushRequest},
     EventEnvelope,
 };
 use std::sync::Arc;
@@ -25,8 +25,8 @@ pub enum Commit {
     AllOrNothing,
 }
 
-/// The answer to one push of a group: its results, or why it was refused (then nothing of it is stored).
-pub type PushOutcome = Result<PushResponse, Refusal>;
+/// The answer to one push of a group: its batches' results, or why it was refused (then nothing of it is stored).
+pub type PushOutcome = Result<Vec<BatchResult>, Refusal>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -56,8 +56,25 @@ pub trait EventStore: Send + Sync + 'static {
     /// Events with a position above `after`, in position order, at most `limit`.
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError>;
 
+    /// The last position given out (0 for an empty log) and the log's identity.
+    async fn head(&self) -> Result<LogHead, StoreError>;
+
+    /// Gives the log a new identity (after a file-level backup was restored under a running
+    /// club): every device then syncs again from position 0 and offers back what it holds.
+    async fn new_epoch(&self) -> Result<LogEpoch, StoreError>;
+}
+
+/// Where the log stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogHead {
     /// The last position given out (0 for an empty log).
-    async fn head(&self) -> Result<u64, StoreError>;
+    pub position: u64,
+    pub epoch: LogEpoch,
+}
+
+/// A fresh epoch id (UUIDv7: epochs sort by when they began).
+pub fn fresh_epoch() -> LogEpoch {
+    LogEpoch(uuid::Uuid::now_v7())
 }
 
 /// Opens the store a URL names and brings its schema up to date.

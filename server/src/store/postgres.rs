@@ -1,6 +1,9 @@
-use super::{push::push_all, sql, Commit, EventStore, PushOutcome, StoreError};
+use super::{fresh_epoch, push::push_all, sql, Commit, EventStore, LogHead, PushOutcome, StoreError};
 use async_trait::async_trait;
-use shared::{protocol::PushRequest, EventEnvelope};
+use shared::{
+    protocol::{LogEpoch, PushRequest},
+    EventEnvelope,
+};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ impl PostgresStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
         MIGRATOR.run(&pool).await?;
+        set_epoch(&pool, fresh_epoch(), true).await?;
         Ok(Self { pool })
     }
 
@@ -48,7 +52,13 @@ impl EventStore for PostgresStore {
         pull(&self.pool, after, limit).await
     }
 
-    async fn head(&self) -> Result<u64, StoreError> {
+    async fn head(&self) -> Result<LogHead, StoreError> {
         head(&self.pool).await
+    }
+
+    async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {
+        let epoch = fresh_epoch();
+        set_epoch(&self.pool, epoch, false).await?;
+        Ok(epoch)
     }
 }

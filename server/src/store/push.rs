@@ -5,7 +5,7 @@ use super::{Commit, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{
     acceptance::{plan_batch, KnownId, Plan},
-    protocol::{BatchResult, BatchStatus, PushRequest, PushResponse},
+    protocol::{BatchResult, BatchStatus, PushRequest},
     EventEnvelope, StreamId,
 };
 use uuid::Uuid;
@@ -59,14 +59,14 @@ pub(super) async fn push_all(tx: &mut dyn LogTx, pushes: &[PushRequest], now_ms:
             .map(|(stream, plan)| match plan {
                 Plan::Append { mut stored, new } => {
                     stored.extend(stored_new.by_ref().take(new.len()));
-                    BatchResult { stream, status: BatchStatus::Accepted, events: stored, server_events: vec![] }
+                    BatchResult { stream, status: BatchStatus::Accepted, events: stored, server_events: vec![], head: 0 }
                 }
                 Plan::Conflict { server_events } => {
-                    BatchResult { stream, status: BatchStatus::Rejected, events: vec![], server_events }
+                    BatchResult { stream, status: BatchStatus::Rejected, events: vec![], server_events, head: 0 }
                 }
             })
             .collect::<Vec<_>>();
-        outcomes.push(Ok(PushResponse { results }));
+        outcomes.push(Ok(results));
     }
     Ok(Planned { outcomes, appended })
 }
@@ -97,7 +97,7 @@ impl Planned {
 pub fn first_refusal(outcomes: &[PushOutcome]) -> Option<String> {
     outcomes.iter().find_map(|o| match o {
         Err(refusal) => Some(refusal.to_string()),
-        Ok(response) => response.results.iter().find(|r| r.status != BatchStatus::Accepted).map(|r| {
+        Ok(results) => results.iter().find(|r| r.status != BatchStatus::Accepted).map(|r| {
             format!(
                 "stream {} already holds other events after version {}",
                 r.stream,

@@ -141,9 +141,29 @@ macro_rules! reads_for {
             super::sql::rows_to_events(rows)
         }
 
-        async fn head(pool: &sqlx::Pool<$db>) -> Result<u64, super::StoreError> {
-            let (head,): (i64,) = sqlx::query_as("SELECT position FROM log_head WHERE id = 1").fetch_one(pool).await?;
-            Ok(head as u64)
+        async fn head(pool: &sqlx::Pool<$db>) -> Result<super::LogHead, super::StoreError> {
+            let (position, epoch): (i64, String) =
+                sqlx::query_as("SELECT position, epoch FROM log_head WHERE id = 1").fetch_one(pool).await?;
+            let epoch = epoch.parse().map_err(|e| super::StoreError::Corrupt {
+                position: -1,
+                reason: format!("log epoch {epoch:?}: {e}"),
+            })?;
+            Ok(super::LogHead { position: position as u64, epoch: shared::protocol::LogEpoch(epoch) })
+        }
+
+        /// Sets the epoch. With `only_if_unset`, only a log that has none yet gets one (first start).
+        async fn set_epoch(
+            pool: &sqlx::Pool<$db>,
+            epoch: shared::protocol::LogEpoch,
+            only_if_unset: bool,
+        ) -> Result<(), super::StoreError> {
+            let sql = if only_if_unset {
+                "UPDATE log_head SET epoch = $1 WHERE id = 1 AND epoch = ''"
+            } else {
+                "UPDATE log_head SET epoch = $1 WHERE id = 1"
+            };
+            sqlx::query(sql).bind(epoch.to_string()).execute(pool).await?;
+            Ok(())
         }
     };
 }

@@ -1,6 +1,9 @@
-use super::{push::push_all, sql, Commit, EventStore, PushOutcome, StoreError};
+use super::{fresh_epoch, push::push_all, sql, Commit, EventStore, LogHead, PushOutcome, StoreError};
 use async_trait::async_trait;
-use shared::{protocol::PushRequest, EventEnvelope};
+use shared::{
+    protocol::{LogEpoch, PushRequest},
+    EventEnvelope,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
 
@@ -25,6 +28,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
+        set_epoch(&pool, fresh_epoch(), true).await?;
         Ok(Self { pool })
     }
 
@@ -51,7 +55,13 @@ impl EventStore for SqliteStore {
         pull(&self.pool, after, limit).await
     }
 
-    async fn head(&self) -> Result<u64, StoreError> {
+    async fn head(&self) -> Result<LogHead, StoreError> {
         head(&self.pool).await
+    }
+
+    async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {
+        let epoch = fresh_epoch();
+        set_epoch(&self.pool, epoch, false).await?;
+        Ok(epoch)
     }
 }

@@ -44,7 +44,7 @@ pub async fn live(
     let updates = state.live.subscribe();
     let after = match last_event_id.or(params.after) {
         Some(p) => p,
-        None => state.store.head().await?,
+        None => state.store.head().await?.position,
     };
     let (tx, rx) = mpsc::channel::<LiveEvent>(256);
     let store = state.store.clone();

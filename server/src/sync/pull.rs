@@ -1,10 +1,11 @@
 use crate::{
     error::{ApiError, AppJson},
     state::AppState,
+    writer::now_ms,
 };
 use axum::extract::{rejection::QueryRejection, Query, State};
 use serde::Deserialize;
-use shared::protocol::{PullResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT};
+use shared::protocol::{PullResponse, DEFAULT_PULL_LIMIT, MAX_POSITION, MAX_PULL_LIMIT};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,14 +21,25 @@ pub async fn pull(
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<AppJson<PullResponse>, ApiError> {
     let Query(params) = params?;
+    let after = check_position("after", params.after)?;
     let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
         return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_PULL_LIMIT}, got {limit}")));
     }
     // One more than asked tells whether another page follows, without a count query.
-    let mut events = state.store.pull(params.after, limit + 1).await?;
+    let mut events = state.store.pull(after, limit + 1).await?;
+    // Read after the page, so the head is never below a position the page holds.
+    let head = state.store.head().await?;
     let has_more = events.len() > limit as usize;
     events.truncate(limit as usize);
-    let next = events.last().and_then(|e| e.position).unwrap_or(params.after);
-    Ok(AppJson(PullResponse { events, next, has_more }))
+    let next = events.last().and_then(|e| e.position).unwrap_or(after);
+    Ok(AppJson(PullResponse { events, next, has_more, head: head.position, epoch: head.epoch, server_ms: now_ms() }))
+}
+
+/// Positions are stored as signed 64-bit integers: a larger one is refused, never narrowed.
+pub fn check_position(name: &str, value: u64) -> Result<u64, ApiError> {
+    if value > MAX_POSITION {
+        return Err(ApiError::BadRequest(format!("{name} must be a position between 0 and {MAX_POSITION}, got {value}")));
+    }
+    Ok(value)
 }

@@ -1,6 +1,7 @@
 use crate::{
     error::{ApiError, AppJson},
     state::AppState,
+    writer::now_ms,
 };
 use axum::extract::State;
 use shared::{
@@ -17,7 +18,8 @@ pub async fn push(
     check_request(&request)?;
     let events: usize = request.batches.iter().map(|b| b.events.len()).sum();
     let device = request.device.clone();
-    let response = state.writer.push(request).await??;
+    let results = state.writer.push(request).await??;
+    let head = state.store.head().await?;
     tracing::debug!(%device, events, "push handled");
-    Ok(AppJson(response))
+    Ok(AppJson(PushResponse { results, epoch: head.epoch, server_ms: now_ms() }))
 }
