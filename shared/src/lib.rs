@@ -11,7 +11,9 @@ pub mod ids;
 pub mod member;
 pub mod protocol;
 pub mod replication;
+pub mod search;
 pub mod stream;
+pub mod text;
 
 #[cfg(test)]
 mod testing;

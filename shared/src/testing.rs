@@ -43,4 +43,13 @@ impl<A: Aggregate> When<A> {
     pub fn then_expect_error(self, expected: A::Error) {
         assert_eq!(self.result, Err(expected));
     }
+
+    /// The refusal, for a closer look at it.
+    #[track_caller]
+    pub fn error(self) -> A::Error {
+        match self.result {
+            Err(e) => e,
+            Ok(events) => panic!("the command should have been refused, but decided {events:?}"),
+        }
+    }
 }

@@ -6,8 +6,12 @@ use super::{
 use crate::{aggregate::Aggregate, stream::StreamKind};
 use serde::{Deserialize, Serialize};
 
-/// A second check-in of the same member within this window is refused: a double tap at the desk.
+/// A second check-in of the same member within this window (before or after the other one) is
+/// refused: a double tap at the desk, or two desks admitting the same visit. DOMAIN.md "Check-in".
 pub const CHECK_IN_WINDOW_MS: u64 = 10 * 60 * 1000;
+/// How many of a member's latest check-ins the state keeps for the window rule: check-ins from
+/// offline desks arrive out of time order, and the one nearest to a new check-in need not be the latest.
+const RECENT_CHECK_INS: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Member {
@@ -16,7 +20,8 @@ pub struct Member {
     pub email: String,
     pub phone: String,
     pub archived: bool,
-    pub last_check_in_ms: Option<u64>,
+    /// The latest check-in times (ms since the epoch, device clocks), ascending, at most eight.
+    pub recent_check_ins_ms: Vec<u64>,
     pub check_ins: u32,
 }
 
@@ -30,12 +35,48 @@ pub enum MemberError {
     Archived,
     #[error("this member is not archived")]
     NotArchived,
-    #[error("the {} is already {value:?}", field.label())]
-    Unchanged { field: MemberField, value: String },
-    #[error(transparent)]
-    Details(#[from] DetailsError),
-    #[error("already checked in {since_secs} s ago; try again in {retry_after_secs} s")]
-    CheckInTooSoon { since_secs: u64, retry_after_secs: u64 },
+    #[error("nothing was changed")]
+    NothingChanged,
+    #[error("the {} is given twice", .0.label())]
+    FieldGivenTwice(MemberField),
+    #[error("{}", join(.0))]
+    InvalidDetails(Vec<DetailsError>),
+    #[error("{}", too_soon(*.last_ms, *.now_ms))]
+    CheckInTooSoon {
+        /// The check-in it is too close to.
+        last_ms: u64,
+        /// The time of the refused check-in.
+        now_ms: u64,
+    },
+}
+
+impl MemberError {
+    /// For a check-in refused as too soon: the seconds until it would be allowed.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            MemberError::CheckInTooSoon { last_ms, now_ms } => {
+                Some((last_ms + CHECK_IN_WINDOW_MS).saturating_sub(*now_ms).div_ceil(1000))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn join(errors: &[DetailsError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// The true wait, also when the other check-in carries a time ahead of this device's clock.
+fn too_soon(last_ms: u64, now_ms: u64) -> String {
+    let wait = (last_ms + CHECK_IN_WINDOW_MS).saturating_sub(now_ms).div_ceil(1000);
+    if last_ms <= now_ms {
+        format!("already checked in {} s ago; try again in {wait} s", (now_ms - last_ms) / 1000)
+    } else {
+        format!(
+            "already checked in, at a time {} s ahead of this device's clock; try again in {wait} s",
+            (last_ms - now_ms).div_ceil(1000)
+        )
+    }
 }
 
 impl Member {
@@ -56,6 +97,17 @@ impl Member {
             MemberField::Phone => &self.phone,
         }
     }
+
+    /// The latest check-in (ms since the epoch), if any.
+    pub fn last_check_in_ms(&self) -> Option<u64> {
+        self.recent_check_ins_ms.last().copied()
+    }
+
+    /// A check-in at `now_ms` within the window of a recorded one, before or after it. A recorded
+    /// time far ahead of `now_ms` (a desk whose clock was wrong) never holds a present one back.
+    fn too_soon(&self, now_ms: u64) -> Option<u64> {
+        self.recent_check_ins_ms.iter().rev().copied().find(|t| t.abs_diff(now_ms) < CHECK_IN_WINDOW_MS)
+    }
 }
 
 impl Aggregate for Member {
@@ -70,18 +122,43 @@ impl Aggregate for Member {
                 if self.registered {
                     return Err(MemberError::AlreadyRegistered);
                 }
-                MemberField::Name.check(&name)?;
-                MemberField::Email.check(&email)?;
-                MemberField::Phone.check(&phone)?;
-                Ok(vec![MemberEvent::MemberRegistered { name, email, phone }])
-            }
-            MemberCommand::ChangeMemberDetails { field, value } => {
-                self.active()?;
-                field.check(&value)?;
-                if self.field(field) == value {
-                    return Err(MemberError::Unchanged { field, value });
+                let [name, email, phone] = [
+                    (MemberField::Name, name),
+                    (MemberField::Email, email),
+                    (MemberField::Phone, phone),
+                ]
+                .map(|(field, value)| (field, field.normalise(&value)));
+                let errors: Vec<DetailsError> =
+                    [&name, &email, &phone].into_iter().filter_map(|(f, v)| f.check(v).err()).collect();
+                if !errors.is_empty() {
+                    return Err(MemberError::InvalidDetails(errors));
                 }
-                Ok(vec![MemberEvent::MemberDetailsChanged { field, value }])
+                Ok(vec![MemberEvent::MemberRegistered { name: name.1, email: email.1, phone: phone.1 }])
+            }
+            MemberCommand::ChangeMemberDetails { changes } => {
+                self.active()?;
+                let (mut errors, mut events, mut seen) = (vec![], vec![], vec![]);
+                for (field, value) in changes {
+                    if seen.contains(&field) {
+                        return Err(MemberError::FieldGivenTwice(field));
+                    }
+                    seen.push(field);
+                    let value = field.normalise(&value);
+                    match field.check(&value) {
+                        Err(e) => errors.push(e),
+                        Ok(()) if self.field(field) != value => {
+                            events.push(MemberEvent::MemberDetailsChanged { field, value })
+                        }
+                        Ok(()) => {}
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(MemberError::InvalidDetails(errors));
+                }
+                if events.is_empty() {
+                    return Err(MemberError::NothingChanged);
+                }
+                Ok(events)
             }
             MemberCommand::ArchiveMember => {
                 self.active()?;
@@ -98,15 +175,8 @@ impl Aggregate for Member {
             }
             MemberCommand::CheckIn => {
                 self.active()?;
-                if let Some(last) = self.last_check_in_ms {
-                    // A clock that went backwards counts as "just now": never a way around the window.
-                    let since = now_ms.saturating_sub(last);
-                    if since < CHECK_IN_WINDOW_MS {
-                        return Err(MemberError::CheckInTooSoon {
-                            since_secs: since / 1000,
-                            retry_after_secs: (CHECK_IN_WINDOW_MS - since).div_ceil(1000),
-                        });
-                    }
+                if let Some(last_ms) = self.too_soon(now_ms) {
+                    return Err(MemberError::CheckInTooSoon { last_ms, now_ms });
                 }
                 Ok(vec![MemberEvent::MemberCheckedIn { at_ms: now_ms }])
             }
@@ -129,7 +199,11 @@ impl Aggregate for Member {
             MemberEvent::MemberArchived {} => self.archived = true,
             MemberEvent::MemberRestored {} => self.archived = false,
             MemberEvent::MemberCheckedIn { at_ms } => {
-                self.last_check_in_ms = Some(self.last_check_in_ms.map_or(*at_ms, |l| l.max(*at_ms)));
+                let at = self.recent_check_ins_ms.partition_point(|t| t <= at_ms);
+                self.recent_check_ins_ms.insert(at, *at_ms);
+                if self.recent_check_ins_ms.len() > RECENT_CHECK_INS {
+                    self.recent_check_ins_ms.remove(0);
+                }
                 self.check_ins += 1;
             }
         }
@@ -141,7 +215,7 @@ impl Aggregate for Member {
                 (MemberCommand::RegisterMember { name, email, phone }, 0)
             }
             MemberEvent::MemberDetailsChanged { field, value } => {
-                (MemberCommand::ChangeMemberDetails { field, value }, 0)
+                (MemberCommand::ChangeMemberDetails { changes: vec![(field, value)] }, 0)
             }
             MemberEvent::MemberArchived {} => (MemberCommand::ArchiveMember, 0),
             MemberEvent::MemberRestored {} => (MemberCommand::RestoreMember, 0),

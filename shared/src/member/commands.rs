@@ -1,6 +1,7 @@
 use super::details::MemberField;
 
 /// What front-desk staff ask for. Imperative, as commands are; decided by [`super::Member`].
+/// Texts are normalised by the decision itself (see `crate::text`), so callers pass what was typed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MemberCommand {
     RegisterMember {
@@ -8,10 +9,11 @@ pub enum MemberCommand {
         email: String,
         phone: String,
     },
-    /// One field at a time, so that concurrent edits of different fields never collide.
+    /// The fields a form changed, saved together or not at all: every value is checked and every
+    /// error reported at once; each field that really changes becomes its own event, so that
+    /// concurrent edits of different fields never collide.
     ChangeMemberDetails {
-        field: MemberField,
-        value: String,
+        changes: Vec<(MemberField, String)>,
     },
     ArchiveMember,
     RestoreMember,

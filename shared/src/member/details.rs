@@ -1,8 +1,9 @@
 //! Contact details and the rules for their values.
 
+use crate::text;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberField {
     Name,
@@ -21,10 +22,15 @@ impl MemberField {
         }
     }
 
-    /// Checks a value for this field; values are stored exactly as given (already trimmed by the caller).
+    /// The stored form of a value: [`text::normalise`]d (NFC, whitespace runs made one space, trimmed).
+    pub fn normalise(self, value: &str) -> String {
+        text::normalise(value)
+    }
+
+    /// Checks a normalised value for this field.
     pub fn check(self, value: &str) -> Result<(), DetailsError> {
-        if value.trim() != value {
-            return Err(DetailsError::Untrimmed(self));
+        if let Some(c) = text::first_forbidden(value) {
+            return Err(DetailsError::ForbiddenCharacter { field: self, code_point: text::code_point(c) });
         }
         match self {
             MemberField::Name => check_name(value),
@@ -34,27 +40,49 @@ impl MemberField {
     }
 }
 
+/// What is wrong with one value. Every error names its field, so a form can show each one beside
+/// the input it is about, all at once.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DetailsError {
     #[error("the name is required")]
     NameMissing,
     #[error("the name is longer than {MAX_NAME} characters")]
     NameTooLong,
+    #[error("a name needs at least one letter")]
+    NameWithoutLetter,
     #[error("{0:?} is not an e-mail address")]
     EmailInvalid(String),
-    #[error("{0:?} is not a phone number (5 to 32 digits, spaces, +, -, parentheses)")]
+    #[error("{0:?} is not a phone number (5 to 20 digits, spaces, +, -, parentheses)")]
     PhoneInvalid(String),
-    #[error("the {} has spaces around it", .0.label())]
-    Untrimmed(MemberField),
+    #[error("the {} contains an invisible or control character ({code_point})", .field.label())]
+    ForbiddenCharacter { field: MemberField, code_point: String },
 }
 
-const MAX_NAME: usize = 120;
+impl DetailsError {
+    pub fn field(&self) -> MemberField {
+        match self {
+            DetailsError::NameMissing | DetailsError::NameTooLong | DetailsError::NameWithoutLetter => {
+                MemberField::Name
+            }
+            DetailsError::EmailInvalid(_) => MemberField::Email,
+            DetailsError::PhoneInvalid(_) => MemberField::Phone,
+            DetailsError::ForbiddenCharacter { field, .. } => *field,
+        }
+    }
+}
 
+/// In characters, after normalisation.
+pub const MAX_NAME: usize = 120;
+
+/// A name: 1 to 120 characters with at least one letter (so not only digits, marks or invisible
+/// characters). Rule decided for issue 9; DOMAIN.md "Members".
 fn check_name(v: &str) -> Result<(), DetailsError> {
     if v.is_empty() {
         Err(DetailsError::NameMissing)
     } else if v.chars().count() > MAX_NAME {
         Err(DetailsError::NameTooLong)
+    } else if !text::has_letter(v) {
+        Err(DetailsError::NameWithoutLetter)
     } else {
         Ok(())
     }

@@ -9,5 +9,5 @@ mod tests;
 
 pub use aggregate::{Member, MemberError, CHECK_IN_WINDOW_MS};
 pub use commands::MemberCommand;
-pub use details::{DetailsError, MemberField};
+pub use details::{DetailsError, MemberField, MAX_NAME};
 pub use events::MemberEvent;

@@ -2,7 +2,7 @@
 //! same semantics the browser's IndexedDB store implements. Used by simulations and by the
 //! server's end-to-end tests to drive the real replicator natively.
 
-use super::replicator::{Input, Output, Replicator, StoreOp};
+use super::replicator::{Input, Output, Replicator, Saved, StoreOp};
 use crate::{
     aggregate::Aggregate,
     envelope::{EventEnvelope, Stamp},
@@ -15,6 +15,8 @@ use crate::{
 pub enum LocalState {
     Pending,
     Confirmed,
+    /// Confirmed in an earlier epoch of the server's log, not (yet) seen in the current one.
+    Unconfirmed,
     Rejected(String),
 }
 
@@ -41,7 +43,7 @@ impl MemoryDevice {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         let rng = (z ^ (z >> 31)).max(1);
         Self {
-            replicator: Replicator::new(device.clone(), 0, seed),
+            replicator: Replicator::new(device.clone(), Saved::default(), seed),
             device,
             log: vec![],
             clock: HlcClock::default(),
@@ -60,12 +62,15 @@ impl MemoryDevice {
         out
     }
 
-    /// The events of a stream that count locally: confirmed ones, then pending ones on top.
+    /// The events of a stream that count locally: confirmed (or once confirmed) ones by version,
+    /// then pending ones on top.
     pub fn stream(&self, stream: StreamId) -> Vec<&EventEnvelope> {
         let mut confirmed: Vec<&EventEnvelope> = self
             .log
             .iter()
-            .filter(|e| e.envelope.stream == stream && e.state == LocalState::Confirmed)
+            .filter(|e| {
+                e.envelope.stream == stream && matches!(e.state, LocalState::Confirmed | LocalState::Unconfirmed)
+            })
             .map(|e| &e.envelope)
             .collect();
         confirmed.sort_by_key(|e| e.version);
@@ -131,6 +136,26 @@ impl MemoryDevice {
                 }
             }
             StoreOp::Apply { events, .. } => self.insert_remote(events, now_ms),
+            StoreOp::AdoptEpoch(_) => {}
+            StoreOp::Reset { .. } => {
+                for local in self.log.iter_mut().filter(|e| e.state == LocalState::Confirmed) {
+                    local.envelope.position = None;
+                    local.state = LocalState::Unconfirmed;
+                }
+            }
+            StoreOp::Reoffer => {
+                // Pending events go out in log order; each stream's own must come in version
+                // order, the offered-back ones below the pending ones built on them.
+                let (mut offered, rest): (Vec<LocalEvent>, Vec<LocalEvent>) = std::mem::take(&mut self.log)
+                    .into_iter()
+                    .partition(|e| matches!(e.state, LocalState::Unconfirmed | LocalState::Pending));
+                offered.sort_by_key(|e| (e.envelope.stream, e.envelope.version));
+                for e in &mut offered {
+                    e.state = LocalState::Pending;
+                }
+                self.log = rest;
+                self.log.extend(offered);
+            }
         }
     }
 

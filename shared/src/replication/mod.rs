@@ -8,8 +8,12 @@
 mod backoff;
 pub mod memory;
 mod replicator;
+mod status;
 #[cfg(test)]
 mod tests;
 
 pub use backoff::Backoff;
-pub use replicator::{Failure, Input, Output, Replicator, StoreOp, SyncStatus, PULL_PAGE, PUSH_MAX_EVENTS};
+pub use replicator::{
+    Failure, Input, Output, Replicator, Saved, StoreOp, MAX_APPLY_EVENTS, PULL_PAGE, PUSH_MAX_EVENTS,
+};
+pub use status::{Connection, SyncStatus};

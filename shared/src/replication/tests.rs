@@ -5,64 +5,91 @@
 use super::memory::{LocalState, MemoryDevice};
 use super::*;
 use crate::{
-    acceptance::{check_request, plan_batch, KnownId, Plan},
+    acceptance::{check_request, plan_batch, Plan, StreamHead},
     aggregate::Aggregate,
     member::{Member, MemberCommand},
-    protocol::{BatchResult, BatchStatus, ErrorBody, PullResponse, PushRequest, PushResponse},
+    protocol::{
+        BatchResult, BatchStatus, ErrorBody, LiveStatus, LogEpoch, PullResponse, PushRequest, PushResponse,
+        MAX_SERVER_EVENTS,
+    },
     stream::StreamId,
     EventEnvelope,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-#[derive(Default)]
+/// The server's semantics in memory: the real acceptance rules over a log with an epoch.
 struct MemoryServer {
     log: Vec<EventEnvelope>,
+    epoch: LogEpoch,
+}
+
+impl Default for MemoryServer {
+    fn default() -> Self {
+        Self { log: vec![], epoch: LogEpoch(Uuid::from_u128(1)) }
+    }
 }
 
 impl MemoryServer {
-    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, Failure> {
+    fn stream_head(&self, stream: StreamId) -> StreamHead {
+        let mut head = StreamHead::new(stream);
+        head.fold(self.log.iter().filter(|e| e.stream == stream)).expect("the log folds");
+        head
+    }
+
+    fn push(&mut self, request: &PushRequest, now_ms: u64) -> Result<PushResponse, Failure> {
         let refuse = |code: &str, message: String, stream| Failure::Refused {
             status: 422,
             error: ErrorBody { code: code.into(), message, stream, event: None },
         };
-        check_request(request).map_err(|e| refuse(e.code(), e.to_string(), e.stream()))?;
+        check_request(request, now_ms).map_err(|e| refuse(e.code(), e.to_string(), e.stream()))?;
         let mut plans = vec![];
         for batch in &request.batches {
-            let history: Vec<EventEnvelope> = self.log.iter().filter(|e| e.stream == batch.stream).cloned().collect();
-            let known: Vec<KnownId> = self
-                .log
-                .iter()
-                .filter(|e| batch.events.iter().any(|b| b.id == e.id))
-                .map(|e| KnownId { id: e.id, stream: e.stream, version: e.version })
-                .collect();
-            let plan =
-                plan_batch(&history, &known, batch).map_err(|r| refuse(r.code(), r.to_string(), Some(batch.stream)))?;
+            let stored: Vec<EventEnvelope> =
+                self.log.iter().filter(|e| batch.events.iter().any(|b| b.id == e.id)).cloned().collect();
+            let plan = plan_batch(&self.stream_head(batch.stream), &stored, batch)
+                .map_err(|r| refuse(r.code(), r.to_string(), Some(batch.stream)))?;
             plans.push((batch.stream, plan));
         }
         let mut results = vec![];
         for (stream, plan) in plans {
             results.push(match plan {
-                Plan::Append { mut stored, new } => {
+                Plan::Append { mut stored, new, head } => {
                     for mut e in new {
                         e.position = Some(self.log.len() as u64 + 1);
                         self.log.push(e.clone());
                         stored.push(e);
                     }
-                    BatchResult { stream, status: BatchStatus::Accepted, events: stored, server_events: vec![] }
+                    let events = stored;
+                    BatchResult { stream, status: BatchStatus::Accepted, events, server_events: vec![], head: head.version }
                 }
-                Plan::Conflict { server_events } => {
-                    BatchResult { stream, status: BatchStatus::Rejected, events: vec![], server_events }
+                Plan::Conflict { after_version, head_version } => {
+                    let server_events = self
+                        .log
+                        .iter()
+                        .filter(|e| e.stream == stream && e.version > after_version)
+                        .take(MAX_SERVER_EVENTS)
+                        .cloned()
+                        .collect();
+                    let events = vec![];
+                    BatchResult { stream, status: BatchStatus::Rejected, events, server_events, head: head_version }
                 }
             });
         }
-        Ok(PushResponse { results })
+        Ok(PushResponse { results, epoch: self.epoch, server_ms: now_ms })
     }
 
-    fn pull(&self, after: u64, limit: u32) -> PullResponse {
+    fn pull(&self, after: u64, limit: u32, now_ms: u64) -> PullResponse {
         let events: Vec<EventEnvelope> = self.log.iter().skip(after as usize).take(limit as usize).cloned().collect();
         let next = events.last().and_then(|e| e.position).unwrap_or(after);
-        PullResponse { has_more: (next as usize) < self.log.len(), events, next }
+        let head = self.log.len() as u64;
+        PullResponse { has_more: next < head, events, next, head, epoch: self.epoch, server_ms: now_ms }
+    }
+
+    /// The server restored from a backup holding its first `keep` events: a new log, in a new epoch.
+    fn restore(&mut self, keep: usize, epoch: u128) {
+        self.log.truncate(keep);
+        self.epoch = LogEpoch(Uuid::from_u128(epoch));
     }
 }
 
@@ -89,10 +116,15 @@ struct Sim {
     online: Vec<bool>,
     /// Live subscriptions: the position each device's live stream has sent up to, and its inbox.
     live: Vec<Option<u64>>,
-    inbox: Vec<Vec<EventEnvelope>>,
+    inbox: Vec<Vec<Input>>,
     rng: Rng,
     now: u64,
     faults: bool,
+    /// Percent chance per step that the server is restored from an older backup (a new epoch).
+    restores: u64,
+    epochs: u128,
+    /// Every event any device ever held, by id: none may be lost.
+    held: HashSet<Uuid>,
 }
 
 impl Sim {
@@ -106,6 +138,9 @@ impl Sim {
             rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
             now: 1_700_000_000_000,
             faults: true,
+            restores: 0,
+            epochs: 1,
+            held: HashSet::new(),
         };
         for d in 0..devices {
             sim.devices[d].replicator.handle_input(sim.now, Input::Online);
@@ -117,14 +152,15 @@ impl Sim {
         let Sim { server, devices, live, inbox, rng, faults, online, now, .. } = self;
         let is_online = online[d];
         let faults = *faults;
-        devices[d].run(*now, &mut |_, output| {
+        let now = *now;
+        devices[d].run(now, &mut |_, output| {
             let lost = |rng: &mut Rng| faults && rng.chance(15);
             match output {
                 Output::Push(request) => {
                     if !is_online || lost(rng) {
                         return Some(Input::PushAnswered(Err(Failure::Transient("request lost".into()))));
                     }
-                    let answer = server.push(&request);
+                    let answer = server.push(&request, now);
                     if lost(rng) {
                         return Some(Input::PushAnswered(Err(Failure::Transient("answer lost".into()))));
                     }
@@ -134,14 +170,15 @@ impl Sim {
                     if !is_online || lost(rng) {
                         return Some(Input::PullAnswered(Err(Failure::Transient("lost".into()))));
                     }
-                    Some(Input::PullAnswered(Ok(server.pull(after, limit.min(7)))))
+                    Some(Input::PullAnswered(Ok(server.pull(after, limit.min(7), now))))
                 }
                 Output::OpenLive { after } => {
                     if !is_online {
                         return Some(Input::LiveClosed);
                     }
                     live[d] = Some(after);
-                    inbox[d].clear();
+                    let status = LiveStatus { epoch: server.epoch, head: server.log.len() as u64, server_ms: now };
+                    inbox[d] = vec![Input::LiveStatus(status)];
                     Some(Input::LiveOpened)
                 }
                 Output::CloseLive => {
@@ -154,14 +191,42 @@ impl Sim {
         });
     }
 
-    /// The server's live fan-out: every subscribed device gets what it has not been sent yet.
+    /// The server's live fan-out: every subscribed device gets what it has not been sent yet, and
+    /// a heartbeat.
     fn broadcast(&mut self) {
+        let head = self.server.log.len() as u64;
         for d in 0..self.devices.len() {
             if let Some(sent) = self.live[d] {
-                let new: Vec<EventEnvelope> = self.server.log.iter().skip(sent as usize).cloned().collect();
-                self.live[d] = Some(self.server.log.len() as u64);
+                let new = self.server.log.iter().skip(sent as usize).cloned().map(Input::LiveEvent);
                 self.inbox[d].extend(new);
+                self.inbox[d].push(Input::LiveStatus(LiveStatus {
+                    epoch: self.server.epoch,
+                    head,
+                    server_ms: self.now,
+                }));
+                self.live[d] = Some(head.max(sent));
             }
+        }
+    }
+
+    /// The server comes back from an older backup: its live connections drop, and the browsers'
+    /// reconnections find another log.
+    fn restore(&mut self) {
+        let keep = self.rng.below(self.server.log.len() + 1);
+        self.epochs += 1;
+        self.server.restore(keep, self.epochs);
+        for d in 0..self.devices.len() {
+            if self.live[d].is_some() {
+                self.live[d] = Some(keep as u64);
+                let status = LiveStatus { epoch: self.server.epoch, head: keep as u64, server_ms: self.now };
+                self.inbox[d] = vec![Input::LiveInterrupted, Input::LiveOpened, Input::LiveStatus(status)];
+            }
+        }
+    }
+
+    fn remember_held(&mut self) {
+        for device in &self.devices {
+            self.held.extend(device.log.iter().map(|e| e.envelope.id));
         }
     }
 
@@ -179,8 +244,8 @@ impl Sim {
         if self.faults && !events.is_empty() && self.rng.chance(5) {
             events.truncate(events.len() - 1); // a dropped live message: only a pull can fill the gap
         }
-        for e in events {
-            self.devices[d].replicator.handle_input(self.now, Input::LiveEvent(e));
+        for input in events {
+            self.devices[d].replicator.handle_input(self.now, input);
         }
     }
 
@@ -216,10 +281,12 @@ impl Sim {
                     self.devices[d].replicator.handle_input(self.now, input);
                 }
                 5 => self.deliver_live(d),
+                6 if self.rng.chance(self.restores) => self.restore(),
                 _ => self.devices[d].replicator.handle_timeout(self.now),
             }
             self.step_device(d);
             self.broadcast();
+            self.remember_held();
         }
         // Heal: everyone online, no more faults, until nothing moves.
         self.faults = false;
@@ -228,7 +295,7 @@ impl Sim {
             self.devices[d].replicator.handle_input(self.now, Input::Online);
         }
         for _ in 0..200 {
-            self.now += 61_000;
+            self.now += 30_000;
             for d in 0..self.devices.len() {
                 self.devices[d].replicator.handle_timeout(self.now);
                 self.step_device(d);
@@ -251,6 +318,10 @@ impl Sim {
             assert_eq!(e.version, *v, "seed {seed}: versions of {} are contiguous", e.stream);
         }
         for device in &self.devices {
+            if self.epochs == 1 {
+                let replaced = device.replicator.status().log_replaced_ms;
+                assert_eq!(replaced, None, "seed {seed}: {} saw a restore that never was", device.device);
+            }
             assert!(device.pending().is_empty(), "seed {seed}: {} still has pending events", device.device);
             assert_eq!(device.replicator.cursor(), log.len() as u64, "seed {seed}: {} cursor", device.device);
             let confirmed: Vec<&EventEnvelope> =
@@ -268,6 +339,15 @@ impl Sim {
                 assert!(!ids.contains(&rejected.envelope.id), "seed {seed}: a rejected event was stored");
             }
         }
+        // Nothing any device held is lost: it is on the server, or set aside where staff see it.
+        let set_aside: HashSet<Uuid> = self
+            .devices
+            .iter()
+            .flat_map(|d| d.log.iter().filter(|e| matches!(e.state, LocalState::Rejected(_))).map(|e| e.envelope.id))
+            .collect();
+        for id in &self.held {
+            assert!(ids.contains(id) || set_aside.contains(id), "seed {seed}: event {id} was lost");
+        }
     }
 }
 
@@ -279,6 +359,20 @@ fn devices_converge_despite_lost_answers_duplicates_and_offline_spells() {
         sim.run(300);
         sim.check_converged(seed);
     }
+}
+
+#[test]
+fn devices_converge_and_lose_nothing_when_the_server_is_restored_from_older_backups() {
+    let seeds: u64 = std::env::var("FARADAY_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let mut restored = 0;
+    for seed in 1..=seeds {
+        let mut sim = Sim::new(seed, 3);
+        sim.restores = 10;
+        sim.run(300);
+        sim.check_converged(seed);
+        restored += u64::from(sim.epochs > 1);
+    }
+    assert!(restored * 2 > seeds, "most runs saw a restore ({restored} of {seeds})");
 }
 
 #[test]
@@ -310,7 +404,7 @@ fn a_lost_push_answer_is_retried_without_duplicating_events() {
     // The server stores the push, but its answer never arrives.
     device.run(1_000, &mut |_, out| match out {
         Output::Push(req) => {
-            server.push(&req).unwrap();
+            server.push(&req, 1_000).unwrap();
             Some(Input::PushAnswered(Err(Failure::Transient("answer lost".into()))))
         }
         Output::Pull { .. } => Some(Input::PullAnswered(Err(Failure::Transient("offline".into())))),
@@ -319,8 +413,8 @@ fn a_lost_push_answer_is_retried_without_duplicating_events() {
     let retry = device.replicator.poll_timeout().expect("a retry is scheduled");
     device.replicator.handle_timeout(retry);
     device.run(retry, &mut |_, out| match out {
-        Output::Push(req) => Some(Input::PushAnswered(server.push(&req))),
-        Output::Pull { after, limit } => Some(Input::PullAnswered(Ok(server.pull(after, limit)))),
+        Output::Push(req) => Some(Input::PushAnswered(server.push(&req, retry))),
+        Output::Pull { after, limit } => Some(Input::PullAnswered(Ok(server.pull(after, limit, retry)))),
         Output::OpenLive { .. } => Some(Input::LiveOpened),
         _ => None,
     });
@@ -338,10 +432,13 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
     let mut a = MemoryDevice::new("a", 1);
     a.execute::<Member>(stream, register, 0).unwrap();
     let push = server
-        .push(&PushRequest {
-            device: a.device.clone(),
-            batches: vec![crate::protocol::PushBatch { stream, parent_version: 0, events: a.pending() }],
-        })
+        .push(
+            &PushRequest {
+                device: a.device.clone(),
+                batches: vec![crate::protocol::PushBatch { stream, parent_version: 0, events: a.pending() }],
+            },
+            10_000,
+        )
         .unwrap();
     a.apply(StoreOp::Confirm(push.results[0].events.clone()), 0);
     let mut b = MemoryDevice::new("b", 2);
@@ -353,8 +450,8 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
         device: d.device.clone(),
         batches: vec![crate::protocol::PushBatch { stream, parent_version: 1, events: d.pending() }],
     };
-    assert_eq!(server.push(&req(&a)).unwrap().results[0].status, BatchStatus::Accepted);
-    let answer = server.push(&req(&b)).unwrap();
+    assert_eq!(server.push(&req(&a), 10_000).unwrap().results[0].status, BatchStatus::Accepted);
+    let answer = server.push(&req(&b), 10_000).unwrap();
     assert_eq!(answer.results[0].status, BatchStatus::Rejected);
     assert_eq!(answer.results[0].server_events.len(), 1);
     b.replicator.handle_input(3_000, Input::Online);
@@ -372,3 +469,174 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
     assert!(b.log.iter().any(|e| matches!(e.state, LocalState::Rejected(_))));
     assert_eq!(b.load::<Member>(stream).0.check_ins, 1, "the server's check-in counts, once");
 }
+
+/// The network between one device and the server, answering at once and losing nothing.
+fn wire<'a>(server: &'a mut MemoryServer, now: u64) -> impl FnMut(&MemoryDevice, Output) -> Option<Input> + 'a {
+    move |_, out| match out {
+        Output::Push(req) => Some(Input::PushAnswered(server.push(&req, now))),
+        Output::Pull { after, limit } => Some(Input::PullAnswered(Ok(server.pull(after, limit, now)))),
+        Output::OpenLive { .. } => Some(Input::LiveOpened),
+        _ => None,
+    }
+}
+
+fn register(name: &str) -> MemberCommand {
+    MemberCommand::RegisterMember { name: name.into(), email: String::new(), phone: String::new() }
+}
+
+const T: u64 = 1_764_000_000_000;
+
+#[test]
+fn a_device_whose_server_was_restored_from_a_backup_syncs_again_and_offers_back_what_the_server_lost() {
+    let mut server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    desk.replicator.handle_input(T, Input::Online);
+    for n in 1..=3 {
+        desk.execute::<Member>(StreamId::member(Uuid::from_u128(n)), register(&format!("M{n}")), T).unwrap();
+    }
+    desk.run(T, &mut wire(&mut server, T));
+    let backup = server.log.clone();
+    for n in 4..=6 {
+        desk.execute::<Member>(StreamId::member(Uuid::from_u128(n)), register(&format!("M{n}")), T + 1).unwrap();
+    }
+    desk.run(T + 1, &mut wire(&mut server, T + 1));
+    desk.replicator.handle_input(T + 2, Input::Offline);
+    desk.replicator.handle_input(T + 2, Input::Online);
+    desk.run(T + 2, &mut wire(&mut server, T + 2));
+    assert_eq!(desk.replicator.cursor(), 6);
+
+    // The server comes back from the backup taken at head 3; another desk writes meanwhile.
+    server.log = backup;
+    server.restore(3, 2);
+    let mut other = MemoryDevice::new("other", 2);
+    other.replicator.handle_input(T + 3, Input::Online);
+    other.execute::<Member>(StreamId::member(Uuid::from_u128(7)), register("M7"), T + 3).unwrap();
+    other.run(T + 3, &mut wire(&mut server, T + 3));
+    assert_eq!(server.log.len(), 4);
+
+    desk.replicator.handle_input(T + 4, Input::Offline);
+    desk.replicator.handle_input(T + 4, Input::Online);
+    desk.run(T + 4, &mut wire(&mut server, T + 4));
+    assert_eq!(server.log.len(), 7, "the three events the server lost are back, once each");
+    assert!(desk.pending().is_empty());
+    assert_eq!(desk.replicator.cursor(), 4, "the cursor is of the new log");
+    assert!(desk.log.iter().all(|e| e.state == LocalState::Confirmed));
+    assert_eq!(desk.log.len(), 7, "the other desk's event arrived; nothing is doubled");
+    assert!(desk.replicator.status().log_replaced_ms.is_some(), "staff are told");
+    let on_server: HashSet<Uuid> = server.log.iter().map(|e| e.id).collect();
+    assert!(desk.log.iter().all(|e| on_server.contains(&e.envelope.id)));
+}
+
+#[test]
+fn a_log_shorter_than_the_cursor_is_another_log_even_under_the_same_epoch() {
+    let mut server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    desk.replicator.handle_input(T, Input::Online);
+    for n in 1..=4 {
+        desk.execute::<Member>(StreamId::member(Uuid::from_u128(n)), register("M"), T).unwrap();
+    }
+    desk.run(T, &mut wire(&mut server, T));
+    desk.replicator.handle_input(T, Input::Offline);
+    desk.replicator.handle_input(T, Input::Online);
+    desk.run(T, &mut wire(&mut server, T));
+    assert_eq!(desk.replicator.cursor(), 4);
+    // A file-level backup put back, same epoch: positions 3 and 4 are gone.
+    server.log.truncate(2);
+    desk.replicator.handle_input(T + 1, Input::Offline);
+    desk.replicator.handle_input(T + 1, Input::Online);
+    desk.run(T + 1, &mut wire(&mut server, T + 1));
+    assert_eq!(server.log.len(), 4);
+    assert!(desk.pending().is_empty());
+    assert_eq!(desk.replicator.cursor(), 2, "the offered-back events are confirmed by push, not pulled again");
+}
+
+#[test]
+fn a_burst_of_live_events_is_applied_in_few_store_transactions() {
+    let mut server = MemoryServer::default();
+    let mut office = MemoryDevice::new("office", 1);
+    office.replicator.handle_input(T, Input::Online);
+    office.run(T, &mut wire(&mut server, T));
+    assert_eq!(office.replicator.status().live, true);
+    let mut desk = MemoryDevice::new("desk", 2);
+    desk.replicator.handle_input(T, Input::Online);
+    for n in 1..=2_000 {
+        desk.execute::<Member>(StreamId::member(Uuid::from_u128(n)), register("M"), T).unwrap();
+    }
+    for _ in 0..10 {
+        desk.run(T, &mut wire(&mut server, T));
+    }
+    assert_eq!(server.log.len(), 2_000);
+    for e in server.log.clone() {
+        office.replicator.handle_input(T, Input::LiveEvent(e));
+    }
+    let mut applies = 0;
+    while let Some(out) = office.replicator.poll_output() {
+        if let Output::Store(op @ StoreOp::Apply { .. }) = out {
+            applies += 1;
+            office.apply(op, T);
+        }
+    }
+    assert_eq!(applies, 2, "2,000 live events, 1,000 per transaction");
+    assert_eq!(office.log.len(), 2_000);
+    let status = office.replicator.status();
+    assert_eq!((status.cursor, status.behind()), (2_000, 0));
+}
+
+#[test]
+fn online_means_the_server_answered_not_that_the_browser_has_a_network() {
+    let mut server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    desk.replicator.handle_input(T, Input::Online);
+    assert_eq!(desk.replicator.status().connection, Connection::Connecting);
+    desk.run(T, &mut wire(&mut server, T));
+    assert_eq!(desk.replicator.status().connection, Connection::Online);
+    assert!(desk.replicator.status().live);
+
+    // The server stops: the browser's EventSource loses its connection and retries by itself.
+    desk.replicator.handle_input(T + 1_000, Input::LiveInterrupted);
+    let status = desk.replicator.status();
+    assert_eq!(status.connection, Connection::Unreachable);
+    assert!(status.last_error.is_some(), "the reason is there to show");
+    assert_eq!(status.last_sync_ms, Some(T), "the last confirmed sync stays what it was");
+
+    // It comes back: the browser reconnects and the server's status arrives.
+    desk.replicator.handle_input(T + 5_000, Input::LiveOpened);
+    let hello = LiveStatus { epoch: server.epoch, head: 0, server_ms: T + 5_000 };
+    desk.replicator.handle_input(T + 5_000, Input::LiveStatus(hello));
+    assert_eq!(desk.replicator.status().connection, Connection::Online);
+}
+
+#[test]
+fn a_live_stream_that_goes_silent_is_given_up_and_the_badge_says_so() {
+    let mut server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    desk.replicator.handle_input(T, Input::Online);
+    desk.run(T, &mut wire(&mut server, T));
+    let deadline = desk.replicator.poll_timeout().expect("the live stream has a deadline");
+    assert_eq!(deadline, T + crate::protocol::LIVE_SILENCE_MS);
+    // A half-open connection: no heartbeat, no error.
+    desk.replicator.handle_timeout(deadline);
+    assert_eq!(desk.replicator.status().connection, Connection::Unreachable);
+    assert_eq!(desk.replicator.poll_output(), Some(Output::CloseLive));
+}
+
+#[test]
+fn a_device_knows_how_wrong_its_clock_is_from_the_servers_answers() {
+    let server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    let fast = T + 2 * 3_600_000;
+    desk.replicator.handle_input(fast, Input::Online);
+    desk.run(fast, &mut |_, out| match out {
+        Output::Pull { after, limit } => Some(Input::PullAnswered(Ok(server.pull(after, limit, T)))),
+        _ => None,
+    });
+    assert_eq!(desk.replicator.status().clock_warning().as_deref(), Some("this device's clock is 2 h fast"));
+}
+
+#[test]
+fn the_last_confirmed_sync_survives_a_restart() {
+    let saved = Saved { cursor: 3, last_sync_ms: Some(T), ..Saved::default() };
+    let replicator = Replicator::new(crate::DeviceId::new("desk").unwrap(), saved, 1);
+    assert_eq!(replicator.status().last_sync_ms, Some(T));
+}
+

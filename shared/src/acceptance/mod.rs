@@ -1,0 +1,10 @@
+//! How the server accepts a push: the checks of a request's shape, and the decision for one batch
+//! given the stream's head. Pure, so the server's stores, the import and the simulations share it.
+
+mod plan;
+mod shape;
+mod stream_state;
+
+pub use plan::{plan_batch, Plan, Refusal, StreamHead};
+pub use shape::{check_request, ShapeError};
+pub use stream_state::{canonical, is_known_type, Canonical, StreamState};

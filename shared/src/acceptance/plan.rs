@@ -1,0 +1,118 @@
+//! The decision for one shape-checked batch, given the stream's head and the stored copies of the
+//! batch's ids: append, a retry already stored, a conflict, or a refusal.
+
+use super::stream_state::{canonical, StreamState};
+use crate::{aggregate::DecodeError, envelope::EventEnvelope, protocol::PushBatch, stream::StreamId};
+use uuid::Uuid;
+
+/// A stream as stored: its head version and its state folded through that version. Stores keep
+/// it between pushes, so validating a push costs the same at version 10 as at version 60,000.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamHead {
+    pub stream: StreamId,
+    pub version: u64,
+    pub state: StreamState,
+}
+
+impl StreamHead {
+    pub fn new(stream: StreamId) -> Self {
+        Self { stream, version: 0, state: StreamState::new(stream.kind) }
+    }
+
+    /// Folds stored events that continue the stream (versions `version + 1`, …), in order.
+    pub fn fold<'a>(&mut self, events: impl IntoIterator<Item = &'a EventEnvelope>) -> Result<(), Refusal> {
+        for e in events {
+            if e.version != self.version + 1 {
+                return Err(Refusal::StoredUnreadable {
+                    stream: self.stream,
+                    event: e.id,
+                    source: DecodeError::InvalidData {
+                        event_type: e.event_type.clone(),
+                        reason: format!("stored as version {} after version {}", e.version, self.version),
+                    },
+                });
+            }
+            self.state.evolve(e).map_err(|source| Refusal::StoredUnreadable { stream: self.stream, event: e.id, source })?;
+            self.version = e.version;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Append `new` after the stream's head. `stored` holds copies of events an earlier try of the
+    /// same push already stored (a retry after a lost answer), which are not stored again. `head` is
+    /// the stream once `new` is appended.
+    Append { stored: Vec<EventEnvelope>, new: Vec<EventEnvelope>, head: StreamHead },
+    /// The stream moved on since the batch's parent: nothing is stored. The server's events after
+    /// `after_version` (up to `head_version`) are the other side.
+    Conflict { after_version: u64, head_version: u64 },
+}
+
+/// Why a batch is refused although its shape is fine. Nothing of the push is stored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("event id {id} is already stored as version {version} of {stream} with other content")]
+    IdReused { id: Uuid, stream: StreamId, version: u64 },
+    #[error("parent_version {parent} of {stream} is ahead of the stream's head {head}")]
+    ParentAhead { stream: StreamId, parent: u64, head: u64 },
+    #[error("event {event} breaks a rule of {stream}: {reason}")]
+    RuleBroken { stream: StreamId, event: Uuid, reason: String },
+    #[error("stored event {event} of {stream} cannot be read: {source}")]
+    StoredUnreadable { stream: StreamId, event: Uuid, source: DecodeError },
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::IdReused { .. } => "event_id_reused",
+            Refusal::ParentAhead { .. } => "parent_ahead",
+            Refusal::RuleBroken { .. } => "rule_broken",
+            Refusal::StoredUnreadable { .. } => "stored_event_unreadable",
+        }
+    }
+}
+
+/// Decides what happens to one (shape-checked) batch. `head` is the stream as stored; `stored`
+/// holds the stored copies of those of the batch's event ids that the log already has, anywhere.
+pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch) -> Result<Plan, Refusal> {
+    let stream = batch.stream;
+    let copy_of = |id: Uuid| stored.iter().find(|s| s.id == id);
+    // A retried push: a prefix of the batch may already be stored, exactly as sent.
+    let mut retried = Vec::new();
+    for e in &batch.events {
+        let Some(copy) = copy_of(e.id) else { break };
+        if !copy.same_event(e) {
+            return Err(Refusal::IdReused { id: e.id, stream: copy.stream, version: copy.version });
+        }
+        retried.push(copy.clone());
+    }
+    let rest = &batch.events[retried.len()..];
+    // An id stored anywhere, after the retried prefix, is a reuse: never stored twice.
+    if let Some(copy) = rest.iter().find_map(|e| copy_of(e.id)) {
+        return Err(Refusal::IdReused { id: copy.id, stream: copy.stream, version: copy.version });
+    }
+    if rest.is_empty() {
+        return Ok(Plan::Append { stored: retried, new: vec![], head: head.clone() });
+    }
+    let parent = batch.parent_version + retried.len() as u64;
+    if parent > head.version {
+        return Err(Refusal::ParentAhead { stream, parent, head: head.version });
+    }
+    if parent < head.version {
+        return Ok(Plan::Conflict { after_version: batch.parent_version, head_version: head.version });
+    }
+    let mut next = head.clone();
+    let mut new = Vec::with_capacity(rest.len());
+    for e in rest {
+        let refused = |reason: String| Refusal::RuleBroken { stream, event: e.id, reason };
+        next.state.accept(e).map_err(refused)?;
+        next.version = e.version;
+        // Exactly what the domain encodes is stored, never the bytes as sent.
+        let mut event = e.clone();
+        event.data = canonical(stream.kind, e).map_err(|err| refused(err.to_string()))?.data;
+        new.push(event);
+    }
+    Ok(Plan::Append { stored: retried, new, head: next })
+}

@@ -1,0 +1,158 @@
+//! The checks of a push that need no stored data. A request that fails one stores nothing.
+
+use super::stream_state::canonical;
+use crate::{
+    aggregate::DecodeError,
+    ids::is_event_id,
+    protocol::{PushRequest, MAX_CLOCK_AHEAD_MS, MAX_EVENTS_PER_PUSH, MAX_EVENT_DATA_BYTES, MAX_POSITION},
+    stream::StreamId,
+    text,
+};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// Why a request is refused before any stream is looked at. Nothing of it is stored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShapeError {
+    #[error("a push holds at most {MAX_EVENTS_PER_PUSH} events, this one {0}")]
+    TooManyEvents(usize),
+    #[error("batch for {0} has no events")]
+    EmptyBatch(StreamId),
+    #[error("two batches for stream {0}: send one per stream")]
+    DuplicateStream(StreamId),
+    #[error("event {event} belongs to {actual}, not to the batch's stream {stream}")]
+    StreamMismatch { stream: StreamId, event: Uuid, actual: StreamId },
+    #[error("parent_version {parent} of {stream} is not a version (at most {MAX_POSITION})")]
+    VersionOutOfRange { stream: StreamId, parent: u64 },
+    #[error("versions of {stream} must run {expected}, {}, … after parent_version; event {event} has {actual}", expected + 1)]
+    VersionsNotContiguous { stream: StreamId, event: Uuid, expected: u64, actual: u64 },
+    #[error("event id {0} is not a UUIDv7")]
+    InvalidEventId(Uuid),
+    #[error("event id {0} appears twice in this push")]
+    DuplicateEventId(Uuid),
+    #[error("event {0} carries a position: positions are given by the server")]
+    PositionGiven(Uuid),
+    #[error("event {event}: {source}")]
+    Undecodable { stream: StreamId, event: Uuid, source: DecodeError },
+    #[error("event {event}'s data is {bytes} bytes; an event holds at most {MAX_EVENT_DATA_BYTES}")]
+    EventTooLarge { stream: StreamId, event: Uuid, bytes: usize },
+    #[error(
+        "event {event} is stamped {} ahead of the server's clock (at most {} is allowed): the clock of the device \
+         that made it is wrong; set its date and time right",
+        text::duration(*ahead_ms),
+        text::duration(MAX_CLOCK_AHEAD_MS)
+    )]
+    ClockAhead { stream: StreamId, event: Uuid, ahead_ms: u64 },
+}
+
+impl ShapeError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShapeError::TooManyEvents(_) => "too_many_events",
+            ShapeError::EmptyBatch(_) => "empty_batch",
+            ShapeError::DuplicateStream(_) => "duplicate_stream",
+            ShapeError::StreamMismatch { .. } => "stream_mismatch",
+            ShapeError::VersionOutOfRange { .. } => "version_out_of_range",
+            ShapeError::VersionsNotContiguous { .. } => "versions_not_contiguous",
+            ShapeError::InvalidEventId(_) => "invalid_event_id",
+            ShapeError::DuplicateEventId(_) => "duplicate_event_id",
+            ShapeError::PositionGiven(_) => "position_given",
+            ShapeError::Undecodable { source: DecodeError::UnknownType(_), .. } => "unknown_event_type",
+            ShapeError::Undecodable { source: DecodeError::UnknownSchemaVersion { .. }, .. } => {
+                "unknown_schema_version"
+            }
+            ShapeError::Undecodable { .. } => "invalid_event_data",
+            ShapeError::EventTooLarge { .. } => "event_too_large",
+            ShapeError::ClockAhead { .. } => "clock_ahead",
+        }
+    }
+
+    /// The event the error is about, when it is about one.
+    pub fn event(&self) -> Option<Uuid> {
+        match self {
+            ShapeError::StreamMismatch { event, .. }
+            | ShapeError::VersionsNotContiguous { event, .. }
+            | ShapeError::Undecodable { event, .. }
+            | ShapeError::EventTooLarge { event, .. }
+            | ShapeError::ClockAhead { event, .. } => Some(*event),
+            ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => {
+                Some(*id)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn stream(&self) -> Option<StreamId> {
+        match self {
+            ShapeError::EmptyBatch(s) | ShapeError::DuplicateStream(s) => Some(*s),
+            ShapeError::StreamMismatch { stream, .. }
+            | ShapeError::VersionOutOfRange { stream, .. }
+            | ShapeError::VersionsNotContiguous { stream, .. }
+            | ShapeError::Undecodable { stream, .. }
+            | ShapeError::EventTooLarge { stream, .. }
+            | ShapeError::ClockAhead { stream, .. } => Some(*stream),
+            _ => None,
+        }
+    }
+}
+
+/// Checks everything that needs no stored data, with the server's clock at `now_ms`.
+///
+/// An event's `device` names the device that made it, which need not be the one pushing: after the
+/// server's log was restored, a device offers back every event it holds that the server lost,
+/// other devices' included (docs/PROTOCOL.md, "Epochs").
+pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeError> {
+    let total: usize = request.batches.iter().map(|b| b.events.len()).sum();
+    if total > MAX_EVENTS_PER_PUSH {
+        return Err(ShapeError::TooManyEvents(total));
+    }
+    let latest_allowed = now_ms.saturating_add(MAX_CLOCK_AHEAD_MS);
+    let mut streams = HashSet::new();
+    let mut ids = HashSet::with_capacity(total);
+    for batch in &request.batches {
+        let stream = batch.stream;
+        if batch.events.is_empty() {
+            return Err(ShapeError::EmptyBatch(stream));
+        }
+        if !streams.insert(stream) {
+            return Err(ShapeError::DuplicateStream(stream));
+        }
+        // Versions are stored as signed 64-bit integers, and the batch's run must fit above its parent.
+        if batch.parent_version > MAX_POSITION - MAX_EVENTS_PER_PUSH as u64 {
+            return Err(ShapeError::VersionOutOfRange { stream, parent: batch.parent_version });
+        }
+        for (i, e) in batch.events.iter().enumerate() {
+            if e.stream != stream {
+                return Err(ShapeError::StreamMismatch { stream, event: e.id, actual: e.stream });
+            }
+            let expected = batch.parent_version + i as u64;
+            if e.version != expected + 1 {
+                return Err(ShapeError::VersionsNotContiguous { stream, event: e.id, expected, actual: e.version });
+            }
+            if !is_event_id(&e.id) {
+                return Err(ShapeError::InvalidEventId(e.id));
+            }
+            if !ids.insert(e.id) {
+                return Err(ShapeError::DuplicateEventId(e.id));
+            }
+            if e.position.is_some() {
+                return Err(ShapeError::PositionGiven(e.id));
+            }
+            let canonical = canonical(stream.kind, e).map_err(|source| ShapeError::Undecodable {
+                stream,
+                event: e.id,
+                source,
+            })?;
+            let bytes = canonical.data.to_string().len();
+            if bytes > MAX_EVENT_DATA_BYTES {
+                return Err(ShapeError::EventTooLarge { stream, event: e.id, bytes });
+            }
+            // The latest time the event carries, its stamp or the moment it records.
+            let stamped = e.hlc.ms.max(canonical.decided_at_ms.unwrap_or(0));
+            if stamped > latest_allowed {
+                return Err(ShapeError::ClockAhead { stream, event: e.id, ahead_ms: stamped - now_ms });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! What the device can truthfully say about its sync: whether the server answered recently (not
+//! whether the browser has a network), how far behind it is, how wrong its clock is.
+
+use crate::{protocol::MAX_CLOCK_AHEAD_MS, text};
+
+/// The connection as staff should read it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Connection {
+    /// The browser has no network.
+    Offline,
+    /// A network, but no answer from the server yet in this run.
+    #[default]
+    Connecting,
+    /// The server answered, and nothing failed since (a silent live stream counts as failing).
+    Online,
+    /// A network, but the server does not answer (down, unreachable, or the live stream went silent).
+    Unreachable,
+}
+
+/// What the sync badge shows (the pending count comes from the store).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncStatus {
+    pub connection: Connection,
+    /// The position of the last remote event applied.
+    pub cursor: u64,
+    /// The highest position the server is known to have: `server_head - cursor` events are still
+    /// to come (see [`SyncStatus::behind`]).
+    pub server_head: u64,
+    pub live: bool,
+    pub syncing: bool,
+    /// Syncing again from position 0 after the server's log was found replaced.
+    pub resyncing: bool,
+    /// The last time the server answered (ms since the epoch), kept across reloads.
+    pub last_sync_ms: Option<u64>,
+    /// Why the server is not reachable, while it is not.
+    pub last_error: Option<String>,
+    pub retry_at_ms: Option<u64>,
+    /// This device's clock minus the server's, measured at the last answer (ms).
+    pub clock_skew_ms: Option<i64>,
+    /// When this device found the server's log replaced (restored from a backup) and started over.
+    pub log_replaced_ms: Option<u64>,
+}
+
+impl SyncStatus {
+    /// Remote events the device knows exist and has not applied yet.
+    pub fn behind(&self) -> u64 {
+        self.server_head.saturating_sub(self.cursor)
+    }
+
+    /// "this device's clock is 2 h fast", when it is off by more than the server tolerates.
+    pub fn clock_warning(&self) -> Option<String> {
+        let skew = self.clock_skew_ms?;
+        if skew.unsigned_abs() <= MAX_CLOCK_AHEAD_MS {
+            return None;
+        }
+        let by = text::duration(skew.unsigned_abs());
+        Some(if skew > 0 {
+            format!("this device's clock is {by} fast")
+        } else {
+            format!("this device's clock is {by} slow")
+        })
+    }
+}
+
+/// The replicator's record of its exchanges with the server.
+#[derive(Debug, Default)]
+pub(super) struct Contact {
+    pub last_sync_ms: Option<u64>,
+    answered_this_run: bool,
+    pub last_error: Option<String>,
+    pub clock_skew_ms: Option<i64>,
+}
+
+impl Contact {
+    pub fn new(last_sync_ms: Option<u64>) -> Self {
+        Self { last_sync_ms, ..Self::default() }
+    }
+
+    /// The server answered at `now_ms`; `server_ms` is its clock when it did, if it said.
+    pub fn answered(&mut self, now_ms: u64, server_ms: Option<u64>) {
+        self.last_sync_ms = Some(now_ms);
+        self.answered_this_run = true;
+        self.last_error = None;
+        if let Some(server_ms) = server_ms {
+            self.clock_skew_ms = Some(now_ms as i64 - server_ms as i64);
+        }
+    }
+
+    /// The server answered, with a refusal: reachable, and the refused events say why.
+    pub fn refused(&mut self, now_ms: u64) {
+        self.answered(now_ms, None);
+    }
+
+    pub fn failed(&mut self, reason: String) {
+        self.last_error = Some(reason);
+    }
+
+    pub fn connection(&self, online: bool) -> Connection {
+        if !online {
+            Connection::Offline
+        } else if self.last_error.is_some() {
+            Connection::Unreachable
+        } else if self.answered_this_run {
+            Connection::Online
+        } else {
+            Connection::Connecting
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_off_by_more_than_the_bound_is_named() {
+        let status = |skew| SyncStatus { clock_skew_ms: Some(skew), ..SyncStatus::default() };
+        assert_eq!(status(2 * 3_600_000).clock_warning().as_deref(), Some("this device's clock is 2 h fast"));
+        assert_eq!(status(-3 * 86_400_000).clock_warning().as_deref(), Some("this device's clock is 3 days slow"));
+        assert_eq!(status(30_000).clock_warning(), None);
+    }
+}

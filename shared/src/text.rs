@@ -1,0 +1,122 @@
+//! Text as the domain stores it: one spelling per text, no invisible tricks.
+//!
+//! Every text a command carries is normalised here before it is decided on, so the event holds the
+//! normalised form and the server's re-decision (which normalises again) recognises a forged,
+//! un-normalised event as not what its command decides. The same rules run on the device, so staff
+//! are told at once.
+
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
+/// Unicode NFC, runs of whitespace (spaces, tabs, line breaks) made one space, trimmed. "Rene\u{301}e"
+/// and "Renée" become the same text, so the same name is never stored in two spellings.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.nfc());
+    }
+    out
+}
+
+/// A character that has no place in a name or a contact detail: control characters (NUL, escape, …),
+/// the bidirectional controls that make text display in another order than it is stored (the
+/// "right-to-left override" trick), and invisible characters that make two texts look the same.
+/// Joiners (U+200C, U+200D) stay allowed: several scripts need them.
+pub fn forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'                      // Arabic letter mark
+                | '\u{200B}'                // zero-width space
+                | '\u{200E}' | '\u{200F}'   // left-to-right / right-to-left marks
+                | '\u{202A}'..='\u{202E}'   // embeddings and overrides
+                | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
+                | '\u{2066}'..='\u{2069}'   // isolates
+                | '\u{FEFF}'                // byte-order mark
+                | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotations
+                | '\u{FDD0}'..='\u{FDEF}'   // noncharacters
+        )
+        || (c as u32) & 0xFFFE == 0xFFFE // the noncharacters at the end of every plane
+        || ('\u{E000}'..='\u{F8FF}').contains(&c) // private use: means nothing to anyone else
+}
+
+/// The first forbidden character of `text`, if any.
+pub fn first_forbidden(text: &str) -> Option<char> {
+    text.chars().find(|c| forbidden(*c))
+}
+
+/// Whether `text` has at least one letter: alphabetic, and not a combining mark (a name made of
+/// accents alone, or of a zero-width space, is not a name).
+pub fn has_letter(text: &str) -> bool {
+    text.chars().any(|c| c.is_alphabetic() && !is_combining_mark(c))
+}
+
+/// "U+202E", for messages about a character that cannot be shown as itself.
+pub fn code_point(c: char) -> String {
+    format!("U+{:04X}", c as u32)
+}
+
+/// A duration as staff read it, to the unit that matters: "45 s", "12 min", "2 h 5 min", "3 days", "10 years".
+pub fn duration(ms: u64) -> String {
+    let secs = ms.div_ceil(1000);
+    let (min, hours, days) = (secs / 60, secs / 3600, secs / 86_400);
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{min} min"),
+        3600..86_400 if min % 60 == 0 => format!("{hours} h"),
+        3600..86_400 => format!("{hours} h {} min", min % 60),
+        _ if days < 730 => format!("{days} days"),
+        _ => format!("{} years", days / 365),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn composed_and_decomposed_spellings_become_one() {
+        assert_eq!(normalise("Rene\u{301}e"), "Renée");
+        assert_eq!(normalise("  Anna \t Peeters\n"), "Anna Peeters");
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_forbidden() {
+        for c in ['\0', '\u{1b}', '\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\u{FFFF}', '\u{E000}'] {
+            assert!(forbidden(c), "{}", code_point(c));
+        }
+        for c in ['a', 'Ł', 'ß', '李', '\u{200D}', '-', '\''] {
+            assert!(!forbidden(c), "{}", code_point(c));
+        }
+    }
+
+    #[test]
+    fn a_name_needs_a_letter_not_just_marks() {
+        assert!(has_letter("Zoë"));
+        assert!(has_letter("李"));
+        assert!(!has_letter("\u{301}\u{308}"));
+        assert!(!has_letter("1234"));
+        assert!(!has_letter(""));
+    }
+
+    #[test]
+    fn durations_read_as_staff_say_them() {
+        assert_eq!(duration(45_000), "45 s");
+        assert_eq!(duration(12 * 60_000), "12 min");
+        assert_eq!(duration(2 * 3_600_000), "2 h");
+        assert_eq!(duration(2 * 3_600_000 + 5 * 60_000), "2 h 5 min");
+        assert_eq!(duration(10 * 365 * 86_400_000), "10 years");
+    }
+
+    proptest! {
+        #[test]
+        fn normalising_twice_changes_nothing(text in "\\PC{0,40}") {
+            let once = normalise(&text);
+            prop_assert_eq!(normalise(&once), once.clone());
+            prop_assert_eq!(once.trim(), once.as_str());
+        }
+    }
+}
