@@ -26,11 +26,17 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Read an export into this server's log, all or nothing. Events already stored are skipped.
+    /// Read an export into this log: the whole file is checked first (a bad file stores nothing), then
+    /// stored in chunks, so a server running on the same database keeps serving. Events already
+    /// stored are skipped: an import that stopped can be run again.
     Import {
         /// A file written by `faraday export`.
         input: PathBuf,
     },
+    /// Give the log a new identity. Run it after putting back a file-level backup of the database
+    /// (not needed after `import` into a new database, which has its own): every device then syncs
+    /// again from the start and offers back the events the backup lacks.
+    NewEpoch,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -43,7 +43,9 @@ impl ApiError {
         match self {
             ApiError::Body(r) => r.status(),
             ApiError::Query(r) => r.status(),
-            ApiError::Shape(ShapeError::TooManyEvents(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Shape(ShapeError::TooManyEvents(_) | ShapeError::EventTooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Shape(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Refused(Refusal::IdReused { .. } | Refusal::ParentAhead { .. }) => StatusCode::CONFLICT,
             ApiError::Refused(Refusal::RuleBroken { .. }) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -19,7 +19,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve(args) => serve(store, args).await?,
         Command::Migrate => tracing::info!("the database schema is up to date"),
         Command::Export { output } => transfer::export(&*store, output.as_deref()).await?,
-        Command::Import { input } => transfer::import(&*store, &input).await?,
+        Command::Import { input } => drop(transfer::import(&*store, &input).await?),
+        Command::NewEpoch => {
+            let epoch = store.new_epoch().await?;
+            tracing::info!(%epoch, "the log has a new epoch: every device syncs again from the start and offers back what the server lost");
+        }
     }
     Ok(())
 }

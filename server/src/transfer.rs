@@ -5,11 +5,12 @@ use crate::{
     writer::now_ms,
 };
 use shared::{
-    acceptance::check_request,
-    protocol::{PushBatch, PushRequest},
-    EventEnvelope,
+    acceptance::{check_request, StreamHead},
+    protocol::{PushBatch, PushRequest, MAX_EVENTS_PER_PUSH},
+    EventEnvelope, StreamId,
 };
 use std::{
+    collections::{HashMap, HashSet},
     io::{BufRead, BufWriter, Write},
     path::Path,
 };
@@ -22,8 +23,11 @@ pub enum TransferError {
     Io(#[from] std::io::Error),
     #[error("line {line}: {reason}")]
     Invalid { line: usize, reason: String },
-    #[error("the import was refused and nothing was stored: {0}")]
-    Refused(String),
+    #[error(
+        "line {line}: the log holds other events than the file ({reason}); the {stored_before} events \
+         before this chunk are stored, nothing after"
+    )]
+    Refused { line: usize, stored_before: usize, reason: String },
 }
 
 const PAGE: u32 = 5_000;
@@ -54,66 +58,142 @@ pub async fn export(store: &dyn EventStore, output: Option<&Path>) -> Result<(),
     Ok(())
 }
 
-/// Reads a whole export, checks it, then stores it in one transaction: all of it or none of it.
-pub async fn import(store: &dyn EventStore, input: &Path) -> Result<(), TransferError> {
-    let file = std::io::BufReader::new(std::fs::File::open(input)?);
-    let mut events: Vec<(usize, EventEnvelope)> = Vec::new();
-    for (i, line) in file.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let event: EventEnvelope =
-            serde_json::from_str(&line).map_err(|e| TransferError::Invalid { line: i + 1, reason: e.to_string() })?;
-        events.push((i + 1, event));
-        if events.len().is_multiple_of(PROGRESS_EVERY) {
-            tracing::info!(read = events.len(), "reading the export");
-        }
-    }
-    events.sort_by_key(|(_, e)| e.position);
-    let line_of: std::collections::HashMap<uuid::Uuid, usize> = events.iter().map(|(line, e)| (e.id, *line)).collect();
-    // Consecutive events of one stream from one device make one push; the log's own order is kept.
-    let mut pushes: Vec<(usize, PushRequest)> = Vec::new();
-    for (line, mut e) in events {
-        e.position = None;
-        match pushes.last_mut() {
-            Some((_, p)) if p.device == e.device && p.batches[0].stream == e.stream => p.batches[0].events.push(e),
-            _ => pushes.push((
-                line,
-                PushRequest {
-                    device: e.device.clone(),
-                    batches: vec![PushBatch { stream: e.stream, parent_version: e.version - 1, events: vec![e] }],
-                },
-            )),
+/// Reads an export into this log, in bounded memory, in two passes over the file.
+///
+/// 1. The whole file is checked, line by line, as the server checks a push (shape, canonical data,
+///    each stream's versions and rules folded from its first event): a bad file stores nothing.
+/// 2. It is stored in chunks of at most 2,000 events, each chunk one short transaction, so a
+///    server running on the same database keeps taking pushes meanwhile (they wait for one chunk at
+///    most), and its live subscribers get the imported events. Events already stored are skipped, so
+///    an import that stopped (a crash, or a conflict with events written since) can simply be run again.
+pub async fn import(store: &dyn EventStore, input: &Path) -> Result<ImportReport, TransferError> {
+    let checked = check_file(input)?;
+    tracing::info!(events = checked, "the export is valid; storing it");
+    let mut report = ImportReport::default();
+    let mut chunk = Chunk::default();
+    for (line, event) in read_events(input)? {
+        let (line, event) = (line, event?);
+        chunk.add(line, event);
+        if chunk.events >= MAX_EVENTS_PER_PUSH {
+            store_chunk(store, std::mem::take(&mut chunk), &mut report).await?;
+            if report.read % PROGRESS_EVERY < MAX_EVENTS_PER_PUSH {
+                tracing::info!(read = report.read, of = checked, stored = report.stored, "importing");
+            }
         }
     }
-    let total: usize = pushes.iter().map(|(_, p)| p.batches[0].events.len()).sum();
-    let mut requests = Vec::with_capacity(pushes.len());
-    for (line, push) in pushes {
-        // Long runs are split to the push limit, each part continuing from the one before.
-        let batch = &push.batches[0];
-        for (k, chunk) in batch.events.chunks(shared::protocol::MAX_EVENTS_PER_PUSH).enumerate() {
-            let request = PushRequest {
-                device: push.device.clone(),
-                batches: vec![PushBatch {
-                    stream: batch.stream,
-                    parent_version: batch.parent_version + (k * shared::protocol::MAX_EVENTS_PER_PUSH) as u64,
-                    events: chunk.to_vec(),
-                }],
-            };
-            check_request(&request).map_err(|e| TransferError::Invalid {
-                line: e.event().and_then(|id| line_of.get(&id).copied()).unwrap_or(line),
-                reason: e.to_string(),
-            })?;
-            requests.push(request);
+    store_chunk(store, chunk, &mut report).await?;
+    tracing::info!(events = report.read, newly_stored = report.stored, "import finished");
+    Ok(report)
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Events in the file.
+    pub read: usize,
+    /// Events stored by this import (the others were already in the log).
+    pub stored: usize,
+}
+
+/// Events of the file in order, one push per run of one stream's events.
+#[derive(Default)]
+struct Chunk {
+    pushes: Vec<PushRequest>,
+    first_lines: Vec<usize>,
+    events: usize,
+}
+
+impl Chunk {
+    fn add(&mut self, line: usize, event: EventEnvelope) {
+        self.events += 1;
+        if let Some(push) = self.pushes.last_mut() {
+            if push.batches[0].stream == event.stream {
+                push.batches[0].events.push(event);
+                return;
+            }
         }
+        self.first_lines.push(line);
+        let batch = PushBatch { stream: event.stream, parent_version: event.version - 1, events: vec![event] };
+        let device = shared::DeviceId::new("import").expect("a valid device id");
+        self.pushes.push(PushRequest { device, batches: vec![batch] });
     }
-    tracing::info!(events = total, "storing");
-    let (outcomes, stored) = store.push_group(&requests, now_ms(), Commit::AllOrNothing).await?;
-    if let Some(why) = first_refusal(&outcomes) {
-        return Err(TransferError::Refused(why));
+}
+
+async fn store_chunk(store: &dyn EventStore, chunk: Chunk, report: &mut ImportReport) -> Result<(), TransferError> {
+    if chunk.pushes.is_empty() {
+        return Ok(());
     }
-    let stored = stored.len();
-    tracing::info!(events = total, newly_stored = stored, "import finished");
+    let done = store.push_group(&chunk.pushes, now_ms(), Commit::AllOrNothing).await?;
+    if let Some(why) = first_refusal(&done.outcomes) {
+        let line = done.outcomes.iter().position(|o| first_refusal(std::slice::from_ref(o)).is_some());
+        let line = line.map_or(0, |i| chunk.first_lines[i]);
+        return Err(TransferError::Refused {
+            line,
+            stored_before: report.stored,
+            reason: why,
+        });
+    }
+    report.read += chunk.events;
+    report.stored += done.appended.len();
     Ok(())
+}
+
+/// Pass 1: everything the server would check, per line, with each stream folded from its start.
+fn check_file(input: &Path) -> Result<usize, TransferError> {
+    let mut heads: HashMap<StreamId, StreamHead> = HashMap::new();
+    let mut ids = HashSet::new();
+    let mut count = 0;
+    let now = now_ms();
+    for (line, event) in read_events(input)? {
+        let event = event?;
+        let invalid = |reason: String| TransferError::Invalid { line, reason };
+        if event.version == 0 {
+            return Err(invalid("version 0: versions start at 1".into()));
+        }
+        if !ids.insert(event.id) {
+            return Err(invalid(format!("event id {} appears twice in the file", event.id)));
+        }
+        let head = heads.entry(event.stream).or_insert_with(|| StreamHead::new(event.stream));
+        if event.version != head.version + 1 {
+            return Err(invalid(format!(
+                "{} has version {} after version {}: an export holds every stream whole, in order",
+                event.stream, event.version, head.version
+            )));
+        }
+        let single = PushRequest {
+            device: event.device.clone(),
+            batches: vec![PushBatch { stream: event.stream, parent_version: head.version, events: vec![event] }],
+        };
+        check_request(&single, now).map_err(|e| invalid(e.to_string()))?;
+        let event = &single.batches[0].events[0];
+        head.state.accept(event).map_err(|reason| invalid(format!("event {} breaks a rule: {reason}", event.id)))?;
+        head.version = event.version;
+        count += 1;
+        if count % PROGRESS_EVERY == 0 {
+            tracing::info!(checked = count, "checking the export");
+        }
+    }
+    Ok(count)
+}
+
+/// The file's events, one per non-empty line, with their line numbers and without positions (the
+/// importing log gives its own).
+fn read_events(
+    input: &Path,
+) -> Result<impl Iterator<Item = (usize, Result<EventEnvelope, TransferError>)>, TransferError> {
+    let file = std::io::BufReader::new(std::fs::File::open(input)?);
+    Ok(file.lines().enumerate().filter_map(|(i, line)| {
+        let line_no = i + 1;
+        let parsed = match line {
+            Err(e) => Err(TransferError::Io(e)),
+            Ok(text) if text.trim().is_empty() => return None,
+            Ok(text) => serde_json::from_str::<EventEnvelope>(&text)
+                .map(|mut e| {
+                    e.position = None;
+                    e
+                })
+                .map_err(|e| TransferError::Invalid { line: line_no, reason: e.to_string() }),
+        };
+        Some((line_no, parsed))
+    }))
 }

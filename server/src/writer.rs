@@ -4,9 +4,12 @@
 use crate::{
     error::ApiError,
     live::LiveHub,
-    store::{Commit, EventStore, PushOutcome},
+    store::{Commit, EventStore},
 };
-use shared::protocol::{PushRequest, MAX_EVENTS_PER_PUSH};
+use shared::{
+    acceptance::Refusal,
+    protocol::{PushRequest, PushResponse, MAX_EVENTS_PER_PUSH},
+};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,7 +18,7 @@ const MAX_GROUP_EVENTS: usize = 8 * MAX_EVENTS_PER_PUSH;
 
 struct Job {
     push: PushRequest,
-    reply: oneshot::Sender<Result<PushOutcome, Arc<crate::store::StoreError>>>,
+    reply: oneshot::Sender<Result<Result<PushResponse, Refusal>, Arc<crate::store::StoreError>>>,
 }
 
 #[derive(Clone)]
@@ -30,7 +33,8 @@ impl Writer {
         Self { jobs }
     }
 
-    pub async fn push(&self, push: PushRequest) -> Result<PushOutcome, ApiError> {
+    /// The answer to `push`, or why it was refused (then nothing of it was stored).
+    pub async fn push(&self, push: PushRequest) -> Result<Result<PushResponse, Refusal>, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job { push, reply }).await.map_err(|_| ApiError::Unavailable)?;
         match answer.await {
@@ -53,11 +57,13 @@ async fn run(store: Arc<dyn EventStore>, live: LiveHub, mut rx: mpsc::Receiver<J
             group.push(job.reply);
         }
         match store.push_group(&pushes, now_ms(), Commit::EachPush).await {
-            Ok((outcomes, appended)) => {
+            Ok(done) => {
                 // Published after the commit and from this one task, so devices see positions in order.
-                live.publish(&appended);
-                for (reply, outcome) in group.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+                live.publish(&done.appended);
+                let server_ms = now_ms();
+                for (reply, outcome) in group.into_iter().zip(done.outcomes) {
+                    let answer = outcome.map(|results| PushResponse { results, epoch: done.epoch, server_ms });
+                    let _ = reply.send(Ok(answer));
                 }
             }
             Err(e) => {

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use server::writer::now_ms;
 use shared::member::MemberCommand;
 
 #[tokio::test]
@@ -165,7 +166,74 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
             422,
             "position_given",
         ),
-        ("an event of another device", with(&|v| v["device"] = json!("desk-9")), 422, "device_mismatch"),
+        (
+            "event data with a key the domain does not know",
+            with(&|v| v["batches"][0]["events"][0]["data"]["tax_id"] = json!("000-00-0000")),
+            422,
+            "invalid_event_data",
+        ),
+        (
+            "a check-in carrying a 3 MB string",
+            with(&|v| v["batches"][0]["events"][1]["data"]["note"] = json!("x".repeat(3 * 1024 * 1024))),
+            422,
+            "invalid_event_data",
+        ),
+        (
+            "a name of 100,000 characters",
+            with(&|v| v["batches"][0]["events"][0]["data"]["name"] = json!("N".repeat(100_000))),
+            413,
+            "event_too_large",
+        ),
+        (
+            "a time written as a float",
+            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!(1.764e12)),
+            422,
+            "invalid_event_data",
+        ),
+        (
+            "a name that is only a zero-width space",
+            with(&|v| v["batches"][0]["events"][0]["data"]["name"] = json!("\u{200B}")),
+            422,
+            "rule_broken",
+        ),
+        (
+            "a name with a right-to-left override",
+            with(&|v| v["batches"][0]["events"][0]["data"]["name"] = json!("\u{202E}anaL")),
+            422,
+            "rule_broken",
+        ),
+        (
+            "a name stored decomposed",
+            with(&|v| v["batches"][0]["events"][0]["data"]["name"] = json!("Rene\u{301}e")),
+            422,
+            "rule_broken",
+        ),
+        (
+            "a check-in stamped two hours ahead of the server's clock",
+            with(&|v| {
+                let ahead = now_ms() + 2 * 3_600_000;
+                v["batches"][0]["events"][1]["data"]["at_ms"] = json!(ahead);
+                v["batches"][0]["events"][1]["hlc"]["ms"] = json!(ahead);
+            }),
+            422,
+            "clock_ahead",
+        ),
+        (
+            "a registration whose hybrid clock is in 3000 AD",
+            with(&|v| v["batches"][0]["events"][0]["hlc"]["ms"] = json!(32_503_680_000_000u64)),
+            422,
+            "clock_ahead",
+        ),
+        (
+            "a parent version beyond what positions can hold",
+            with(&|v| {
+                v["batches"][0]["parent_version"] = json!(u64::MAX - 2);
+                v["batches"][0]["events"][0]["version"] = json!(u64::MAX - 1);
+                v["batches"][0]["events"][1]["version"] = json!(u64::MAX);
+            }),
+            422,
+            "version_out_of_range",
+        ),
         (
             "not a v7 event id",
             with(&|v| v["batches"][0]["events"][0]["id"] = json!("00000000-0000-4000-8000-000000000000")),

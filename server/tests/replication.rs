@@ -8,7 +8,7 @@ use eventsource_stream::Eventsource;
 use futures::{stream::BoxStream, StreamExt};
 use shared::{
     member::{Member, MemberCommand},
-    protocol::{ErrorResponse, PullResponse, PushResponse},
+    protocol::{ErrorResponse, LiveStatus, PullResponse, PushResponse, LIVE_STATUS_EVENT},
     replication::{memory::MemoryDevice, Failure, Input, Output},
     EventEnvelope,
 };
@@ -17,7 +17,7 @@ use std::time::Duration;
 /// The adapter a native client would have: outputs become HTTP requests, answers become inputs.
 struct Desk {
     device: MemoryDevice,
-    live: Option<BoxStream<'static, EventEnvelope>>,
+    live: Option<BoxStream<'static, Input>>,
 }
 
 impl Desk {
@@ -68,10 +68,14 @@ impl Desk {
                 Output::OpenLive { after } => {
                     let res =
                         server.http.get(server.url(&format!("/api/sync/live?after={after}"))).send().await.unwrap();
-                    let stream = res
-                        .bytes_stream()
-                        .eventsource()
-                        .map(|e| serde_json::from_str::<EventEnvelope>(&e.unwrap().data).unwrap());
+                    let stream = res.bytes_stream().eventsource().map(|e| {
+                        let e = e.unwrap();
+                        if e.event == LIVE_STATUS_EVENT {
+                            Input::LiveStatus(serde_json::from_str::<LiveStatus>(&e.data).unwrap())
+                        } else {
+                            Input::LiveEvent(serde_json::from_str::<EventEnvelope>(&e.data).unwrap())
+                        }
+                    });
                     self.live = Some(stream.boxed());
                     Input::LiveOpened
                 }
@@ -91,8 +95,8 @@ impl Desk {
         while let Ok(Some(e)) = tokio::time::timeout(wait, live.next()).await {
             got.push(e);
         }
-        for e in got {
-            self.device.replicator.handle_input(T0, Input::LiveEvent(e));
+        for input in got {
+            self.device.replicator.handle_input(T0, input);
         }
         self.drive(server, true).await;
     }
@@ -167,4 +171,47 @@ async fn two_offline_desks_that_collide_end_in_the_same_state() {
     let rejected =
         b.device.log.iter().filter(|e| matches!(e.state, shared::replication::memory::LocalState::Rejected(_))).count();
     assert_eq!(rejected, 1, "the losing desk keeps its check-in aside, marked not accepted");
+}
+
+#[tokio::test]
+async fn a_server_restored_from_an_older_export_gets_back_what_the_desks_still_hold() {
+    let old = TestServer::start().await;
+    let mut desk = Desk::new("front-desk", 1);
+    desk.device.replicator.handle_input(T0, Input::Online);
+    for n in 1..=3 {
+        desk.device.execute::<Member>(member(n), register(&format!("Member {n}")), T0).unwrap();
+    }
+    desk.drive(&old, true).await;
+    let backup = tempfile::NamedTempFile::new().unwrap();
+    server::transfer::export(&*old.state.store, Some(backup.path())).await.unwrap();
+    for n in 4..=6 {
+        desk.device.execute::<Member>(member(n), register(&format!("Member {n}")), T0).unwrap();
+    }
+    desk.drive(&old, true).await;
+    desk.listen(&old, Duration::from_millis(300)).await;
+    assert_eq!(desk.device.replicator.cursor(), 6);
+
+    // The server is rebuilt from the backup (a new database, so a new epoch) and takes new work.
+    let restored = TestServer::start().await;
+    server::transfer::import(&*restored.state.store, backup.path()).await.unwrap();
+    let mut other = Desk::new("office", 2);
+    other.device.replicator.handle_input(T0, Input::Online);
+    other.device.execute::<Member>(member(7), register("Member 7"), T0).unwrap();
+    other.drive(&restored, true).await;
+    assert_eq!(restored.log().await.len(), 4);
+
+    // The desk reconnects: to the restored server, as if it were the same one.
+    desk.live = None;
+    desk.device.replicator.handle_input(T0, Input::Offline);
+    desk.device.replicator.handle_input(T0, Input::Online);
+    desk.drive(&restored, true).await;
+    let log = restored.log().await;
+    assert_eq!(log.len(), 7, "the three events the backup lacked are back, once each");
+    let names: std::collections::BTreeSet<String> = (1..=7).map(|n| desk.device.load::<Member>(member(n)).0.name).collect();
+    assert_eq!(names.len(), 7, "the desk has every member, the office's new one included");
+    assert!(desk.device.pending().is_empty());
+    assert!(desk.device.replicator.status().log_replaced_ms.is_some(), "staff are told");
+    desk.listen(&restored, Duration::from_millis(300)).await;
+    assert_eq!(desk.device.replicator.cursor(), 7, "its cursor is of the restored log");
+    assert_eq!(desk.device.log.len(), 7, "nothing doubled");
 }

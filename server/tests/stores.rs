@@ -5,7 +5,10 @@ mod common;
 
 use common::*;
 use server::store::{self, Commit, EventStore};
-use shared::{member::MemberCommand, protocol::BatchStatus};
+use shared::{
+    member::{Member, MemberCommand},
+    protocol::BatchStatus,
+};
 use std::sync::Arc;
 
 async fn sqlite() -> (Arc<dyn EventStore>, tempfile::TempDir) {
@@ -41,8 +44,10 @@ async fn drop_database(url: &str) {
 }
 
 async fn each_backend(test: &str, check: impl AsyncFn(Arc<dyn EventStore>, Option<Arc<dyn EventStore>>)) {
-    let (s, _dir) = sqlite().await;
-    check(s, None).await;
+    let (s, dir) = sqlite().await;
+    // A second store on the same file: another process (an import, say) writing beside the server.
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    check(s, Some(store::connect(&url).await.unwrap())).await;
     if let Some(url) = postgres(test).await {
         // Two store instances on one database: two server processes.
         let first = store::connect(&url).await.unwrap();
@@ -58,18 +63,21 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         let anna = member(1);
         let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
         let push = push_of(&device, anna, 0);
-        let (outcomes, appended) = store.push_group(&[push.clone(), push.clone()], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(&[push.clone(), push.clone()], T0, Commit::EachPush).await.unwrap();
+        let (outcomes, appended) = (done.outcomes, done.appended);
         assert_eq!(appended.len(), 2, "the second copy in the same group stored nothing");
         let first = outcomes[0].as_ref().unwrap();
         let second = outcomes[1].as_ref().unwrap();
         assert_eq!(first[0].status, BatchStatus::Accepted);
         assert_eq!(second[0].events, first[0].events);
         let other = device_with("desk-2", anna, vec![register("Anna bis")]);
-        let (outcomes, appended) = store.push_group(&[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(&[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let (outcomes, appended) = (done.outcomes, done.appended);
         assert!(appended.is_empty());
         let conflict = outcomes[0].as_ref().unwrap();
         assert_eq!(conflict[0].status, BatchStatus::Rejected);
         assert_eq!(conflict[0].server_events.len(), 2);
+        assert_eq!(conflict[0].head, 2);
         assert_eq!(store.head().await.unwrap().position, 2);
         assert_eq!(store.pull(0, 10).await.unwrap(), first[0].events);
     })
@@ -84,8 +92,8 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
         let mut broken = push_of(&bad, member(2), 0);
         broken.batches[0].events.remove(0);
         broken.batches[0].events[0].version = 1;
-        let (outcomes, appended) =
-            store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
+        let (outcomes, appended) = (done.outcomes, done.appended);
         assert!(outcomes[0].is_err());
         assert!(outcomes[1].is_ok());
         assert_eq!(appended.len(), 1);
@@ -96,9 +104,64 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
 }
 
 #[tokio::test]
+async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_the_stream() {
+    each_backend("other_writers", async |store, second| {
+        let second = second.expect("two stores on one database");
+        let anna = member(1);
+        let mut a = device_with("desk-a", anna, vec![register("Anna")]);
+        let first = store.push_group(&[push_of(&a, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        a.apply(shared::replication::StoreOp::Confirm(first.appended), T0);
+        // Another server (or an import) checks Anna in; this one has her cached at version 1.
+        let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+        b.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 1 }, T0);
+        b.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 60 * 60_000).unwrap();
+        let by_b = second.push_group(&[push_of(&b, anna, 1)], T0, Commit::EachPush).await.unwrap();
+        assert_eq!(by_b.appended.len(), 1);
+        // A desk that saw B's check-in checks her in again two minutes later: too soon, whoever cached what.
+        let mut c = shared::replication::memory::MemoryDevice::new("desk-c", 3);
+        c.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 2 }, T0);
+        let stored = c.log[1].envelope.clone();
+        let mut forged = stored.clone();
+        forged.id = shared::new_event_id(T0, [9; 10]);
+        forged.version = 3;
+        forged.position = None;
+        forged.data = serde_json::json!({ "at_ms": T0 + 62 * 60_000 });
+        forged.hlc.ms = T0 + 62 * 60_000;
+        let push = shared::protocol::PushRequest {
+            device: forged.device.clone(),
+            batches: vec![shared::protocol::PushBatch { stream: anna, parent_version: 2, events: vec![forged] }],
+        };
+        let done = store.push_group(&[push], T0, Commit::EachPush).await.unwrap();
+        let refusal = done.outcomes[0].as_ref().unwrap_err();
+        assert_eq!(refusal.code(), "rule_broken", "{refusal}");
+        assert!(refusal.to_string().contains("already checked in"), "{refusal}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_conflict_answer_holds_a_bounded_page_of_the_servers_events_and_their_head() {
+    each_backend("bounded_conflict", async |store, _| {
+        let anna = member(1);
+        let mut commands = vec![register("Anna")];
+        commands.extend((0..149).map(|_| MemberCommand::CheckIn));
+        let busy = device_with("desk-1", anna, commands);
+        store.push_group(&[push_of(&busy, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let late = device_with("desk-2", anna, vec![register("Anna")]);
+        let done = store.push_group(&[push_of(&late, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let result = &done.outcomes[0].as_ref().unwrap()[0];
+        assert_eq!(result.status, BatchStatus::Rejected);
+        assert_eq!(result.server_events.len(), shared::protocol::MAX_SERVER_EVENTS);
+        assert_eq!(result.server_events[0].version, 1);
+        assert_eq!(result.head, 150, "the rest comes by pull");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn concurrent_writers_get_dense_positions_visible_in_order() {
     each_backend("concurrent", async |store, second| {
-        let second = second.unwrap_or_else(|| store.clone());
+        let second = second.expect("two stores on one database");
         let mut tasks = vec![];
         for i in 0..24u128 {
             let target = if i % 2 == 0 { store.clone() } else { second.clone() };

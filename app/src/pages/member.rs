@@ -102,7 +102,7 @@ fn EditDetails(
         for (field, before, value) in &fields {
             let after = value.get_untracked().trim().to_owned();
             if &after != before {
-                execute(MemberCommand::ChangeMemberDetails { field: *field, value: after }, "Details saved");
+                execute(MemberCommand::ChangeMemberDetails { changes: vec![(*field, after)] }, "Details saved");
             }
         }
     };

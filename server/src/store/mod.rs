@@ -5,6 +5,7 @@ mod postgres;
 mod push;
 mod sql;
 mod sqlite;
+mod stream_cache;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -28,6 +29,17 @@ pub enum Commit {
 /// The answer to one push of a group: its batches' results, or why it was refused (then nothing of it is stored).
 pub type PushOutcome = Result<Vec<BatchResult>, Refusal>;
 
+/// What a group of pushes did.
+#[derive(Debug)]
+pub struct GroupOutcome {
+    /// One per push, in order.
+    pub outcomes: Vec<PushOutcome>,
+    /// Every event stored, in position order.
+    pub appended: Vec<EventEnvelope>,
+    /// The log they were stored in.
+    pub epoch: LogEpoch,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -45,13 +57,9 @@ pub trait EventStore: Send + Sync + 'static {
     /// Applies shape-checked pushes in one transaction (one commit for the group). With
     /// `Commit::EachPush`, each push is all or nothing: a refused one stores nothing and does not
     /// disturb the others. With `Commit::AllOrNothing` (import), any refusal or conflict rolls the
-    /// whole group back. Returns the outcomes in order, and every event stored, in position order.
-    async fn push_group(
-        &self,
-        pushes: &[PushRequest],
-        now_ms: u64,
-        commit: Commit,
-    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError>;
+    /// whole group back.
+    async fn push_group(&self, pushes: &[PushRequest], now_ms: u64, commit: Commit)
+        -> Result<GroupOutcome, StoreError>;
 
     /// Events with a position above `after`, in position order, at most `limit`.
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError>;

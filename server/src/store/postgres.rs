@@ -1,4 +1,6 @@
-use super::{fresh_epoch, push::push_all, sql, Commit, EventStore, LogHead, PushOutcome, StoreError};
+use super::{
+    fresh_epoch, push::push_all, sql, stream_cache::StreamCache, Commit, EventStore, GroupOutcome, LogHead, StoreError,
+};
 use async_trait::async_trait;
 use shared::{
     protocol::{LogEpoch, PushRequest},
@@ -17,6 +19,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    cache: std::sync::Arc<StreamCache>,
 }
 
 impl PostgresStore {
@@ -25,7 +28,7 @@ impl PostgresStore {
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
         MIGRATOR.run(&pool).await?;
         set_epoch(&pool, fresh_epoch(), true).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, cache: Default::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -40,12 +43,12 @@ impl EventStore for PostgresStore {
         pushes: &[PushRequest],
         now_ms: u64,
         commit: Commit,
-    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
+    ) -> Result<GroupOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Take the head row lock first: concurrent writers (other server processes) then plan
         // against a stream state that cannot change under them before they commit.
         sqlx::query("SELECT position FROM log_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
-        push_all(&mut tx, pushes, now_ms).await?.finish(tx, commit).await
+        push_all(&mut tx, &self.cache, pushes, now_ms).await?.finish(tx, commit, &self.cache).await
     }
 
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {

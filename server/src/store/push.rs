@@ -1,36 +1,58 @@
-//! The push algorithm, shared by every backend: plan each batch against the stream as stored
-//! (the rules live in `shared::acceptance`), then append everything a push adds in one statement.
+//! The push algorithm, shared by every backend: plan each batch against the stream's head (the
+//! rules live in `shared::acceptance`), then append everything a push adds in one statement.
 
-use super::{Commit, PushOutcome, StoreError};
+use super::{stream_cache::StreamCache, Commit, GroupOutcome, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{
-    acceptance::{plan_batch, KnownId, Plan},
-    protocol::{BatchResult, BatchStatus, PushRequest},
+    acceptance::{plan_batch, Plan, StreamHead},
+    protocol::{BatchResult, BatchStatus, LogEpoch, PushRequest, MAX_SERVER_EVENTS},
     EventEnvelope, StreamId,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
+
+/// Stored events folded per query when a stream's head is brought up to date.
+const FOLD_PAGE: u32 = 1_000;
 
 /// What the algorithm needs from an open write transaction.
 #[async_trait]
 pub(super) trait LogTx: Send {
-    async fn stream_events(&mut self, stream: StreamId) -> Result<Vec<EventEnvelope>, StoreError>;
-    async fn known_ids(&mut self, ids: &[Uuid]) -> Result<Vec<KnownId>, StoreError>;
+    /// The log's epoch, read in this transaction.
+    async fn epoch(&mut self) -> Result<LogEpoch, StoreError>;
+    /// The stored copies of those of `ids` that the log holds.
+    async fn events_by_id(&mut self, ids: &[Uuid]) -> Result<Vec<EventEnvelope>, StoreError>;
+    /// The stream's head version (0 for a stream with no events).
+    async fn stream_version(&mut self, stream: StreamId) -> Result<u64, StoreError>;
+    /// The stream's events above version `after`, in version order, at most `limit`.
+    async fn stream_events(&mut self, stream: StreamId, after: u64, limit: u32)
+        -> Result<Vec<EventEnvelope>, StoreError>;
     /// Appends the events with one multi-row insert, giving each its position.
     async fn append(&mut self, events: &mut [EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
 }
 
-pub(super) async fn push_all(tx: &mut dyn LogTx, pushes: &[PushRequest], now_ms: u64) -> Result<Planned, StoreError> {
+pub(super) async fn push_all(
+    tx: &mut dyn LogTx,
+    cache: &StreamCache,
+    pushes: &[PushRequest],
+    now_ms: u64,
+) -> Result<Planned, StoreError> {
+    let epoch = tx.epoch().await?;
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut appended = Vec::new();
+    // Heads as this transaction leaves them: a later push of the group builds on an earlier one's.
+    let mut heads: HashMap<StreamId, StreamHead> = HashMap::new();
     for push in pushes {
         // Plan every batch before writing any, so a refused push leaves no trace.
+        let ids: Vec<Uuid> = push.batches.iter().flat_map(|b| b.events.iter().map(|e| e.id)).collect();
+        let stored = tx.events_by_id(&ids).await?;
         let mut plans = Vec::with_capacity(push.batches.len());
         let mut refusal = None;
         for batch in &push.batches {
-            let history = tx.stream_events(batch.stream).await?;
-            let ids: Vec<Uuid> = batch.events.iter().map(|e| e.id).collect();
-            let known = tx.known_ids(&ids).await?;
-            match plan_batch(&history, &known, batch) {
+            let head = match heads.get(&batch.stream) {
+                Some(head) => head.clone(),
+                None => stream_head(tx, cache, batch.stream).await?,
+            };
+            match plan_batch(&head, &stored, batch) {
                 Ok(plan) => plans.push((batch.stream, plan)),
                 Err(r) => {
                     refusal = Some(r);
@@ -54,27 +76,51 @@ pub(super) async fn push_all(tx: &mut dyn LogTx, pushes: &[PushRequest], now_ms:
             appended.extend(new.iter().cloned());
         }
         let mut stored_new = new.into_iter();
-        let results = plans
-            .into_iter()
-            .map(|(stream, plan)| match plan {
-                Plan::Append { mut stored, new } => {
+        let mut results = Vec::with_capacity(plans.len());
+        for (stream, plan) in plans {
+            results.push(match plan {
+                Plan::Append { mut stored, new, head } => {
                     stored.extend(stored_new.by_ref().take(new.len()));
-                    BatchResult { stream, status: BatchStatus::Accepted, events: stored, server_events: vec![], head: 0 }
+                    let version = head.version;
+                    heads.insert(stream, head);
+                    BatchResult { stream, status: BatchStatus::Accepted, events: stored, server_events: vec![], head: version }
                 }
-                Plan::Conflict { server_events } => {
-                    BatchResult { stream, status: BatchStatus::Rejected, events: vec![], server_events, head: 0 }
+                Plan::Conflict { after_version, head_version } => {
+                    // Bounded: a long stream's other side comes by pull, not in one huge answer.
+                    let server_events = tx.stream_events(stream, after_version, MAX_SERVER_EVENTS as u32).await?;
+                    let events = vec![];
+                    BatchResult { stream, status: BatchStatus::Rejected, events, server_events, head: head_version }
                 }
-            })
-            .collect::<Vec<_>>();
+            });
+        }
         outcomes.push(Ok(results));
     }
-    Ok(Planned { outcomes, appended })
+    Ok(Planned { outcome: GroupOutcome { outcomes, appended, epoch }, heads: heads.into_values().collect() })
+}
+
+/// The stream's head as stored: the cached one brought up to the stored version, or the whole
+/// history folded once.
+async fn stream_head(tx: &mut dyn LogTx, cache: &StreamCache, stream: StreamId) -> Result<StreamHead, StoreError> {
+    let version = tx.stream_version(stream).await?;
+    let mut head = cache.get(stream, version).unwrap_or_else(|| StreamHead::new(stream));
+    while head.version < version {
+        let events = tx.stream_events(stream, head.version, FOLD_PAGE).await?;
+        if events.is_empty() {
+            return Err(StoreError::Corrupt {
+                position: -1,
+                reason: format!("{stream} has version {version} but no event after {}", head.version),
+            });
+        }
+        head.fold(&events).map_err(|r| StoreError::Corrupt { position: -1, reason: r.to_string() })?;
+    }
+    Ok(head)
 }
 
 /// What a group did inside its (still open) transaction.
 pub(super) struct Planned {
-    outcomes: Vec<PushOutcome>,
-    appended: Vec<EventEnvelope>,
+    outcome: GroupOutcome,
+    /// The heads of the streams this group appended to, for the cache once committed.
+    heads: Vec<StreamHead>,
 }
 
 impl Planned {
@@ -83,13 +129,17 @@ impl Planned {
         self,
         tx: sqlx::Transaction<'static, DB>,
         commit: Commit,
-    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
-        if commit == Commit::AllOrNothing && first_refusal(&self.outcomes).is_some() {
+        cache: &StreamCache,
+    ) -> Result<GroupOutcome, StoreError> {
+        let mut outcome = self.outcome;
+        if commit == Commit::AllOrNothing && first_refusal(&outcome.outcomes).is_some() {
             tx.rollback().await?;
-            return Ok((self.outcomes, vec![]));
+            outcome.appended.clear();
+            return Ok(outcome);
         }
         tx.commit().await?;
-        Ok((self.outcomes, self.appended))
+        cache.put(self.heads);
+        Ok(outcome)
     }
 }
 

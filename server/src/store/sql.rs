@@ -52,37 +52,58 @@ macro_rules! log_tx_for {
     ($db:ty) => {
         #[async_trait::async_trait]
         impl super::push::LogTx for sqlx::Transaction<'static, $db> {
+            async fn epoch(&mut self) -> Result<shared::protocol::LogEpoch, super::StoreError> {
+                let (epoch,): (String,) =
+                    sqlx::query_as("SELECT epoch FROM log_head WHERE id = 1").fetch_one(&mut **self).await?;
+                super::sql::parse_epoch(&epoch)
+            }
+
+            async fn events_by_id(
+                &mut self,
+                ids: &[uuid::Uuid],
+            ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
+                let mut found = Vec::new();
+                for chunk in ids.chunks(super::sql::INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM events WHERE id IN (",
+                        super::sql::COLUMNS
+                    ));
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.to_string());
+                    }
+                    q.push(")");
+                    let rows: Vec<super::sql::EventRow> = q.build_query_as().fetch_all(&mut **self).await?;
+                    found.extend(super::sql::rows_to_events(rows)?);
+                }
+                Ok(found)
+            }
+
+            async fn stream_version(&mut self, stream: shared::StreamId) -> Result<u64, super::StoreError> {
+                let (version,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM events WHERE stream = $1")
+                    .bind(stream.to_string())
+                    .fetch_one(&mut **self)
+                    .await?;
+                Ok(version.unwrap_or(0) as u64)
+            }
+
             async fn stream_events(
                 &mut self,
                 stream: shared::StreamId,
+                after: u64,
+                limit: u32,
             ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
-                let sql = format!("SELECT {} FROM events WHERE stream = $1 ORDER BY version", super::sql::COLUMNS);
-                let rows: Vec<super::sql::EventRow> =
-                    sqlx::query_as(&sql).bind(stream.to_string()).fetch_all(&mut **self).await?;
+                let sql = format!(
+                    "SELECT {} FROM events WHERE stream = $1 AND version > $2 ORDER BY version LIMIT $3",
+                    super::sql::COLUMNS
+                );
+                let rows: Vec<super::sql::EventRow> = sqlx::query_as(&sql)
+                    .bind(stream.to_string())
+                    .bind(after as i64)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut **self)
+                    .await?;
                 super::sql::rows_to_events(rows)
-            }
-
-            async fn known_ids(
-                &mut self,
-                ids: &[uuid::Uuid],
-            ) -> Result<Vec<shared::acceptance::KnownId>, super::StoreError> {
-                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id, stream, version FROM events WHERE id IN (");
-                let mut list = q.separated(", ");
-                for id in ids {
-                    list.push_bind(id.to_string());
-                }
-                q.push(")");
-                let rows: Vec<(String, String, i64)> = q.build_query_as().fetch_all(&mut **self).await?;
-                rows.into_iter()
-                    .map(|(id, stream, version)| {
-                        let bad = |r: String| super::StoreError::Corrupt { position: -1, reason: r };
-                        Ok(shared::acceptance::KnownId {
-                            id: id.parse().map_err(|e| bad(format!("id {id}: {e}")))?,
-                            stream: stream.parse().map_err(|e| bad(format!("{e}")))?,
-                            version: version as u64,
-                        })
-                    })
-                    .collect()
             }
 
             async fn append(
@@ -126,6 +147,13 @@ macro_rules! log_tx_for {
 }
 pub(super) use log_tx_for;
 
+pub(super) fn parse_epoch(epoch: &str) -> Result<shared::protocol::LogEpoch, StoreError> {
+    epoch
+        .parse()
+        .map(shared::protocol::LogEpoch)
+        .map_err(|e| StoreError::Corrupt { position: -1, reason: format!("log epoch {epoch:?}: {e}") })
+}
+
 /// Defines `pull` and `head` over a pool of `$db` in the calling module.
 macro_rules! reads_for {
     ($db:ty) => {
@@ -144,11 +172,7 @@ macro_rules! reads_for {
         async fn head(pool: &sqlx::Pool<$db>) -> Result<super::LogHead, super::StoreError> {
             let (position, epoch): (i64, String) =
                 sqlx::query_as("SELECT position, epoch FROM log_head WHERE id = 1").fetch_one(pool).await?;
-            let epoch = epoch.parse().map_err(|e| super::StoreError::Corrupt {
-                position: -1,
-                reason: format!("log epoch {epoch:?}: {e}"),
-            })?;
-            Ok(super::LogHead { position: position as u64, epoch: shared::protocol::LogEpoch(epoch) })
+            Ok(super::LogHead { position: position as u64, epoch: super::sql::parse_epoch(&epoch)? })
         }
 
         /// Sets the epoch. With `only_if_unset`, only a log that has none yet gets one (first start).

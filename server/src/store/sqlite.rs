@@ -1,4 +1,6 @@
-use super::{fresh_epoch, push::push_all, sql, Commit, EventStore, LogHead, PushOutcome, StoreError};
+use super::{
+    fresh_epoch, push::push_all, sql, stream_cache::StreamCache, Commit, EventStore, GroupOutcome, LogHead, StoreError,
+};
 use async_trait::async_trait;
 use shared::{
     protocol::{LogEpoch, PushRequest},
@@ -17,6 +19,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    cache: std::sync::Arc<StreamCache>,
 }
 
 impl SqliteStore {
@@ -29,7 +32,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         set_epoch(&pool, fresh_epoch(), true).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, cache: Default::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -44,11 +47,11 @@ impl EventStore for SqliteStore {
         pushes: &[PushRequest],
         now_ms: u64,
         commit: Commit,
-    ) -> Result<(Vec<PushOutcome>, Vec<EventEnvelope>), StoreError> {
+    ) -> Result<GroupOutcome, StoreError> {
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first could
         // fail with SQLITE_BUSY when it upgrades to write.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        push_all(&mut tx, pushes, now_ms).await?.finish(tx, commit).await
+        push_all(&mut tx, &self.cache, pushes, now_ms).await?.finish(tx, commit, &self.cache).await
     }
 
     async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {

@@ -15,11 +15,10 @@ pub async fn push(
     State(state): State<AppState>,
     AppJson(request): AppJson<PushRequest>,
 ) -> Result<AppJson<PushResponse>, ApiError> {
-    check_request(&request)?;
+    check_request(&request, now_ms())?;
     let events: usize = request.batches.iter().map(|b| b.events.len()).sum();
     let device = request.device.clone();
-    let results = state.writer.push(request).await??;
-    let head = state.store.head().await?;
+    let response = state.writer.push(request).await??;
     tracing::debug!(%device, events, "push handled");
-    Ok(AppJson(PushResponse { results, epoch: head.epoch, server_ms: now_ms() }))
+    Ok(AppJson(response))
 }
