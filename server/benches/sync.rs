@@ -1,75 +1,28 @@
-//! Sync throughput, side by side in one run (ratios, since the machine is noisy):
-//! raw batched SQLite inserts vs pushes over HTTP (validation included), a new device's bootstrap
-//! pull, and live fan-out to many connections.
+//! Sync throughput, side by side in one run (ratios, since the machine is noisy), on SQLite and —
+//! when DATABASE_URL names one — PostgreSQL:
+//! - raw batched inserts of the same rows vs pushes over HTTP (validation included), over the whole
+//!   load and over its first and last fifth (cost must not grow with the log);
+//! - a one-event push to a stream of 60,000 events vs to a fresh stream (cost must not grow with
+//!   the stream);
+//! - a new device's bootstrap pull, and live fan-out to many connections (SQLite run only).
 //!
-//! cargo bench -p server --bench sync            (BENCH_EVENTS=100000 BENCH_LIVE=1000 by default)
+//! cargo bench -p server --bench sync     (BENCH_EVENTS=100000 BENCH_LIVE=1000 BENCH_STREAM=60000)
+
+#[path = "sync/workload.rs"]
+mod workload;
 
 use futures::StreamExt;
 use leptos::prelude::LeptosOptions;
 use server::{app, store, AppState};
 use shared::{
-    member::{Member, MemberCommand},
     protocol::{PushBatch, PushRequest},
-    replication::memory::MemoryDevice,
-    EventEnvelope, StreamId,
+    EventEnvelope,
 };
 use std::time::{Duration, Instant};
+use workload::{env, member_events, Backend, RawTable, EVENTS_PER_MEMBER, MEMBERS_PER_PUSH};
 
-const EVENTS_PER_MEMBER: usize = 50;
-const MEMBERS_PER_PUSH: usize = 10;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// One member's stream: registered, then checked in every 11 minutes.
-fn member_events(n: usize) -> Vec<EventEnvelope> {
-    let stream = StreamId::member(uuid::Uuid::from_u128(n as u128 + 1));
-    let mut device = MemoryDevice::new("bench-desk", n as u64 + 1);
-    let t0 = 1_764_000_000_000;
-    let register = MemberCommand::RegisterMember {
-        name: format!("Member {n}"),
-        email: format!("m{n}@example.be"),
-        phone: "0470 00 00 00".into(),
-    };
-    device.execute::<Member>(stream, register, t0).unwrap();
-    for i in 1..EVENTS_PER_MEMBER as u64 {
-        device.execute::<Member>(stream, MemberCommand::CheckIn, t0 + i * 11 * 60_000).unwrap();
-    }
-    device.pending()
-}
-
-async fn raw_inserts(events: &[EventEnvelope], dir: &std::path::Path) -> Duration {
-    let url = format!("sqlite://{}", dir.join("raw.db").display());
-    let s = store::SqliteStore::connect(&url).await.unwrap();
-    let start = Instant::now();
-    for (k, chunk) in events.chunks(MEMBERS_PER_PUSH * EVENTS_PER_MEMBER).enumerate() {
-        let mut tx = s.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, recorded_ms) ",
-        );
-        q.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
-            row.push_bind((k * chunk.len() + i + 1) as i64)
-                .push_bind(e.id.to_string())
-                .push_bind(e.stream.to_string())
-                .push_bind(e.version as i64)
-                .push_bind(e.event_type.clone())
-                .push_bind(e.schema_version as i32)
-                .push_bind(e.data.to_string())
-                .push_bind(e.hlc.ms as i64)
-                .push_bind(e.hlc.c as i64)
-                .push_bind(e.device.to_string())
-                .push_bind(0i64);
-        });
-        q.build().execute(&mut *tx).await.unwrap();
-        tx.commit().await.unwrap();
-    }
-    start.elapsed()
-}
-
-async fn start_server(dir: &std::path::Path) -> (String, AppState) {
-    let url = format!("sqlite://{}", dir.join("server.db").display());
-    let store = store::connect(&url).await.unwrap();
+async fn start_server(url: &str) -> (String, AppState) {
+    let store = store::connect(url).await.unwrap();
     let state = AppState::new(LeptosOptions::builder().output_name("faraday").build(), store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -78,18 +31,22 @@ async fn start_server(dir: &std::path::Path) -> (String, AppState) {
     (base, state)
 }
 
-async fn http_pushes(base: &str, events: &[EventEnvelope], clients: usize) -> Duration {
-    let pushes: Vec<PushRequest> = events
+fn pushes_of(events: &[EventEnvelope]) -> Vec<String> {
+    events
         .chunks(MEMBERS_PER_PUSH * EVENTS_PER_MEMBER)
         .map(|chunk| PushRequest {
             device: chunk[0].device.clone(),
             batches: chunk
                 .chunks(EVENTS_PER_MEMBER)
-                .map(|s| PushBatch { stream: s[0].stream, parent_version: 0, events: s.to_vec() })
+                .map(|s| PushBatch { stream: s[0].stream, parent_version: s[0].version - 1, events: s.to_vec() })
                 .collect(),
         })
-        .collect();
-    let bodies: Vec<String> = pushes.iter().map(|p| serde_json::to_string(p).unwrap()).collect();
+        .map(|p| serde_json::to_string(&p).unwrap())
+        .collect()
+}
+
+/// Sends the bodies, `clients` at a time; how long it took.
+async fn http_pushes(base: &str, bodies: Vec<String>, clients: usize) -> Duration {
     let http = reqwest::Client::new();
     let start = Instant::now();
     futures::stream::iter(bodies)
@@ -98,7 +55,7 @@ async fn http_pushes(base: &str, events: &[EventEnvelope], clients: usize) -> Du
             let url = format!("{base}/api/sync/push");
             async move {
                 let res = http.post(url).header("content-type", "application/json").body(body).send().await.unwrap();
-                assert_eq!(res.status(), 200);
+                assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
                 res.bytes().await.unwrap();
             }
         })
@@ -106,6 +63,83 @@ async fn http_pushes(base: &str, events: &[EventEnvelope], clients: usize) -> Du
         .collect::<Vec<_>>()
         .await;
     start.elapsed()
+}
+
+fn rate(events: usize, time: Duration) -> f64 {
+    events as f64 / time.as_secs_f64()
+}
+
+/// Raw inserts vs HTTP pushes of the same rows, in ten slices taken in turns (raw slice, push
+/// slice, …) so that both see the same log lengths and the same noise from the rest of the machine.
+async fn throughput(backend: &Backend, events: &[EventEnvelope]) {
+    const SLICES: usize = 10;
+    let mut raw = RawTable::new(backend).await;
+    let url = backend.fresh("server").await;
+    let (base, _state) = start_server(&url).await;
+    let slice = events.len().div_ceil(SLICES).next_multiple_of(MEMBERS_PER_PUSH * EVENTS_PER_MEMBER);
+    let (mut raw_times, mut push_times) = (vec![], vec![]);
+    for part in events.chunks(slice) {
+        raw_times.push((part.len(), raw.insert(part).await));
+        push_times.push((part.len(), http_pushes(&base, pushes_of(part), 4).await));
+    }
+    let total = |t: &[(usize, Duration)]| rate(t.iter().map(|x| x.0).sum(), t.iter().map(|x| x.1).sum());
+    let (raw_all, push_all) = (total(&raw_times), total(&push_times));
+    println!(
+        "{:<10} raw batched inserts {:>7.0} ev/s; HTTP push, validated, 4 clients {:>7.0} ev/s = {:.2}x raw",
+        backend.name(),
+        raw_all,
+        push_all,
+        push_all / raw_all
+    );
+    let n = raw_times.len();
+    for (label, range) in [("first tenth", 0..1), ("last tenth ", n - 1..n)] {
+        let (r, p) = (total(&raw_times[range.clone()]), total(&push_times[range]));
+        println!("{:<10}   {label}: raw {r:>7.0} ev/s, push {p:>7.0} ev/s = {:.2}x raw", backend.name(), p / r);
+    }
+    backend.drop_database(raw.url()).await;
+    backend.drop_database(&url).await;
+}
+
+/// A one-event push to a stream that holds `length` events, against one to a fresh stream.
+async fn long_stream(backend: &Backend, length: usize) {
+    let url = backend.fresh("stream").await;
+    let (base, state) = start_server(&url).await;
+    let (long, later) = workload::one_member(length, 20);
+    for part in long.chunks(shared::protocol::MAX_EVENTS_PER_PUSH) {
+        let push = PushRequest {
+            device: part[0].device.clone(),
+            batches: vec![PushBatch { stream: part[0].stream, parent_version: part[0].version - 1, events: part.to_vec() }],
+        };
+        let done = state.writer.push(push).await.unwrap().unwrap();
+        assert_eq!(done.results[0].status, shared::protocol::BatchStatus::Accepted);
+    }
+    let http = reqwest::Client::new();
+    let one_by_one = |events: Vec<EventEnvelope>| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let start = Instant::now();
+            for e in &events {
+                let push = PushRequest {
+                    device: e.device.clone(),
+                    batches: vec![PushBatch { stream: e.stream, parent_version: e.version - 1, events: vec![e.clone()] }],
+                };
+                let res = http.post(format!("{base}/api/sync/push")).json(&push).send().await.unwrap();
+                assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+            }
+            start.elapsed() / events.len() as u32
+        }
+    };
+    let on_long = one_by_one(later).await;
+    let (fresh, _) = workload::one_member(21, 0);
+    let on_fresh = one_by_one(fresh).await;
+    println!(
+        "{:<10} one-event push to a stream of {length} events: {:.2} ms; to a fresh stream: {:.2} ms",
+        backend.name(),
+        on_long.as_secs_f64() * 1e3,
+        on_fresh.as_secs_f64() * 1e3
+    );
+    backend.drop_database(&url).await;
 }
 
 async fn bootstrap(base: &str, expected: usize) -> Duration {
@@ -141,7 +175,10 @@ async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: 
         tokio::spawn(async move {
             let mut stream = eventsource_stream::Eventsource::eventsource(res.bytes_stream());
             while let Some(Ok(e)) = stream.next().await {
-                let _ = tx.send((e.id.parse().unwrap(), Instant::now()));
+                // Status messages (the greeting and heartbeats) carry no position.
+                if let Ok(position) = e.id.parse() {
+                    let _ = tx.send((position, Instant::now()));
+                }
             }
         });
     }
@@ -176,32 +213,28 @@ async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: 
 async fn main() {
     let total = env("BENCH_EVENTS", 100_000);
     let live = env("BENCH_LIVE", 1_000);
+    let stream_length = env("BENCH_STREAM", 60_000);
     let members = total / EVENTS_PER_MEMBER;
     let events: Vec<EventEnvelope> = (0..members).flat_map(member_events).collect();
-    let dir = tempfile::tempdir().unwrap();
     println!(
         "workload: {members} members x {EVENTS_PER_MEMBER} events = {} events, pushes of {} events",
         events.len(),
         MEMBERS_PER_PUSH * EVENTS_PER_MEMBER
     );
+    let backends = Backend::available().await;
+    for backend in &backends {
+        throughput(backend, &events).await;
+    }
+    for backend in &backends {
+        long_stream(backend, stream_length).await;
+    }
 
-    let raw = raw_inserts(&events, dir.path()).await;
-    let raw_rate = events.len() as f64 / raw.as_secs_f64();
-    println!("raw batched SQLite inserts      {:>8.0} events/s  ({:.2} s)", raw_rate, raw.as_secs_f64());
-
-    let (base, state) = start_server(dir.path()).await;
-    let pushed = http_pushes(&base, &events, 4).await;
-    let push_rate = events.len() as f64 / pushed.as_secs_f64();
-    println!(
-        "HTTP push, validated, 4 clients {:>8.0} events/s  ({:.2} s)  = {:.2}x raw",
-        push_rate,
-        pushed.as_secs_f64(),
-        push_rate / raw_rate
-    );
-
+    let Some(sqlite) = backends.iter().find(|b| matches!(b, Backend::Sqlite(_))) else { return };
+    let url = sqlite.fresh("reads").await;
+    let (base, state) = start_server(&url).await;
+    http_pushes(&base, pushes_of(&events), 4).await;
     let pull = bootstrap(&base, events.len()).await;
     println!("bootstrap pull of {} events    {:>8.2} s  (pages of 5,000 over HTTP)", events.len(), pull.as_secs_f64());
-
     let (p50, p99) = live_fan_out(&base, &state, live, 20).await;
     println!(
         "live fan-out to {live} connections: p50 {:.1} ms, p99 {:.1} ms (push to arrival, 20 rounds)",

@@ -6,10 +6,19 @@ use shared::{
     protocol::{LogEpoch, PushRequest},
     EventEnvelope,
 };
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use std::time::Duration;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::{str::FromStr, time::Duration};
 
-sql::log_tx_for!(sqlx::Postgres);
+sql::log_tx_for!(sqlx::Postgres, in_list, streams_table);
+
+/// `= ANY($1)` with one array: a single statement whatever the number of values.
+fn in_list(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, values: Vec<String>) {
+    q.push("= ANY(").push_bind(values).push(")");
+}
+
+fn streams_table(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, values: Vec<String>) {
+    q.push("unnest(").push_bind(values).push(") AS s(stream)");
+}
 sql::reads_for!(sqlx::Postgres);
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -24,8 +33,12 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        // A prepared statement's generic plan is made once, from the statistics of the moment: on a
+        // new, empty log every lookup by stream or id became a sequential scan, kept as the log
+        // grew (pushes slowed from 7,000 to 1,100 events/s). Plan each execution for its values.
+        let options = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
         let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         set_epoch(&pool, fresh_epoch(), true).await?;
         Ok(Self { pool, cache: Default::default() })

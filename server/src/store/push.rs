@@ -21,8 +21,8 @@ pub(super) trait LogTx: Send {
     async fn epoch(&mut self) -> Result<LogEpoch, StoreError>;
     /// The stored copies of those of `ids` that the log holds.
     async fn events_by_id(&mut self, ids: &[Uuid]) -> Result<Vec<EventEnvelope>, StoreError>;
-    /// The stream's head version (0 for a stream with no events).
-    async fn stream_version(&mut self, stream: StreamId) -> Result<u64, StoreError>;
+    /// The head versions of those of `streams` that have events (one query for a whole push).
+    async fn stream_versions(&mut self, streams: &[StreamId]) -> Result<HashMap<StreamId, u64>, StoreError>;
     /// The stream's events above version `after`, in version order, at most `limit`.
     async fn stream_events(&mut self, stream: StreamId, after: u64, limit: u32)
         -> Result<Vec<EventEnvelope>, StoreError>;
@@ -45,12 +45,18 @@ pub(super) async fn push_all(
         // Plan every batch before writing any, so a refused push leaves no trace.
         let ids: Vec<Uuid> = push.batches.iter().flat_map(|b| b.events.iter().map(|e| e.id)).collect();
         let stored = tx.events_by_id(&ids).await?;
+        let unseen: Vec<StreamId> =
+            push.batches.iter().map(|b| b.stream).filter(|s| !heads.contains_key(s)).collect();
+        let versions = if unseen.is_empty() { HashMap::new() } else { tx.stream_versions(&unseen).await? };
         let mut plans = Vec::with_capacity(push.batches.len());
         let mut refusal = None;
         for batch in &push.batches {
             let head = match heads.get(&batch.stream) {
                 Some(head) => head.clone(),
-                None => stream_head(tx, cache, batch.stream).await?,
+                None => {
+                    let version = versions.get(&batch.stream).copied().unwrap_or(0);
+                    stream_head(tx, cache, batch.stream, version).await?
+                }
             };
             match plan_batch(&head, &stored, batch) {
                 Ok(plan) => plans.push((batch.stream, plan)),
@@ -98,10 +104,14 @@ pub(super) async fn push_all(
     Ok(Planned { outcome: GroupOutcome { outcomes, appended, epoch }, heads: heads.into_values().collect() })
 }
 
-/// The stream's head as stored: the cached one brought up to the stored version, or the whole
+/// The stream's head at `version` (as stored): the cached one brought up to it, or the whole
 /// history folded once.
-async fn stream_head(tx: &mut dyn LogTx, cache: &StreamCache, stream: StreamId) -> Result<StreamHead, StoreError> {
-    let version = tx.stream_version(stream).await?;
+async fn stream_head(
+    tx: &mut dyn LogTx,
+    cache: &StreamCache,
+    stream: StreamId,
+    version: u64,
+) -> Result<StreamHead, StoreError> {
     let mut head = cache.get(stream, version).unwrap_or_else(|| StreamHead::new(stream));
     while head.version < version {
         let events = tx.stream_events(stream, head.version, FOLD_PAGE).await?;

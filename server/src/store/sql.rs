@@ -48,8 +48,10 @@ pub(super) fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<EventEnvelope>, 
 }
 
 /// Implements `LogTx` for `sqlx::Transaction<'_, $db>`.
+/// The backend's own forms: `$in_list(&mut query, values)` appends a condition "is one of
+/// `values`"; `$streams_table(&mut query, values)` a table `s(stream)` of `values`.
 macro_rules! log_tx_for {
-    ($db:ty) => {
+    ($db:ty, $in_list:path, $streams_table:path) => {
         #[async_trait::async_trait]
         impl super::push::LogTx for sqlx::Transaction<'static, $db> {
             async fn epoch(&mut self) -> Result<shared::protocol::LogEpoch, super::StoreError> {
@@ -65,26 +67,38 @@ macro_rules! log_tx_for {
                 let mut found = Vec::new();
                 for chunk in ids.chunks(super::sql::INSERT_CHUNK) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {} FROM events WHERE id IN (",
+                        "SELECT {} FROM events WHERE id ",
                         super::sql::COLUMNS
                     ));
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.to_string());
-                    }
-                    q.push(")");
+                    $in_list(&mut q, chunk.iter().map(|id| id.to_string()).collect());
                     let rows: Vec<super::sql::EventRow> = q.build_query_as().fetch_all(&mut **self).await?;
                     found.extend(super::sql::rows_to_events(rows)?);
                 }
                 Ok(found)
             }
 
-            async fn stream_version(&mut self, stream: shared::StreamId) -> Result<u64, super::StoreError> {
-                let (version,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM events WHERE stream = $1")
-                    .bind(stream.to_string())
-                    .fetch_one(&mut **self)
-                    .await?;
-                Ok(version.unwrap_or(0) as u64)
+            async fn stream_versions(
+                &mut self,
+                streams: &[shared::StreamId],
+            ) -> Result<std::collections::HashMap<shared::StreamId, u64>, super::StoreError> {
+                let mut versions = std::collections::HashMap::with_capacity(streams.len());
+                for chunk in streams.chunks(super::sql::INSERT_CHUNK) {
+                    // One index lookup per stream (an aggregate over GROUP BY would read every
+                    // version of a long stream).
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT s.stream, (SELECT MAX(e.version) FROM events e WHERE e.stream = s.stream) FROM ",
+                    );
+                    $streams_table(&mut q, chunk.iter().map(|s| s.to_string()).collect());
+                    let rows: Vec<(String, Option<i64>)> = q.build_query_as().fetch_all(&mut **self).await?;
+                    for (stream, version) in rows {
+                        let Some(version) = version else { continue };
+                        let stream = stream
+                            .parse()
+                            .map_err(|e| super::StoreError::Corrupt { position: -1, reason: format!("{e}") })?;
+                        versions.insert(stream, version as u64);
+                    }
+                }
+                Ok(versions)
             }
 
             async fn stream_events(

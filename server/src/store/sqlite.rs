@@ -9,7 +9,26 @@ use shared::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
 
-sql::log_tx_for!(sqlx::Sqlite);
+sql::log_tx_for!(sqlx::Sqlite, in_list, streams_table);
+
+/// `IN (?, ?, …)`: SQLite has no arrays.
+fn in_list(q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, values: Vec<String>) {
+    q.push("IN (");
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    q.push(")");
+}
+
+fn streams_table(q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, values: Vec<String>) {
+    q.push("(SELECT column1 AS stream FROM (VALUES ");
+    let mut rows = q.separated(", ");
+    for value in values {
+        rows.push("(").push_bind_unseparated(value).push_unseparated(")");
+    }
+    q.push(")) AS s");
+}
 sql::reads_for!(sqlx::Sqlite);
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,0 +1,201 @@
+//! The benchmark's workload and the databases it runs on.
+
+use server::store::{PostgresStore, SqliteStore};
+use shared::{
+    envelope::Stamp,
+    member::{Member, MemberCommand},
+    Aggregate, DeviceId, EventEnvelope, HlcClock, StreamId,
+};
+use std::time::{Duration, Instant};
+
+pub const EVENTS_PER_MEMBER: usize = 50;
+pub const MEMBERS_PER_PUSH: usize = 10;
+
+pub fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// One member's stream: registered, then checked in every 11 minutes.
+pub fn member_events(n: usize) -> Vec<EventEnvelope> {
+    let (events, _) = member(n as u128 + 1, 1_764_000_000_000, EVENTS_PER_MEMBER, 0);
+    events
+}
+
+/// A member with `length` events stored, and `later` more check-ins to push one by one.
+pub fn one_member(length: usize, later: usize) -> (Vec<EventEnvelope>, Vec<EventEnvelope>) {
+    // Far enough in the past that 11-minute steps never reach the server's present.
+    member(u128::MAX / 3 + length as u128, 1_500_000_000_000, length, later)
+}
+
+/// Decided with the shared aggregate, as a desk would, but folding as it goes (a `MemoryDevice`
+/// refolds the stream for every command, which is quadratic for a 60,000-event stream).
+fn member(n: u128, t0: u64, length: usize, later: usize) -> (Vec<EventEnvelope>, Vec<EventEnvelope>) {
+    let stream = StreamId::member(uuid::Uuid::from_u128(n));
+    let device = DeviceId::new("bench-desk").unwrap();
+    let mut clock = HlcClock::default();
+    // splitmix64 of the member number: neighbouring members get unrelated ids.
+    let mut rng = (n as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    rng = (rng ^ (rng >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    rng = (rng ^ (rng >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    rng = (rng ^ (rng >> 31)) | 1;
+    let mut random = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let mut bytes = [0u8; 10];
+        bytes[..8].copy_from_slice(&rng.to_le_bytes());
+        bytes
+    };
+    let mut state = Member::default();
+    let mut events = Vec::with_capacity(length + later);
+    for i in 0..(length + later) as u64 {
+        let now = t0 + i * 11 * 60_000;
+        let command = if i == 0 {
+            MemberCommand::RegisterMember {
+                name: format!("Member {n}"),
+                email: format!("m{n}@example.be"),
+                phone: "0470 00 00 00".into(),
+            }
+        } else {
+            MemberCommand::CheckIn
+        };
+        let decided = state.decide(command, now).unwrap();
+        let stamp = Stamp { device: &device, now_ms: now, hlc: &mut clock, random: &mut random };
+        events.extend(EventEnvelope::wrap(stream, i, &decided, stamp));
+        for e in &decided {
+            state.evolve(e);
+        }
+    }
+    let rest = events.split_off(length.min(events.len()));
+    (events, rest)
+}
+
+pub enum Backend {
+    Sqlite(tempfile::TempDir),
+    /// The server's URL; each run makes its own databases on it.
+    Postgres(String),
+}
+
+impl Backend {
+    /// SQLite, and PostgreSQL when DATABASE_URL names a server; `BENCH_ONLY=sqlite|postgres` picks one.
+    pub async fn available() -> Vec<Backend> {
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        let mut backends = vec![];
+        if only.is_empty() || only == "sqlite" {
+            backends.push(Backend::Sqlite(tempfile::tempdir().unwrap()));
+        }
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") && (only.is_empty() || only == "postgres") => {
+                backends.push(Backend::Postgres(url))
+            }
+            _ => println!("(PostgreSQL skipped: set DATABASE_URL=postgres://… to measure it too)"),
+        }
+        backends
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// A new, empty database's URL.
+    pub async fn fresh(&self, name: &str) -> String {
+        match self {
+            Backend::Sqlite(dir) => format!("sqlite://{}", dir.path().join(format!("{name}.db")).display()),
+            Backend::Postgres(admin) => {
+                use sqlx::Connection;
+                let db = format!("faraday_bench_{name}_{}", std::process::id());
+                let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut conn).await.unwrap();
+                let (base, _) = admin.rsplit_once('/').unwrap();
+                format!("{base}/{db}")
+            }
+        }
+    }
+
+    pub async fn drop_database(&self, url: &str) {
+        if let Backend::Postgres(admin) = self {
+            use sqlx::Connection;
+            let (_, db) = url.rsplit_once('/').unwrap();
+            let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+        }
+    }
+}
+
+/// The baseline: the same rows into the same table and indexes, one multi-row INSERT and one
+/// transaction per 500 rows, no validation, no HTTP.
+pub struct RawTable {
+    url: String,
+    pool: RawPool,
+    position: i64,
+}
+
+enum RawPool {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl RawTable {
+    pub async fn new(backend: &Backend) -> Self {
+        let url = backend.fresh("raw").await;
+        let pool = match backend {
+            Backend::Sqlite(_) => RawPool::Sqlite(SqliteStore::connect(&url).await.unwrap()),
+            Backend::Postgres(_) => RawPool::Postgres(PostgresStore::connect(&url).await.unwrap()),
+        };
+        Self { url, pool, position: 0 }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Inserts `events` after the ones before; how long it took.
+    pub async fn insert(&mut self, events: &[EventEnvelope]) -> Duration {
+        let start = Instant::now();
+        for chunk in events.chunks(MEMBERS_PER_PUSH * EVENTS_PER_MEMBER) {
+            match &self.pool {
+                RawPool::Sqlite(s) => insert_sqlite(s.pool(), chunk, self.position, "BEGIN IMMEDIATE").await,
+                RawPool::Postgres(s) => insert_postgres(s.pool(), chunk, self.position, "BEGIN").await,
+            }
+            self.position += chunk.len() as i64;
+        }
+        start.elapsed()
+    }
+}
+
+/// Stamps out `$name(pool, rows, after, begin)` for one backend (sqlx's generic bounds for a query
+/// builder over any database are more noise than two copies).
+macro_rules! insert_rows {
+    ($name:ident, $db:ty) => {
+        async fn $name(pool: &sqlx::Pool<$db>, rows: &[EventEnvelope], after: i64, begin: &'static str) {
+            let mut tx = pool.begin_with(begin).await.unwrap();
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, \
+                 device, recorded_ms) ",
+            );
+            let mut position = after;
+            q.push_values(rows, |mut row, e| {
+                position += 1;
+                row.push_bind(position)
+                    .push_bind(e.id.to_string())
+                    .push_bind(e.stream.to_string())
+                    .push_bind(e.version as i64)
+                    .push_bind(e.event_type.clone())
+                    .push_bind(e.schema_version as i32)
+                    .push_bind(e.data.to_string())
+                    .push_bind(e.hlc.ms as i64)
+                    .push_bind(e.hlc.c as i64)
+                    .push_bind(e.device.to_string())
+                    .push_bind(0i64);
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+}
+insert_rows!(insert_sqlite, sqlx::Sqlite);
+insert_rows!(insert_postgres, sqlx::Postgres);
