@@ -141,6 +141,9 @@ async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: 
         tokio::spawn(async move {
             let mut stream = eventsource_stream::Eventsource::eventsource(res.bytes_stream());
             while let Some(Ok(e)) = stream.next().await {
+                if e.event != "message" {
+                    continue; // the stream's status, first and as its heartbeat
+                }
                 let _ = tx.send((e.id.parse().unwrap(), Instant::now()));
             }
         });
