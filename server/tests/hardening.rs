@@ -205,12 +205,16 @@ impl Binary {
             .spawn()
             .expect("the binary starts");
         let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut raised = false;
         let addr = loop {
             let line = lines.next().expect("the server says where it listens").unwrap();
+            raised |= line.contains("file descriptor limit");
             if let Some(addr) = line.split("listening on http://").nth(1) {
                 break addr.trim().parse().expect("an address");
             }
         };
+        // Checkouts sharing one target directory replace each other's binary there.
+        assert!(raised, "{} does not log its descriptor limit: not this build's binary", env!("CARGO_BIN_EXE_faraday"));
         // Keep reading its log, so that it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Self { child, addr, _dir: dir }
