@@ -7,7 +7,11 @@
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use shared::member::MemberCommand;
+use shared::{
+    member::{Member, MemberCommand, MemberError},
+    replication::SyncStatus,
+    search::SearchKey,
+};
 use std::rc::Rc;
 use uuid::Uuid;
 
@@ -18,6 +22,9 @@ pub enum EventState {
     Pending,
     /// Stored by the server (it has a position in the global log).
     Confirmed,
+    /// Confirmed by a server log that has since been replaced (restored from a backup): it still
+    /// counts here, and is confirmed again when the new log shows it, or offered back if it lacks it.
+    Unconfirmed,
     /// The server did not take it; kept here with the reason.
     Rejected(String),
 }
@@ -34,6 +41,24 @@ pub struct MemberRow {
     pub check_ins: u32,
     /// Events of this member not yet confirmed by the server.
     pub pending: u32,
+    /// What search matches, folded once when the row is made (not once per keystroke).
+    pub search: SearchKey,
+}
+
+impl MemberRow {
+    pub fn new(id: Uuid, member: &Member, pending: u32) -> Self {
+        Self {
+            id,
+            name: member.name.clone(),
+            email: member.email.clone(),
+            phone: member.phone.clone(),
+            archived: member.archived,
+            last_check_in_ms: member.last_check_in_ms(),
+            check_ins: member.check_ins,
+            pending,
+            search: SearchKey::new([member.name.as_str(), member.email.as_str()], [member.phone.as_str()]),
+        }
+    }
 }
 
 /// One check-in (the `check-ins` projection).
@@ -59,26 +84,68 @@ pub struct TimelineRow {
     pub state: EventState,
 }
 
-/// What the sync badge shows.
+/// A catch-up with the server's log worth showing: `done` of `total` events applied.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What the sync badge and the sync notices show.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncView {
-    pub online: bool,
-    /// Connected to the live stream.
-    pub live: bool,
+    /// The replicator's own account: connection, last answer, clock, restore.
+    pub status: SyncStatus,
     pub pending: u32,
     /// Events set aside because the server refused them.
     pub rejected: u32,
-    pub last_sync_ms: Option<u64>,
-    pub last_error: Option<String>,
+    /// Why this device's own store failed, while it does (sync waits and tries again).
+    pub store_error: Option<String>,
+    pub progress: Option<Progress>,
+    /// After the server's log was found replaced: how many changes this device offered back.
+    pub reoffered: Option<u32>,
+}
+
+/// The local store's lifecycle, as staff need to hear about it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum StoreState {
+    #[default]
+    Opening,
+    /// Another tab keeps an older version of the store open, so it cannot be upgraded yet.
+    Blocked,
+    Ready,
+    /// A newer version of the app, in another tab, is upgrading the store: this page let go of it.
+    /// Nothing is lost (it is all stored), but this page can no longer save until reloaded.
+    Replaced { pending: u32 },
+    /// The store was upgraded by a newer version of the app than this page.
+    NewerVersion,
+    Failed(String),
+}
+
+impl StoreState {
+    /// Whether the projections are loaded (pages can show them, even if saving stopped).
+    pub fn loaded(&self) -> bool {
+        matches!(self, StoreState::Ready | StoreState::Replaced { .. })
+    }
+}
+
+/// Why this device's store could not do something (the browser's words).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreError(pub String);
+
+/// Why a command was not carried out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientError {
+    /// A rule refused it: nothing was stored.
+    Rule(MemberError),
+    /// The rules allowed it, but this device's store failed to save it.
+    Store(StoreError),
 }
 
 /// Reactive state the runtime keeps up to date after every store transaction.
 #[derive(Clone, Copy)]
 pub struct ClientState {
-    /// The local store is open and the projections are loaded.
-    pub ready: RwSignal<bool>,
-    /// Why the local store could not be opened, if it could not.
-    pub fatal: RwSignal<Option<String>>,
+    pub store: RwSignal<StoreState>,
     /// Every member, archived ones included, in no particular order.
     pub members: RwSignal<Vec<MemberRow>>,
     /// Check-ins since local midnight, newest first.
@@ -89,31 +156,26 @@ pub struct ClientState {
 }
 
 impl ClientState {
-    pub fn new() -> Self {
+    /// `sync` is what the device knows before the replicator starts (network, last sync), so the
+    /// first render already tells the truth.
+    pub fn new(sync: SyncView) -> Self {
         Self {
-            ready: RwSignal::new(false),
-            fatal: RwSignal::new(None),
+            store: RwSignal::new(StoreState::Opening),
             members: RwSignal::new(vec![]),
             check_ins_today: RwSignal::new(vec![]),
-            sync: RwSignal::new(SyncView::default()),
+            sync: RwSignal::new(sync),
             revision: RwSignal::new(0),
         }
-    }
-}
-
-impl Default for ClientState {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
 /// Commands and queries the UI sends to the runtime.
 pub trait ClientApi {
     /// Decides `command` on member `member` with the shared aggregate and stores the events
-    /// (pending) with the projections, in one transaction. The error is a sentence for staff.
-    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), String>>;
+    /// (pending) with the projections, in one transaction.
+    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), ClientError>>;
     /// The member's events, newest first, pending and rejected ones included.
-    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, String>>;
+    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>>;
     /// A fresh id for a new member (UUIDv7).
     fn new_member_id(&self) -> Uuid;
 }

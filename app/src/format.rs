@@ -50,3 +50,27 @@ pub fn ago(ms: u64) -> String {
         _ => time_of(ms),
     }
 }
+
+/// "1,200": counts as staff read them.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(999), "999");
+        assert_eq!(super::count(1_200), "1,200");
+        assert_eq!(super::count(1_234_567), "1,234,567");
+    }
+}

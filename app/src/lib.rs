@@ -1,11 +1,13 @@
 //! Faraday's UI: rendered on the server (the shell every route shares) and hydrated in the browser.
 
 pub mod client;
+mod collate;
 mod components;
 mod format;
 mod pages;
+mod sentences;
 
-use components::sync_badge::SyncBadge;
+use components::{clock_warning::ClockWarning, log_restored::LogRestored, store_notice::StoreNotice, sync_badge::SyncBadge};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
@@ -55,6 +57,14 @@ pub fn App() -> impl IntoView {
                     <SyncBadge/>
                 </Show>
             </header>
+            // Notices for every page, about this device's data and clock: client-only like the badge.
+            <Show when=move || mounted.get()>
+                <div class="banners">
+                    <StoreNotice/>
+                    <ClockWarning/>
+                    <LogRestored/>
+                </div>
+            </Show>
             <Show
                 when=move || mounted.get()
                 fallback=|| {

@@ -46,3 +46,10 @@ pub fn next_midnight_ms() -> u64 {
 pub fn is_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
+
+/// Loads the page again (from the service worker's shell when offline).
+pub fn reload() {
+    if let Some(Err(e)) = web_sys::window().map(|w| w.location().reload()) {
+        log::error!("the page could not reload itself: {e:?}");
+    }
+}

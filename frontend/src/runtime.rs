@@ -4,14 +4,19 @@
 
 use crate::{
     browser,
-    store::{Changes, Store},
-    sync::{self, Msg, SyncSender},
+    store::{Changes, ExecuteError, OpenError, OpenHooks, Store},
+    sync::{self, last_sync, Msg, SyncSender},
 };
-use app::client::{Client, ClientApi, ClientState, MemberRow, TimelineRow};
+use app::client::{
+    Client, ClientApi, ClientError, ClientState, MemberRow, StoreError, StoreState, SyncView, TimelineRow,
+};
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use shared::{member::MemberCommand, replication::Input};
+use shared::{
+    member::MemberCommand,
+    replication::{Connection, Input, SyncStatus},
+};
 use std::{
     collections::{HashMap, HashSet},
     rc::Rc,
@@ -22,7 +27,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 /// The store, once open and loaded into the signals; every command waits on it rather than failing
 /// when issued during start-up.
-type Loaded = Shared<LocalBoxFuture<'static, Result<Rc<Store>, String>>>;
+type Loaded = Shared<LocalBoxFuture<'static, Result<Rc<Store>, StoreError>>>;
 
 struct Runtime {
     state: ClientState,
@@ -31,35 +36,62 @@ struct Runtime {
 }
 
 pub fn start() -> Client {
-    let state = ClientState::new();
+    let state = ClientState::new(before_sync());
     let (sync_tx, sync_rx) = sync::channel();
-    let store: Loaded = load(state).boxed_local().shared();
+    let store: Loaded = load(state, sync_tx.clone()).boxed_local().shared();
 
     let (boot_store, boot_tx) = (store.clone(), sync_tx.clone());
     spawn_local(async move {
-        match boot_store.await {
-            Ok(store) => {
-                state.ready.set(true);
-                keep_today_fresh(store.clone(), state);
-                sync::spawn(store, state, boot_tx, sync_rx);
-            }
-            Err(e) => {
-                log::error!("{e}");
-                state.fatal.set(Some(e));
-            }
+        if let Ok(store) = boot_store.await {
+            state.store.set(StoreState::Ready);
+            keep_today_fresh(store.clone(), state);
+            sync::spawn(store, state, boot_tx, sync_rx);
         }
     });
     register_service_worker();
     Client::new(state, Rc::new(Runtime { state, store, sync: sync_tx }))
 }
 
-async fn load(state: ClientState) -> Result<Rc<Store>, String> {
-    let store = Store::open().await.map_err(|e| {
-        format!("{e}. Faraday keeps the club's data in this browser: allow this site to store data (private windows may not) and reload.")
+/// What the badge can truthfully say before the replicator has run: whether there is a network at
+/// all, and when the server last answered (kept across reloads).
+fn before_sync() -> SyncView {
+    let connection = if browser::is_online() { Connection::Connecting } else { Connection::Offline };
+    SyncView {
+        status: SyncStatus { connection, last_sync_ms: last_sync::load(), ..SyncStatus::default() },
+        ..SyncView::default()
+    }
+}
+
+async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreError> {
+    let hooks = OpenHooks {
+        blocked: Box::new(move || state.store.set(StoreState::Blocked)),
+        replaced: Box::new(move || replaced(state, &sync)),
+    };
+    let store = match Store::open(hooks).await {
+        Ok(store) => store,
+        Err(OpenError::NewerVersion) => {
+            state.store.set(StoreState::NewerVersion);
+            return Err(StoreError("a newer version of Faraday has updated this device's data".into()));
+        }
+        Err(OpenError::Failed(e)) => {
+            let e = format!(
+                "{e}. Faraday keeps the club's data in this browser: allow this site to store data (private windows may not) and reload."
+            );
+            log::error!("{e}");
+            state.store.set(StoreState::Failed(e.clone()));
+            return Err(StoreError(e));
+        }
+    };
+    let loaded = async {
+        let members = store.load_members().await?;
+        let check_ins = store.check_ins_since(browser::local_midnight_ms()).await?;
+        let counts = store.counts().await?;
+        Ok::<_, String>((members, check_ins, counts))
+    };
+    let (members, check_ins, (pending, rejected)) = loaded.await.map_err(|e| {
+        state.store.set(StoreState::Failed(e.clone()));
+        StoreError(e)
     })?;
-    let members = store.load_members().await?;
-    let check_ins = store.check_ins_since(browser::local_midnight_ms()).await?;
-    let (pending, rejected) = store.counts().await?;
     state.members.set(members);
     state.check_ins_today.set(check_ins);
     state.sync.update(|s| {
@@ -69,21 +101,36 @@ async fn load(state: ClientState) -> Result<Rc<Store>, String> {
     Ok(Rc::new(store))
 }
 
+/// Another tab opened a newer version of the store, and this page let go of it. Everything is in
+/// IndexedDB, so a reload loses nothing; it happens by itself unless changes wait to be sent, in
+/// which case staff are asked (they may be in the middle of something).
+fn replaced(state: ClientState, sync: &SyncSender) {
+    let _ = sync.unbounded_send(Msg::Stop);
+    let pending = state.sync.with_untracked(|s| s.pending);
+    state.store.set(StoreState::Replaced { pending });
+    if pending == 0 {
+        browser::reload();
+    }
+}
+
 impl ClientApi for Runtime {
-    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), String>> {
+    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), ClientError>> {
         let (state, store, sync) = (self.state, self.store.clone(), self.sync.clone());
         Box::pin(async move {
-            let store = store.await?;
-            let changes = store.execute(member, command, browser::now_ms()).await?;
+            let store = store.await.map_err(ClientError::Store)?;
+            let changes = store.execute(member, command, browser::now_ms()).await.map_err(|e| match e {
+                ExecuteError::Rule(rule) => ClientError::Rule(rule),
+                ExecuteError::Store(e) => ClientError::Store(StoreError(e)),
+            })?;
             publish(&state, &changes);
             let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
             Ok(())
         })
     }
 
-    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, String>> {
+    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>> {
         let store = self.store.clone();
-        Box::pin(async move { store.await?.timeline(member).await })
+        Box::pin(async move { store.await?.timeline(member).await.map_err(StoreError) })
     }
 
     fn new_member_id(&self) -> Uuid {

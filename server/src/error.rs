@@ -5,7 +5,7 @@ use axum::{
         rejection::{JsonRejection, QueryRejection},
         FromRequest,
     },
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -36,6 +36,14 @@ pub enum ApiError {
     Internal(String),
     #[error("the server is shutting down")]
     Unavailable,
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("too many live connections are open; try again in {retry_after_secs} s")]
+    TooManyLiveConnections { retry_after_secs: u64 },
+    #[error("the API reads bodies framed by Content-Length only: Transfer-Encoding is refused")]
+    TransferEncodingRefused,
+    #[error("Content-Encoding {0:?} is not supported: send the body unencoded")]
+    UnsupportedContentEncoding(String),
 }
 
 impl ApiError {
@@ -55,6 +63,10 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyLiveConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TransferEncodingRefused => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedContentEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -72,6 +84,10 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Store(_) | ApiError::Internal(_) => "internal",
             ApiError::Unavailable => "unavailable",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::TooManyLiveConnections { .. } => "too_many_live_connections",
+            ApiError::TransferEncodingRefused => "transfer_encoding_refused",
+            ApiError::UnsupportedContentEncoding(_) => "unsupported_content_encoding",
         }
     }
 
@@ -102,12 +118,28 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // A flood of refused live connections is the server protecting itself, not failing.
+        if status.is_server_error() && !matches!(self, ApiError::TooManyLiveConnections { .. }) {
             tracing::error!(error = %self, "request failed");
         } else {
             tracing::debug!(error = %self, %status, "request refused");
         }
-        (status, Json(ErrorResponse { error: self.body() })).into_response()
+        // (The Allow header of a 405 is axum's: it knows the route's methods.)
+        let extra = match &self {
+            ApiError::TooManyLiveConnections { retry_after_secs } => {
+                Some((header::RETRY_AFTER, HeaderValue::from(*retry_after_secs)))
+            }
+            // RFC 9110, 15.5.16: a 415 for a content coding says which codings are accepted.
+            ApiError::UnsupportedContentEncoding(_) => {
+                Some((header::ACCEPT_ENCODING, HeaderValue::from_static("identity")))
+            }
+            _ => None,
+        };
+        let mut response = (status, Json(ErrorResponse { error: self.body() })).into_response();
+        if let Some((name, value)) = extra {
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }
 

@@ -2,8 +2,10 @@
 
 pub mod cli;
 pub mod error;
+pub mod limits;
 pub mod live;
 mod precompressed;
+pub mod serve;
 mod service_worker;
 pub mod state;
 pub mod store;
@@ -13,9 +15,9 @@ pub mod writer;
 
 pub use state::AppState;
 
-use axum::{routing::get, Router};
+use axum::{response::Response, routing::get, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, compression::CompressionLayer, trace::TraceLayer};
 
 /// The whole HTTP application. Sync routes come before the Leptos routes; `/api/*` never falls
 /// through to a page.
@@ -32,6 +34,18 @@ pub fn app(state: AppState) -> Router {
         // responses that are already encoded (the pre-compressed wasm below).
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(precompressed, precompressed::serve))
+        .layer(CatchPanicLayer::custom(answer_panic))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A handler that panicked answers like any failure: 500 in the API's error shape, the panic's
+/// message in the log only.
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_owned(),
+    };
+    axum::response::IntoResponse::into_response(error::ApiError::Internal(format!("a handler panicked: {what}")))
 }

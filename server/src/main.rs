@@ -1,8 +1,8 @@
 use clap::Parser;
 use leptos::prelude::LeptosOptions;
 use server::{
-    app,
     cli::{Cli, Command, ServeArgs},
+    limits::{self, Limits},
     store, transfer, AppState,
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
@@ -29,28 +29,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) -> std::io::Result<()> {
+    // Before anything is opened: every connection costs a descriptor, and the caps follow from them.
+    let descriptors = limits::raise_descriptor_limit();
     let options = LeptosOptions::builder()
         .output_name("faraday")
         .site_root(args.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
-    let state = AppState::new(options, store);
+    let mut state = AppState::new(options, store);
+    state.limits = Limits::for_descriptors(descriptors);
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!("Faraday listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
-            #[cfg(unix)]
-            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        })
-        .await
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        #[cfg(unix)]
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    server::serve::serve(listener, state).await
 }

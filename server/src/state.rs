@@ -1,4 +1,4 @@
-use crate::{live::LiveHub, store::EventStore, writer::Writer};
+use crate::{limits::Limits, live::LiveHub, store::EventStore, writer::Writer};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -14,23 +14,34 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The service worker with this build's id stamped in (None when the site is not built).
     pub service_worker: Option<Arc<str>>,
-    /// How often an idle live stream sends a comment, so proxies and phones keep it open.
+    /// How often a live stream sends its status, so that devices, proxies and phones know it is alive
+    /// (`shared::protocol::LIVE_HEARTBEAT_MS`; shorter in tests).
     pub heartbeat: std::time::Duration,
+    /// What one client may hold; read by `serve` once at start and by the live stream per request.
+    pub limits: Limits,
 }
 
 impl AppState {
-    /// Must be called inside a Tokio runtime: it starts the writer task.
+    /// Must be called inside a Tokio runtime: it starts the writer and the watch of the log's head.
     pub fn new(leptos_options: LeptosOptions, store: Arc<dyn EventStore>) -> Self {
         let live = LiveHub::new(1_024);
         let service_worker = crate::service_worker::load(&leptos_options);
+        let shutdown = CancellationToken::new();
+        tokio::spawn(crate::live::watch_head(
+            store.clone(),
+            live.clone(),
+            crate::live::HEAD_WATCH_INTERVAL,
+            shutdown.clone(),
+        ));
         Self {
             writer: Writer::spawn(store.clone(), live.clone()),
             leptos_options,
             store,
             live,
-            shutdown: CancellationToken::new(),
+            shutdown,
             service_worker,
-            heartbeat: std::time::Duration::from_secs(15),
+            heartbeat: std::time::Duration::from_millis(shared::protocol::LIVE_HEARTBEAT_MS),
+            limits: Limits::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
-use crate::client::{use_client, Client};
+use crate::client::{use_client, Client, StoreState};
 use leptos::{either::Either, prelude::*};
 
-/// Renders `children` with the client once the local store is open; until then says why not.
+/// Renders `children` with the client once the local store is loaded; until then says why not.
 #[component]
 pub fn WithClient<F, V>(children: F) -> impl IntoView
 where
@@ -13,17 +13,19 @@ where
             view! { <p class="error" role="alert">"The app is still loading. If this stays, reload the page."</p> },
         );
     };
-    let state = client.state;
+    let store = client.state.store;
     let children = std::sync::Arc::new(children);
     Either::Right(view! {
         <Show
-            when=move || state.ready.get()
+            when=move || store.with(StoreState::loaded)
             fallback=move || {
                 view! {
                     <p class="loading" role="status">
-                        {move || match state.fatal.get() {
-                            Some(e) => format!("The local store could not be opened: {e}"),
-                            None => "Opening the local store…".to_owned(),
+                        {move || match store.get() {
+                            StoreState::Failed(e) => format!("The local store could not be opened: {e}"),
+                            StoreState::Blocked => "Waiting for other Faraday tabs to close…".to_owned(),
+                            StoreState::NewerVersion => "This page is older than the data on this device: reload it.".to_owned(),
+                            _ => "Opening the local store…".to_owned(),
                         }}
                     </p>
                 }

@@ -1,10 +1,12 @@
 use crate::{
     client::{Client, MemberRow},
+    collate,
     components::with_client::WithClient,
-    format,
+    format, sentences,
 };
 use leptos::{prelude::*, task::spawn_local};
-use shared::member::MemberCommand;
+use shared::{member::MemberCommand, search::SearchQuery};
+use uuid::Uuid;
 
 /// Results shown at once; the search narrows the rest down.
 const SHOWN: usize = 100;
@@ -17,30 +19,61 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
-/// `needle` is the lower-cased query; `compact` the same without spaces, for phone numbers. Both are
-/// computed once per keystroke, not once per member.
-fn matches(m: &MemberRow, needle: &str, compact: &str) -> bool {
-    needle.is_empty()
-        || m.name.to_lowercase().contains(needle)
-        || m.email.to_lowercase().contains(needle)
-        || m.phone.chars().filter(|c| !c.is_whitespace()).collect::<String>().contains(compact)
+/// The outcome of a quick check-in, shown in that member's row until the search changes.
+#[derive(Clone, Debug, PartialEq)]
+struct RowNotice {
+    member: Uuid,
+    ok: bool,
+    text: String,
+}
+
+/// The members, in collation order by name. Each stage reruns only when its input changed: the
+/// distinct names when rows change, their collation only when the names changed (not on every
+/// check-in), the order of rows when either changed; a keystroke only filters.
+fn sorted_members(members: RwSignal<Vec<MemberRow>>) -> Memo<Vec<usize>> {
+    let names = Memo::new(move |_| {
+        members.with(|all| {
+            let mut names: Vec<String> = all.iter().map(|m| m.name.clone()).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        })
+    });
+    let ranks = Memo::new(move |_| names.with(|names| collate::ranks(names)));
+    Memo::new(move |_| {
+        names.with(|names| {
+            ranks.with(|ranks| {
+                members.with(|all| {
+                    let mut order: Vec<usize> = (0..all.len()).collect();
+                    order.sort_by_cached_key(|&i| (collate::rank_of(names, ranks, &all[i].name), all[i].id));
+                    order
+                })
+            })
+        })
+    })
 }
 
 #[component]
 fn MemberSearch(client: Client) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let show_archived = RwSignal::new(false);
-    let message = RwSignal::new(None::<(bool, String)>);
+    let notice = RwSignal::new(None::<RowNotice>);
     let members = client.state.members;
+    let order = sorted_members(members);
+    // The first SHOWN hits (in order) and how many there are.
     let found = Memo::new(move |_| {
-        let needle = query.get().trim().to_lowercase();
-        let compact = needle.replace(' ', "");
+        let query = SearchQuery::new(&query.get());
         let archived = show_archived.get();
         members.with(|all| {
-            let mut hits: Vec<MemberRow> =
-                all.iter().filter(|m| (archived || !m.archived) && matches(m, &needle, &compact)).cloned().collect();
-            hits.sort_by_cached_key(|m| m.name.to_lowercase());
-            hits
+            order.with(|order| {
+                let mut hits = order
+                    .iter()
+                    .map(|&i| &all[i])
+                    .filter(|m| (archived || !m.archived) && query.matches(&m.search));
+                let shown: Vec<MemberRow> = hits.by_ref().take(SHOWN).cloned().collect();
+                let total = shown.len() + hits.count();
+                (shown, total)
+            })
         })
     });
     let api = client.api();
@@ -48,9 +81,9 @@ fn MemberSearch(client: Client) -> impl IntoView {
         let api = api.clone();
         spawn_local(async move {
             let outcome = api.execute(m.id, MemberCommand::CheckIn).await;
-            message.set(Some(match outcome {
-                Ok(()) => (true, format!("{} checked in", m.name)),
-                Err(e) => (false, format!("{}: {e}", m.name)),
+            notice.set(Some(match outcome {
+                Ok(()) => RowNotice { member: m.id, ok: true, text: format!("{} checked in", m.name) },
+                Err(e) => RowNotice { member: m.id, ok: false, text: sentences::refusal(&e) },
             }));
         });
     };
@@ -65,7 +98,11 @@ fn MemberSearch(client: Client) -> impl IntoView {
                 placeholder="Name, e-mail or phone"
                 autocomplete="off"
                 prop:value=query
-                on:input=move |ev| query.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    // A message belongs to the search it was given in.
+                    notice.set(None);
+                    query.set(event_target_value(&ev));
+                }
             />
             <label class="inline">
                 <input type="checkbox" prop:checked=show_archived on:change=move |ev| show_archived.set(event_target_checked(&ev))/>
@@ -73,23 +110,24 @@ fn MemberSearch(client: Client) -> impl IntoView {
             </label>
             <a class="button" href="/members/new">"Register a member"</a>
         </div>
-        {move || message.get().map(|(ok, text)| view! {
-            <p class={if ok { "notice ok" } else { "notice error" }} role="status">{text}</p>
-        })}
-        <p class="count">
+        <p class="count" data-testid="member-count">
             {move || {
-                let n = found.with(Vec::len);
-                let total = members.with(|all| all.iter().filter(|m| !m.archived).count());
-                if n > SHOWN { format!("{SHOWN} of {n} shown — type to narrow down") } else { format!("{n} of {total} members") }
+                let n = found.with(|(_, total)| *total);
+                let all = members.with(|all| all.iter().filter(|m| !m.archived).count());
+                if n > SHOWN {
+                    format!("{SHOWN} of {} shown — type to narrow down", format::count(n as u64))
+                } else {
+                    format!("{} of {} members", format::count(n as u64), format::count(all as u64))
+                }
             }}
         </p>
         <ul class="member-list" data-testid="member-list">
             <For
-                each=move || found.get().into_iter().take(SHOWN)
+                each=move || found.get().0
                 key=|m| (m.id, m.name.clone(), m.email.clone(), m.phone.clone(), m.pending, m.archived, m.last_check_in_ms)
                 let:m
             >
-                <li class:archived=m.archived>
+                <li class:archived=m.archived data-testid="member-row" data-member=m.id.to_string()>
                     <a class="member-link" href=format!("/members/{}", m.id)>
                         <strong>{m.name.clone()}</strong>
                         <span class="contact">{[m.email.clone(), m.phone.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")}</span>
@@ -102,6 +140,9 @@ fn MemberSearch(client: Client) -> impl IntoView {
                         view! {
                             <button class="quick-check-in" on:click=move |_| check_in.with_value(|f| f(m.clone()))>"Check in"</button>
                         }
+                    })}
+                    {move || notice.get().filter(|n| n.member == m.id).map(|n| view! {
+                        <p class={if n.ok { "row-notice ok" } else { "row-notice error" }} role="status" data-testid="row-notice">{n.text}</p>
                     })}
                 </li>
             </For>

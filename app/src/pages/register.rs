@@ -1,7 +1,14 @@
-use crate::{client::Client, components::with_client::WithClient};
+use crate::{
+    client::Client,
+    components::{
+        field::{Field, FieldErrors, FormProblem},
+        with_client::WithClient,
+    },
+    sentences,
+};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
-use shared::member::MemberCommand;
+use shared::member::{MemberCommand, MemberField};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -15,7 +22,9 @@ fn RegisterForm(client: Client) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let errors = FieldErrors::new();
+    // What is wrong with the form as a whole (a failed save), as opposed to one of its values.
+    let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
     let api = client.api();
@@ -27,16 +36,23 @@ fn RegisterForm(client: Client) -> impl IntoView {
         busy.set(true);
         let (api, navigate) = (api.clone(), navigate.clone());
         let id = api.new_member_id();
+        // As typed: the decision normalises the text and checks every value at once.
         let command = MemberCommand::RegisterMember {
-            name: name.get_untracked().trim().to_owned(),
-            email: email.get_untracked().trim().to_owned(),
-            phone: phone.get_untracked().trim().to_owned(),
+            name: name.get_untracked(),
+            email: email.get_untracked(),
+            phone: phone.get_untracked(),
         };
         spawn_local(async move {
             match api.execute(id, command).await {
                 Ok(()) => navigate(&format!("/members/{id}"), Default::default()),
                 Err(e) => {
-                    error.set(Some(e));
+                    match sentences::field_errors(&e) {
+                        Some(fields) => {
+                            errors.set(fields.to_vec());
+                            problem.set(None);
+                        }
+                        None => problem.set(Some(sentences::refusal(&e))),
+                    }
                     busy.set(false);
                 }
             }
@@ -44,14 +60,11 @@ fn RegisterForm(client: Client) -> impl IntoView {
     };
     view! {
         <h1>"Register a member"</h1>
-        <form class="card" on:submit=submit>
-            <label for="name">"Name"</label>
-            <input id="name" name="name" required autocomplete="off" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-            <label for="email">"Email"</label>
-            <input id="email" name="email" type="email" autocomplete="off" prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
-            <label for="phone">"Phone"</label>
-            <input id="phone" name="phone" type="tel" autocomplete="off" prop:value=phone on:input=move |ev| phone.set(event_target_value(&ev))/>
-            {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
+        <form class="card" novalidate on:submit=submit>
+            <FormProblem errors problem/>
+            <Field id="name" field=MemberField::Name value=name errors required=true/>
+            <Field id="email" field=MemberField::Email value=email errors/>
+            <Field id="phone" field=MemberField::Phone value=phone errors/>
             <button type="submit" class="primary" disabled=busy>"Register member"</button>
         </form>
     }

@@ -6,6 +6,7 @@
 //!
 //! A page of 1,000 pulled events is one transaction with two rounds of reads, grouped by stream:
 //! the projections of the touched streams, then the full streams of only those that need a rebuild.
+//! The operations about the server's log itself (adopt an epoch, reset, re-offer) are in `resync.rs`.
 
 use super::{
     db_error, decoded,
@@ -16,7 +17,9 @@ use super::{
     Changes, Store,
 };
 use indexed_db_futures::{object_store::ObjectStore, prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{member::MemberEvent, replication::StoreOp, Aggregate, EventEnvelope, HlcClock, StreamId};
+use shared::{
+    member::MemberEvent, protocol::LogEpoch, replication::StoreOp, Aggregate, EventEnvelope, HlcClock, StreamId,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use wasm_bindgen::JsValue;
 
@@ -34,13 +37,15 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(op: StoreOp) -> Self {
+    /// The plan of an operation on events; the others are not about events (`Err` gives them back).
+    fn new(op: StoreOp) -> Result<Self, StoreOp> {
         let (events, insert_new, reject, cursor, observe) = match op {
             StoreOp::Confirm(events) => (events, false, None, None, false),
             StoreOp::Reject { stream, server_events, reason } => {
                 (server_events, true, Some((stream, reason)), None, true)
             }
             StoreOp::Apply { events, cursor } => (events, true, None, Some(cursor), true),
+            other => return Err(other),
         };
         let mut seen = HashSet::new();
         let mut incoming: BTreeMap<StreamId, Vec<EventEnvelope>> = BTreeMap::new();
@@ -55,7 +60,7 @@ impl Plan {
         if let Some((stream, _)) = &reject {
             incoming.entry(*stream).or_default();
         }
-        Self { incoming, insert_new, reject, cursor, observe }
+        Ok(Self { incoming, insert_new, reject, cursor, observe })
     }
 
     /// Whether `events` can simply be folded onto the stored projection: new remote events, next in
@@ -102,13 +107,21 @@ fn read_projection(
 }
 
 impl Store {
-    pub async fn apply(&self, op: StoreOp, now_ms: u64) -> Result<Changes, String> {
-        let plan = Plan::new(op);
+    /// Carries out one of the replicator's store operations in one transaction. `epoch` is the log
+    /// the replicator believes it syncs with.
+    pub async fn apply(&self, op: StoreOp, now_ms: u64, epoch: Option<LogEpoch>) -> Result<Changes, String> {
+        let plan = match Plan::new(op) {
+            Ok(plan) => plan,
+            Err(StoreOp::AdoptEpoch(epoch)) => return self.adopt_epoch(epoch).await,
+            Err(StoreOp::Reset { epoch }) => return self.reset(epoch).await,
+            Err(StoreOp::Reoffer) => return self.reoffer().await,
+            Err(op) => unreachable!("Plan::new takes every operation on events: {op:?}"),
+        };
         let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
         let mut writes = Writes::default();
 
         // Reads, round 1: projections of the touched streams, and the meta values this op moves.
-        let (projections, stored_clock, stored_cursor) = {
+        let (projections, stored_clock, stored_cursor, generation) = {
             let members = tx.object_store(MEMBERS).map_err(db_error)?;
             let meta = tx.object_store(META).map_err(db_error)?;
             let projections = plan
@@ -118,24 +131,36 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db_error)?;
             let clock = plan.observe.then(|| get_meta::<HlcClock>(&meta, META_CLOCK)).transpose().map_err(db_error)?;
-            let cursor = plan.cursor.map(|_| get_meta::<u64>(&meta, META_CURSOR)).transpose().map_err(db_error)?;
+            let cursor = plan
+                .cursor
+                .map(|_| {
+                    Ok::<_, indexed_db_futures::error::Error>((
+                        get_meta::<u64>(&meta, META_CURSOR)?,
+                        get_meta::<LogEpoch>(&meta, META_EPOCH)?,
+                    ))
+                })
+                .transpose()
+                .map_err(db_error)?;
+            let generation = get_meta::<u32>(&meta, META_GENERATION).map_err(db_error)?;
             let projections = futures::future::try_join_all(projections).await.map_err(db_error)?;
             let clock = match clock {
                 Some(request) => Some(request.await.map_err(db_error)?.unwrap_or_default()),
                 None => None,
             };
             let cursor = match cursor {
-                Some(request) => request.await.map_err(db_error)?,
+                Some((cursor, stored_epoch)) => {
+                    Some((cursor.await.map_err(db_error)?, stored_epoch.await.map_err(db_error)?))
+                }
                 None => None,
             };
-            (projections, clock, cursor)
+            (projections, clock, cursor, generation.await.map_err(db_error)?.unwrap_or(0))
         };
 
         // In-line appends fold onto the projection; every other stream is rebuilt from its events.
         let mut rebuild = Vec::new();
         for ((stream, events), projection) in plan.incoming.iter().zip(&projections) {
             match plan.appends(*stream, projection, events) {
-                Some(base) => append(&mut writes, base, *stream, events),
+                Some(base) => append(&mut writes, base, *stream, events, generation),
                 None => rebuild.push(*stream),
             }
         }
@@ -153,7 +178,8 @@ impl Store {
         };
         for (stream, stored) in rebuild.iter().zip(streams) {
             let reason = plan.reject.as_ref().filter(|(s, _)| s == stream).map(|(_, r)| r.as_str());
-            merge(&mut writes, *stream, decoded(stored), &plan.incoming[stream], plan.insert_new, reason);
+            let incoming = &plan.incoming[stream];
+            merge(&mut writes, *stream, decoded(stored), incoming, plan.insert_new, reason, generation);
         }
 
         if let Some(mut clock) = stored_clock {
@@ -163,14 +189,20 @@ impl Store {
             writes.clock = Some(clock);
         }
         // Never backwards: another tab may have applied further already, and every saved cursor
-        // promises that everything up to it is stored.
-        writes.cursor = plan.cursor.map(|c| c.max(stored_cursor.unwrap_or(0)));
+        // promises that everything up to it is stored. But only within one log: a tab that has not
+        // yet noticed the log was replaced must not move the cursor of the new one.
+        writes.cursor = match (plan.cursor, stored_cursor) {
+            (Some(cursor), Some((stored, stored_epoch))) if stored_epoch.is_none() || stored_epoch == epoch => {
+                Some(cursor.max(stored.unwrap_or(0)))
+            }
+            _ => None,
+        };
         writes.commit(tx).await
     }
 }
 
 /// Folds new remote events, next in line, onto the stored projection.
-fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events: &[EventEnvelope]) {
+fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events: &[EventEnvelope], generation: u32) {
     let mut member = base.member();
     for envelope in events {
         base.version = envelope.version;
@@ -184,7 +216,7 @@ fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events:
             // Stored anyway (the log is complete); a newer app version will know how to fold it.
             Err(e) => log::warn!("event {} of {stream} is not understood: {e}", envelope.id),
         }
-        writes.events.push(EventRecord::confirmed(envelope));
+        writes.events.push(EventRecord::confirmed(envelope, generation));
     }
     writes.members.push(MemberRecord::new(stream.id, &member, base.version, 0, 0));
 }
@@ -198,11 +230,13 @@ fn merge(
     incoming: &[EventEnvelope],
     insert_new: bool,
     reject: Option<&str>,
+    generation: u32,
 ) {
     let mut changed = vec![false; records.len()];
     let mut by_id: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
     for envelope in incoming {
-        let record = EventRecord::confirmed(envelope);
+        // Also an unconfirmed event the new log shows again: confirmed once more.
+        let record = EventRecord::confirmed(envelope, generation);
         match by_id.get(&record.id) {
             // The server holds it, so it stands, even over a local "rejected".
             Some(&i) => {

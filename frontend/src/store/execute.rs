@@ -19,10 +19,24 @@ use shared::{
 };
 use uuid::Uuid;
 
+/// Why a command was not stored.
+#[derive(Debug)]
+pub enum ExecuteError {
+    /// The aggregate refused it.
+    Rule(MemberError),
+    /// The store failed (the browser's reason).
+    Store(String),
+}
+
+impl From<String> for ExecuteError {
+    fn from(store: String) -> Self {
+        ExecuteError::Store(store)
+    }
+}
+
 impl Store {
-    /// Decides `command` for `member` and stores the resulting events as pending. The error is a
-    /// sentence for staff: the rule that refused the command, or why the device could not save.
-    pub async fn execute(&self, member: Uuid, command: MemberCommand, now_ms: u64) -> Result<Changes, String> {
+    /// Decides `command` for `member` and stores the resulting events as pending.
+    pub async fn execute(&self, member: Uuid, command: MemberCommand, now_ms: u64) -> Result<Changes, ExecuteError> {
         let stream = StreamId::member(member);
         let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
 
@@ -43,7 +57,7 @@ impl Store {
 
         // Decide. A refusal drops the transaction, which rolls it back: nothing was written.
         let folded = fold(&records);
-        let decided = folded.member.decide(command, now_ms).map_err(|e| staff_sentence(&e))?;
+        let decided = folded.member.decide(command, now_ms).map_err(ExecuteError::Rule)?;
         let mut random = browser::random_bytes::<10>;
         let envelopes = EventEnvelope::wrap(
             stream,
@@ -78,16 +92,6 @@ impl Store {
         ));
         writes.clock = Some(clock);
         writes.seq = Some(seq);
-        writes.commit(tx).await
-    }
-}
-
-/// The rule's own words, as a sentence ("This member is archived").
-fn staff_sentence(error: &MemberError) -> String {
-    let text = error.to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
+        Ok(writes.commit(tx).await?)
     }
 }

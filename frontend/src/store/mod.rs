@@ -10,11 +10,15 @@ mod apply;
 mod describe;
 mod execute;
 mod fold;
+mod open;
 mod records;
+mod resync;
 mod schema;
 mod writes;
 
 pub use describe::describe;
+pub use execute::ExecuteError;
+pub use open::{OpenError, OpenHooks};
 
 use crate::browser;
 use app::client::{CheckInRow, MemberRow, TimelineRow};
@@ -30,14 +34,19 @@ use indexed_db_futures::{
 };
 use records::*;
 use serde::{de::DeserializeOwned, Serialize};
-use shared::{DeviceId, EventEnvelope, StreamId};
-use std::fmt::Display;
+use shared::{protocol::LogEpoch, replication::Saved, DeviceId, EventEnvelope, StreamId};
+use std::{cell::Cell, fmt::Display, rc::Rc};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 pub struct Store {
     db: Database,
     device: DeviceId,
+    /// Set when this page let go of the database for another tab's upgrade: nothing can be read
+    /// or written any more, and every operation says why instead of failing obscurely.
+    closed: Rc<Cell<bool>>,
+    /// Keeps the `versionchange` listener alive as long as the store.
+    _on_version_change: open::VersionChangeListener,
 }
 
 /// What a store operation changed, so the runtime updates its signals without reloading every member.
@@ -54,6 +63,8 @@ pub struct Changes {
     /// The store's totals after the operation, counted in the same transaction.
     pub pending: u32,
     pub rejected: u32,
+    /// For a re-offer: how many events the server's replaced log no longer had.
+    pub reoffered: Option<u32>,
 }
 
 /// Store errors are shown to staff as they are: say what failed, then the browser's reason.
@@ -62,26 +73,14 @@ pub(crate) fn db_error(e: impl Display) -> String {
 }
 
 impl Store {
-    pub async fn open() -> Result<Self, String> {
-        Self::open_named(schema::DB_NAME).await
-    }
-
-    /// Opens (creating or upgrading) the store in database `name`; tests use fresh random names.
-    pub async fn open_named(name: &str) -> Result<Self, String> {
-        let db = Database::open(name)
-            .with_version(schema::DB_VERSION)
-            .with_on_upgrade_needed(|event, db| schema::upgrade(event.old_version(), &db))
-            .await
-            .map_err(|e| format!("The local database could not be opened: {e}"))?;
-        let device = device_id(&db).await?;
-        Ok(Self { db, device })
-    }
-
     pub fn device(&self) -> &DeviceId {
         &self.device
     }
 
     fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction<'_>, String> {
+        if self.closed.get() {
+            return Err("Faraday was updated in another tab, so this page closed its database: reload it".into());
+        }
         self.db.transaction(stores).with_mode(mode).build().map_err(db_error)
     }
 
@@ -101,12 +100,14 @@ impl Store {
 
     /// A member's events, newest first, pending and rejected ones included.
     pub async fn timeline(&self, member: Uuid) -> Result<Vec<TimelineRow>, String> {
-        let tx = self.transaction(&[EVENTS], TransactionMode::Readonly)?;
+        let tx = self.transaction(&[EVENTS, META], TransactionMode::Readonly)?;
         let events = tx.object_store(EVENTS).map_err(db_error)?;
+        let meta = tx.object_store(META).map_err(db_error)?;
         let records = read_stream(&events.index(BY_STREAM).map_err(db_error)?, &StreamId::member(member).to_string())
-            .map_err(db_error)?
-            .await
             .map_err(db_error)?;
+        let generation = get_meta::<u32>(&meta, META_GENERATION).map_err(db_error)?;
+        let records = records.await.map_err(db_error)?;
+        let generation = generation.await.map_err(db_error)?.unwrap_or(0);
         let mut rows: Vec<TimelineRow> = decoded(records)
             .into_iter()
             .filter_map(|record| match record.envelope() {
@@ -117,7 +118,7 @@ impl Store {
                     summary: describe(&envelope),
                     at_ms: envelope.hlc.ms,
                     device: envelope.device.to_string(),
-                    state: record.event_state(),
+                    state: record.event_state(generation),
                 }),
                 Err(e) => {
                     log::warn!("timeline: {e}");
@@ -162,11 +163,19 @@ impl Store {
         counts(&events).await.map_err(db_error)
     }
 
-    /// The position of the last remote event applied.
-    pub async fn cursor(&self) -> Result<u64, String> {
+    /// What replication saved of its last run (the last sync time is kept outside IndexedDB).
+    pub async fn saved(&self) -> Result<Saved, String> {
         let tx = self.transaction(&[META], TransactionMode::Readonly)?;
         let meta = tx.object_store(META).map_err(db_error)?;
-        Ok(get_meta::<u64>(&meta, META_CURSOR).map_err(db_error)?.await.map_err(db_error)?.unwrap_or(0))
+        let cursor = get_meta::<u64>(&meta, META_CURSOR).map_err(db_error)?;
+        let epoch = get_meta::<LogEpoch>(&meta, META_EPOCH).map_err(db_error)?;
+        let resyncing = get_meta::<bool>(&meta, META_RESYNCING).map_err(db_error)?;
+        Ok(Saved {
+            cursor: cursor.await.map_err(db_error)?.unwrap_or(0),
+            epoch: epoch.await.map_err(db_error)?,
+            resyncing: resyncing.await.map_err(db_error)?.unwrap_or(false),
+            last_sync_ms: None,
+        })
     }
 }
 

@@ -16,6 +16,7 @@ pub const META: &str = "meta";
 pub const BY_STREAM: &str = "by_stream";
 pub const BY_PENDING: &str = "by_pending";
 pub const BY_REJECTED: &str = "by_rejected";
+/// Dropped in version 2: no query ever used it, and positions of a replaced log mean nothing.
 pub const BY_POSITION: &str = "by_position";
 pub const BY_AT: &str = "by_at";
 pub const BY_MEMBER: &str = "by_member";
@@ -43,6 +44,13 @@ pub struct EventRecord {
     pub state: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a confirmed event, the store's log generation when the server confirmed it. The
+    /// generation moves on whenever the server's log is found replaced ([`Meta`] `generation`), so
+    /// an event confirmed in an older one is *unconfirmed*: it counts as before, and is confirmed
+    /// again when the new log shows it (or offered back if it does not). This makes the reset of a
+    /// whole store one meta write instead of a rewrite of every event.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u32,
     /// The `EventEnvelope` as JSON: one parse in wasm is much cheaper than walking a JS object field by field.
     pub envelope: String,
 }
@@ -58,12 +66,14 @@ impl EventRecord {
             rejected: None,
             state: STATE_PENDING,
             reason: None,
+            generation: 0,
             envelope: encode_envelope(envelope),
         }
     }
 
-    /// The server's copy of an event: it stands, whatever this device thought of it before.
-    pub fn confirmed(envelope: &EventEnvelope) -> Self {
+    /// The server's copy of an event, confirmed in `generation`: it stands, whatever this device
+    /// thought of it before.
+    pub fn confirmed(envelope: &EventEnvelope, generation: u32) -> Self {
         Self {
             id: envelope.id.to_string(),
             stream: envelope.stream.to_string(),
@@ -73,8 +83,22 @@ impl EventRecord {
             rejected: None,
             state: STATE_CONFIRMED,
             reason: None,
+            generation,
             envelope: encode_envelope(envelope),
         }
+    }
+
+    /// Confirmed in an older generation of the server's log, not (yet) in the current one.
+    pub fn unconfirmed(&self, generation: u32) -> bool {
+        self.state == STATE_CONFIRMED && self.generation < generation
+    }
+
+    /// Offered back to the server: pending again, pushed after every earlier pending event.
+    pub fn offer_again(&mut self, seq: u64) {
+        self.state = STATE_PENDING;
+        self.pending = Some(seq);
+        self.position = None;
+        self.generation = 0;
     }
 
     /// Sets a pending event aside; it keeps its sequence number so the inbox lists it in append order.
@@ -88,9 +112,11 @@ impl EventRecord {
         serde_json::from_str(&self.envelope).map_err(|e| format!("event {} is unreadable: {e}", self.id))
     }
 
-    pub fn event_state(&self) -> EventState {
+    /// Where the event stands, with the store's current log `generation`.
+    pub fn event_state(&self, generation: u32) -> EventState {
         match self.state {
             STATE_PENDING => EventState::Pending,
+            STATE_CONFIRMED if self.unconfirmed(generation) => EventState::Unconfirmed,
             STATE_CONFIRMED => EventState::Confirmed,
             _ => EventState::Rejected(self.reason.clone().unwrap_or_else(|| "refused by the server".into())),
         }
@@ -99,6 +125,10 @@ impl EventRecord {
 
 fn encode_envelope(envelope: &EventEnvelope) -> String {
     serde_json::to_string(envelope).expect("an envelope always serializes")
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The `members` projection: the `Member` aggregate folded over the stream's effective events.
@@ -114,7 +144,12 @@ pub struct MemberRecord {
     pub email: String,
     pub phone: String,
     pub archived: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The member's latest check-ins, ascending (see `Member::recent_check_ins_ms`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_check_ins_ms: Vec<u64>,
+    /// Written by the first version of this record, which kept only the latest check-in: read, so
+    /// that a store from then still shows it, and never written again.
+    #[serde(default, skip_serializing)]
     pub last_check_in_ms: Option<u64>,
     pub check_ins: u32,
 }
@@ -131,19 +166,24 @@ impl MemberRecord {
             email: member.email.clone(),
             phone: member.phone.clone(),
             archived: member.archived,
-            last_check_in_ms: member.last_check_in_ms,
+            recent_check_ins_ms: member.recent_check_ins_ms.clone(),
+            last_check_in_ms: None,
             check_ins: member.check_ins,
         }
     }
 
     pub fn member(&self) -> Member {
+        let recent = match (&self.recent_check_ins_ms, self.last_check_in_ms) {
+            (recent, Some(last)) if recent.is_empty() => vec![last],
+            (recent, _) => recent.clone(),
+        };
         Member {
             registered: self.registered,
             name: self.name.clone(),
             email: self.email.clone(),
             phone: self.phone.clone(),
             archived: self.archived,
-            last_check_in_ms: self.last_check_in_ms,
+            recent_check_ins_ms: recent,
             check_ins: self.check_ins,
         }
     }
@@ -153,16 +193,7 @@ impl MemberRecord {
         if !self.registered {
             return None;
         }
-        Some(MemberRow {
-            id: Uuid::parse_str(&self.id).ok()?,
-            name: self.name.clone(),
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            archived: self.archived,
-            last_check_in_ms: self.last_check_in_ms,
-            check_ins: self.check_ins,
-            pending: self.pending,
-        })
+        Some(MemberRow::new(Uuid::parse_str(&self.id).ok()?, &self.member(), self.pending))
     }
 }
 
@@ -198,6 +229,12 @@ pub const META_DEVICE: &str = "device";
 pub const META_CURSOR: &str = "cursor";
 pub const META_CLOCK: &str = "clock";
 pub const META_SEQ: &str = "seq";
+/// The server log this store syncs with (`LogEpoch`).
+pub const META_EPOCH: &str = "epoch";
+/// Set by a reset, cleared by the re-offer that ends the catch-up after it.
+pub const META_RESYNCING: &str = "resyncing";
+/// How many times the server's log was found replaced (see `EventRecord::generation`).
+pub const META_GENERATION: &str = "generation";
 
 impl<T> Meta<T> {
     pub fn new(key: &str, value: T) -> Self {

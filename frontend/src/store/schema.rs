@@ -5,7 +5,8 @@ use super::records::*;
 use indexed_db_futures::{database::Database, prelude::*, KeyPath};
 
 pub const DB_NAME: &str = "faraday";
-pub const DB_VERSION: u32 = 1;
+/// 2: `events.by_position` dropped.
+pub const DB_VERSION: u32 = 2;
 
 pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()> {
     if old_version < 1.0 {
@@ -14,7 +15,6 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
         events.create_index(BY_STREAM, KeyPath::from(["stream", "version"])).with_unique(false).build()?;
         events.create_index(BY_PENDING, KeyPath::One("pending")).build()?;
         events.create_index(BY_REJECTED, KeyPath::One("rejected")).build()?;
-        events.create_index(BY_POSITION, KeyPath::One("position")).build()?;
 
         db.create_object_store(MEMBERS).with_key_path(KeyPath::One("id")).build()?;
 
@@ -23,6 +23,22 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
         check_ins.create_index(BY_MEMBER, KeyPath::One("member")).build()?;
 
         db.create_object_store(META).with_key_path(KeyPath::One("key")).build()?;
+    } else if old_version < 2.0 {
+        // Every confirmed event paid for this index and no query read it.
+        upgrade_transaction(db, |tx| tx.object_store(EVENTS)?.delete_index(BY_POSITION))?;
     }
     Ok(())
+}
+
+/// Runs `change` on the upgrade's own transaction. indexed_db_futures hands an upgrade only the
+/// database, whose `transaction()` is not allowed during an upgrade; an object store made for the
+/// moment knows the upgrade transaction, and is dropped again at once.
+fn upgrade_transaction(
+    db: &Database,
+    change: impl FnOnce(&indexed_db_futures::transaction::TransactionRef<'_>) -> indexed_db_futures::Result<()>,
+) -> indexed_db_futures::Result<()> {
+    const SCRATCH: &str = "upgrade_scratch";
+    let scratch = db.create_object_store(SCRATCH).build()?;
+    change(scratch.transaction())?;
+    db.delete_object_store(SCRATCH)
 }

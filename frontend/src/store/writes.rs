@@ -6,7 +6,7 @@
 
 use super::{counts, db_error, put, records::*, Changes};
 use indexed_db_futures::{prelude::*, transaction::Transaction};
-use shared::HlcClock;
+use shared::{protocol::LogEpoch, HlcClock};
 use uuid::Uuid;
 
 #[derive(Default)]
@@ -18,6 +18,11 @@ pub struct Writes {
     pub cursor: Option<u64>,
     pub clock: Option<HlcClock>,
     pub seq: Option<u64>,
+    pub epoch: Option<LogEpoch>,
+    pub resyncing: Option<bool>,
+    pub generation: Option<u32>,
+    /// Not written: reported back in [`Changes::reoffered`].
+    pub reoffered: Option<u32>,
 }
 
 impl Writes {
@@ -60,11 +65,20 @@ impl Writes {
         if let Some(seq) = self.seq {
             drop(put(&meta, &Meta::new(META_SEQ, seq))?);
         }
+        if let Some(epoch) = self.epoch {
+            drop(put(&meta, &Meta::new(META_EPOCH, epoch))?);
+        }
+        if let Some(resyncing) = self.resyncing {
+            drop(put(&meta, &Meta::new(META_RESYNCING, resyncing))?);
+        }
+        if let Some(generation) = self.generation {
+            drop(put(&meta, &Meta::new(META_GENERATION, generation))?);
+        }
         counts(&events).await
     }
 
     fn changes(&self, pending: u32, rejected: u32) -> Changes {
-        let mut changes = Changes { pending, rejected, ..Changes::default() };
+        let mut changes = Changes { pending, rejected, reoffered: self.reoffered, ..Changes::default() };
         for record in &self.members {
             match record.row() {
                 Some(row) => changes.members.push(row),

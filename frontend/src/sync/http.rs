@@ -44,7 +44,9 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     let (status, text) = match futures::future::select(exchange, pin!(TimeoutFuture::new(timeout_ms))).await {
         futures::future::Either::Left((Ok(answer), _)) => answer,
         futures::future::Either::Left((Err(e), _)) => {
-            return Err(Failure::Transient(format!("No connection to the server ({e})")));
+            // Staff read the reason on the badge; the browser's own words go to the console.
+            log::info!("sync request failed: {e}");
+            return Err(Failure::Transient("No connection to the server".into()));
         }
         futures::future::Either::Right(_) => {
             if let Some(controller) = controller {
@@ -64,7 +66,7 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
         // nothing about the events (signed out, no sync API behind this address, slow down), so
         // they are retried instead, or an expired session would cost staff their offline work.
         401 | 403 | 404 | 408 | 425 | 429 => {
-            Err(Failure::Transient(format!("The server answered {status}; will retry")))
+            Err(Failure::Transient(format!("The server answered {status}")))
         }
         400..=499 => match serde_json::from_str::<ErrorResponse>(text) {
             Ok(body) => Err(Failure::Refused { status, error: body.error }),

@@ -1,13 +1,17 @@
 //! The sync API: plain axum routes (not server functions), so their URLs never change under a
 //! client that the service worker cached. The contract is docs/PROTOCOL.md.
 
+mod framing;
 mod live;
+mod outbox;
 mod pull;
 mod push;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
     extract::DefaultBodyLimit,
+    http::{Method, Uri},
+    middleware,
     routing::{get, post},
     Router,
 };
@@ -19,8 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sync/pull", get(pull::pull))
         .route("/api/sync/live", get(live::live))
         .route("/api/health", get(|| async { "ok" }))
-        .route(
-            "/api/{*rest}",
-            axum::routing::any(|uri: axum::http::Uri| async move { ApiError::NotFound(uri.path().to_owned()) }),
-        )
+        .route("/api/{*rest}", axum::routing::any(|uri: Uri| async move { ApiError::NotFound(uri.path().to_owned()) }))
+        // Applies to the routes above only: every later one would answer an empty 405.
+        .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
+            ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
+        })
+        .layer(middleware::from_fn(framing::refuse_unreadable_bodies))
 }

@@ -110,3 +110,33 @@ pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl F
     }
     panic!("condition not reached within 5 s");
 }
+
+impl TestServer {
+    /// A server behind the production accept loop (`server::serve::serve`), its limits as
+    /// `configure` sets them.
+    pub async fn serve(configure: impl FnOnce(&mut AppState)) -> Self {
+        Self::serve_with(|store| store, configure).await
+    }
+
+    /// The same over the store that `wrap` makes of the real one (to inject a fault).
+    pub async fn serve_with(
+        wrap: impl FnOnce(std::sync::Arc<dyn store::EventStore>) -> std::sync::Arc<dyn store::EventStore>,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("faraday.db").display());
+        let store = wrap(store::connect(&url).await.expect("store opens"));
+        let options = LeptosOptions::builder().output_name("faraday").site_root("target/site").build();
+        let mut state = AppState::new(options, store);
+        configure(&mut state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(server::serve::serve(listener, state.clone()));
+        Self { addr, http: reqwest::Client::new(), state, _dir: dir }
+    }
+
+    /// This server's database, to open it a second time as another process would.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self._dir.path().join("faraday.db").display())
+    }
+}

@@ -1,0 +1,114 @@
+//! One member: the big check-in button, their details and everything that happened to them.
+
+mod archive;
+mod details_form;
+mod timeline;
+
+use crate::{
+    client::{Client, MemberRow},
+    components::with_client::WithClient,
+    format, sentences,
+};
+use archive::Archive;
+use details_form::DetailsForm;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::use_params_map;
+use shared::member::MemberCommand;
+use timeline::Timeline;
+use uuid::Uuid;
+
+#[component]
+pub fn MemberPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+    view! {
+        <WithClient children=move |client| {
+            move || match id() {
+                Some(id) => view! { <MemberView client=client.clone() id/> }.into_any(),
+                None => view! { <p class="notice error" role="alert">"That is not a member link."</p> }.into_any(),
+            }
+        }/>
+    }
+}
+
+#[component]
+fn MemberView(client: Client, id: Uuid) -> impl IntoView {
+    let state = client.state;
+    let member = Memo::new(move |_| state.members.with(|all| all.iter().find(|m| m.id == id).cloned()));
+    // The forms below keep what staff type while this member's row changes (a check-in, a live
+    // update): they are made again only for another member or when archiving changes what they offer.
+    let archived = Memo::new(move |_| member.with(|m| m.as_ref().map(|m| m.archived)));
+    let (action_client, form_client, archive_client) = (client.clone(), client.clone(), client.clone());
+    view! {
+        {move || match member.get() {
+            None => view! {
+                <p class="notice" role="status">"This member is not on this device (yet). It appears as soon as it syncs."</p>
+            }.into_any(),
+            Some(m) => view! { <MemberHead member=m/> }.into_any(),
+        }}
+        {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived/> })}
+        {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member/> })}
+        <Timeline client id/>
+        {move || (archived.get() == Some(false)).then(|| view! { <Archive client=archive_client.clone() member/> })}
+    }
+}
+
+#[component]
+fn MemberHead(member: MemberRow) -> impl IntoView {
+    let m = member;
+    view! {
+        <section class="member-head">
+            <h1 data-testid="member-name">{m.name.clone()}</h1>
+            {m.archived.then(|| view! { <span class="tag">"archived"</span> })}
+            {(m.pending > 0).then(|| view! { <span class="tag pending">{format!("{} pending", m.pending)}</span> })}
+            <p class="contact">
+                {if m.email.is_empty() { "no e-mail".to_owned() } else { m.email.clone() }}
+                " · "
+                {if m.phone.is_empty() { "no phone".to_owned() } else { m.phone.clone() }}
+            </p>
+            <p class="last">
+                {match m.last_check_in_ms {
+                    Some(t) => format!("Last check-in {} · {} in total", format::ago(t), m.check_ins),
+                    None => "Never checked in".to_owned(),
+                }}
+            </p>
+        </section>
+    }
+}
+
+/// The one big button (check in, or restore an archived member) and the outcome of pressing it.
+#[component]
+fn MainAction(client: Client, id: Uuid, archived: bool) -> impl IntoView {
+    let message = RwSignal::new(None::<(bool, String)>);
+    let api = client.api();
+    // The api is not `Send`; a local stored value is, so the button's handler can hold it.
+    let api = StoredValue::new_local(api);
+    let run = move |command: MemberCommand, done: &'static str| {
+        let api = api.get_value();
+        spawn_local(async move {
+            message.set(Some(match api.execute(id, command).await {
+                Ok(()) => (true, done.to_owned()),
+                Err(e) => (false, sentences::refusal(&e)),
+            }));
+        });
+    };
+    let button = if archived {
+        view! {
+            <button class="big" on:click=move |_| run(MemberCommand::RestoreMember, "Restored")>"Restore member"</button>
+        }
+        .into_any()
+    } else {
+        view! {
+            <button class="big check-in" data-testid="check-in" on:click=move |_| run(MemberCommand::CheckIn, "Checked in")>
+                "Check in"
+            </button>
+        }
+        .into_any()
+    };
+    view! {
+        {button}
+        {move || message.get().map(|(ok, text)| view! {
+            <p class={if ok { "notice ok" } else { "notice error" }} role="status" data-testid="member-message">{text}</p>
+        })}
+    }
+}

@@ -1,0 +1,50 @@
+use crate::{
+    client::{Client, EventState},
+    format, sentences,
+};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// Everything that happened to the member, newest first, each with where it stands with the server
+/// (a refused change says why, in the server's words).
+#[component]
+pub fn Timeline(client: Client, id: Uuid) -> impl IntoView {
+    let revision = client.state.revision;
+    let api = client.api();
+    let rows = LocalResource::new(move || {
+        revision.track();
+        let api = api.clone();
+        async move { api.timeline(id).await }
+    });
+    view! {
+        <h2>"Timeline"</h2>
+        {move || match rows.get() {
+            None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="notice error" role="alert">{sentences::store_failed(&e)}</p> }.into_any(),
+            Some(Ok(rows)) => view! {
+                <ol class="timeline" data-testid="timeline">
+                    {rows.into_iter().map(|r| {
+                        let (class, label) = match &r.state {
+                            EventState::Pending => ("pending", "pending".to_owned()),
+                            EventState::Confirmed => ("confirmed", "synced".to_owned()),
+                            EventState::Unconfirmed => ("unconfirmed", "checking with the server".to_owned()),
+                            EventState::Rejected(why) => ("rejected", format!("not accepted: {why}")),
+                        };
+                        view! {
+                            <li class=class data-type=r.event_type.clone()>
+                                <span class="what">{r.summary}</span>
+                                <time>{format::time_of(r.at_ms)}</time>
+                                <span class="who">{format!("on {}", short_device(&r.device))}</span>
+                                <span class=format!("tag {class}")>{label}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }.into_any(),
+        }}
+    }
+}
+
+fn short_device(device: &str) -> String {
+    device.chars().take(8).collect()
+}
