@@ -7,9 +7,13 @@ import * as path from "node:path";
 const faradayBin = path.resolve(process.env.FARADAY_BIN ?? path.join(__dirname, "../target/release/faraday"));
 
 // A fresh database per run, so tests never see data from an earlier run (or from development).
+// Workers load this file again: they inherit FARADAY_E2E_DATABASE_URL from the runner, so every
+// process names the same database (tests run `faraday new-epoch` on it).
 const databaseUrl =
   process.env.E2E_DATABASE_URL ??
+  process.env.FARADAY_E2E_DATABASE_URL ??
   "sqlite://" + path.join(os.tmpdir(), `faraday-e2e-${process.pid}-${Date.now()}.db`);
+process.env.FARADAY_E2E_DATABASE_URL = databaseUrl;
 
 export default defineConfig({
   testDir: "./tests",

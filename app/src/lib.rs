@@ -58,7 +58,7 @@ pub fn App() -> impl IntoView {
                 </Show>
             </header>
             // Notices for every page, about this device's data and clock: client-only like the badge.
-            <Show when=move || mounted.get()>
+            <Show when=move || mounted.get() fallback=|| view! { <div class="banners"></div> }>
                 <div class="banners">
                     <StoreNotice/>
                     <ClockWarning/>

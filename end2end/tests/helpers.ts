@@ -18,6 +18,11 @@ export function uniqueName(first: string) {
   return `${first} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
+/** Letters only: a word search never mistakes for a phone number. */
+export function uniqueTag() {
+  return Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join("");
+}
+
 export async function registerMember(page: Page, name: string, email = "", phone = "") {
   await page.getByRole("link", { name: "Register", exact: true }).click();
   await page.getByLabel("Name").fill(name);
@@ -25,4 +30,25 @@ export async function registerMember(page: Page, name: string, email = "", phone
   await page.getByLabel("Phone").fill(phone);
   await page.getByRole("button", { name: "Register member" }).click();
   await expect(page.getByTestId("member-name")).toHaveText(name);
+}
+
+/** The badge's connection state: "online", "offline", "connecting" or "unreachable". */
+export function connection(page: Page) {
+  return page.getByTestId("sync-connection");
+}
+
+export async function expectSynced(page: Page, timeout = 30_000) {
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "0", { timeout });
+}
+
+/** Opens a member from the members page by searching for them. */
+export async function openMember(page: Page, name: string) {
+  await page.getByRole("link", { name: "Members", exact: true }).click();
+  await page.getByLabel("Search members").fill(name);
+  await page.getByRole("link", { name: new RegExp(escape(name)) }).first().click();
+  await expect(page.getByTestId("member-name")).toHaveText(name);
+}
+
+function escape(s: string) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

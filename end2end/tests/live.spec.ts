@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { connection, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
 
 test("another device shows a check-in live, without a reload", async ({ browser }) => {
   const desk = await browser.newContext();
@@ -8,7 +8,7 @@ test("another device shows a check-in live, without a reload", async ({ browser 
   const officePage = await office.newPage();
   await officePage.goto("/check-ins");
   await waitForOfflineReady(officePage);
-  await expect(officePage.getByTestId("sync-online")).toHaveText("Online");
+  await expect(connection(officePage)).toHaveText("Online");
   await deskPage.goto("/");
   await waitForOfflineReady(deskPage);
 

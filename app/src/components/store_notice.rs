@@ -19,6 +19,8 @@ pub fn StoreNotice() -> impl IntoView {
                 "A newer version of Faraday has updated this device's data. Reload to use it.".to_owned(),
                 true,
             ),
+            // Reloading by itself: nothing waits to be sent.
+            StoreState::Replaced { pending: 0 } => ("Faraday was updated in another tab: reloading…".to_owned(), false),
             StoreState::Replaced { pending } => (
                 format!(
                     "Faraday was updated in another tab. Reload this page to carry on: your {pending} {} not yet \

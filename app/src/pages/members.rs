@@ -110,7 +110,11 @@ fn MemberSearch(client: Client) -> impl IntoView {
             </label>
             <a class="button" href="/members/new">"Register a member"</a>
         </div>
-        <p class="count" data-testid="member-count">
+        <p
+            class="count"
+            data-testid="member-count"
+            data-total=move || members.with(|all| all.iter().filter(|m| !m.archived).count()).to_string()
+        >
             {move || {
                 let n = found.with(|(_, total)| *total);
                 let all = members.with(|all| all.iter().filter(|m| !m.archived).count());

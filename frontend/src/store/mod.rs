@@ -95,6 +95,8 @@ impl Store {
         Ok(decoded(records)
             .into_iter()
             .filter_map(|r| r.envelope().inspect_err(|e| log::error!("a pending event cannot be pushed: {e}")).ok())
+            // Positions are the server's to give; a pending event never carries one.
+            .map(|envelope| EventEnvelope { position: None, ..envelope })
             .collect())
     }
 

@@ -93,12 +93,17 @@ impl EventRecord {
         self.state == STATE_CONFIRMED && self.generation < generation
     }
 
-    /// Offered back to the server: pending again, pushed after every earlier pending event.
-    pub fn offer_again(&mut self, seq: u64) {
+    /// Offered back to the server: pending again, pushed after every earlier pending event, and
+    /// without the position the replaced log gave it (the new log gives its own).
+    pub fn offer_again(&mut self, seq: u64) -> Result<(), String> {
+        let mut envelope = self.envelope()?;
+        envelope.position = None;
+        self.envelope = encode_envelope(&envelope);
         self.state = STATE_PENDING;
         self.pending = Some(seq);
         self.position = None;
         self.generation = 0;
+        Ok(())
     }
 
     /// Sets a pending event aside; it keeps its sequence number so the inbox lists it in append order.

@@ -85,11 +85,14 @@ impl Store {
         let mut touched: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (stream, i) in renumbered {
             let record = &mut streams.get_mut(&stream).expect("grouped above")[i];
-            if record.unconfirmed(generation) {
-                reoffered += 1;
+            let lost = record.unconfirmed(generation);
+            if let Err(e) = record.offer_again(seq) {
+                // Unreadable, so it could not be pushed anyway; left as it is, and said.
+                log::error!("an event the server lost cannot be offered back: {e}");
+                continue;
             }
-            record.offer_again(seq);
             seq += 1;
+            reoffered += u32::from(lost);
             touched.entry(stream).or_default().push(i);
         }
 

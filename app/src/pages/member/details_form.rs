@@ -13,7 +13,21 @@ pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>) -> impl Into
     let stored = move |field: MemberField| {
         member.with_untracked(|m| m.as_ref().map(|m| value_of(m, field).to_owned()).unwrap_or_default())
     };
-    let values = MemberField::ALL.map(|field| (field, RwSignal::new(stored(field))));
+    // Per field: what the form started from (the stored value when it was last in step) and what
+    // is typed. A save sends only the fields staff changed from where they started, so a change
+    // another device made meanwhile to another field is never undone.
+    let fields = MemberField::ALL.map(|field| (field, StoredValue::new(stored(field)), RwSignal::new(stored(field))));
+    // A change from elsewhere shows in every field staff have not touched.
+    Effect::new(move |_| {
+        member.track();
+        for (field, start, typed) in fields {
+            let now = stored(field);
+            if typed.get_untracked() == start.get_value() && now != start.get_value() {
+                start.set_value(now.clone());
+                typed.set(now);
+            }
+        }
+    });
     let errors = FieldErrors::new();
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
@@ -23,10 +37,11 @@ pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>) -> impl Into
         ev.prevent_default();
         let Some(id) = id else { return };
         // What staff changed, as typed: the decision normalises and checks every value.
-        let changes: Vec<(MemberField, String)> = values
+        let changes: Vec<(MemberField, String)> = fields
             .iter()
-            .map(|(field, value)| (*field, value.get_untracked()))
-            .filter(|(field, typed)| *typed != stored(*field))
+            .map(|(field, start, typed)| (*field, start.get_value(), typed.get_untracked()))
+            .filter(|(_, start, typed)| typed != start)
+            .map(|(field, _, typed)| (field, typed))
             .collect();
         let api = api.get_value();
         saved.set(false);
@@ -36,8 +51,9 @@ pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>) -> impl Into
                 Ok(()) => {
                     errors.set(vec![]);
                     // Show what was stored (trimmed, normalised), not what was typed.
-                    for (field, value) in values {
-                        value.set(stored(field));
+                    for (field, start, typed) in fields {
+                        start.set_value(stored(field));
+                        typed.set(stored(field));
                     }
                     saved.set(true);
                 }
@@ -53,7 +69,7 @@ pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>) -> impl Into
             <summary>"Edit details"</summary>
             <form novalidate on:submit=save data-testid="details-form">
                 <FormProblem errors problem/>
-                {values.into_iter().map(|(field, value)| {
+                {fields.into_iter().map(|(field, _, value)| {
                     view! { <Field id=input_id(field) field value errors required=field == MemberField::Name/> }
                 }).collect_view()}
                 <button type="submit" class="primary">"Save details"</button>

@@ -1,0 +1,147 @@
+import { test, expect, BrowserContext, Page } from "@playwright/test";
+import { registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+
+/** The store's version in this build (frontend/src/store/schema.rs). */
+const CURRENT = 2;
+
+/** A page of the app's origin that does not run the app: a stand-in for another tab's code. */
+async function otherTab(context: BrowserContext) {
+  const tab = await context.newPage();
+  await tab.goto("/manifest.webmanifest");
+  return tab;
+}
+
+/** Opens the store at `version` from `tab`, as a newer version of the app would; fails if blocked. */
+function openNewer(tab: Page, version: number) {
+  return tab.evaluate(
+    (version) =>
+      new Promise<number>((resolve, reject) => {
+        const request = indexedDB.open("faraday", version);
+        request.onblocked = () => reject(new Error("blocked by another tab"));
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          request.result.close();
+          resolve(version);
+        };
+      }),
+    version,
+  );
+}
+
+const NEWER =
+  "A newer version of Faraday has updated this device's data. Reload to use it.";
+
+test("another tab's upgrade of the store is never blocked: an idle page lets go and reloads by itself", async ({
+  page,
+}) => {
+  await page.goto("/");
+  await waitForOfflineReady(page);
+  const name = uniqueName("Ida");
+  await registerMember(page, name);
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "0", { timeout: 30_000 });
+
+  const reloaded = page.waitForEvent("load");
+  expect(await openNewer(await otherTab(page.context()), CURRENT + 1)).toBe(CURRENT + 1);
+  await reloaded;
+  // Reloaded, this page's version is older than the store now: it says so instead of failing.
+  await expect(page.getByTestId("store-notice")).toContainText(NEWER);
+  await expect(page.getByRole("button", { name: "Reload" })).toBeVisible();
+});
+
+test("with changes waiting to be sent, the page asks staff to reload instead, and the changes are kept", async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/");
+  await waitForOfflineReady(page);
+  await context.setOffline(true);
+  const name = uniqueName("Pia");
+  await registerMember(page, name);
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "1");
+
+  const tab = await otherTab(context);
+  expect(await openNewer(tab, CURRENT + 1)).toBe(CURRENT + 1);
+  await expect(page.getByTestId("store-notice")).toContainText(
+    "Faraday was updated in another tab. Reload this page to carry on: your 1 change not yet sent is kept on this device.",
+  );
+  // Not reloaded: staff may be in the middle of something.
+  await expect(page.getByTestId("member-name")).toHaveText(name);
+  await page.getByTestId("check-in").click();
+  await expect(page.getByTestId("member-message")).toContainText("reload");
+
+  // Nothing is lost: the pending registration is in the upgraded store.
+  const stored = await tab.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const request = indexedDB.open("faraday");
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const db = request.result;
+          const all = db.transaction("events").objectStore("events").getAll();
+          all.onsuccess = () => {
+            db.close();
+            resolve(all.result.filter((r: any) => r.pending !== undefined).map((r: any) => JSON.parse(r.envelope).data.name));
+          };
+        };
+      }),
+  );
+  expect(stored).toEqual([name]);
+  await context.close();
+});
+
+test("a page that must upgrade the store while an older tab holds it says so, and carries on once it is closed", async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const tab = await otherTab(context);
+  // The first version's store, held open by a tab of that version (which knew nothing of upgrades).
+  await tab.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open("faraday", 1);
+        request.onupgradeneeded = () => {
+          const db = request.result;
+          const events = db.createObjectStore("events", { keyPath: "id" });
+          events.createIndex("by_stream", ["stream", "version"], { unique: false });
+          events.createIndex("by_pending", "pending");
+          events.createIndex("by_rejected", "rejected");
+          events.createIndex("by_position", "position");
+          db.createObjectStore("members", { keyPath: "id" });
+          const checkIns = db.createObjectStore("check_ins", { keyPath: "event_id" });
+          checkIns.createIndex("by_at", "at_ms");
+          checkIns.createIndex("by_member", "member");
+          db.createObjectStore("meta", { keyPath: "key" });
+        };
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          (window as any).oldVersion = request.result;
+          resolve();
+        };
+      }),
+  );
+
+  const page = await context.newPage();
+  await page.goto("/");
+  await expect(page.getByTestId("store-notice")).toHaveText(
+    "Faraday is waiting for its other tabs: close every other Faraday tab or window on this device so this one can update its data.",
+  );
+  await tab.evaluate(() => (window as any).oldVersion.close());
+
+  await expect(page.getByTestId("store-notice")).toHaveCount(0);
+  await expect(page.getByTestId("member-count")).toBeVisible();
+  const upgraded = await tab.evaluate(
+    () =>
+      new Promise<{ version: number; indexes: string[] }>((resolve) => {
+        const request = indexedDB.open("faraday");
+        request.onsuccess = () => {
+          const db = request.result;
+          const indexes = Array.from(db.transaction("events").objectStore("events").indexNames);
+          db.close();
+          resolve({ version: db.version, indexes });
+        };
+      }),
+  );
+  expect(upgraded).toEqual({ version: CURRENT, indexes: ["by_pending", "by_rejected", "by_stream"] });
+  await context.close();
+});
