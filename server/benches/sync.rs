@@ -108,7 +108,11 @@ async fn long_stream(backend: &Backend, length: usize) {
     for part in long.chunks(shared::protocol::MAX_EVENTS_PER_PUSH) {
         let push = PushRequest {
             device: part[0].device.clone(),
-            batches: vec![PushBatch { stream: part[0].stream, parent_version: part[0].version - 1, events: part.to_vec() }],
+            batches: vec![PushBatch {
+                stream: part[0].stream,
+                parent_version: part[0].version - 1,
+                events: part.to_vec(),
+            }],
         };
         let done = state.writer.push(push).await.unwrap().unwrap();
         assert_eq!(done.results[0].status, shared::protocol::BatchStatus::Accepted);
@@ -122,7 +126,11 @@ async fn long_stream(backend: &Backend, length: usize) {
             for e in &events {
                 let push = PushRequest {
                     device: e.device.clone(),
-                    batches: vec![PushBatch { stream: e.stream, parent_version: e.version - 1, events: vec![e.clone()] }],
+                    batches: vec![PushBatch {
+                        stream: e.stream,
+                        parent_version: e.version - 1,
+                        events: vec![e.clone()],
+                    }],
                 };
                 let res = http.post(format!("{base}/api/sync/push")).json(&push).send().await.unwrap();
                 assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());

@@ -47,9 +47,47 @@ pub struct ServeArgs {
     /// The built site (cargo leptos build): pkg/, the service worker, the manifest, icons.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// Connections served at once [default: the file-descriptor limit − 128, at most 10,000].
+    #[arg(long, env = "FARADAY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Live streams at once, below --max-connections [default: ¾ of it].
+    #[arg(long, env = "FARADAY_MAX_LIVE_CONNECTIONS")]
+    pub max_live_connections: Option<usize>,
+    /// Seconds to wait for a request's headers; also closes idle kept-alive connections [default: 10].
+    #[arg(long, env = "FARADAY_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds an API request's body may go without a byte [default: 30].
+    #[arg(long, env = "FARADAY_BODY_READ_TIMEOUT")]
+    pub body_read_timeout: Option<u64>,
+    /// Seconds a write to a client may make no progress before its connection is closed [default: 30].
+    #[arg(long, env = "FARADAY_WRITE_STALL_TIMEOUT")]
+    pub write_stall_timeout: Option<u64>,
+    /// Bytes that may wait for one live stream's socket [default: 262144].
+    #[arg(long, env = "FARADAY_LIVE_BUFFER_BYTES")]
+    pub live_buffer_bytes: Option<usize>,
+    /// Seconds a live stream's buffer may stay full before it is dropped (it resumes) [default: 15].
+    #[arg(long, env = "FARADAY_LIVE_SEND_TIMEOUT")]
+    pub live_send_timeout: Option<u64>,
 }
 
 impl ServeArgs {
+    /// The limits to serve with, given the file-descriptor limit in force.
+    pub fn limits(&self, descriptors: u64) -> crate::limits::Limits {
+        use std::time::Duration;
+        let mut limits = match self.max_connections {
+            Some(n) => crate::limits::Limits::for_connections(n),
+            None => crate::limits::Limits::for_descriptors(descriptors),
+        };
+        let secs = Duration::from_secs;
+        limits.max_live_connections = self.max_live_connections.unwrap_or(limits.max_live_connections);
+        limits.header_read_timeout = self.header_read_timeout.map_or(limits.header_read_timeout, secs);
+        limits.body_read_timeout = self.body_read_timeout.map_or(limits.body_read_timeout, secs);
+        limits.write_stall_timeout = self.write_stall_timeout.map_or(limits.write_stall_timeout, secs);
+        limits.live_buffer_bytes = self.live_buffer_bytes.unwrap_or(limits.live_buffer_bytes);
+        limits.live_send_timeout = self.live_send_timeout.map_or(limits.live_send_timeout, secs);
+        limits
+    }
+
     /// The serve settings when `faraday` runs with no command (as `cargo leptos` starts it).
     pub fn from_env() -> Self {
         #[derive(Parser)]

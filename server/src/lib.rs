@@ -25,8 +25,9 @@ pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(app::route_table);
     let options = state.leptos_options.clone();
     let precompressed = precompressed::Precompressed::spawn(&options.site_root, &options.site_pkg_dir);
+    let body_timeout = tower_http::timeout::RequestBodyTimeoutLayer::new(state.limits.body_read_timeout);
     Router::new()
-        .merge(sync::routes())
+        .merge(sync::routes().layer(body_timeout))
         .route("/sw.js", get(service_worker::service_worker))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))

@@ -25,6 +25,9 @@ pub struct Limits {
     /// How long a write to a client may make no progress before the connection is dropped: a
     /// client that stopped reading must not hold its descriptor and buffers for ever.
     pub write_stall_timeout: Duration,
+    /// How long an API request's body may go without a byte arriving: a push dripped in slowly is
+    /// refused (400 `unreadable_body`), as slow headers are cut off.
+    pub body_read_timeout: Duration,
     /// Bytes of messages one live connection may have waiting for its socket.
     pub live_buffer_bytes: usize,
     /// How long that buffer may stay full before the subscriber is dropped (it reconnects and
@@ -46,6 +49,7 @@ impl Limits {
             max_live_connections: max_connections / 4 * 3,
             header_read_timeout: Duration::from_secs(10),
             write_stall_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
             // About 30 events of the largest size, hundreds of usual ones; times the live cap, the most
             // that all subscribers together can hold (168 MiB for 672 of them).
             live_buffer_bytes: 256 * 1024,

@@ -74,8 +74,12 @@ impl LiveHub {
     /// Publishes one commit's events, in position order.
     pub fn publish(&self, events: &[EventEnvelope]) {
         let Some(last) = events.last().and_then(|e| e.position) else { return };
-        let batch: Arc<[LiveEvent]> = events.iter().map(LiveEvent::new).collect();
         self.counters.published.fetch_max(last, Ordering::SeqCst);
+        if self.sender.receiver_count() == 0 {
+            // Nobody to serialise for: a subscriber arriving later catches up from the database.
+            return;
+        }
+        let batch: Arc<[LiveEvent]> = events.iter().map(LiveEvent::new).collect();
         // No subscriber is not an error: nobody is listening right now.
         let _ = self.sender.send(LiveUpdate::Events(batch));
     }

@@ -2,8 +2,7 @@ use clap::Parser;
 use leptos::prelude::LeptosOptions;
 use server::{
     cli::{Cli, Command, ServeArgs},
-    limits::{self, Limits},
-    store, transfer, AppState,
+    limits, store, transfer, AppState,
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
@@ -38,7 +37,7 @@ async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) ->
         .site_addr(args.addr)
         .build();
     let mut state = AppState::new(options, store);
-    state.limits = Limits::for_descriptors(descriptors);
+    state.limits = args.limits(descriptors);
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!("Faraday listening on http://{}", listener.local_addr()?);

@@ -127,11 +127,7 @@ async fn store_chunk(store: &dyn EventStore, chunk: Chunk, report: &mut ImportRe
     if let Some(why) = first_refusal(&done.outcomes) {
         let line = done.outcomes.iter().position(|o| first_refusal(std::slice::from_ref(o)).is_some());
         let line = line.map_or(0, |i| chunk.first_lines[i]);
-        return Err(TransferError::Refused {
-            line,
-            stored_before: report.stored,
-            reason: why,
-        });
+        return Err(TransferError::Refused { line, stored_before: report.stored, reason: why });
     }
     report.read += chunk.events;
     report.stored += done.appended.len();

@@ -117,6 +117,23 @@ async fn a_client_sending_its_headers_byte_by_byte_is_cut_off_while_others_are_a
 }
 
 #[tokio::test]
+async fn a_push_whose_body_drips_in_is_refused_with_a_json_error_and_stores_nothing() {
+    let server = TestServer::serve(|s| s.limits.body_read_timeout = Duration::from_millis(300)).await;
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    let head =
+        "POST /api/sync/push HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(b"{\"device\": \"desk-1\", ").await.unwrap();
+    // The other 970 bytes never come.
+    let bytes = read_until_closed(&mut slow).await;
+    let answer = String::from_utf8_lossy(&bytes);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let body: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "unreadable_body", "{body}");
+    assert!(server.log().await.is_empty());
+}
+
+#[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed() {
     let server = TestServer::serve(|s| s.limits.header_read_timeout = Duration::from_millis(300)).await;
     let mut tcp = TcpStream::connect(server.addr).await.unwrap();

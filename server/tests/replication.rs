@@ -207,7 +207,8 @@ async fn a_server_restored_from_an_older_export_gets_back_what_the_desks_still_h
     desk.drive(&restored, true).await;
     let log = restored.log().await;
     assert_eq!(log.len(), 7, "the three events the backup lacked are back, once each");
-    let names: std::collections::BTreeSet<String> = (1..=7).map(|n| desk.device.load::<Member>(member(n)).0.name).collect();
+    let names: std::collections::BTreeSet<String> =
+        (1..=7).map(|n| desk.device.load::<Member>(member(n)).0.name).collect();
     assert_eq!(names.len(), 7, "the desk has every member, the office's new one included");
     assert!(desk.device.pending().is_empty());
     assert!(desk.device.replicator.status().log_replaced_ms.is_some(), "staff are told");

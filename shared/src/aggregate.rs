@@ -31,9 +31,13 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Clone + PartialEq + Debug 
         if schema_version != 1 {
             return Err(DecodeError::UnknownSchemaVersion { event_type: event_type.to_owned(), schema_version });
         }
-        let tagged = serde_json::json!({ "type": event_type, "data": data });
-        serde_json::from_value(tagged)
-            .map_err(|e| DecodeError::InvalidData { event_type: event_type.to_owned(), reason: e.to_string() })
+        // The adjacently tagged form, read from borrowed parts: `data` is never copied.
+        let tag = serde_json::Value::String(event_type.to_owned());
+        let tagged = serde::de::value::MapDeserializer::new([("type", &tag), ("data", data)].into_iter());
+        Self::deserialize(tagged).map_err(|e: serde_json::Error| DecodeError::InvalidData {
+            event_type: event_type.to_owned(),
+            reason: e.to_string(),
+        })
     }
 }
 

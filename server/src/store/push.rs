@@ -24,8 +24,12 @@ pub(super) trait LogTx: Send {
     /// The head versions of those of `streams` that have events (one query for a whole push).
     async fn stream_versions(&mut self, streams: &[StreamId]) -> Result<HashMap<StreamId, u64>, StoreError>;
     /// The stream's events above version `after`, in version order, at most `limit`.
-    async fn stream_events(&mut self, stream: StreamId, after: u64, limit: u32)
-        -> Result<Vec<EventEnvelope>, StoreError>;
+    async fn stream_events(
+        &mut self,
+        stream: StreamId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<EventEnvelope>, StoreError>;
     /// Appends the events with one multi-row insert, giving each its position.
     async fn append(&mut self, events: &mut [EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
 }
@@ -45,8 +49,7 @@ pub(super) async fn push_all(
         // Plan every batch before writing any, so a refused push leaves no trace.
         let ids: Vec<Uuid> = push.batches.iter().flat_map(|b| b.events.iter().map(|e| e.id)).collect();
         let stored = tx.events_by_id(&ids).await?;
-        let unseen: Vec<StreamId> =
-            push.batches.iter().map(|b| b.stream).filter(|s| !heads.contains_key(s)).collect();
+        let unseen: Vec<StreamId> = push.batches.iter().map(|b| b.stream).filter(|s| !heads.contains_key(s)).collect();
         let versions = if unseen.is_empty() { HashMap::new() } else { tx.stream_versions(&unseen).await? };
         let mut plans = Vec::with_capacity(push.batches.len());
         let mut refusal = None;
@@ -70,26 +73,37 @@ pub(super) async fn push_all(
             outcomes.push(Err(r));
             continue;
         }
-        let mut new: Vec<EventEnvelope> = plans
-            .iter()
-            .flat_map(|(_, plan)| match plan {
-                Plan::Append { new, .. } => new.clone(),
-                Plan::Conflict { .. } => vec![],
-            })
-            .collect();
+        // All of a push's new events in one insert; each batch takes its own back afterwards.
+        let mut new = Vec::new();
+        let mut counts = Vec::with_capacity(plans.len());
+        for (_, plan) in &mut plans {
+            match plan {
+                Plan::Append { new: batch_new, .. } => {
+                    counts.push(batch_new.len());
+                    new.append(batch_new);
+                }
+                Plan::Conflict { .. } => counts.push(0),
+            }
+        }
         if !new.is_empty() {
             tx.append(&mut new, now_ms).await?;
             appended.extend(new.iter().cloned());
         }
         let mut stored_new = new.into_iter();
         let mut results = Vec::with_capacity(plans.len());
-        for (stream, plan) in plans {
+        for ((stream, plan), count) in plans.into_iter().zip(counts) {
             results.push(match plan {
-                Plan::Append { mut stored, new, head } => {
-                    stored.extend(stored_new.by_ref().take(new.len()));
+                Plan::Append { mut stored, head, .. } => {
+                    stored.extend(stored_new.by_ref().take(count));
                     let version = head.version;
                     heads.insert(stream, head);
-                    BatchResult { stream, status: BatchStatus::Accepted, events: stored, server_events: vec![], head: version }
+                    BatchResult {
+                        stream,
+                        status: BatchStatus::Accepted,
+                        events: stored,
+                        server_events: vec![],
+                        head: version,
+                    }
                 }
                 Plan::Conflict { after_version, head_version } => {
                     // Bounded: a long stream's other side comes by pull, not in one huge answer.

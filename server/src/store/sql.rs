@@ -48,10 +48,10 @@ pub(super) fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<EventEnvelope>, 
 }
 
 /// Implements `LogTx` for `sqlx::Transaction<'_, $db>`.
-/// The backend's own forms: `$in_list(&mut query, values)` appends a condition "is one of
-/// `values`"; `$streams_table(&mut query, values)` a table `s(stream)` of `values`.
+/// The backend's own forms: `$events_by_id(ids)` is the query for the rows with those ids;
+/// `$streams_table(&mut query, values)` appends a table `s(stream)` of `values`.
 macro_rules! log_tx_for {
-    ($db:ty, $in_list:path, $streams_table:path) => {
+    ($db:ty, $events_by_id:path, $streams_table:path) => {
         #[async_trait::async_trait]
         impl super::push::LogTx for sqlx::Transaction<'static, $db> {
             async fn epoch(&mut self) -> Result<shared::protocol::LogEpoch, super::StoreError> {
@@ -66,11 +66,7 @@ macro_rules! log_tx_for {
             ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
                 let mut found = Vec::new();
                 for chunk in ids.chunks(super::sql::INSERT_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {} FROM events WHERE id ",
-                        super::sql::COLUMNS
-                    ));
-                    $in_list(&mut q, chunk.iter().map(|id| id.to_string()).collect());
+                    let mut q = $events_by_id(chunk.iter().map(|id| id.to_string()).collect());
                     let rows: Vec<super::sql::EventRow> = q.build_query_as().fetch_all(&mut **self).await?;
                     found.extend(super::sql::rows_to_events(rows)?);
                 }

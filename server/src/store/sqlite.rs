@@ -9,16 +9,17 @@ use shared::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
 
-sql::log_tx_for!(sqlx::Sqlite, in_list, streams_table);
+sql::log_tx_for!(sqlx::Sqlite, events_by_id, streams_table);
 
-/// `IN (?, ?, …)`: SQLite has no arrays.
-fn in_list(q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, values: Vec<String>) {
-    q.push("IN (");
+/// `IN (?, ?, …)`: SQLite has no arrays, and looks each one up in the index.
+fn events_by_id(ids: Vec<String>) -> sqlx::QueryBuilder<'static, sqlx::Sqlite> {
+    let mut q = sqlx::QueryBuilder::new(format!("SELECT {} FROM events WHERE id IN (", sql::COLUMNS));
     let mut list = q.separated(", ");
-    for value in values {
-        list.push_bind(value);
+    for id in ids {
+        list.push_bind(id);
     }
     q.push(")");
+    q
 }
 
 fn streams_table(q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, values: Vec<String>) {

@@ -39,7 +39,9 @@ pub async fn pull(
 /// Positions are stored as signed 64-bit integers: a larger one is refused, never narrowed.
 pub fn check_position(name: &str, value: u64) -> Result<u64, ApiError> {
     if value > MAX_POSITION {
-        return Err(ApiError::BadRequest(format!("{name} must be a position between 0 and {MAX_POSITION}, got {value}")));
+        return Err(ApiError::BadRequest(format!(
+            "{name} must be a position between 0 and {MAX_POSITION}, got {value}"
+        )));
     }
     Ok(value)
 }

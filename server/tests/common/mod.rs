@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use leptos::prelude::LeptosOptions;
-use server::{app, store, AppState};
+use server::{store, AppState};
 use shared::{
     member::{Member, MemberCommand},
     protocol::{PullResponse, PushBatch, PushRequest},
@@ -24,18 +24,9 @@ impl TestServer {
         Self::start_with(|_| {}).await
     }
 
+    /// Served by the real accept loop (`server::serve`), as `faraday serve` serves.
     pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("faraday.db").display());
-        let store = store::connect(&url).await.expect("store opens");
-        let options = LeptosOptions::builder().output_name("faraday").site_root("target/site").build();
-        let mut state = AppState::new(options, store);
-        configure(&mut state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let service = app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, service).await });
-        Self { addr, http: reqwest::Client::new(), state, _dir: dir }
+        Self::serve(configure).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,7 +1,7 @@
 //! The decision for one shape-checked batch, given the stream's head and the stored copies of the
 //! batch's ids: append, a retry already stored, a conflict, or a refusal.
 
-use super::stream_state::{canonical, StreamState};
+use super::stream_state::StreamState;
 use crate::{aggregate::DecodeError, envelope::EventEnvelope, protocol::PushBatch, stream::StreamId};
 use uuid::Uuid;
 
@@ -32,7 +32,11 @@ impl StreamHead {
                     },
                 });
             }
-            self.state.evolve(e).map_err(|source| Refusal::StoredUnreadable { stream: self.stream, event: e.id, source })?;
+            self.state.evolve(e).map_err(|source| Refusal::StoredUnreadable {
+                stream: self.stream,
+                event: e.id,
+                source,
+            })?;
             self.version = e.version;
         }
         Ok(())
@@ -74,7 +78,7 @@ impl Refusal {
     }
 }
 
-/// Decides what happens to one (shape-checked) batch. `head` is the stream as stored; `stored`
+/// Decides what happens to one batch that passed [`super::check_request`]. `head` is the stream as stored; `stored`
 /// holds the stored copies of those of the batch's event ids that the log already has, anywhere.
 pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch) -> Result<Plan, Refusal> {
     let stream = batch.stream;
@@ -104,15 +108,11 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
         return Ok(Plan::Conflict { after_version: batch.parent_version, head_version: head.version });
     }
     let mut next = head.clone();
-    let mut new = Vec::with_capacity(rest.len());
     for e in rest {
-        let refused = |reason: String| Refusal::RuleBroken { stream, event: e.id, reason };
-        next.state.accept(e).map_err(refused)?;
+        next.state.accept(e).map_err(|reason| Refusal::RuleBroken { stream, event: e.id, reason })?;
         next.version = e.version;
-        // Exactly what the domain encodes is stored, never the bytes as sent.
-        let mut event = e.clone();
-        event.data = canonical(stream.kind, e).map_err(|err| refused(err.to_string()))?.data;
-        new.push(event);
     }
-    Ok(Plan::Append { stored: retried, new, head: next })
+    // `check_request` refused any event whose data is not exactly the domain's encoding of it, so
+    // what is stored is that encoding, never other bytes that happen to parse.
+    Ok(Plan::Append { stored: retried, new: rest.to_vec(), head: next })
 }

@@ -138,12 +138,9 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
             if e.position.is_some() {
                 return Err(ShapeError::PositionGiven(e.id));
             }
-            let canonical = canonical(stream.kind, e).map_err(|source| ShapeError::Undecodable {
-                stream,
-                event: e.id,
-                source,
-            })?;
-            let bytes = canonical.data.to_string().len();
+            let canonical =
+                canonical(stream.kind, e).map_err(|source| ShapeError::Undecodable { stream, event: e.id, source })?;
+            let bytes = json_len(&canonical.data);
             if bytes > MAX_EVENT_DATA_BYTES {
                 return Err(ShapeError::EventTooLarge { stream, event: e.id, bytes });
             }
@@ -155,4 +152,21 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
         }
     }
     Ok(())
+}
+
+/// The length of a value's JSON, counted without building it.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("a JSON value always serialises");
+    count.0
 }

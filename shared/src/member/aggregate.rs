@@ -122,12 +122,9 @@ impl Aggregate for Member {
                 if self.registered {
                     return Err(MemberError::AlreadyRegistered);
                 }
-                let [name, email, phone] = [
-                    (MemberField::Name, name),
-                    (MemberField::Email, email),
-                    (MemberField::Phone, phone),
-                ]
-                .map(|(field, value)| (field, field.normalise(&value)));
+                let [name, email, phone] =
+                    [(MemberField::Name, name), (MemberField::Email, email), (MemberField::Phone, phone)]
+                        .map(|(field, value)| (field, field.normalise(&value)));
                 let errors: Vec<DetailsError> =
                     [&name, &email, &phone].into_iter().filter_map(|(f, v)| f.check(v).err()).collect();
                 if !errors.is_empty() {

@@ -71,12 +71,9 @@ fn a_malformed_phone_is_refused() {
 
 #[test]
 fn details_change_one_field_at_a_time() {
-    given::<Member>(vec![registered()])
-        .when(change(&[(MemberField::Phone, "0470 99 88 77")]))
-        .then_expect(vec![MemberEvent::MemberDetailsChanged {
-            field: MemberField::Phone,
-            value: "0470 99 88 77".into(),
-        }]);
+    given::<Member>(vec![registered()]).when(change(&[(MemberField::Phone, "0470 99 88 77")])).then_expect(vec![
+        MemberEvent::MemberDetailsChanged { field: MemberField::Phone, value: "0470 99 88 77".into() },
+    ]);
 }
 
 #[test]
@@ -89,7 +86,11 @@ fn a_change_to_the_same_value_is_refused() {
 #[test]
 fn a_form_saves_all_its_changes_in_one_decision() {
     given::<Member>(vec![registered()])
-        .when(change(&[(MemberField::Name, "Anna Peeters"), (MemberField::Email, "anna@club.be"), (MemberField::Phone, "0470 11 22 33")]))
+        .when(change(&[
+            (MemberField::Name, "Anna Peeters"),
+            (MemberField::Email, "anna@club.be"),
+            (MemberField::Phone, "0470 11 22 33"),
+        ]))
         .then_expect(vec![
             MemberEvent::MemberDetailsChanged { field: MemberField::Email, value: "anna@club.be".into() },
             MemberEvent::MemberDetailsChanged { field: MemberField::Phone, value: "0470 11 22 33".into() },
@@ -99,7 +100,11 @@ fn a_form_saves_all_its_changes_in_one_decision() {
 #[test]
 fn a_form_with_one_bad_value_saves_nothing_and_names_every_error() {
     given::<Member>(vec![registered()])
-        .when(change(&[(MemberField::Name, "\u{301}"), (MemberField::Email, "anna@club.be"), (MemberField::Phone, "call me")]))
+        .when(change(&[
+            (MemberField::Name, "\u{301}"),
+            (MemberField::Email, "anna@club.be"),
+            (MemberField::Phone, "call me"),
+        ]))
         .then_expect_error(MemberError::InvalidDetails(vec![
             DetailsError::NameWithoutLetter,
             DetailsError::PhoneInvalid("call me".into()),
@@ -150,9 +155,7 @@ fn a_forged_event_with_an_unnormalised_name_is_not_what_its_command_decides() {
 
 #[test]
 fn details_of_an_unknown_member_cannot_change() {
-    given::<Member>(vec![])
-        .when(change(&[(MemberField::Name, "X")]))
-        .then_expect_error(MemberError::NotRegistered);
+    given::<Member>(vec![]).when(change(&[(MemberField::Name, "X")])).then_expect_error(MemberError::NotRegistered);
 }
 
 #[test]
@@ -203,7 +206,10 @@ fn a_check_in_a_desk_stamped_a_little_ahead_states_the_true_wait() {
         .when_at(MemberCommand::CheckIn, 100 * MIN)
         .error();
     assert_eq!(refused.retry_after_secs(), Some(14 * 60), "not 600 s: the other check-in plus the window");
-    assert_eq!(refused.to_string(), "already checked in, at a time 240 s ahead of this device's clock; try again in 840 s");
+    assert_eq!(
+        refused.to_string(),
+        "already checked in, at a time 240 s ahead of this device's clock; try again in 840 s"
+    );
 }
 
 #[test]
@@ -237,7 +243,6 @@ fn a_check_in_ten_minutes_later_is_allowed() {
         .when_at(MemberCommand::CheckIn, 110 * MIN)
         .then_expect(vec![MemberEvent::MemberCheckedIn { at_ms: 110 * MIN }]);
 }
-
 
 #[test]
 fn validation_refuses_an_event_whose_data_was_altered() {

@@ -61,7 +61,13 @@ impl MemoryServer {
                         stored.push(e);
                     }
                     let events = stored;
-                    BatchResult { stream, status: BatchStatus::Accepted, events, server_events: vec![], head: head.version }
+                    BatchResult {
+                        stream,
+                        status: BatchStatus::Accepted,
+                        events,
+                        server_events: vec![],
+                        head: head.version,
+                    }
                 }
                 Plan::Conflict { after_version, head_version } => {
                     let server_events = self
@@ -639,4 +645,3 @@ fn the_last_confirmed_sync_survives_a_restart() {
     let replicator = Replicator::new(crate::DeviceId::new("desk").unwrap(), saved, 1);
     assert_eq!(replicator.status().last_sync_ms, Some(T));
 }
-
