@@ -116,7 +116,9 @@ pub enum StoreState {
     Ready,
     /// A newer version of the app, in another tab, is upgrading the store: this page let go of it.
     /// Nothing is lost (it is all stored), but this page can no longer save until reloaded.
-    Replaced { pending: u32 },
+    Replaced {
+        pending: u32,
+    },
     /// The store was upgraded by a newer version of the app than this page.
     NewerVersion,
     Failed(String),

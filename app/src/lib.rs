@@ -7,7 +7,9 @@ mod format;
 mod pages;
 mod sentences;
 
-use components::{clock_warning::ClockWarning, log_restored::LogRestored, store_notice::StoreNotice, sync_badge::SyncBadge};
+use components::{
+    clock_warning::ClockWarning, log_restored::LogRestored, store_notice::StoreNotice, sync_badge::SyncBadge,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{

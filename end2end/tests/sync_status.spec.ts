@@ -23,6 +23,8 @@ test("the badge says the server is unreachable, and why, while it is down, and k
   const server = new OwnServer(3101, freshDatabase("down"));
   await server.start();
   const context = await browser.newContext({ baseURL: server.url });
+  // The page's clock, so that minutes of downtime pass without waiting for them.
+  await context.clock.install();
   try {
     const page = await context.newPage();
     const noErrors = failOnPageErrors(page);
@@ -43,6 +45,11 @@ test("the badge says the server is unreachable, and why, while it is down, and k
     await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "1");
     // The reason is on screen, with the next try.
     await expect(page.getByTestId("sync-reason")).toHaveText(/^No connection to the server · retrying in \d+ s$/);
+    // 90 s later (every retry and the live stream's silence watchdog have run): still the truth.
+    await page.clock.fastForward(90_000);
+    await expect(connection(page)).toHaveText("Server unreachable");
+    await expect(page.getByTestId("sync-reason")).toHaveText(/^No connection to the server · retrying in \d+ s$/);
+    await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "1");
 
     // A reload (from the service worker's shell) keeps when the server last answered, and the
     // first paint already knows it: never "never synced", never "Offline".

@@ -15,10 +15,9 @@ pub fn StoreNotice() -> impl IntoView {
                     .to_owned(),
                 false,
             ),
-            StoreState::NewerVersion => (
-                "A newer version of Faraday has updated this device's data. Reload to use it.".to_owned(),
-                true,
-            ),
+            StoreState::NewerVersion => {
+                ("A newer version of Faraday has updated this device's data. Reload to use it.".to_owned(), true)
+            }
             // Reloading by itself: nothing waits to be sent.
             StoreState::Replaced { pending: 0 } => ("Faraday was updated in another tab: reloading…".to_owned(), false),
             StoreState::Replaced { pending } => (

@@ -2,7 +2,7 @@ use crate::{
     client::{use_client, SyncView},
     format, sentences,
 };
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use shared::replication::Connection;
 use std::time::Duration;
 
@@ -10,72 +10,61 @@ use std::time::Duration;
 /// and, while sync fails, why and when it tries again.
 #[component]
 pub fn SyncBadge() -> impl IntoView {
-    let Some(client) = use_client() else {
-        return view! { <span class="sync-badge">"…"</span> }.into_any();
-    };
-    let sync = client.state.sync;
-    // Ticks once a second, for "retrying in 12 s".
+    let sync = use_client().map(|client| client.state.sync);
+    // Ticks once a second, for "retrying in 12 s" (read only while a retry is due).
     let now = RwSignal::new(format::now_ms());
     if let Ok(handle) = set_interval_with_handle(move || now.set(format::now_ms()), Duration::from_secs(1)) {
         on_cleanup(move || handle.clear());
     }
-    let connection = move || sync.with(|s| s.status.connection);
+    // One reactive view for the whole badge: it changes as a whole, and one closure is much less
+    // code in the wasm than one per attribute and text.
+    move || match sync {
+        None => Either::Left(view! { <span class="sync-badge">"…"</span> }),
+        Some(sync) => Either::Right(sync.with(|s| badge(s, s.status.retry_at_ms.map(|_| now.get()).unwrap_or(0)))),
+    }
+}
+
+fn badge(s: &SyncView, now_ms: u64) -> impl IntoView + use<> {
+    let (key, label) = connection(s.status.connection);
+    let waiting = if s.pending > 0 { "pending-count waiting" } else { "pending-count" };
+    let last = match (s.progress, s.status.last_sync_ms) {
+        (Some(p), _) => Either::Left(view! {
+            <span data-testid="sync-progress" class="progress">
+                {format!("Updating… {} of {}", format::count(p.done), format::count(p.total))}
+            </span>
+        }),
+        (None, last) => Either::Right(view! {
+            <span data-testid="sync-last" class="last-sync">
+                {match last {
+                    Some(ms) => format!("synced {}", format::time_of(ms)),
+                    None => "never synced".to_owned(),
+                }}
+            </span>
+        }),
+    };
     view! {
-        <div class="sync-badge" data-testid="sync-badge" data-connection=move || key(connection())>
-            <span class=move || format!("dot {}", key(connection()))></span>
-            <span data-testid="sync-connection" data-state=move || key(connection())>
-                {move || label(connection())}
+        <div class="sync-badge" data-testid="sync-badge" data-connection=key>
+            <span class=format!("dot {key}")></span>
+            <span data-testid="sync-connection" data-state=key>{label}</span>
+            <span data-testid="sync-pending" data-count=s.pending.to_string() class=waiting>
+                {format!("{} pending", format::count(s.pending.into()))}
             </span>
-            <span
-                data-testid="sync-pending"
-                data-count=move || sync.with(|s| s.pending).to_string()
-                class=move || { if sync.with(|s| s.pending) > 0 { "pending-count waiting" } else { "pending-count" } }
-            >
-                {move || sync.with(|s| format!("{} pending", format::count(s.pending.into())))}
-            </span>
-            {move || {
-                let rejected = sync.with(|s| s.rejected);
-                (rejected > 0).then(|| view! { <span class="rejected-count" data-testid="sync-rejected">{format!("{rejected} not accepted")}</span> })
-            }}
-            {move || match sync.with(|s| s.progress) {
-                Some(p) => view! {
-                    <span data-testid="sync-progress" class="progress">
-                        {format!("Updating… {} of {}", format::count(p.done), format::count(p.total))}
-                    </span>
-                }.into_any(),
-                None => view! {
-                    <span data-testid="sync-last" class="last-sync">
-                        {move || match sync.with(|s| s.status.last_sync_ms) {
-                            Some(ms) => format!("synced {}", format::time_of(ms)),
-                            None => "never synced".to_owned(),
-                        }}
-                    </span>
-                }.into_any(),
-            }}
-            {move || sync.with(|s| reason(s, now.get())).map(|text| view! {
-                <span class="sync-reason" data-testid="sync-reason">{text}</span>
+            {(s.rejected > 0).then(|| view! {
+                <span class="rejected-count" data-testid="sync-rejected">{format!("{} not accepted", s.rejected)}</span>
             })}
+            {last}
+            {reason(s, now_ms).map(|text| view! { <span class="sync-reason" data-testid="sync-reason">{text}</span> })}
         </div>
     }
-    .into_any()
 }
 
-/// Stable names for tests and styles.
-fn key(connection: Connection) -> &'static str {
+/// A stable name (for tests and styles) and the words for staff.
+fn connection(connection: Connection) -> (&'static str, &'static str) {
     match connection {
-        Connection::Offline => "offline",
-        Connection::Connecting => "connecting",
-        Connection::Online => "online",
-        Connection::Unreachable => "unreachable",
-    }
-}
-
-fn label(connection: Connection) -> &'static str {
-    match connection {
-        Connection::Offline => "Offline",
-        Connection::Connecting => "Connecting…",
-        Connection::Online => "Online",
-        Connection::Unreachable => "Server unreachable",
+        Connection::Offline => ("offline", "Offline"),
+        Connection::Connecting => ("connecting", "Connecting…"),
+        Connection::Online => ("online", "Online"),
+        Connection::Unreachable => ("unreachable", "Server unreachable"),
     }
 }
 

@@ -66,10 +66,8 @@ fn MemberSearch(client: Client) -> impl IntoView {
         let archived = show_archived.get();
         members.with(|all| {
             order.with(|order| {
-                let mut hits = order
-                    .iter()
-                    .map(|&i| &all[i])
-                    .filter(|m| (archived || !m.archived) && query.matches(&m.search));
+                let mut hits =
+                    order.iter().map(|&i| &all[i]).filter(|m| (archived || !m.archived) && query.matches(&m.search));
                 let shown: Vec<MemberRow> = hits.by_ref().take(SHOWN).cloned().collect();
                 let total = shown.len() + hits.count();
                 (shown, total)

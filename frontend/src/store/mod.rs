@@ -14,6 +14,8 @@ mod open;
 mod records;
 mod resync;
 mod schema;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;
 mod writes;
 
 pub use describe::describe;

@@ -105,7 +105,13 @@ impl Store {
                 continue;
             };
             let folded = fold(records);
-            writes.members.push(MemberRecord::new(id.id, &folded.member, folded.version, folded.pending, folded.rejected));
+            writes.members.push(MemberRecord::new(
+                id.id,
+                &folded.member,
+                folded.version,
+                folded.pending,
+                folded.rejected,
+            ));
             for i in changed {
                 let record = &records[i];
                 if let Ok((envelope, event)) = decode(record) {

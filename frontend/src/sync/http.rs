@@ -65,9 +65,7 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
         // A refusal makes the replicator set the pushed events aside for good. These statuses say
         // nothing about the events (signed out, no sync API behind this address, slow down), so
         // they are retried instead, or an expired session would cost staff their offline work.
-        401 | 403 | 404 | 408 | 425 | 429 => {
-            Err(Failure::Transient(format!("The server answered {status}")))
-        }
+        401 | 403 | 404 | 408 | 425 | 429 => Err(Failure::Transient(format!("The server answered {status}"))),
         400..=499 => match serde_json::from_str::<ErrorResponse>(text) {
             Ok(body) => Err(Failure::Refused { status, error: body.error }),
             Err(_) => Err(Failure::Transient(format!("The server answered {status}"))),

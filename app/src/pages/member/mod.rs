@@ -11,7 +11,7 @@ use crate::{
 };
 use archive::Archive;
 use details_form::DetailsForm;
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{either::Either, prelude::*, task::spawn_local};
 use leptos_router::hooks::use_params_map;
 use shared::member::MemberCommand;
 use timeline::Timeline;
@@ -24,6 +24,7 @@ pub fn MemberPage() -> impl IntoView {
     view! {
         <WithClient children=move |client| {
             move || match id() {
+                // Erased: the member view's type is too deep for the compiler otherwise.
                 Some(id) => view! { <MemberView client=client.clone() id/> }.into_any(),
                 None => view! { <p class="notice error" role="alert">"That is not a member link."</p> }.into_any(),
             }
@@ -41,10 +42,10 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
     let (action_client, form_client, archive_client) = (client.clone(), client.clone(), client.clone());
     view! {
         {move || match member.get() {
-            None => view! {
+            None => Either::Left(view! {
                 <p class="notice" role="status">"This member is not on this device (yet). It appears as soon as it syncs."</p>
-            }.into_any(),
-            Some(m) => view! { <MemberHead member=m/> }.into_any(),
+            }),
+            Some(m) => Either::Right(view! { <MemberHead member=m/> }),
         }}
         {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived/> })}
         {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member/> })}
@@ -93,17 +94,15 @@ fn MainAction(client: Client, id: Uuid, archived: bool) -> impl IntoView {
         });
     };
     let button = if archived {
-        view! {
+        Either::Left(view! {
             <button class="big" on:click=move |_| run(MemberCommand::RestoreMember, "Restored")>"Restore member"</button>
-        }
-        .into_any()
+        })
     } else {
-        view! {
+        Either::Right(view! {
             <button class="big check-in" data-testid="check-in" on:click=move |_| run(MemberCommand::CheckIn, "Checked in")>
                 "Check in"
             </button>
-        }
-        .into_any()
+        })
     };
     view! {
         {button}

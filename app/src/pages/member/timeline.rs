@@ -2,7 +2,7 @@ use crate::{
     client::{Client, EventState},
     format, sentences,
 };
-use leptos::prelude::*;
+use leptos::{either::EitherOf3, prelude::*};
 use uuid::Uuid;
 
 /// Everything that happened to the member, newest first, each with where it stands with the server
@@ -19,9 +19,9 @@ pub fn Timeline(client: Client, id: Uuid) -> impl IntoView {
     view! {
         <h2>"Timeline"</h2>
         {move || match rows.get() {
-            None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="notice error" role="alert">{sentences::store_failed(&e)}</p> }.into_any(),
-            Some(Ok(rows)) => view! {
+            None => EitherOf3::A(view! { <p class="loading">"Loading…"</p> }),
+            Some(Err(e)) => EitherOf3::B(view! { <p class="notice error" role="alert">{sentences::store_failed(&e)}</p> }),
+            Some(Ok(rows)) => EitherOf3::C(view! {
                 <ol class="timeline" data-testid="timeline">
                     {rows.into_iter().map(|r| {
                         let (class, label) = match &r.state {
@@ -40,7 +40,7 @@ pub fn Timeline(client: Client, id: Uuid) -> impl IntoView {
                         }
                     }).collect_view()}
                 </ol>
-            }.into_any(),
+            }),
         }}
     }
 }

@@ -1,0 +1,174 @@
+//! The browser store against its reference, `MemoryDevice`: the same operations on both, then the
+//! same events in the same states, the same push order, the same projections. Run in Chromium:
+//! `cargo test -p frontend --lib --target wasm32-unknown-unknown` with `wasm-bindgen-test-runner`
+//! as the target's runner and chromedriver on PATH (see `frontend/webdriver.json`).
+
+use super::{schema, Changes, OpenHooks, Store};
+use crate::browser;
+use app::client::{EventState, MemberRow};
+use shared::{
+    member::{Member, MemberCommand},
+    protocol::LogEpoch,
+    replication::{
+        memory::{LocalEvent, LocalState, MemoryDevice},
+        StoreOp,
+    },
+    EventEnvelope, StreamId,
+};
+use std::collections::HashSet;
+use uuid::Uuid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const NOW: u64 = 1_764_000_000_000;
+
+/// A fresh store in a randomly named database, and the reference fed the same operations.
+struct Twins {
+    store: Store,
+    reference: MemoryDevice,
+}
+
+impl Twins {
+    async fn new() -> Self {
+        let name = format!("faraday-test-{}", Uuid::from_bytes(browser::random_bytes()));
+        let hooks = OpenHooks { blocked: Box::new(|| {}), replaced: Box::new(|| {}) };
+        let store = Store::open_named(&name, schema::DB_VERSION, hooks).await.expect("the store opens");
+        Self { store, reference: MemoryDevice::new("reference", 1) }
+    }
+
+    /// A command decided and stored by the store; the reference gets the very same events.
+    async fn execute(&mut self, member: Uuid, command: MemberCommand, now_ms: u64) {
+        self.store.execute(member, command, now_ms).await.expect("decided and stored");
+        let known: HashSet<Uuid> = self.reference.log.iter().map(|e| e.envelope.id).collect();
+        for envelope in self.store.pending(10_000).await.expect("pending events") {
+            if !known.contains(&envelope.id) {
+                self.reference.log.push(LocalEvent { envelope, state: LocalState::Pending });
+            }
+        }
+    }
+
+    async fn apply(&mut self, op: StoreOp, epoch: Option<LogEpoch>) -> Changes {
+        self.reference.apply(op.clone(), NOW);
+        self.store.apply(op, NOW, epoch).await.expect("the store carries it out")
+    }
+
+    /// Every event in the same state, pending ones in the same push order, the same projections.
+    async fn assert_alike(&self, members: &[Uuid]) {
+        for &member in members {
+            let stream = StreamId::member(member);
+            let mut expected: Vec<(Uuid, EventState)> = self
+                .reference
+                .log
+                .iter()
+                .filter(|e| e.envelope.stream == stream)
+                .map(|e| (e.envelope.id, state(&e.state)))
+                .collect();
+            let mut actual: Vec<(Uuid, EventState)> = (self.store.timeline(member).await.expect("a timeline"))
+                .into_iter()
+                .map(|row| (row.event_id, row.state))
+                .collect();
+            expected.sort_by_key(|(id, _)| *id);
+            actual.sort_by_key(|(id, _)| *id);
+            assert_eq!(actual, expected, "the events of {stream}");
+        }
+        let pushed: Vec<Uuid> = self.store.pending(10_000).await.expect("pending").iter().map(|e| e.id).collect();
+        let reference: Vec<Uuid> = self.reference.pending().iter().map(|e| e.id).collect();
+        assert_eq!(pushed, reference, "pending events, in push order");
+
+        let mut rows = self.store.load_members().await.expect("members");
+        rows.sort_by_key(|r| r.id);
+        let mut expected: Vec<MemberRow> = members
+            .iter()
+            .map(|&id| {
+                let stream = StreamId::member(id);
+                let (member, _) = self.reference.load::<Member>(stream);
+                let pending = self.reference.pending().iter().filter(|e| e.stream == stream).count();
+                MemberRow::new(id, &member, pending as u32)
+            })
+            .collect();
+        expected.sort_by_key(|r| r.id);
+        assert_eq!(rows, expected, "the members projection");
+    }
+}
+
+fn state(local: &LocalState) -> EventState {
+    match local {
+        LocalState::Pending => EventState::Pending,
+        LocalState::Confirmed => EventState::Confirmed,
+        LocalState::Unconfirmed => EventState::Unconfirmed,
+        LocalState::Rejected(reason) => EventState::Rejected(reason.clone()),
+    }
+}
+
+fn stored(envelope: &EventEnvelope, position: u64) -> EventEnvelope {
+    EventEnvelope { position: Some(position), ..envelope.clone() }
+}
+
+fn register(name: &str) -> MemberCommand {
+    MemberCommand::RegisterMember { name: name.into(), email: String::new(), phone: String::new() }
+}
+
+#[wasm_bindgen_test]
+async fn a_replaced_log_unconfirms_everything_confirms_what_it_shows_again_and_gets_the_rest_offered_back() {
+    let mut twins = Twins::new().await;
+    let (anna, bo) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let first = LogEpoch(Uuid::from_u128(100));
+    let restored = LogEpoch(Uuid::from_u128(200));
+
+    // Anna registered and checked in here, both confirmed; Bo registered on another device.
+    twins.apply(StoreOp::AdoptEpoch(first), Some(first)).await;
+    twins.execute(anna, register("Anna Peeters"), NOW).await;
+    twins.execute(anna, MemberCommand::CheckIn, NOW + 1_000).await;
+    let anna_events = twins.store.pending(10).await.unwrap();
+    let confirmed = vec![stored(&anna_events[0], 1), stored(&anna_events[1], 2)];
+    twins.apply(StoreOp::Confirm(confirmed.clone()), Some(first)).await;
+    let mut other = MemoryDevice::new("other", 2);
+    other.execute::<Member>(StreamId::member(bo), register("Bo"), NOW).expect("registers");
+    let bo_registered = stored(&other.pending()[0], 3);
+    twins.apply(StoreOp::Apply { events: vec![bo_registered.clone()], cursor: 3 }, Some(first)).await;
+    // A change not pushed yet, built on the check-in.
+    twins
+        .execute(
+            anna,
+            MemberCommand::ChangeMemberDetails {
+                changes: vec![(shared::member::MemberField::Phone, "0470 11 22 33".into())],
+            },
+            NOW + 2_000,
+        )
+        .await;
+    twins.assert_alike(&[anna, bo]).await;
+
+    // The server's log was restored from a copy that has Anna's registration and Bo, not the check-in.
+    twins.apply(StoreOp::Reset { epoch: restored }, Some(restored)).await;
+    twins.assert_alike(&[anna, bo]).await;
+    let saved = twins.store.saved().await.unwrap();
+    assert_eq!((saved.cursor, saved.epoch, saved.resyncing), (0, Some(restored), true));
+
+    let pulled = vec![stored(&confirmed[0], 1), stored(&bo_registered, 2)];
+    twins.apply(StoreOp::Apply { events: pulled, cursor: 2 }, Some(restored)).await;
+    twins.assert_alike(&[anna, bo]).await;
+
+    let changes = twins.apply(StoreOp::Reoffer, Some(restored)).await;
+    assert_eq!(changes.reoffered, Some(1), "the check-in is the one change the copy lacks");
+    twins.assert_alike(&[anna, bo]).await;
+    let pending = twins.store.pending(10).await.unwrap();
+    assert_eq!(pending.iter().map(|e| e.version).collect::<Vec<_>>(), vec![2, 3], "the lost check-in goes out first");
+    assert!(pending.iter().all(|e| e.position.is_none()), "offered back without the replaced log's positions");
+    let saved = twins.store.saved().await.unwrap();
+    assert_eq!((saved.cursor, saved.resyncing), (2, false));
+}
+
+#[wasm_bindgen_test]
+async fn a_tab_that_has_not_seen_the_new_log_does_not_move_its_cursor() {
+    let mut twins = Twins::new().await;
+    let (first, restored) = (LogEpoch(Uuid::from_u128(100)), LogEpoch(Uuid::from_u128(200)));
+    twins.apply(StoreOp::AdoptEpoch(first), Some(first)).await;
+    twins.apply(StoreOp::Reset { epoch: restored }, Some(restored)).await;
+    let mut other = MemoryDevice::new("other", 3);
+    other.execute::<Member>(StreamId::member(Uuid::from_u128(3)), register("Cleo"), NOW).expect("registers");
+    // Another tab, still in the first log, applies position 40 of it.
+    let late = stored(&other.pending()[0], 40);
+    twins.store.apply(StoreOp::Apply { events: vec![late], cursor: 40 }, NOW, Some(first)).await.unwrap();
+    assert_eq!(twins.store.saved().await.unwrap().cursor, 0);
+}
