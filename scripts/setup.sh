@@ -57,10 +57,11 @@ if ! [ -x "$tools/node_modules/.bin/wasm-opt" ]; then
   npm install --prefix "$tools" --no-audit --no-fund binaryen@132 >/dev/null
 fi
 
-if ! [ -x /usr/bin/chromium ]; then
-  say "installing Chromium (Debian)"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
-  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+# Chromium for Playwright; its driver for the browser store's wasm-bindgen tests.
+if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+  say "installing Chromium and its driver (Debian)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; fi
 fi
 
 # The Playwright runner only; it uses the Chromium above and downloads no browser.

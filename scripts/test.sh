@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust suites (domain, replicator simulations, server over real HTTP on SQLite
-# and PostgreSQL) and the Playwright suites in Debian's Chromium against the release build.
+# and PostgreSQL), the browser store's tests in Chromium (wasm-bindgen-test), and the Playwright
+# suites in Debian's Chromium against the release build.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$root"
@@ -15,6 +16,11 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 say "Rust tests"
 # The release profile, as the app is built with it below: dependencies compile once.
 cargo nextest run --release --no-fail-fast -p shared -p server
+
+say "browser store tests (wasm-bindgen-test in Chromium)"
+# The IndexedDB store against the in-memory reference device, in a real browser.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p frontend --lib --target wasm32-unknown-unknown
 
 say "building the release app (wasm + server)"
 cargo leptos build --release

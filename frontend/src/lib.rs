@@ -1,6 +1,8 @@
 //! The browser entry point: hydrates the server-rendered shell with a client runtime in context.
 
 mod browser;
+#[cfg(test)]
+mod normalise_tests;
 mod runtime;
 mod store;
 mod sync;

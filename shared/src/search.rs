@@ -7,11 +7,12 @@
 //! mark in Unicode (Ł, Ø, ß) keep their own identity: that needs locale collation data, which the
 //! device does not carry.
 
-use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+use crate::text::nfd;
+use unicode_normalization::char::is_combining_mark;
 
 /// Lower case, without accents: "Renée Ñúñez" → "renee nunez".
 pub fn fold(text: &str) -> String {
-    text.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+    nfd(text).chars().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
 /// The ASCII digits of `text`: "(555) 010-0199" → "5550100199".
