@@ -132,6 +132,8 @@ pub struct RawTable {
     url: String,
     pool: RawPool,
     position: i64,
+    /// PostgreSQL only: one INSERT … SELECT FROM unnest(column arrays) instead of a multi-row VALUES.
+    unnest: bool,
 }
 
 enum RawPool {
@@ -140,13 +142,13 @@ enum RawPool {
 }
 
 impl RawTable {
-    pub async fn new(backend: &Backend) -> Self {
-        let url = backend.fresh("raw").await;
+    pub async fn new(backend: &Backend, unnest: bool) -> Self {
+        let url = backend.fresh(if unnest { "raw_unnest" } else { "raw" }).await;
         let pool = match backend {
             Backend::Sqlite(_) => RawPool::Sqlite(SqliteStore::connect(&url).await.unwrap()),
             Backend::Postgres(_) => RawPool::Postgres(PostgresStore::connect(&url).await.unwrap()),
         };
-        Self { url, pool, position: 0 }
+        Self { url, pool, position: 0, unnest }
     }
 
     pub fn url(&self) -> &str {
@@ -159,6 +161,7 @@ impl RawTable {
         for chunk in events.chunks(MEMBERS_PER_PUSH * EVENTS_PER_MEMBER) {
             match &self.pool {
                 RawPool::Sqlite(s) => insert_sqlite(s.pool(), chunk, self.position, "BEGIN IMMEDIATE").await,
+                RawPool::Postgres(s) if self.unnest => insert_postgres_unnest(s.pool(), chunk, self.position).await,
                 RawPool::Postgres(s) => insert_postgres(s.pool(), chunk, self.position, "BEGIN").await,
             }
             self.position += chunk.len() as i64;
@@ -199,3 +202,27 @@ macro_rules! insert_rows {
 }
 insert_rows!(insert_sqlite, sqlx::Sqlite);
 insert_rows!(insert_postgres, sqlx::Postgres);
+
+async fn insert_postgres_unnest(pool: &sqlx::PgPool, rows: &[EventEnvelope], after: i64) {
+    let mut tx = pool.begin().await.unwrap();
+    let positions: Vec<i64> = (1..=rows.len() as i64).map(|i| after + i).collect();
+    sqlx::query(
+        "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, \
+         recorded_ms) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(positions)
+    .bind(rows.iter().map(|e| e.id.to_string()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.stream.to_string()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.version as i64).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.event_type.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.data.to_string()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.hlc.ms as i64).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| i64::from(e.hlc.c)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.device.to_string()).collect::<Vec<_>>())
+    .bind(vec![0i64; rows.len()])
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}

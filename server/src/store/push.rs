@@ -1,11 +1,11 @@
 //! The push algorithm, shared by every backend: plan each batch against the stream's head (the
 //! rules live in `shared::acceptance`), then append everything a push adds in one statement.
 
-use super::{stream_cache::StreamCache, Commit, GroupOutcome, PushOutcome, StoreError};
+use super::{stream_cache::StreamCache, Commit, GroupOutcome, LogHead, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{
     acceptance::{plan_batch, Plan, StreamHead},
-    protocol::{BatchResult, BatchStatus, LogEpoch, PushRequest, MAX_SERVER_EVENTS},
+    protocol::{BatchResult, BatchStatus, PushRequest, MAX_SERVER_EVENTS},
     EventEnvelope, StreamId,
 };
 use std::collections::HashMap;
@@ -17,8 +17,6 @@ const FOLD_PAGE: u32 = 1_000;
 /// What the algorithm needs from an open write transaction.
 #[async_trait]
 pub(super) trait LogTx: Send {
-    /// The log's epoch, read in this transaction.
-    async fn epoch(&mut self) -> Result<LogEpoch, StoreError>;
     /// The stored copies of those of `ids` that the log holds.
     async fn events_by_id(&mut self, ids: &[Uuid]) -> Result<Vec<EventEnvelope>, StoreError>;
     /// The head versions of those of `streams` that have events (one query for a whole push).
@@ -30,17 +28,22 @@ pub(super) trait LogTx: Send {
         after: u64,
         limit: u32,
     ) -> Result<Vec<EventEnvelope>, StoreError>;
-    /// Appends the events with one multi-row insert, giving each its position.
-    async fn append(&mut self, events: &mut [EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
+    /// Stores positioned events (one statement per 1,000) and moves the log's head to the last one.
+    async fn append(&mut self, events: &[EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
 }
 
+/// Plans and appends `pushes` in the open transaction `tx`, which holds the log's write lock and
+/// read the log's head under it.
 pub(super) async fn push_all(
     tx: &mut dyn LogTx,
     cache: &StreamCache,
     pushes: &[PushRequest],
     now_ms: u64,
+    log: LogHead,
 ) -> Result<Planned, StoreError> {
-    let epoch = tx.epoch().await?;
+    let epoch = log.epoch;
+    // Positions are dense and given here, under the lock: nobody else appends until commit.
+    let mut position = log.position;
     let mut outcomes = Vec::with_capacity(pushes.len());
     let mut appended = Vec::new();
     // Heads as this transaction leaves them: a later push of the group builds on an earlier one's.
@@ -86,7 +89,11 @@ pub(super) async fn push_all(
             }
         }
         if !new.is_empty() {
-            tx.append(&mut new, now_ms).await?;
+            for e in &mut new {
+                position += 1;
+                e.position = Some(position);
+            }
+            tx.append(&new, now_ms).await?;
             appended.extend(new.iter().cloned());
         }
         let mut stored_new = new.into_iter();

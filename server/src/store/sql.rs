@@ -49,17 +49,13 @@ pub(super) fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<EventEnvelope>, 
 
 /// Implements `LogTx` for `sqlx::Transaction<'_, $db>`.
 /// The backend's own forms: `$events_by_id(ids)` is the query for the rows with those ids;
-/// `$streams_table(&mut query, values)` appends a table `s(stream)` of `values`.
+/// `$streams_table(&mut query, values)` appends a table `s(stream)` of `values`;
+/// `$insert_events(events, now_ms)` is the statement that stores positioned events; it also moves
+/// the log's head to the last of them unless `$bump_separately`, when a second statement does.
 macro_rules! log_tx_for {
-    ($db:ty, $events_by_id:path, $streams_table:path) => {
+    ($db:ty, $events_by_id:path, $streams_table:path, $insert_events:path, $bump_separately:expr) => {
         #[async_trait::async_trait]
         impl super::push::LogTx for sqlx::Transaction<'static, $db> {
-            async fn epoch(&mut self) -> Result<shared::protocol::LogEpoch, super::StoreError> {
-                let (epoch,): (String,) =
-                    sqlx::query_as("SELECT epoch FROM log_head WHERE id = 1").fetch_one(&mut **self).await?;
-                super::sql::parse_epoch(&epoch)
-            }
-
             async fn events_by_id(
                 &mut self,
                 ids: &[uuid::Uuid],
@@ -116,39 +112,16 @@ macro_rules! log_tx_for {
                 super::sql::rows_to_events(rows)
             }
 
-            async fn append(
-                &mut self,
-                events: &mut [shared::EventEnvelope],
-                now_ms: u64,
-            ) -> Result<(), super::StoreError> {
-                let (head,): (i64,) =
-                    sqlx::query_as("UPDATE log_head SET position = position + $1 WHERE id = 1 RETURNING position")
-                        .bind(events.len() as i64)
-                        .fetch_one(&mut **self)
-                        .await?;
-                let first = head as u64 - events.len() as u64 + 1;
-                for (i, e) in events.iter_mut().enumerate() {
-                    e.position = Some(first + i as u64);
-                }
+            async fn append(&mut self, events: &[shared::EventEnvelope], now_ms: u64) -> Result<(), super::StoreError> {
                 for chunk in events.chunks(super::sql::INSERT_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "INSERT INTO events ({}, recorded_ms) ",
-                        super::sql::COLUMNS
-                    ));
-                    q.push_values(chunk, |mut row, e| {
-                        row.push_bind(e.position.expect("set above") as i64)
-                            .push_bind(e.id.to_string())
-                            .push_bind(e.stream.to_string())
-                            .push_bind(e.version as i64)
-                            .push_bind(e.event_type.clone())
-                            .push_bind(e.schema_version as i32)
-                            .push_bind(e.data.to_string())
-                            .push_bind(e.hlc.ms as i64)
-                            .push_bind(e.hlc.c as i64)
-                            .push_bind(e.device.to_string())
-                            .push_bind(now_ms as i64);
-                    });
-                    q.build().execute(&mut **self).await?;
+                    $insert_events(chunk, now_ms).build().execute(&mut **self).await?;
+                }
+                if $bump_separately {
+                    let last = events.last().and_then(|e| e.position).expect("positioned before insert");
+                    sqlx::query("UPDATE log_head SET position = $1 WHERE id = 1")
+                        .bind(last as i64)
+                        .execute(&mut **self)
+                        .await?;
                 }
                 Ok(())
             }
@@ -156,6 +129,39 @@ macro_rules! log_tx_for {
     };
 }
 pub(super) use log_tx_for;
+
+/// One event as a row of `events`, in [`COLUMNS`] order plus `recorded_ms`.
+pub(super) struct Row {
+    pub position: i64,
+    pub id: String,
+    pub stream: String,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: String,
+    pub hlc_ms: i64,
+    pub hlc_c: i64,
+    pub device: String,
+    pub recorded_ms: i64,
+}
+
+impl Row {
+    pub fn of(e: &shared::EventEnvelope, now_ms: u64) -> Self {
+        Row {
+            position: e.position.expect("positioned before insert") as i64,
+            id: e.id.to_string(),
+            stream: e.stream.to_string(),
+            version: e.version as i64,
+            event_type: e.event_type.clone(),
+            schema_version: e.schema_version as i32,
+            data: e.data.to_string(),
+            hlc_ms: e.hlc.ms as i64,
+            hlc_c: i64::from(e.hlc.c),
+            device: e.device.to_string(),
+            recorded_ms: now_ms as i64,
+        }
+    }
+}
 
 pub(super) fn parse_epoch(epoch: &str) -> Result<shared::protocol::LogEpoch, StoreError> {
     epoch
@@ -182,6 +188,17 @@ macro_rules! reads_for {
         async fn head(pool: &sqlx::Pool<$db>) -> Result<super::LogHead, super::StoreError> {
             let (position, epoch): (i64, String) =
                 sqlx::query_as("SELECT position, epoch FROM log_head WHERE id = 1").fetch_one(pool).await?;
+            Ok(super::LogHead { position: position as u64, epoch: super::sql::parse_epoch(&epoch)? })
+        }
+
+        /// The head, read in a write transaction: `lock` is appended to the query (`FOR UPDATE`
+        /// takes the row lock where the transaction does not hold the database's write lock already).
+        async fn locked_head(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            lock: &'static str,
+        ) -> Result<super::LogHead, super::StoreError> {
+            let sql = format!("SELECT position, epoch FROM log_head WHERE id = 1{lock}");
+            let (position, epoch): (i64, String) = sqlx::query_as(&sql).fetch_one(&mut **tx).await?;
             Ok(super::LogHead { position: position as u64, epoch: super::sql::parse_epoch(&epoch)? })
         }
 
