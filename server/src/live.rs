@@ -72,14 +72,14 @@ impl LiveHub {
     }
 
     /// Publishes one commit's events, in position order.
-    pub fn publish(&self, events: &[EventEnvelope]) {
+    pub fn publish(&self, events: &[&EventEnvelope]) {
         let Some(last) = events.last().and_then(|e| e.position) else { return };
         self.counters.published.fetch_max(last, Ordering::SeqCst);
         if self.sender.receiver_count() == 0 {
             // Nobody to serialise for: a subscriber arriving later catches up from the database.
             return;
         }
-        let batch: Arc<[LiveEvent]> = events.iter().map(LiveEvent::new).collect();
+        let batch: Arc<[LiveEvent]> = events.iter().map(|e| LiveEvent::new(e)).collect();
         // No subscriber is not an error: nobody is listening right now.
         let _ = self.sender.send(LiveUpdate::Events(batch));
     }

@@ -130,7 +130,7 @@ async fn store_chunk(store: &dyn EventStore, chunk: Chunk, report: &mut ImportRe
         return Err(TransferError::Refused { line, stored_before: report.stored, reason: why });
     }
     report.read += chunk.events;
-    report.stored += done.appended.len();
+    report.stored += done.appended().len();
     Ok(())
 }
 

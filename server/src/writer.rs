@@ -59,7 +59,7 @@ async fn run(store: Arc<dyn EventStore>, live: LiveHub, mut rx: mpsc::Receiver<J
         match store.push_group(&pushes, now_ms(), Commit::EachPush).await {
             Ok(done) => {
                 // Published after the commit and from this one task, so devices see positions in order.
-                live.publish(&done.appended);
+                live.publish(&done.appended());
                 let server_ms = now_ms();
                 for (reply, outcome) in group.into_iter().zip(done.outcomes) {
                     let answer = outcome.map(|results| PushResponse { results, epoch: done.epoch, server_ms });

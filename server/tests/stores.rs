@@ -64,7 +64,7 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
         let push = push_of(&device, anna, 0);
         let done = store.push_group(&[push.clone(), push.clone()], T0, Commit::EachPush).await.unwrap();
-        let (outcomes, appended) = (done.outcomes, done.appended);
+        let (outcomes, appended) = (done.outcomes.clone(), done.appended());
         assert_eq!(appended.len(), 2, "the second copy in the same group stored nothing");
         let first = outcomes[0].as_ref().unwrap();
         let second = outcomes[1].as_ref().unwrap();
@@ -72,7 +72,7 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         assert_eq!(second[0].events, first[0].events);
         let other = device_with("desk-2", anna, vec![register("Anna bis")]);
         let done = store.push_group(&[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
-        let (outcomes, appended) = (done.outcomes, done.appended);
+        let (outcomes, appended) = (done.outcomes.clone(), done.appended());
         assert!(appended.is_empty());
         let conflict = outcomes[0].as_ref().unwrap();
         assert_eq!(conflict[0].status, BatchStatus::Rejected);
@@ -93,7 +93,7 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
         broken.batches[0].events.remove(0);
         broken.batches[0].events[0].version = 1;
         let done = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
-        let (outcomes, appended) = (done.outcomes, done.appended);
+        let (outcomes, appended) = (done.outcomes.clone(), done.appended());
         assert!(outcomes[0].is_err());
         assert!(outcomes[1].is_ok());
         assert_eq!(appended.len(), 1);
@@ -110,13 +110,13 @@ async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_
         let anna = member(1);
         let mut a = device_with("desk-a", anna, vec![register("Anna")]);
         let first = store.push_group(&[push_of(&a, anna, 0)], T0, Commit::EachPush).await.unwrap();
-        a.apply(shared::replication::StoreOp::Confirm(first.appended), T0);
+        a.apply(shared::replication::StoreOp::Confirm(first.appended().into_iter().cloned().collect()), T0);
         // Another server (or an import) checks Anna in; this one has her cached at version 1.
         let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
         b.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 1 }, T0);
         b.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 60 * 60_000).unwrap();
         let by_b = second.push_group(&[push_of(&b, anna, 1)], T0, Commit::EachPush).await.unwrap();
-        assert_eq!(by_b.appended.len(), 1);
+        assert_eq!(by_b.appended().len(), 1);
         // A desk that saw B's check-in checks her in again two minutes later: too soon, whoever cached what.
         let mut c = shared::replication::memory::MemoryDevice::new("desk-c", 3);
         c.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 2 }, T0);

@@ -34,10 +34,30 @@ pub type PushOutcome = Result<Vec<BatchResult>, Refusal>;
 pub struct GroupOutcome {
     /// One per push, in order.
     pub outcomes: Vec<PushOutcome>,
-    /// Every event stored, in position order.
-    pub appended: Vec<EventEnvelope>,
     /// The log they were stored in.
     pub epoch: LogEpoch,
+    /// The log's head before the group: accepted events above it are the ones it stored. None when
+    /// the group was rolled back.
+    pub stored_after: Option<u64>,
+}
+
+impl GroupOutcome {
+    /// Every event the group stored, in position order (the answers hold them; nothing is copied).
+    pub fn appended(&self) -> Vec<&EventEnvelope> {
+        let Some(after) = self.stored_after else { return vec![] };
+        let mut events: Vec<&EventEnvelope> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .flatten()
+            .flat_map(|result| &result.events)
+            .filter(|e| e.position.is_some_and(|p| p > after))
+            .collect();
+        events.sort_by_key(|e| e.position);
+        // A retry within the same group answers with copies of what an earlier push stored.
+        events.dedup_by_key(|e| e.position);
+        events
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

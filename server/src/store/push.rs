@@ -45,7 +45,6 @@ pub(super) async fn push_all(
     // Positions are dense and given here, under the lock: nobody else appends until commit.
     let mut position = log.position;
     let mut outcomes = Vec::with_capacity(pushes.len());
-    let mut appended = Vec::new();
     // Heads as this transaction leaves them: a later push of the group builds on an earlier one's.
     let mut heads: HashMap<StreamId, StreamHead> = HashMap::new();
     for push in pushes {
@@ -94,7 +93,6 @@ pub(super) async fn push_all(
                 e.position = Some(position);
             }
             tx.append(&new, now_ms).await?;
-            appended.extend(new.iter().cloned());
         }
         let mut stored_new = new.into_iter();
         let mut results = Vec::with_capacity(plans.len());
@@ -122,7 +120,8 @@ pub(super) async fn push_all(
         }
         outcomes.push(Ok(results));
     }
-    Ok(Planned { outcome: GroupOutcome { outcomes, appended, epoch }, heads: heads.into_values().collect() })
+    let outcome = GroupOutcome { outcomes, epoch, stored_after: Some(log.position) };
+    Ok(Planned { outcome, heads: heads.into_values().collect() })
 }
 
 /// The stream's head at `version` (as stored): the cached one brought up to it, or the whole
@@ -165,7 +164,7 @@ impl Planned {
         let mut outcome = self.outcome;
         if commit == Commit::AllOrNothing && first_refusal(&outcome.outcomes).is_some() {
             tx.rollback().await?;
-            outcome.appended.clear();
+            outcome.stored_after = None;
             return Ok(outcome);
         }
         tx.commit().await?;

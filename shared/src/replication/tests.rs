@@ -562,7 +562,7 @@ fn a_burst_of_live_events_is_applied_in_few_store_transactions() {
     let mut office = MemoryDevice::new("office", 1);
     office.replicator.handle_input(T, Input::Online);
     office.run(T, &mut wire(&mut server, T));
-    assert_eq!(office.replicator.status().live, true);
+    assert!(office.replicator.status().live);
     let mut desk = MemoryDevice::new("desk", 2);
     desk.replicator.handle_input(T, Input::Online);
     for n in 1..=2_000 {
