@@ -167,7 +167,8 @@ impl Store {
         counts(&events).await.map_err(db_error)
     }
 
-    /// What replication saved of its last run (the last sync time is kept outside IndexedDB).
+    /// What replication saved of its last run (the last sync time and the server's head are kept
+    /// outside IndexedDB, by the sync adapter).
     pub async fn saved(&self) -> Result<Saved, String> {
         let tx = self.transaction(&[META], TransactionMode::Readonly)?;
         let meta = tx.object_store(META).map_err(db_error)?;
@@ -179,6 +180,7 @@ impl Store {
             epoch: epoch.await.map_err(db_error)?,
             resyncing: resyncing.await.map_err(db_error)?.unwrap_or(false),
             last_sync_ms: None,
+            server_head: 0,
         })
     }
 }

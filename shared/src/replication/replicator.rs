@@ -104,6 +104,9 @@ pub struct Saved {
     pub resyncing: bool,
     /// The last time the server answered (ms since the epoch), kept across reloads.
     pub last_sync_ms: Option<u64>,
+    /// The highest position the server was known to have: after a reload, the device still knows
+    /// how much of the log it has not received (a first sync cut short, say).
+    pub server_head: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -178,7 +181,7 @@ impl Replicator {
             live_from: 0,
             live_resumed_from: None,
             buffered: BTreeMap::new(),
-            server_head: saved.cursor,
+            server_head: saved.server_head.max(saved.cursor),
             backoff: Backoff::new(1_000, 60_000, seed),
             retry_at: None,
             contact: Contact::new(saved.last_sync_ms),

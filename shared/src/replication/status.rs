@@ -49,16 +49,30 @@ impl SyncStatus {
 
     /// "this device's clock is 2 h fast", when it is off by more than the server tolerates.
     pub fn clock_warning(&self) -> Option<String> {
-        let skew = self.clock_skew_ms?;
-        if skew.unsigned_abs() <= MAX_CLOCK_AHEAD_MS {
-            return None;
-        }
-        let by = text::duration(skew.unsigned_abs());
-        Some(if skew > 0 {
-            format!("this device's clock is {by} fast")
+        ClockOff::check(self.clock_skew_ms?).err().map(|off| off.to_string())
+    }
+}
+
+/// A device clock off by more than [`MAX_CLOCK_AHEAD_MS`] from the server's. Fast, the server refuses
+/// what the device records; slow, the device records wrong times (a back-dated check-in, a duplicate
+/// window that does not hold). Either way a device that knows it records nothing until its clock is
+/// set right, and says why (docs/PROTOCOL.md, "Time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("this device's clock is {} {}", text::duration(*by_ms), if *fast { "fast" } else { "slow" })]
+pub struct ClockOff {
+    pub fast: bool,
+    /// How far off, in ms.
+    pub by_ms: u64,
+}
+
+impl ClockOff {
+    /// `skew_ms` is the device's clock minus the server's.
+    pub fn check(skew_ms: i64) -> Result<(), ClockOff> {
+        if skew_ms.unsigned_abs() <= MAX_CLOCK_AHEAD_MS {
+            Ok(())
         } else {
-            format!("this device's clock is {by} slow")
-        })
+            Err(ClockOff { fast: skew_ms > 0, by_ms: skew_ms.unsigned_abs() })
+        }
     }
 }
 

@@ -645,3 +645,20 @@ fn the_last_confirmed_sync_survives_a_restart() {
     let replicator = Replicator::new(crate::DeviceId::new("desk").unwrap(), saved, 1);
     assert_eq!(replicator.status().last_sync_ms, Some(T));
 }
+
+#[test]
+fn a_device_reloaded_in_the_middle_of_its_first_sync_knows_what_it_still_lacks() {
+    let saved = Saved { cursor: 5_000, server_head: 30_064, last_sync_ms: Some(T), ..Saved::default() };
+    let replicator = Replicator::new(crate::DeviceId::new("desk").unwrap(), saved, 1);
+    assert_eq!(replicator.status().behind(), 25_064);
+}
+
+#[test]
+fn a_clock_off_by_more_than_the_bound_is_refused_both_ways() {
+    use crate::replication::ClockOff;
+    assert_eq!(ClockOff::check(60_000), Ok(()));
+    assert_eq!(ClockOff::check(-60_000), Ok(()));
+    let fast = ClockOff::check(2 * 3_600_000).unwrap_err();
+    assert_eq!(fast.to_string(), "this device's clock is 2 h fast");
+    assert_eq!(ClockOff::check(-2 * 3_600_000).unwrap_err().to_string(), "this device's clock is 2 h slow");
+}
