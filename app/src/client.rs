@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use shared::{
     member::{Member, MemberCommand, MemberError},
-    replication::SyncStatus,
+    replication::{ClockOff, SyncStatus},
     search::SearchKey,
 };
 use std::rc::Rc;
@@ -56,7 +56,11 @@ impl MemberRow {
             last_check_in_ms: member.last_check_in_ms(),
             check_ins: member.check_ins,
             pending,
-            search: SearchKey::new([member.name.as_str(), member.email.as_str()], [member.phone.as_str()]),
+            search: SearchKey::new_with(
+                [member.name.as_str(), member.email.as_str()],
+                [member.phone.as_str()],
+                &mut crate::collate::base_letter,
+            ),
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct TimelineRow {
     /// When, by the clock of the device that made it (HLC wall part).
     pub at_ms: u64,
     pub device: String,
+    /// Made on this device (staff read "on this device" rather than an id).
+    pub this_device: bool,
     pub state: EventState,
 }
 
@@ -142,6 +148,9 @@ pub enum ClientError {
     Rule(MemberError),
     /// The rules allowed it, but this device's store failed to save it.
     Store(StoreError),
+    /// This device's clock is known to be off by more than the server tolerates: nothing was
+    /// decided or stored (its times would be wrong, or refused).
+    ClockOff(ClockOff),
 }
 
 /// Reactive state the runtime keeps up to date after every store transaction.
@@ -153,6 +162,8 @@ pub struct ClientState {
     /// Check-ins since local midnight, newest first.
     pub check_ins_today: RwSignal<Vec<CheckInRow>>,
     pub sync: RwSignal<SyncView>,
+    /// While this device's clock is known to be off (it then records nothing).
+    pub clock_off: RwSignal<Option<ClockOff>>,
     /// Bumped after every change to the local store (timelines refetch on it).
     pub revision: RwSignal<u64>,
 }
@@ -166,6 +177,7 @@ impl ClientState {
             members: RwSignal::new(vec![]),
             check_ins_today: RwSignal::new(vec![]),
             sync: RwSignal::new(sync),
+            clock_off: RwSignal::new(None),
             revision: RwSignal::new(0),
         }
     }
@@ -180,6 +192,8 @@ pub trait ClientApi {
     fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>>;
     /// A fresh id for a new member (UUIDv7).
     fn new_member_id(&self) -> Uuid;
+    /// Tries the server again now instead of at the next retry (staff pressed "Try now").
+    fn sync_now(&self);
 }
 
 #[derive(Clone)]

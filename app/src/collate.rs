@@ -54,6 +54,60 @@ fn collated(names: &[String]) -> Vec<String> {
     fallback(names)
 }
 
+/// What a letter that Unicode does not decompose stands for when searching, by the browser's
+/// collator at base strength ("ł" → "l", "ø" → "o", "ß" → "ss", "æ" → "ae"): the hook
+/// `shared::search` takes ([`shared::search::BaseLetters`]). Asked once per distinct letter: the
+/// answers are kept for the page's lifetime (a club's names use a few dozen letters).
+pub fn base_letter(c: char) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::{cell::RefCell, collections::HashMap};
+        thread_local! {
+            static KNOWN: RefCell<HashMap<char, Option<String>>> = RefCell::new(HashMap::new());
+        }
+        if let Some(known) = KNOWN.with(|k| k.borrow().get(&c).cloned()) {
+            return known;
+        }
+        let found = ask_collator(c);
+        KNOWN.with(|k| k.borrow_mut().insert(c, found.clone()));
+        found
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = c;
+        None
+    }
+}
+
+/// The plain letters, or pairs of letters, that `c` equals at base strength, if any.
+#[cfg(feature = "hydrate")]
+fn ask_collator(c: char) -> Option<String> {
+    use js_sys::{Array, Intl::Collator, Object, Reflect};
+    use wasm_bindgen::JsValue;
+
+    // Letters that stand for two (German ß, Danish and Icelandic æ, French œ), then single ones.
+    const CANDIDATES: [&str; 30] = [
+        "ss", "ae", "oe", "th", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q",
+        "r", "s", "t", "u", "v", "w", "x", "y", "z",
+    ];
+    thread_local! {
+        static BASE: Option<Collator> = {
+            let options = Object::new();
+            Reflect::set(&options, &"sensitivity".into(), &"base".into()).ok().map(|_| Collator::new(&Array::new(), &options))
+        };
+    }
+    let letter: String = c.to_lowercase().collect();
+    BASE.with(|collator| {
+        let compare = collator.as_ref()?.compare();
+        let letter = JsValue::from_str(&letter);
+        let same = |candidate: &&'static str| {
+            compare.call2(&JsValue::NULL, &letter, &JsValue::from_str(candidate)).ok().and_then(|v| v.as_f64())
+                == Some(0.0)
+        };
+        CANDIDATES.into_iter().find(same).map(str::to_owned)
+    })
+}
+
 /// Without a collator: accents and case folded, which is right for most Latin names.
 fn fallback(names: &[String]) -> Vec<String> {
     let mut sorted = names.to_vec();

@@ -1,14 +1,20 @@
 //! Errors turned into sentences for staff, in one place: the runtime hands pages typed errors, and
 //! only here do they become words.
 
-use crate::client::{ClientError, StoreError};
-use shared::member::{DetailsError, MemberError, MemberField};
+use crate::{
+    client::{ClientError, StoreError},
+    format,
+};
+use shared::member::{DetailsError, MemberError, MemberField, CHECK_IN_WINDOW_MS};
 
 /// What to tell staff when a command was not carried out.
 pub fn refusal(error: &ClientError) -> String {
     match error {
         ClientError::Rule(rule) => rule_broken(rule),
         ClientError::Store(store) => store_failed(store),
+        ClientError::ClockOff(off) => {
+            format!("Nothing was saved: {off}. Set its date and time right, then try again.")
+        }
     }
 }
 
@@ -20,13 +26,29 @@ pub fn rule_broken(error: &MemberError) -> String {
         MemberError::InvalidDetails(errors) => {
             errors.iter().map(|e| format!("{}.", details(e))).collect::<Vec<_>>().join(" ")
         }
-        // The domain's own words are already written for people ("already checked in 12 s ago; try again in 588 s").
+        // In clock times, as the desk reads them, and the true wait (the other check-in may have
+        // been stamped a little ahead by another desk's clock).
+        MemberError::CheckInTooSoon { last_ms, .. } => format!(
+            "Already checked in at {} — possible again at {}.",
+            format::time_of(*last_ms),
+            format::time_of(last_ms + CHECK_IN_WINDOW_MS)
+        ),
+        // The domain's own words are already written for people.
         other => capitalise(&other.to_string()),
     }
 }
 
 pub fn store_failed(error: &StoreError) -> String {
     format!("This device could not save it: {}", error.0)
+}
+
+/// Whether `error` only says that the check-in just made went through: a second tap on the
+/// button, or a tap on a desk that received the first live, must not replace "Checked in" with a
+/// refusal.
+pub fn repeats_a_check_in(error: &ClientError) -> bool {
+    /// A double tap, or two staff tapping for the same member at once; a later tap hears the rule.
+    const REPEAT_MS: u64 = 5_000;
+    matches!(error, ClientError::Rule(MemberError::CheckInTooSoon { last_ms, now_ms }) if now_ms.saturating_sub(*last_ms) < REPEAT_MS)
 }
 
 /// One bad value, as a sentence to show beside its field.

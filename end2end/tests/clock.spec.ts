@@ -4,9 +4,9 @@ import { expectSynced, openMember, registerMember, uniqueName, waitForOfflineRea
 
 const HOUR = 3_600_000;
 const WARNING =
-  "This device's clock is 2 h fast. Set its date and time right: changes made here are refused by the server until then.";
+  "This device's clock is 2 h fast. Set its date and time right: until then nothing can be recorded here.";
 
-test("a device whose clock is 2 h fast is told so on every page, and what it records is set aside with the server's reason", async ({
+test("a device that knows its clock is 2 h fast says so on every page and records nothing; what it recorded before it knew is set aside with the server's reason", async ({
   browser,
   request,
 }) => {
@@ -29,11 +29,25 @@ test("a device whose clock is 2 h fast is told so on every page, and what it rec
   await phone.getByRole("link", { name: "Today" }).click();
   await expect(phone.getByTestId("clock-warning")).toHaveText(WARNING);
 
-  // A check-in made there is refused by the server, and kept, with the reason, in the timeline.
+  // Knowing, the device refuses to record, and says why and what to do.
   await openMember(phone, name);
   await expect(phone.getByTestId("clock-warning")).toHaveText(WARNING);
   await phone.getByTestId("check-in").click();
+  await expect(phone.getByTestId("member-message")).toHaveText(
+    "Nothing was saved: this device's clock is 2 h fast. Set its date and time right, then try again.",
+  );
+  await expect(phone.getByTestId("sync-pending")).toHaveAttribute("data-count", "0");
+
+  // Reloaded without a network, it no longer knows (the measurement lived with the page): a
+  // check-in is kept, and the server refuses it once it arrives, with the reason, in the timeline.
+  await fast.setOffline(true);
+  await phone.reload();
+  await expect(phone.getByTestId("member-name")).toHaveText(name);
+  await phone.getByTestId("check-in").click();
+  await expect(phone.getByTestId("member-message")).toHaveText("Checked in");
+  await fast.setOffline(false);
   await expect(phone.getByTestId("sync-rejected")).toHaveText("1 not accepted", { timeout: 30_000 });
+  await expect(phone.getByTestId("clock-warning")).toHaveText(WARNING);
   const refused = phone.getByTestId("timeline").locator('li.rejected[data-type="MemberCheckedIn"]');
   await expect(refused).toContainText("not accepted: ");
   await expect(refused).toContainText("2 h ahead of the server's clock");
@@ -49,5 +63,27 @@ test("a device whose clock is 2 h fast is told so on every page, and what it rec
   const stream = events.find((e) => e.type === "MemberRegistered" && e.data.name === name).stream;
   expect(events.filter((e) => e.stream === stream && e.type === "MemberCheckedIn")).toHaveLength(1);
   await right.close();
+  await fast.close();
+});
+
+test("a device whose clock is set right after it was found wrong records again without waiting for the server", async ({
+  browser,
+}) => {
+  const fast = await browser.newContext();
+  await fast.clock.install({ time: Date.now() + 2 * HOUR });
+  const page = await fast.newPage();
+  await page.goto("/");
+  await waitForOfflineReady(page);
+  const name = uniqueName("Ivo");
+  await expect(page.getByTestId("clock-warning")).toHaveText(WARNING);
+  await fast.setOffline(true);
+  // Staff set the clock right (the fake clock jumps back 2 h; the monotonic clock does not).
+  await fast.clock.setSystemTime(Date.now());
+  await expect(page.getByTestId("clock-warning")).toHaveCount(0, { timeout: 15_000 });
+  await registerMember(page, name);
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "1");
+  await fast.setOffline(false);
+  await expectSynced(page);
+  await expect(page.getByTestId("sync-rejected")).toHaveCount(0);
   await fast.close();
 });

@@ -6,6 +6,11 @@ pub fn now_ms() -> u64 {
     Date::now() as u64
 }
 
+/// A monotonic clock (ms since the page loaded): changing the date and time settings does not move it.
+pub fn mono_ms() -> u64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0, |p| p.now() as u64)
+}
+
 /// Random bytes from `crypto.getRandomValues` (available in every context this app runs in). If it
 /// ever is not, `Math.random` still keeps ids unique in practice: they also carry the time.
 pub fn random_bytes<const N: usize>() -> [u8; N] {

@@ -1,6 +1,7 @@
 //! The browser entry point: hydrates the server-rendered shell with a client runtime in context.
 
 mod browser;
+mod clock;
 #[cfg(test)]
 mod normalise_tests;
 mod runtime;

@@ -4,8 +4,9 @@
 
 use crate::{
     browser,
+    clock::DeviceClock,
     store::{Changes, ExecuteError, OpenError, OpenHooks, Store},
-    sync::{self, last_sync, Msg, SyncSender},
+    sync::{self, kept, Msg, SyncSender},
 };
 use app::client::{
     Client, ClientApi, ClientError, ClientState, MemberRow, StoreError, StoreState, SyncView, TimelineRow,
@@ -33,23 +34,26 @@ struct Runtime {
     state: ClientState,
     store: Loaded,
     sync: SyncSender,
+    clock: Rc<DeviceClock>,
 }
 
 pub fn start() -> Client {
     let state = ClientState::new(before_sync());
     let (sync_tx, sync_rx) = sync::channel();
     let store: Loaded = load(state, sync_tx.clone()).boxed_local().shared();
+    let clock = Rc::new(DeviceClock::new(state));
+    keep_clock_checked(clock.clone());
 
-    let (boot_store, boot_tx) = (store.clone(), sync_tx.clone());
+    let (boot_store, boot_tx, boot_clock) = (store.clone(), sync_tx.clone(), clock.clone());
     spawn_local(async move {
         if let Ok(store) = boot_store.await {
             state.store.set(StoreState::Ready);
             keep_today_fresh(store.clone(), state);
-            sync::spawn(store, state, boot_tx, sync_rx);
+            sync::spawn(store, state, boot_clock, boot_tx, sync_rx);
         }
     });
     register_service_worker();
-    Client::new(state, Rc::new(Runtime { state, store, sync: sync_tx }))
+    Client::new(state, Rc::new(Runtime { state, store, sync: sync_tx, clock }))
 }
 
 /// What the badge can truthfully say before the replicator has run: whether there is a network at
@@ -57,7 +61,7 @@ pub fn start() -> Client {
 fn before_sync() -> SyncView {
     let connection = if browser::is_online() { Connection::Connecting } else { Connection::Offline };
     SyncView {
-        status: SyncStatus { connection, last_sync_ms: last_sync::load(), ..SyncStatus::default() },
+        status: SyncStatus { connection, last_sync_ms: kept::last_sync(), ..SyncStatus::default() },
         ..SyncView::default()
     }
 }
@@ -115,9 +119,10 @@ fn replaced(state: ClientState, sync: &SyncSender) {
 
 impl ClientApi for Runtime {
     fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), ClientError>> {
-        let (state, store, sync) = (self.state, self.store.clone(), self.sync.clone());
+        let (state, store, sync, clock) = (self.state, self.store.clone(), self.sync.clone(), self.clock.clone());
         Box::pin(async move {
             let store = store.await.map_err(ClientError::Store)?;
+            clock.check().map_err(ClientError::ClockOff)?;
             let changes = store.execute(member, command, browser::now_ms()).await.map_err(|e| match e {
                 ExecuteError::Rule(rule) => ClientError::Rule(rule),
                 ExecuteError::Store(e) => ClientError::Store(StoreError(e)),
@@ -135,6 +140,13 @@ impl ClientApi for Runtime {
 
     fn new_member_id(&self) -> Uuid {
         shared::new_event_id(browser::now_ms(), browser::random_bytes())
+    }
+
+    fn sync_now(&self) {
+        // Without a network there is nothing to try (and saying "online" would be a lie).
+        if browser::is_online() {
+            let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
+        }
     }
 }
 
@@ -190,6 +202,17 @@ fn keep_today_fresh(store: Rc<Store>, state: ClientState) {
                 Ok(rows) => state.check_ins_today.set(rows),
                 Err(e) => log::error!("today's check-ins could not be reloaded: {e}"),
             }
+        }
+    });
+}
+
+/// Staff may set the clock right (or wrong) at any moment: the warning follows within seconds,
+/// without waiting for a command or the server.
+fn keep_clock_checked(clock: Rc<DeviceClock>) {
+    spawn_local(async move {
+        loop {
+            TimeoutFuture::new(5_000).await;
+            let _ = clock.check();
         }
     });
 }

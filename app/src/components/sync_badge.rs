@@ -2,7 +2,10 @@ use crate::{
     client::{use_client, SyncView},
     format, sentences,
 };
-use leptos::{either::Either, prelude::*};
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
 use shared::replication::Connection;
 use std::time::Duration;
 
@@ -10,7 +13,9 @@ use std::time::Duration;
 /// and, while sync fails, why and when it tries again.
 #[component]
 pub fn SyncBadge() -> impl IntoView {
-    let sync = use_client().map(|client| client.state.sync);
+    let client = use_client();
+    let sync = client.as_ref().map(|client| client.state.sync);
+    let api = client.map(|client| StoredValue::new_local(client.api()));
     // Ticks once a second, for "retrying in 12 s" (read only while a retry is due).
     let now = RwSignal::new(format::now_ms());
     if let Ok(handle) = set_interval_with_handle(move || now.set(format::now_ms()), Duration::from_secs(1)) {
@@ -20,20 +25,35 @@ pub fn SyncBadge() -> impl IntoView {
     // code in the wasm than one per attribute and text.
     move || match sync {
         None => Either::Left(view! { <span class="sync-badge">"…"</span> }),
-        Some(sync) => Either::Right(sync.with(|s| badge(s, s.status.retry_at_ms.map(|_| now.get()).unwrap_or(0)))),
+        Some(sync) => Either::Right(sync.with(|s| {
+            let try_now = move || {
+                if let Some(api) = api {
+                    api.with_value(|api| api.sync_now());
+                }
+            };
+            badge(s, s.status.retry_at_ms.map(|_| now.get()).unwrap_or(0), try_now)
+        })),
     }
 }
 
-fn badge(s: &SyncView, now_ms: u64) -> impl IntoView + use<> {
+fn badge<F: Fn() + Send + Sync + 'static>(s: &SyncView, now_ms: u64, try_now: F) -> impl IntoView + use<F> {
     let (key, label) = connection(s.status.connection);
     let waiting = if s.pending > 0 { "pending-count waiting" } else { "pending-count" };
+    // "synced" only when nothing the server is known to have is missing here.
+    let behind = s.status.behind();
+    let receiving = s.status.connection == Connection::Online;
     let last = match (s.progress, s.status.last_sync_ms) {
-        (Some(p), _) => Either::Left(view! {
+        (Some(p), _) if receiving => EitherOf3::A(view! {
             <span data-testid="sync-progress" class="progress">
                 {format!("Updating… {} of {}", format::count(p.done), format::count(p.total))}
             </span>
         }),
-        (None, last) => Either::Right(view! {
+        _ if behind > 0 => EitherOf3::B(view! {
+            <span data-testid="sync-behind" class="progress" data-count=behind.to_string()>
+                {format!("{} changes not received yet", format::count(behind))}
+            </span>
+        }),
+        (_, last) => EitherOf3::C(view! {
             <span data-testid="sync-last" class="last-sync">
                 {match last {
                     Some(ms) => format!("synced {}", format::time_of(ms)),
@@ -54,6 +74,9 @@ fn badge(s: &SyncView, now_ms: u64) -> impl IntoView + use<> {
             })}
             {last}
             {reason(s, now_ms).map(|text| view! { <span class="sync-reason" data-testid="sync-reason">{text}</span> })}
+            {(s.status.connection == Connection::Unreachable).then(|| view! {
+                <button class="sync-now" data-testid="sync-now" on:click=move |_| try_now()>"Try now"</button>
+            })}
         </div>
     }
 }

@@ -59,10 +59,18 @@ fn MemberSearch(client: Client) -> impl IntoView {
     let show_archived = RwSignal::new(false);
     let notice = RwSignal::new(None::<RowNotice>);
     let members = client.state.members;
+    let sync = client.state.sync;
     let order = sorted_members(members);
+    // Staff look for someone the moment the page opens.
+    let search = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = search.get() {
+            let _ = input.focus();
+        }
+    });
     // The first SHOWN hits (in order) and how many there are.
     let found = Memo::new(move |_| {
-        let query = SearchQuery::new(&query.get());
+        let query = SearchQuery::new_with(&query.get(), &mut collate::base_letter);
         let archived = show_archived.get();
         members.with(|all| {
             order.with(|order| {
@@ -79,8 +87,11 @@ fn MemberSearch(client: Client) -> impl IntoView {
         let api = api.clone();
         spawn_local(async move {
             let outcome = api.execute(m.id, MemberCommand::CheckIn).await;
+            let succeeded = notice.with_untracked(|n| n.as_ref().is_some_and(|n| n.member == m.id && n.ok));
             notice.set(Some(match outcome {
                 Ok(()) => RowNotice { member: m.id, ok: true, text: format!("{} checked in", m.name) },
+                // A double tap: the first one's success stays.
+                Err(e) if succeeded && sentences::repeats_a_check_in(&e) => return,
                 Err(e) => RowNotice { member: m.id, ok: false, text: sentences::refusal(&e) },
             }));
         });
@@ -91,6 +102,7 @@ fn MemberSearch(client: Client) -> impl IntoView {
         <div class="search">
             <label for="member-search">"Search members"</label>
             <input
+                node_ref=search
                 id="member-search"
                 type="search"
                 placeholder="Name, e-mail or phone"
@@ -123,6 +135,17 @@ fn MemberSearch(client: Client) -> impl IntoView {
                 }
             }}
         </p>
+        {move || {
+            let behind = sync.with(|s| s.status.behind());
+            (behind > 0).then(|| view! {
+                <p class="notice" role="status" data-testid="members-incomplete">
+                    {format!(
+                        "This device has not received everything yet ({} changes to come): someone missing here may still arrive.",
+                        format::count(behind),
+                    )}
+                </p>
+            })
+        }}
         <ul class="member-list" data-testid="member-list">
             <For
                 each=move || found.get().0
@@ -134,7 +157,7 @@ fn MemberSearch(client: Client) -> impl IntoView {
                         <strong>{m.name.clone()}</strong>
                         <span class="contact">{[m.email.clone(), m.phone.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")}</span>
                     </a>
-                    <span class="last">{m.last_check_in_ms.map(|t| format!("in {}", format::ago(t)))}</span>
+                    <span class="last">{m.last_check_in_ms.map(|t| format!("checked in {}", format::ago(t)))}</span>
                     {(m.pending > 0).then(|| view! { <span class="tag pending">"pending"</span> })}
                     {m.archived.then(|| view! { <span class="tag">"archived"</span> })}
                     {(!m.archived).then(|| {

@@ -122,6 +122,7 @@ impl Store {
                     summary: describe(&envelope),
                     at_ms: envelope.hlc.ms,
                     device: envelope.device.to_string(),
+                    this_device: envelope.device == self.device,
                     state: record.event_state(generation),
                 }),
                 Err(e) => {

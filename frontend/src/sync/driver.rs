@@ -2,8 +2,8 @@
 //! each output in order. Store operations are awaited right there (so the next input always sees
 //! them done); requests and the live stream answer through the channel.
 
-use super::{connectivity, http, last_sync, live, progress::CatchUp, Msg, SyncSender};
-use crate::{browser, runtime, store::Store};
+use super::{connectivity, http, kept, live, progress::CatchUp, Msg, SyncSender};
+use crate::{browser, clock::DeviceClock, runtime, store::Store};
 use app::client::{ClientState, SyncView};
 use futures::{channel::mpsc::UnboundedReceiver, StreamExt};
 use gloo_timers::future::TimeoutFuture;
@@ -15,6 +15,7 @@ use wasm_bindgen_futures::spawn_local;
 pub struct Driver {
     store: Rc<Store>,
     state: ClientState,
+    clock: Rc<DeviceClock>,
     tx: SyncSender,
     replicator: Replicator,
     /// Bumped whenever the replicator is replaced: answers to older requests are dropped.
@@ -30,7 +31,7 @@ pub struct Driver {
     timer: u64,
     timer_at: Option<u64>,
     catch_up: CatchUp,
-    last_sync_written: Option<u64>,
+    kept: kept::Written,
     /// Kept over a replicator's replacement, so staff still read what happened.
     log_replaced_ms: Option<u64>,
     reoffered: Option<u32>,
@@ -39,13 +40,14 @@ pub struct Driver {
 }
 
 impl Driver {
-    pub fn new(store: Rc<Store>, state: ClientState, tx: SyncSender, saved: Saved) -> Self {
+    pub fn new(store: Rc<Store>, state: ClientState, clock: Rc<DeviceClock>, tx: SyncSender, saved: Saved) -> Self {
         let device = store.device().clone();
         Self {
             catch_up: CatchUp::new(saved.cursor),
             replicator: Replicator::new(device, saved, browser::random_u64()),
             store,
             state,
+            clock,
             tx,
             run: 0,
             paused: false,
@@ -55,7 +57,7 @@ impl Driver {
             live_id: 0,
             timer: 0,
             timer_at: None,
-            last_sync_written: None,
+            kept: kept::Written::default(),
             log_replaced_ms: None,
             reoffered: None,
             stashed: None,
@@ -214,7 +216,8 @@ impl Driver {
     async fn resume(&mut self) {
         match self.store.saved().await {
             Ok(saved) => {
-                let saved = Saved { last_sync_ms: self.replicator.status().last_sync_ms, ..saved };
+                let status = self.replicator.status();
+                let saved = Saved { last_sync_ms: status.last_sync_ms, server_head: status.server_head, ..saved };
                 self.catch_up = CatchUp::new(saved.cursor);
                 self.replicator = Replicator::new(self.store.device().clone(), saved, browser::random_u64());
                 self.paused = false;
@@ -237,14 +240,13 @@ impl Driver {
 
     fn show_status(&mut self) {
         let mut status = self.replicator.status();
+        self.clock.measured(&status);
         match status.log_replaced_ms {
             Some(ms) => self.log_replaced_ms = Some(ms),
             None => status.log_replaced_ms = self.log_replaced_ms,
         }
-        if let Some(ms) = status.last_sync_ms {
-            last_sync::save(ms, &mut self.last_sync_written);
-        }
-        let progress = self.catch_up.progress(&status);
+        self.kept.save(status.last_sync_ms, status.server_head);
+        let progress = self.catch_up.progress(&status, browser::now_ms());
         let (store_error, reoffered) = (self.store_error.clone(), self.reoffered);
         let changed = self.state.sync.with_untracked(|current| {
             current.status != status

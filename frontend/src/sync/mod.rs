@@ -6,11 +6,11 @@
 
 mod driver;
 mod http;
-pub mod last_sync;
+pub mod kept;
 mod live;
 mod progress;
 
-use crate::{browser, store::Store};
+use crate::{browser, clock::DeviceClock, store::Store};
 use app::client::ClientState;
 use driver::Driver;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -41,15 +41,16 @@ pub fn channel() -> (SyncSender, UnboundedReceiver<Msg>) {
 }
 
 /// Starts replicating; `tx` must be the sender of `rx` (the runtime keeps a clone for local changes).
-pub fn spawn(store: Rc<Store>, state: ClientState, tx: SyncSender, rx: UnboundedReceiver<Msg>) {
+pub fn spawn(store: Rc<Store>, state: ClientState, clock: Rc<DeviceClock>, tx: SyncSender, rx: UnboundedReceiver<Msg>) {
     spawn_local(async move {
         let saved = store.saved().await;
         let loaded = saved.is_ok();
         let saved = Saved {
-            last_sync_ms: last_sync::load(),
+            last_sync_ms: kept::last_sync(),
+            server_head: kept::server_head(),
             ..saved.inspect_err(|e| log::error!("sync cannot read where it stood yet: {e}")).unwrap_or_default()
         };
-        let mut driver = Driver::new(store, state, tx.clone(), saved);
+        let mut driver = Driver::new(store, state, clock, tx.clone(), saved);
         listen_connectivity(&tx);
         if loaded {
             driver.input(connectivity()).await;

@@ -52,7 +52,7 @@ pub enum DetailsError {
     NameWithoutLetter,
     #[error("{0:?} is not an e-mail address")]
     EmailInvalid(String),
-    #[error("{0:?} is not a phone number (5 to 20 digits, spaces, +, -, parentheses)")]
+    #[error("{0:?} is not a phone number (5 to 20 digits; spaces, +, -, ., / and parentheses may separate them)")]
     PhoneInvalid(String),
     #[error("the {} contains an invisible or control character ({code_point})", .field.label())]
     ForbiddenCharacter { field: MemberField, code_point: String },

@@ -16,4 +16,4 @@ pub use backoff::Backoff;
 pub use replicator::{
     Failure, Input, Output, Replicator, Saved, StoreOp, MAX_APPLY_EVENTS, PULL_PAGE, PUSH_MAX_EVENTS,
 };
-pub use status::{ClockOff, Connection, SyncStatus};
+pub use status::{ClockOff, ClockReading, Connection, SyncStatus};

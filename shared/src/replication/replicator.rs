@@ -209,6 +209,7 @@ impl Replicator {
             last_error: self.contact.last_error.clone(),
             retry_at_ms: self.retry_at,
             clock_skew_ms: self.contact.clock_skew_ms,
+            clock_measured_ms: self.contact.clock_measured_ms,
             log_replaced_ms: self.log_replaced_ms,
         }
     }

@@ -37,6 +37,8 @@ pub struct SyncStatus {
     pub retry_at_ms: Option<u64>,
     /// This device's clock minus the server's, measured at the last answer (ms).
     pub clock_skew_ms: Option<i64>,
+    /// When (by this device's clock, ms since the epoch) `clock_skew_ms` was measured.
+    pub clock_measured_ms: Option<u64>,
     /// When this device found the server's log replaced (restored from a backup) and started over.
     pub log_replaced_ms: Option<u64>,
 }
@@ -76,6 +78,35 @@ impl ClockOff {
     }
 }
 
+/// A measurement of this device's clock against the server's, carried forward on a monotonic
+/// clock (the browser's `performance.now()`, which the date and time settings do not move): when
+/// staff set the clock right after the measurement, offline too, the device notices at once
+/// instead of refusing work until the server answers again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockReading {
+    /// The device's clock minus the server's when measured (ms).
+    pub skew_ms: i64,
+    /// The device's clock when measured (ms since the epoch).
+    pub wall_ms: u64,
+    /// The monotonic clock when measured (ms, any origin).
+    pub mono_ms: u64,
+}
+
+impl ClockReading {
+    /// The device's clock minus the server's at `wall_now_ms`/`mono_now_ms`: the server's clock
+    /// has moved on by as much as the monotonic one since the measurement.
+    pub fn skew_now(&self, wall_now_ms: u64, mono_now_ms: u64) -> i64 {
+        let server_then = self.wall_ms as i64 - self.skew_ms;
+        let server_now = server_then + mono_now_ms.saturating_sub(self.mono_ms) as i64;
+        wall_now_ms as i64 - server_now
+    }
+
+    /// Whether the device's clock is still within the bound now (see [`ClockOff`]).
+    pub fn check(&self, wall_now_ms: u64, mono_now_ms: u64) -> Result<(), ClockOff> {
+        ClockOff::check(self.skew_now(wall_now_ms, mono_now_ms))
+    }
+}
+
 /// The replicator's record of its exchanges with the server.
 #[derive(Debug, Default)]
 pub(super) struct Contact {
@@ -83,6 +114,7 @@ pub(super) struct Contact {
     answered_this_run: bool,
     pub last_error: Option<String>,
     pub clock_skew_ms: Option<i64>,
+    pub clock_measured_ms: Option<u64>,
 }
 
 impl Contact {
@@ -97,6 +129,7 @@ impl Contact {
         self.last_error = None;
         if let Some(server_ms) = server_ms {
             self.clock_skew_ms = Some(now_ms as i64 - server_ms as i64);
+            self.clock_measured_ms = Some(now_ms);
         }
     }
 
@@ -132,5 +165,24 @@ mod tests {
         assert_eq!(status(2 * 3_600_000).clock_warning().as_deref(), Some("this device's clock is 2 h fast"));
         assert_eq!(status(-3 * 86_400_000).clock_warning().as_deref(), Some("this device's clock is 3 days slow"));
         assert_eq!(status(30_000).clock_warning(), None);
+    }
+
+    const HOUR: u64 = 3_600_000;
+
+    #[test]
+    fn a_clock_set_right_after_it_was_measured_is_trusted_at_once() {
+        // Measured 2 h fast at 12:00 (device time 14:00); one minute later staff set it right.
+        let reading = ClockReading { skew_ms: 2 * HOUR as i64, wall_ms: 14 * HOUR, mono_ms: 5_000 };
+        assert!(reading.check(14 * HOUR + 30_000, 35_000).is_err(), "still wrong half a minute later");
+        assert_eq!(reading.skew_now(12 * HOUR + 60_000, 65_000), 0);
+        assert_eq!(reading.check(12 * HOUR + 60_000, 65_000), Ok(()));
+    }
+
+    #[test]
+    fn a_clock_set_wrong_after_it_was_measured_is_noticed_without_the_server() {
+        let reading = ClockReading { skew_ms: 0, wall_ms: 12 * HOUR, mono_ms: 0 };
+        let off = reading.check(12 * HOUR + 60_000 - 3 * HOUR, 60_000).unwrap_err();
+        assert_eq!(off, ClockOff { fast: false, by_ms: 3 * HOUR });
+        assert_eq!(off.to_string(), "this device's clock is 3 h slow");
     }
 }

@@ -87,10 +87,14 @@ fn MainAction(client: Client, id: Uuid, archived: bool) -> impl IntoView {
     let run = move |command: MemberCommand, done: &'static str| {
         let api = api.get_value();
         spawn_local(async move {
-            message.set(Some(match api.execute(id, command).await {
-                Ok(()) => (true, done.to_owned()),
-                Err(e) => (false, sentences::refusal(&e)),
-            }));
+            match api.execute(id, command).await {
+                Ok(()) => message.set(Some((true, done.to_owned()))),
+                // A double tap: the first one's "Checked in" stays.
+                Err(e)
+                    if sentences::repeats_a_check_in(&e)
+                        && message.with_untracked(|m| matches!(m, Some((true, _)))) => {}
+                Err(e) => message.set(Some((false, sentences::refusal(&e)))),
+            }
         });
     };
     let button = if archived {

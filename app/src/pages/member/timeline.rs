@@ -34,7 +34,7 @@ pub fn Timeline(client: Client, id: Uuid) -> impl IntoView {
                             <li class=class data-type=r.event_type.clone()>
                                 <span class="what">{r.summary}</span>
                                 <time>{format::time_of(r.at_ms)}</time>
-                                <span class="who">{format!("on {}", short_device(&r.device))}</span>
+                                <span class="who" title=r.device.clone()>{device_label(&r.device, r.this_device)}</span>
                                 <span class=format!("tag {class}")>{label}</span>
                             </li>
                         }
@@ -45,6 +45,12 @@ pub fn Timeline(client: Client, id: Uuid) -> impl IntoView {
     }
 }
 
-fn short_device(device: &str) -> String {
-    device.chars().take(8).collect()
+/// "on this device", or another device by the start of its id (devices get names of their own
+/// with the club's settings; the whole id is in the tooltip).
+fn device_label(device: &str, this_device: bool) -> String {
+    if this_device {
+        "on this device".into()
+    } else {
+        format!("on device {}", device.chars().take(8).collect::<String>())
+    }
 }
