@@ -6,7 +6,10 @@
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # One target directory outside the clone, shared by every checkout on this machine, so that a
-# second run (or CI in a fresh clone) builds incrementally.
+# second run (or CI in a fresh clone) builds incrementally. Cargo decides what is stale by file
+# times, not paths: after building another checkout, a checkout whose files are older than that
+# build may be taken as built. A fresh clone is always newer; otherwise `touch` the changed files,
+# or give the checkout its own CARGO_TARGET_DIR.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/faraday/target}"
 tools="${FARADAY_TOOLS:-$HOME/.cache/faraday/tools}"
 export PATH="$tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
