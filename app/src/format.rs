@@ -64,6 +64,15 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// "1 change", "1,200 changes".
+pub fn changes(n: u64) -> String {
+    if n == 1 {
+        "1 change".into()
+    } else {
+        format!("{} changes", count(n))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -72,5 +81,11 @@ mod tests {
         assert_eq!(super::count(999), "999");
         assert_eq!(super::count(1_200), "1,200");
         assert_eq!(super::count(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn one_change_is_not_plural() {
+        assert_eq!(super::changes(1), "1 change");
+        assert_eq!(super::changes(1_500), "1,500 changes");
     }
 }

@@ -50,7 +50,7 @@ fn badge<F: Fn() + Send + Sync + 'static>(s: &SyncView, now_ms: u64, try_now: F)
         }),
         _ if behind > 0 => EitherOf3::B(view! {
             <span data-testid="sync-behind" class="progress" data-count=behind.to_string()>
-                {format!("{} changes not received yet", format::count(behind))}
+                {format!("{} not received yet", format::changes(behind))}
             </span>
         }),
         (_, last) => EitherOf3::C(view! {

@@ -140,8 +140,8 @@ fn MemberSearch(client: Client) -> impl IntoView {
             (behind > 0).then(|| view! {
                 <p class="notice" role="status" data-testid="members-incomplete">
                     {format!(
-                        "This device has not received everything yet ({} changes to come): someone missing here may still arrive.",
-                        format::count(behind),
+                        "This device has not received everything yet ({} to come): someone missing here may still arrive.",
+                        format::changes(behind),
                     )}
                 </p>
             })
