@@ -41,6 +41,7 @@ fn pushes_of(events: &[EventEnvelope]) -> Vec<String> {
                 .chunks(EVENTS_PER_MEMBER)
                 .map(|s| PushBatch { stream: s[0].stream, parent_version: s[0].version - 1, events: s.to_vec() })
                 .collect(),
+            epoch: None,
         })
         .map(|p| serde_json::to_string(&p).unwrap())
         .collect()
@@ -130,6 +131,7 @@ async fn long_stream(backend: &Backend, length: usize) {
                 parent_version: part[0].version - 1,
                 events: part.to_vec(),
             }],
+            epoch: None,
         };
         let done = state.writer.push(push).await.unwrap().unwrap();
         assert_eq!(done.results[0].status, shared::protocol::BatchStatus::Accepted);
@@ -148,6 +150,7 @@ async fn long_stream(backend: &Backend, length: usize) {
                         parent_version: e.version - 1,
                         events: vec![e.clone()],
                     }],
+                    epoch: None,
                 };
                 let res = http.post(format!("{base}/api/sync/push")).json(&push).send().await.unwrap();
                 assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
@@ -216,6 +219,7 @@ async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: 
         let push = PushRequest {
             device: events[0].device.clone(),
             batches: vec![PushBatch { stream: events[0].stream, parent_version: 0, events: events[..1].to_vec() }],
+            epoch: None,
         };
         let sent = Instant::now();
         let res = http.post(format!("{base}/api/sync/push")).json(&push).send().await.unwrap();

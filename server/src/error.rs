@@ -55,7 +55,9 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::Shape(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Refused(Refusal::IdReused { .. } | Refusal::ParentAhead { .. }) => StatusCode::CONFLICT,
+            ApiError::Refused(
+                Refusal::IdReused { .. } | Refusal::ParentAhead { .. } | Refusal::EpochChanged { .. },
+            ) => StatusCode::CONFLICT,
             ApiError::Refused(Refusal::RuleBroken { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Refused(Refusal::StoredUnreadable { .. }) | ApiError::Store(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -111,7 +113,11 @@ impl ApiError {
             ApiError::Query(r) => r.body_text(),
             other => other.to_string(),
         };
-        ErrorBody { code: self.code().to_owned(), message, stream, event }
+        let epoch = match self {
+            ApiError::Refused(Refusal::EpochChanged { current, .. }) => Some(*current),
+            _ => None,
+        };
+        ErrorBody { code: self.code().to_owned(), message, stream, event, epoch }
     }
 }
 

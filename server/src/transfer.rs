@@ -115,7 +115,7 @@ impl Chunk {
         self.first_lines.push(line);
         let batch = PushBatch { stream: event.stream, parent_version: event.version - 1, events: vec![event] };
         let device = shared::DeviceId::new("import").expect("a valid device id");
-        self.pushes.push(PushRequest { device, batches: vec![batch] });
+        self.pushes.push(PushRequest { device, batches: vec![batch], epoch: None });
     }
 }
 
@@ -159,6 +159,7 @@ fn check_file(input: &Path) -> Result<usize, TransferError> {
         let single = PushRequest {
             device: event.device.clone(),
             batches: vec![PushBatch { stream: event.stream, parent_version: head.version, events: vec![event] }],
+            epoch: None,
         };
         check_request(&single, now).map_err(|e| invalid(e.to_string()))?;
         let event = &single.batches[0].events[0];

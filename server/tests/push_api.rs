@@ -376,3 +376,30 @@ async fn concurrent_pushes_get_dense_unique_positions_and_one_winner_per_version
         assert_eq!(e.position, Some(i as u64 + 1));
     }
 }
+
+#[tokio::test]
+async fn a_push_made_against_another_log_is_refused_whole_naming_this_one_and_stores_nothing() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let device = device_with("desk-1", anna, vec![register("Anna")]);
+    let (status, first) = server.push(&push_of(&device, anna, 0)).await;
+    assert_eq!(status, 200, "{first}");
+    let epoch: shared::protocol::LogEpoch = serde_json::from_value(first["epoch"].clone()).unwrap();
+
+    // Made against the log this device knew: accepted (a retry, here).
+    let mut same = push_of(&device, anna, 0);
+    same.epoch = Some(epoch);
+    assert_eq!(server.push(&same).await.0, 200);
+
+    // Made against a log that was replaced since (a restore): refused whole, nothing stored.
+    let bob = member(2);
+    let other = device_with("desk-2", bob, vec![register("Bob")]);
+    let mut stale = push_of(&other, bob, 0);
+    stale.epoch = Some(shared::protocol::LogEpoch(uuid::Uuid::from_u128(42)));
+    let (status, body) = server.push(&stale).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "epoch_changed");
+    assert_eq!(body["error"]["epoch"], first["epoch"], "the answer names this server's log");
+    assert!(body["error"]["message"].as_str().unwrap().contains("sync again from the start"), "{body}");
+    assert_eq!(server.log().await.len(), 1);
+}

@@ -130,6 +130,7 @@ async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_
         let push = shared::protocol::PushRequest {
             device: forged.device.clone(),
             batches: vec![shared::protocol::PushBatch { stream: anna, parent_version: 2, events: vec![forged] }],
+            epoch: None,
         };
         let done = store.push_group(&[push], T0, Commit::EachPush).await.unwrap();
         let refusal = done.outcomes[0].as_ref().unwrap_err();
@@ -210,4 +211,46 @@ async fn an_export_imports_whole_into_an_empty_server_and_again_changes_nothing(
     let err = server::transfer::import(&*fresh, &damaged).await.unwrap_err();
     assert!(err.to_string().contains("line 42"), "{err}");
     assert_eq!(fresh.head().await.unwrap().position, 0);
+}
+
+#[tokio::test]
+async fn a_log_put_back_from_a_backup_is_decided_on_its_own_events_not_on_what_a_server_had_cached() {
+    let (store, dir) = sqlite().await;
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = member(1);
+    let a = device_with("desk-a", s, vec![register("Sam"), MemberCommand::ArchiveMember]);
+    store.push_group(&[push_of(&a, s, 0)], T0, Commit::EachPush).await.unwrap();
+    // This server now has Sam cached, archived, at version 2. The database is put back to a
+    // backup taken before the archiving, and `faraday new-epoch` run, as docs/PROTOCOL.md says.
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM events WHERE position = 2").execute(&mut db).await.unwrap();
+        sqlx::query("UPDATE log_head SET position = 1").execute(&mut db).await.unwrap();
+    }
+    let restored = store::connect(&url).await.unwrap();
+    restored.new_epoch().await.unwrap();
+    // Another server checks Sam in at version 2 of the restored log.
+    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    b.apply(shared::replication::StoreOp::Apply { events: restored.pull(0, 10).await.unwrap(), cursor: 1 }, T0);
+    b.execute::<Member>(s, MemberCommand::CheckIn, T0).unwrap();
+    assert_eq!(restored.push_group(&[push_of(&b, s, 1)], T0, Commit::EachPush).await.unwrap().appended().len(), 1);
+    // Restoring Sam through the first server must be refused: in this log Sam was never archived.
+    let mut c = shared::replication::memory::MemoryDevice::new("desk-c", 3);
+    c.apply(shared::replication::StoreOp::Apply { events: restored.pull(0, 10).await.unwrap(), cursor: 2 }, T0);
+    let mut forged = c.log[0].envelope.clone();
+    forged.id = shared::new_event_id(T0, [8; 10]);
+    forged.version = 3;
+    forged.position = None;
+    forged.event_type = "MemberRestored".into();
+    forged.data = serde_json::json!({});
+    let push = shared::protocol::PushRequest {
+        device: forged.device.clone(),
+        batches: vec![shared::protocol::PushBatch { stream: s, parent_version: 2, events: vec![forged] }],
+        epoch: None,
+    };
+    let done = store.push_group(&[push], T0, Commit::EachPush).await.unwrap();
+    let refusal = done.outcomes[0].as_ref().unwrap_err();
+    assert_eq!(refusal.code(), "rule_broken", "{refusal}");
+    assert!(refusal.to_string().contains("not archived"), "{refusal}");
 }

@@ -48,6 +48,11 @@ impl fmt::Display for LogEpoch {
 pub struct PushRequest {
     pub device: DeviceId,
     pub batches: Vec<PushBatch>,
+    /// The log this device last synced with, if it has synced: the server refuses the whole push
+    /// (409 `epoch_changed`, naming its log's epoch) when its log is another one, because the
+    /// parent versions were read from a log that was replaced (docs/PROTOCOL.md, "Epochs").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<LogEpoch>,
 }
 
 /// The pending events of one stream, built on `parent_version` (the last event of that stream the
@@ -139,4 +144,7 @@ pub struct ErrorBody {
     pub stream: Option<StreamId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<Uuid>,
+    /// The server's log, when the error is that the request was made against another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<LogEpoch>,
 }

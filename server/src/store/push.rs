@@ -4,8 +4,8 @@
 use super::{stream_cache::StreamCache, Commit, GroupOutcome, LogHead, PushOutcome, StoreError};
 use async_trait::async_trait;
 use shared::{
-    acceptance::{plan_batch, Plan, StreamHead},
-    protocol::{BatchResult, BatchStatus, PushRequest, MAX_SERVER_EVENTS},
+    acceptance::{check_epoch, plan_batch, Plan, StreamHead},
+    protocol::{BatchResult, BatchStatus, LogEpoch, PushRequest, MAX_SERVER_EVENTS},
     EventEnvelope, StreamId,
 };
 use std::collections::HashMap;
@@ -48,6 +48,11 @@ pub(super) async fn push_all(
     // Heads as this transaction leaves them: a later push of the group builds on an earlier one's.
     let mut heads: HashMap<StreamId, StreamHead> = HashMap::new();
     for push in pushes {
+        // Read under the lock: a `faraday new-epoch` commits before or after this whole group.
+        if let Err(r) = check_epoch(push, epoch) {
+            outcomes.push(Err(r));
+            continue;
+        }
         // Plan every batch before writing any, so a refused push leaves no trace.
         let ids: Vec<Uuid> = push.batches.iter().flat_map(|b| b.events.iter().map(|e| e.id)).collect();
         let stored = tx.events_by_id(&ids).await?;
@@ -60,7 +65,7 @@ pub(super) async fn push_all(
                 Some(head) => head.clone(),
                 None => {
                     let version = versions.get(&batch.stream).copied().unwrap_or(0);
-                    stream_head(tx, cache, batch.stream, version).await?
+                    stream_head(tx, cache, epoch, batch.stream, version).await?
                 }
             };
             match plan_batch(&head, &stored, batch) {
@@ -129,10 +134,11 @@ pub(super) async fn push_all(
 async fn stream_head(
     tx: &mut dyn LogTx,
     cache: &StreamCache,
+    epoch: LogEpoch,
     stream: StreamId,
     version: u64,
 ) -> Result<StreamHead, StoreError> {
-    let mut head = cache.get(stream, version).unwrap_or_else(|| StreamHead::new(stream));
+    let mut head = cache.get(epoch, stream, version).unwrap_or_else(|| StreamHead::new(stream));
     while head.version < version {
         let events = tx.stream_events(stream, head.version, FOLD_PAGE).await?;
         if events.is_empty() {
@@ -168,7 +174,7 @@ impl Planned {
             return Ok(outcome);
         }
         tx.commit().await?;
-        cache.put(self.heads);
+        cache.put(outcome.epoch, self.heads);
         Ok(outcome)
     }
 }

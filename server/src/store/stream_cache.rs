@@ -7,26 +7,48 @@
 //! stored after its transaction committed.
 
 use lru::LruCache;
-use shared::{acceptance::StreamHead, StreamId};
+use shared::{acceptance::StreamHead, protocol::LogEpoch, StreamId};
 use std::{num::NonZeroUsize, sync::Mutex};
 
 /// Streams kept. A member's state is a few hundred bytes, so a club's whole membership fits.
 const CAPACITY: usize = 50_000;
 
 pub struct StreamCache {
-    heads: Mutex<LruCache<StreamId, StreamHead>>,
+    kept: Mutex<Kept>,
+}
+
+/// Heads, and the log they belong to.
+struct Kept {
+    epoch: Option<LogEpoch>,
+    heads: LruCache<StreamId, StreamHead>,
+}
+
+impl Kept {
+    /// Every head kept belongs to `epoch`'s log from here on: a log replaced under this process
+    /// (restored from a backup, then `faraday new-epoch`, perhaps by another server on the same
+    /// PostgreSQL) may hold other events at the same versions, so nothing of the old one is kept.
+    fn of(&mut self, epoch: LogEpoch) -> &mut LruCache<StreamId, StreamHead> {
+        if self.epoch != Some(epoch) {
+            self.heads.clear();
+            self.epoch = Some(epoch);
+        }
+        &mut self.heads
+    }
 }
 
 impl Default for StreamCache {
     fn default() -> Self {
-        Self { heads: Mutex::new(LruCache::new(NonZeroUsize::new(CAPACITY).expect("non-zero"))) }
+        let heads = LruCache::new(NonZeroUsize::new(CAPACITY).expect("non-zero"));
+        Self { kept: Mutex::new(Kept { epoch: None, heads }) }
     }
 }
 
 impl StreamCache {
-    /// The cached head of `stream`, if it is not ahead of `version` (the stream's stored head).
-    pub fn get(&self, stream: StreamId, version: u64) -> Option<StreamHead> {
-        let mut heads = self.heads.lock().expect("not poisoned");
+    /// The cached head of `stream` in `epoch`'s log, if it is not ahead of `version` (the stream's
+    /// stored head).
+    pub fn get(&self, epoch: LogEpoch, stream: StreamId, version: u64) -> Option<StreamHead> {
+        let mut kept = self.kept.lock().expect("not poisoned");
+        let heads = kept.of(epoch);
         match heads.get(&stream) {
             Some(head) if head.version <= version => Some(head.clone()),
             // Ahead of the database: the database was replaced under this process. Forget it.
@@ -38,9 +60,10 @@ impl StreamCache {
         }
     }
 
-    /// Keeps heads of a committed transaction.
-    pub fn put(&self, committed: impl IntoIterator<Item = StreamHead>) {
-        let mut heads = self.heads.lock().expect("not poisoned");
+    /// Keeps heads of a transaction committed in `epoch`'s log.
+    pub fn put(&self, epoch: LogEpoch, committed: impl IntoIterator<Item = StreamHead>) {
+        let mut kept = self.kept.lock().expect("not poisoned");
+        let heads = kept.of(epoch);
         for head in committed {
             heads.put(head.stream, head);
         }

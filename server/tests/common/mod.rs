@@ -89,7 +89,11 @@ pub fn device_with(name: &str, stream: StreamId, commands: Vec<MemberCommand>) -
 pub fn push_of(device: &MemoryDevice, stream: StreamId, parent: u64) -> PushRequest {
     let events: Vec<EventEnvelope> =
         device.pending().into_iter().filter(|e| e.stream == stream && e.version > parent).collect();
-    PushRequest { device: device.device.clone(), batches: vec![PushBatch { stream, parent_version: parent, events }] }
+    PushRequest {
+        device: device.device.clone(),
+        batches: vec![PushBatch { stream, parent_version: parent, events }],
+        epoch: None,
+    }
 }
 
 pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {

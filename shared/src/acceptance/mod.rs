@@ -5,6 +5,6 @@ mod plan;
 mod shape;
 mod stream_state;
 
-pub use plan::{plan_batch, Plan, Refusal, StreamHead};
+pub use plan::{check_epoch, plan_batch, Plan, Refusal, StreamHead};
 pub use shape::{check_request, ShapeError};
 pub use stream_state::{canonical, is_known_type, Canonical, StreamState};

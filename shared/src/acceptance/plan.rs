@@ -2,7 +2,12 @@
 //! batch's ids: append, a retry already stored, a conflict, or a refusal.
 
 use super::stream_state::StreamState;
-use crate::{aggregate::DecodeError, envelope::EventEnvelope, protocol::PushBatch, stream::StreamId};
+use crate::{
+    aggregate::DecodeError,
+    envelope::EventEnvelope,
+    protocol::{LogEpoch, PushBatch, PushRequest},
+    stream::StreamId,
+};
 use uuid::Uuid;
 
 /// A stream as stored: its head version and its state folded through that version. Stores keep
@@ -65,6 +70,11 @@ pub enum Refusal {
     RuleBroken { stream: StreamId, event: Uuid, reason: String },
     #[error("stored event {event} of {stream} cannot be read: {source}")]
     StoredUnreadable { stream: StreamId, event: Uuid, source: DecodeError },
+    #[error(
+        "this push was made against log {pushed}, but the server's log is now {current} (restored or reset): \
+         sync again from the start, then send what is still missing"
+    )]
+    EpochChanged { pushed: LogEpoch, current: LogEpoch },
 }
 
 impl Refusal {
@@ -74,7 +84,19 @@ impl Refusal {
             Refusal::ParentAhead { .. } => "parent_ahead",
             Refusal::RuleBroken { .. } => "rule_broken",
             Refusal::StoredUnreadable { .. } => "stored_event_unreadable",
+            Refusal::EpochChanged { .. } => "epoch_changed",
         }
+    }
+}
+
+/// A push made against another log than `current` is refused whole: its parent versions describe
+/// streams of a log that was replaced (restored from a backup, reset), so a batch could be set
+/// aside as "ahead" of a stream the restore shortened, or be appended where it no longer belongs.
+/// The device syncs from the start and re-offers what the new log lacks, in order.
+pub fn check_epoch(request: &PushRequest, current: LogEpoch) -> Result<(), Refusal> {
+    match request.epoch {
+        Some(pushed) if pushed != current => Err(Refusal::EpochChanged { pushed, current }),
+        _ => Ok(()),
     }
 }
 

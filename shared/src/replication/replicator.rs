@@ -407,7 +407,7 @@ impl Replicator {
             return;
         }
         self.push = Push::InFlight(batches.iter().map(|b| b.stream).collect());
-        self.out.push_back(Output::Push(PushRequest { device: self.device.clone(), batches }));
+        self.out.push_back(Output::Push(PushRequest { device: self.device.clone(), batches, epoch: self.epoch }));
     }
 
     fn on_push_answer(&mut self, now_ms: u64, answer: Result<PushResponse, Failure>) {
@@ -433,6 +433,15 @@ impl Replicator {
                 }
                 self.push_wanted = true;
                 self.succeed(now_ms, response.server_ms);
+            }
+            // Made against a log that was replaced since: nothing was stored. Start over on the
+            // new log; what it lacks is offered back once caught up, in order (no push before).
+            Err(Failure::Refused { error, .. }) if error.code == "epoch_changed" && error.epoch.is_some() => {
+                if let Some(epoch) = error.epoch {
+                    self.same_log(now_ms, epoch, 0, 0);
+                }
+                self.push_wanted = true;
+                self.contact.refused(now_ms);
             }
             Err(Failure::Refused { error, .. }) => {
                 // Retrying a refused push would loop forever: set the offending stream's events aside

@@ -5,11 +5,11 @@
 use super::memory::{LocalState, MemoryDevice};
 use super::*;
 use crate::{
-    acceptance::{check_request, plan_batch, Plan, StreamHead},
+    acceptance::{check_epoch, check_request, plan_batch, Plan, StreamHead},
     aggregate::Aggregate,
     member::{Member, MemberCommand},
     protocol::{
-        BatchResult, BatchStatus, ErrorBody, LiveStatus, LogEpoch, PullResponse, PushRequest, PushResponse,
+        BatchResult, BatchStatus, ErrorBody, LiveStatus, LogEpoch, PullResponse, PushBatch, PushRequest, PushResponse,
         MAX_SERVER_EVENTS,
     },
     stream::StreamId,
@@ -40,9 +40,19 @@ impl MemoryServer {
     fn push(&mut self, request: &PushRequest, now_ms: u64) -> Result<PushResponse, Failure> {
         let refuse = |code: &str, message: String, stream| Failure::Refused {
             status: 422,
-            error: ErrorBody { code: code.into(), message, stream, event: None },
+            error: ErrorBody { code: code.into(), message, stream, event: None, epoch: None },
         };
         check_request(request, now_ms).map_err(|e| refuse(e.code(), e.to_string(), e.stream()))?;
+        check_epoch(request, self.epoch).map_err(|r| Failure::Refused {
+            status: 409,
+            error: ErrorBody {
+                code: r.code().into(),
+                message: r.to_string(),
+                stream: None,
+                event: None,
+                epoch: Some(self.epoch),
+            },
+        })?;
         let mut plans = vec![];
         for batch in &request.batches {
             let stored: Vec<EventEnvelope> =
@@ -441,7 +451,8 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
         .push(
             &PushRequest {
                 device: a.device.clone(),
-                batches: vec![crate::protocol::PushBatch { stream, parent_version: 0, events: a.pending() }],
+                batches: vec![PushBatch { stream, parent_version: 0, events: a.pending() }],
+                epoch: None,
             },
             10_000,
         )
@@ -454,7 +465,8 @@ fn a_conflicting_push_sets_the_local_change_aside_and_adopts_the_server_side() {
     b.execute::<Member>(stream, MemberCommand::CheckIn, 2_000).unwrap();
     let req = |d: &MemoryDevice| PushRequest {
         device: d.device.clone(),
-        batches: vec![crate::protocol::PushBatch { stream, parent_version: 1, events: d.pending() }],
+        batches: vec![PushBatch { stream, parent_version: 1, events: d.pending() }],
+        epoch: None,
     };
     assert_eq!(server.push(&req(&a), 10_000).unwrap().results[0].status, BatchStatus::Accepted);
     let answer = server.push(&req(&b), 10_000).unwrap();
@@ -661,4 +673,55 @@ fn a_clock_off_by_more_than_the_bound_is_refused_both_ways() {
     let fast = ClockOff::check(2 * 3_600_000).unwrap_err();
     assert_eq!(fast.to_string(), "this device's clock is 2 h fast");
     assert_eq!(ClockOff::check(-2 * 3_600_000).unwrap_err().to_string(), "this device's clock is 2 h slow");
+}
+
+#[test]
+fn a_change_made_offline_on_a_record_a_restore_lost_reaches_the_restored_server() {
+    let mut server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    desk.replicator.handle_input(T, Input::Online);
+    for n in 1..=3 {
+        desk.execute::<Member>(StreamId::member(Uuid::from_u128(n)), register(&format!("M{n}")), T).unwrap();
+    }
+    desk.run(T, &mut wire(&mut server, T));
+    let backup = server.log.clone();
+    let m5 = StreamId::member(Uuid::from_u128(5));
+    desk.execute::<Member>(m5, register("M5"), T + 1).unwrap();
+    desk.run(T + 1, &mut wire(&mut server, T + 1));
+    assert_eq!(server.log.len(), 4);
+
+    // Offline, the server is restored from the backup taken before M5 (a new log), and staff
+    // check M5 in: nobody else touches M5.
+    desk.replicator.handle_input(T + 2, Input::Offline);
+    server.log = backup;
+    server.restore(3, 2);
+    let later = T + 20 * 60_000;
+    desk.execute::<Member>(m5, MemberCommand::CheckIn, later).unwrap();
+    desk.replicator.handle_input(later, Input::Online);
+    desk.run(later, &mut wire(&mut server, later));
+
+    assert!(desk.log.iter().all(|e| !matches!(e.state, LocalState::Rejected(_))), "nothing set aside");
+    let on_server: Vec<String> = server.log.iter().filter(|e| e.stream == m5).map(|e| e.event_type.clone()).collect();
+    assert_eq!(on_server, ["MemberRegistered", "MemberCheckedIn"]);
+}
+
+#[test]
+fn a_push_made_against_a_replaced_log_is_refused_whole_and_stores_nothing() {
+    let mut server = MemoryServer::default();
+    let mut desk = MemoryDevice::new("desk", 1);
+    desk.replicator.handle_input(T, Input::Online);
+    desk.execute::<Member>(StreamId::member(Uuid::from_u128(1)), register("Ann"), T).unwrap();
+    desk.run(T, &mut wire(&mut server, T));
+    let known = server.epoch;
+    let mut ann = server.log[0].clone();
+    ann.position = None;
+    server.restore(0, 2);
+    let push = PushRequest {
+        device: ann.device.clone(),
+        batches: vec![PushBatch { stream: ann.stream, parent_version: 0, events: vec![ann] }],
+        epoch: Some(known),
+    };
+    let Err(Failure::Refused { status, error }) = server.push(&push, T) else { panic!("accepted") };
+    assert_eq!((status, error.code.as_str(), error.epoch), (409, "epoch_changed", Some(server.epoch)));
+    assert!(server.log.is_empty());
 }
