@@ -55,24 +55,39 @@ pub fn nfd(text: &str) -> String {
 
 /// A character that has no place in a name or a contact detail: control characters (NUL, escape, …),
 /// the bidirectional controls that make text display in another order than it is stored (the
-/// "right-to-left override" trick), and invisible characters that make two texts look the same.
-/// Joiners (U+200C, U+200D) stay allowed: several scripts need them.
+/// "right-to-left override" trick), and characters that show as nothing (Unicode's
+/// Default_Ignorable_Code_Point set: soft hyphen, fillers, variation selectors, tags…) or as a blank,
+/// which make two texts look the same or a name look empty. Joiners (U+200C, U+200D) stay allowed:
+/// several scripts need them.
 pub fn forbidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061C}'                      // Arabic letter mark
+            '\u{00AD}'                      // soft hyphen
+                | '\u{034F}'                // combining grapheme joiner
+                | '\u{061C}'                // Arabic letter mark
+                | '\u{115F}' | '\u{1160}'   // Hangul fillers
+                | '\u{17B4}' | '\u{17B5}'   // Khmer inherent vowels
+                | '\u{180B}'..='\u{180F}'   // Mongolian variation selectors, vowel separator
                 | '\u{200B}'                // zero-width space
                 | '\u{200E}' | '\u{200F}'   // left-to-right / right-to-left marks
                 | '\u{202A}'..='\u{202E}'   // embeddings and overrides
-                | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
-                | '\u{2066}'..='\u{2069}'   // isolates
+                | '\u{2060}'..='\u{206F}'   // word joiner, invisible operators, isolates, deprecated format
+                | '\u{2800}'                // Braille blank
+                | '\u{3164}'                // Hangul filler
+                | '\u{FE00}'..='\u{FE0F}'   // variation selectors
                 | '\u{FEFF}'                // byte-order mark
-                | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotations
+                | '\u{FFA0}'                // half-width Hangul filler
+                | '\u{FFF0}'..='\u{FFFB}'   // unassigned specials, interlinear annotations
                 | '\u{FDD0}'..='\u{FDEF}'   // noncharacters
+                | '\u{1BCA0}'..='\u{1BCA3}' // shorthand format controls
+                | '\u{1D173}'..='\u{1D17A}' // musical format controls
+                | '\u{E0000}'..='\u{E0FFF}' // tags, variation selectors supplement
         )
         || (c as u32) & 0xFFFE == 0xFFFE // the noncharacters at the end of every plane
-        || ('\u{E000}'..='\u{F8FF}').contains(&c) // private use: means nothing to anyone else
+        // Private use: means nothing to anyone else.
+        || ('\u{E000}'..='\u{F8FF}').contains(&c)
+        || c >= '\u{F0000}'
 }
 
 /// The first forbidden character of `text`, if any.
@@ -140,6 +155,20 @@ mod tests {
         for c in ['a', 'Ł', 'ß', '李', '\u{200D}', '-', '\''] {
             assert!(!forbidden(c), "{}", code_point(c));
         }
+    }
+
+    #[test]
+    fn characters_that_show_as_nothing_or_a_blank_are_forbidden() {
+        // Fillers that count as letters, and invisible characters that make "Le\u{AD}na" look like "Lena".
+        let invisible = [
+            '\u{3164}', '\u{115F}', '\u{1160}', '\u{FFA0}', '\u{AD}', '\u{180E}', '\u{34F}', '\u{E0041}', '\u{FE0F}',
+            '\u{2800}', '\u{1D173}', '\u{F0000}',
+        ];
+        for c in invisible {
+            assert!(forbidden(c), "{}", code_point(c));
+        }
+        // Joiners that Persian and Indic names need stay allowed.
+        assert!(!forbidden('\u{200C}'));
     }
 
     #[test]

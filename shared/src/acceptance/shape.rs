@@ -37,7 +37,7 @@ pub enum ShapeError {
     #[error("event {event}'s data is {bytes} bytes; an event holds at most {MAX_EVENT_DATA_BYTES}")]
     EventTooLarge { stream: StreamId, event: Uuid, bytes: usize },
     #[error(
-        "event {event} is stamped {} ahead of the server's clock (at most {} is allowed): the clock of the device \
+        "this change was stamped {} ahead of the server's clock (at most {} is allowed): the clock of the device \
          that made it is wrong; set its date and time right",
         text::duration(*ahead_ms),
         text::duration(MAX_CLOCK_AHEAD_MS)

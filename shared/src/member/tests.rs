@@ -135,6 +135,10 @@ fn names_that_are_not_names_are_refused() {
         ("Ann\0a", DetailsError::ForbiddenCharacter { field: MemberField::Name, code_point: "U+0000".into() }),
         ("\u{202E}anaL", DetailsError::ForbiddenCharacter { field: MemberField::Name, code_point: "U+202E".into() }),
         ("12345", DetailsError::NameWithoutLetter),
+        // A Hangul filler counts as a letter but shows as nothing.
+        ("\u{3164}", DetailsError::ForbiddenCharacter { field: MemberField::Name, code_point: "U+3164".into() }),
+        // Looks exactly like "Lena Vos".
+        ("Le\u{AD}na Vos", DetailsError::ForbiddenCharacter { field: MemberField::Name, code_point: "U+00AD".into() }),
     ] {
         given::<Member>(vec![]).when(register(bad, "", "")).then_expect_error(MemberError::InvalidDetails(vec![error]));
     }
