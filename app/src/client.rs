@@ -112,6 +112,17 @@ pub struct SyncView {
     pub reoffered: Option<u32>,
 }
 
+impl SyncView {
+    /// Remote events this device knows exist and has not stored yet: counted from what the store
+    /// applied while a catch-up is shown, so the badge and the pages give the same number.
+    pub fn to_receive(&self) -> u64 {
+        match self.progress {
+            Some(p) => p.total.saturating_sub(p.done),
+            None => self.status.behind(),
+        }
+    }
+}
+
 /// The local store's lifecycle, as staff need to hear about it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum StoreState {

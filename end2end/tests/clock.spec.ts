@@ -45,13 +45,23 @@ test("a device that knows its clock is 2 h fast says so on every page and record
   await expect(phone.getByTestId("member-name")).toHaveText(name);
   await phone.getByTestId("check-in").click();
   await expect(phone.getByTestId("member-message")).toHaveText("Checked in");
+  const newcomer = uniqueName("Nell");
+  await registerMember(phone, newcomer);
+  const newcomerPage = phone.url();
+  await openMember(phone, name);
   await fast.setOffline(false);
-  await expect(phone.getByTestId("sync-rejected")).toHaveText("1 not accepted", { timeout: 30_000 });
+  await expect(phone.getByTestId("sync-rejected")).toHaveText("2 not accepted", { timeout: 30_000 });
   await expect(phone.getByTestId("clock-warning")).toHaveText(WARNING);
   const refused = phone.getByTestId("timeline").locator('li.rejected[data-type="MemberCheckedIn"]');
   await expect(refused).toContainText("not accepted: ");
   await expect(refused).toContainText("2 h ahead of the server's clock");
   await expect(refused).toContainText("set its date and time right");
+  await expect(refused).not.toContainText("event ");
+  // The member registered there never will be on the server: the page says so, and what to do.
+  await phone.goto(newcomerPage);
+  await expect(phone.getByTestId("registration-refused")).toContainText("This member was not saved");
+  await expect(phone.getByTestId("registration-refused")).toContainText("2 h ahead of the server's clock");
+  await expect(phone.getByRole("link", { name: "Register them again" })).toBeVisible();
 
   // The desk with the right time can still check the same member in.
   await desk.getByTestId("check-in").click();

@@ -161,8 +161,18 @@ mod tests {
     fn characters_that_show_as_nothing_or_a_blank_are_forbidden() {
         // Fillers that count as letters, and invisible characters that make "Le\u{AD}na" look like "Lena".
         let invisible = [
-            '\u{3164}', '\u{115F}', '\u{1160}', '\u{FFA0}', '\u{AD}', '\u{180E}', '\u{34F}', '\u{E0041}', '\u{FE0F}',
-            '\u{2800}', '\u{1D173}', '\u{F0000}',
+            '\u{3164}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{FFA0}',
+            '\u{AD}',
+            '\u{180E}',
+            '\u{34F}',
+            '\u{E0041}',
+            '\u{FE0F}',
+            '\u{2800}',
+            '\u{1D173}',
+            '\u{F0000}',
         ];
         for c in invisible {
             assert!(forbidden(c), "{}", code_point(c));

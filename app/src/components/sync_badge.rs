@@ -40,7 +40,7 @@ fn badge<F: Fn() + Send + Sync + 'static>(s: &SyncView, now_ms: u64, try_now: F)
     let (key, label) = connection(s.status.connection);
     let waiting = if s.pending > 0 { "pending-count waiting" } else { "pending-count" };
     // "synced" only when nothing the server is known to have is missing here.
-    let behind = s.status.behind();
+    let behind = s.to_receive();
     let receiving = s.status.connection == Connection::Online;
     let last = match (s.progress, s.status.last_sync_ms) {
         (Some(p), _) if receiving => EitherOf3::A(view! {

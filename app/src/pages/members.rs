@@ -136,7 +136,7 @@ fn MemberSearch(client: Client) -> impl IntoView {
             }}
         </p>
         {move || {
-            let behind = sync.with(|s| s.status.behind());
+            let behind = sync.with(|s| s.to_receive());
             (behind > 0).then(|| view! {
                 <p class="notice" role="status" data-testid="members-incomplete">
                     {format!(

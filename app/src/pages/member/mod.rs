@@ -5,7 +5,7 @@ mod details_form;
 mod timeline;
 
 use crate::{
-    client::{Client, MemberRow},
+    client::{Client, EventState, MemberRow},
     components::with_client::WithClient,
     format, sentences,
 };
@@ -40,17 +40,46 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
     // update): they are made again only for another member or when archiving changes what they offer.
     let archived = Memo::new(move |_| member.with(|m| m.as_ref().map(|m| m.archived)));
     let (action_client, form_client, archive_client) = (client.clone(), client.clone(), client.clone());
+    let absent_client = client.clone();
     view! {
         {move || match member.get() {
-            None => Either::Left(view! {
-                <p class="notice" role="status">"This member is not on this device (yet). It appears as soon as it syncs."</p>
-            }),
+            None => Either::Left(view! { <Absent client=absent_client.clone() id/> }),
             Some(m) => Either::Right(view! { <MemberHead member=m/> }),
         }}
         {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived/> })}
         {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member/> })}
         <Timeline client id/>
         {move || (archived.get() == Some(false)).then(|| view! { <Archive client=archive_client.clone() member/> })}
+    }
+}
+
+/// A member this device does not show: not received yet, or registered here and refused by the
+/// server (then they never will be, and staff must hear so, with the reason).
+#[component]
+fn Absent(client: Client, id: Uuid) -> impl IntoView {
+    let revision = client.state.revision;
+    let api = client.api();
+    let refused = LocalResource::new(move || {
+        revision.track();
+        let api = api.clone();
+        async move {
+            let rows = api.timeline(id).await.unwrap_or_default();
+            rows.into_iter().find_map(|r| match r.state {
+                EventState::Rejected(why) if r.event_type == "MemberRegistered" => Some(why),
+                _ => None,
+            })
+        }
+    });
+    move || match refused.get().flatten() {
+        Some(why) => Either::Left(view! {
+            <p class="notice error" role="alert" data-testid="registration-refused">
+                {format!("This member was not saved: the server refused the registration ({why}). ")}
+                <a href="/members/new">"Register them again"</a>
+            </p>
+        }),
+        None => Either::Right(view! {
+            <p class="notice" role="status">"This member is not on this device (yet). It appears as soon as it syncs."</p>
+        }),
     }
 }
 
