@@ -472,6 +472,10 @@ async fn every_refusal_of_the_api_answers_json_and_stores_nothing() {
             415, "unsupported_content_encoding"),
         ("a handler that panics", request("GET", "/api/sync/pull?after=999", &[], b""), 500, "internal"),
         ("no such endpoint", request("GET", "/api/nothing", &[], b""), 404, "not_found"),
+        ("the API's root", request("GET", "/api", &[], b""), 404, "not_found"),
+        ("the API's root, with a slash", request("GET", "/api/", &[], b""), 404, "not_found"),
+        ("a POST to the API's root", request("POST", "/api/", &[json, ("Content-Length", &length)], &push), 404, "not_found"),
+        ("a DELETE deep under the API", request("DELETE", "/api/sync/push/x/y", &[], b""), 404, "not_found"),
     ];
     for (line, bytes, status, code) in table {
         let answer = send_raw(server.addr, &bytes).await;
@@ -518,3 +522,4 @@ async fn a_message_hyper_cannot_frame_is_refused_before_the_api_sees_it() {
     assert_eq!(answer.status, 400, "{}", answer.head);
     assert!(server.log().await.is_empty());
 }
+
