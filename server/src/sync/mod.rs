@@ -1,6 +1,7 @@
 //! The sync API: plain axum routes (not server functions), so their URLs never change under a
 //! client that the service worker cached. The contract is docs/PROTOCOL.md.
 
+mod digits;
 mod framing;
 mod live;
 mod outbox;
