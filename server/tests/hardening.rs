@@ -523,3 +523,20 @@ async fn a_message_hyper_cannot_frame_is_refused_before_the_api_sees_it() {
     assert!(server.log().await.is_empty());
 }
 
+#[tokio::test]
+async fn a_push_declaring_a_body_over_the_limit_is_refused_at_once_without_reading_it() {
+    // The body read timeout stays at its 30 s: the answer must not wait for it.
+    let server = TestServer::serve(|_| {}).await;
+    let declared = (8u64 << 30).to_string();
+    let head =
+        request("POST", "/api/sync/push", &[("Content-Type", "application/json"), ("Content-Length", &declared)], b"");
+    let answer = tokio::time::timeout(Duration::from_secs(5), send_raw(server.addr, &head))
+        .await
+        .expect("answered at once, not when the body read times out");
+    assert_eq!(answer.status, 413, "{}", answer.head);
+    assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("MiB limit"), "{body}");
+    assert!(server.log().await.is_empty());
+}
