@@ -28,9 +28,11 @@ pub enum Command {
     },
     /// Read an export into this log: the whole file is checked first (a bad file stores nothing), then
     /// stored in chunks, so a server running on the same database keeps serving. Events already
-    /// stored are skipped: an import that stopped can be run again.
+    /// stored are skipped: an import that stopped can be run again. Only what was checked is stored:
+    /// if the file changes meanwhile, the import stops.
     Import {
-        /// A file written by `faraday export`.
+        /// A file written by `faraday export`: a regular file, read twice (not a pipe such as
+        /// /dev/stdin).
         input: PathBuf,
     },
     /// Give the log a new identity. Run it after putting back a file-level backup of the database

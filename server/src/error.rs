@@ -11,7 +11,7 @@ use axum::{
 };
 use shared::{
     acceptance::{Refusal, ShapeError},
-    protocol::{ErrorBody, ErrorResponse},
+    protocol::{ErrorBody, ErrorResponse, MAX_PUSH_BYTES},
 };
 
 use crate::store::StoreError;
@@ -44,6 +44,9 @@ pub enum ApiError {
     TransferEncodingRefused,
     #[error("Content-Encoding {0:?} is not supported: send the body unencoded")]
     UnsupportedContentEncoding(String),
+    /// Declared by `Content-Length`, refused before the body is read.
+    #[error("the body is larger than the {} MiB limit", MAX_PUSH_BYTES / (1024 * 1024))]
+    BodyTooLarge,
 }
 
 impl ApiError {
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::TooManyLiveConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TransferEncodingRefused => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedContentEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -78,6 +82,7 @@ impl ApiError {
             ApiError::Body(JsonRejection::JsonDataError(_)) => "invalid_body",
             ApiError::Body(JsonRejection::MissingJsonContentType(_)) => "unsupported_media_type",
             ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            ApiError::BodyTooLarge => "payload_too_large",
             ApiError::Body(_) => "unreadable_body",
             ApiError::Query(_) => "invalid_query",
             ApiError::Shape(e) => e.code(),
@@ -106,9 +111,7 @@ impl ApiError {
             ApiError::Store(_) | ApiError::Internal(_) | ApiError::Refused(Refusal::StoredUnreadable { .. }) => {
                 "something went wrong on the server; the request can be retried".to_owned()
             }
-            ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                format!("the body is larger than the {} MiB limit", shared::protocol::MAX_PUSH_BYTES / (1024 * 1024))
-            }
+            ApiError::Body(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge.to_string(),
             ApiError::Body(r) => r.body_text(),
             ApiError::Query(r) => r.body_text(),
             other => other.to_string(),

@@ -7,12 +7,22 @@ use server::{
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::registry()
         .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| "faraday=info,server=info,tower_http=warn".into()))
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .init();
-    let cli = Cli::parse();
+    // The error's own sentence, not its Debug form (what returning it from main would print).
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let store = store::connect(&cli.database_url).await?;
     match cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::from_env())) {
         Command::Serve(args) => serve(store, args).await?,

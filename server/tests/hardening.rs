@@ -472,6 +472,10 @@ async fn every_refusal_of_the_api_answers_json_and_stores_nothing() {
             415, "unsupported_content_encoding"),
         ("a handler that panics", request("GET", "/api/sync/pull?after=999", &[], b""), 500, "internal"),
         ("no such endpoint", request("GET", "/api/nothing", &[], b""), 404, "not_found"),
+        ("the API's root", request("GET", "/api", &[], b""), 404, "not_found"),
+        ("the API's root, with a slash", request("GET", "/api/", &[], b""), 404, "not_found"),
+        ("a POST to the API's root", request("POST", "/api/", &[json, ("Content-Length", &length)], &push), 404, "not_found"),
+        ("a DELETE deep under the API", request("DELETE", "/api/sync/push/x/y", &[], b""), 404, "not_found"),
     ];
     for (line, bytes, status, code) in table {
         let answer = send_raw(server.addr, &bytes).await;
@@ -516,5 +520,23 @@ async fn a_message_hyper_cannot_frame_is_refused_before_the_api_sees_it() {
     );
     let answer = send_raw(server.addr, &bytes).await;
     assert_eq!(answer.status, 400, "{}", answer.head);
+    assert!(server.log().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_push_declaring_a_body_over_the_limit_is_refused_at_once_without_reading_it() {
+    // The body read timeout stays at its 30 s: the answer must not wait for it.
+    let server = TestServer::serve(|_| {}).await;
+    let declared = (8u64 << 30).to_string();
+    let head =
+        request("POST", "/api/sync/push", &[("Content-Type", "application/json"), ("Content-Length", &declared)], b"");
+    let answer = tokio::time::timeout(Duration::from_secs(5), send_raw(server.addr, &head))
+        .await
+        .expect("answered at once, not when the body read times out");
+    assert_eq!(answer.status, 413, "{}", answer.head);
+    assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("MiB limit"), "{body}");
     assert!(server.log().await.is_empty());
 }

@@ -44,6 +44,12 @@ async fn a_bad_pull_query_is_refused_with_a_clear_error() {
         ("limit=0", "bad_request"),
         ("limit=999999", "bad_request"),
         ("since=3", "invalid_query"),
+        // A `+` in a query is a space; `%2B` is the sign, which no position or limit has.
+        ("after=%2B1", "invalid_query"),
+        ("after=+1", "invalid_query"),
+        ("after=", "invalid_query"),
+        ("limit=%2B5", "invalid_query"),
+        ("after=1&after=2", "invalid_query"),
     ] {
         let res = server.http.get(server.url(&format!("/api/sync/pull?{query}"))).send().await.unwrap();
         assert_eq!(res.status(), 400, "{query}");
@@ -126,4 +132,40 @@ async fn a_malformed_last_event_id_is_refused() {
     assert_eq!(res.status(), 400);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn a_live_resume_point_is_plain_digits_given_once_and_unknown_parameters_are_refused() {
+    let server = TestServer::start().await;
+    store_members(&server, 3).await;
+    #[rustfmt::skip]
+    let table: &[(&str, &[&str], &str)] = &[
+        ("?after=%2B1", &[], "invalid_query"),
+        ("?after=0x1", &[], "invalid_query"),
+        ("?after=0&x=1", &[], "invalid_query"),
+        ("?since=0", &[], "invalid_query"),
+        ("?after=1&after=2", &[], "invalid_query"),
+        ("", &["+1"], "bad_request"),
+        ("", &["-1"], "bad_request"),
+        ("", &["1.0"], "bad_request"),
+        ("", &["1e3"], "bad_request"),
+        ("", &[""], "bad_request"),
+        ("", &["1", "2"], "bad_request"),
+        ("", &["1", "1"], "bad_request"),
+    ];
+    for (query, last_event_ids, code) in table {
+        let mut req = server.http.get(server.url(&format!("/api/sync/live{query}")));
+        for id in *last_event_ids {
+            req = req.header("Last-Event-ID", *id);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 400, "{query} {last_event_ids:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], *code, "{query} {last_event_ids:?}: {body}");
+    }
+    // Plain digits, once, are a place to resume from.
+    let res = server.http.get(server.url("/api/sync/live")).header("Last-Event-ID", "1").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = server.http.get(server.url("/api/sync/live?after=1")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
 }

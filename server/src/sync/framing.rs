@@ -1,6 +1,7 @@
-//! The API reads a body as it is sent: framed by `Content-Length`, not encoded. Anything else is
-//! refused before a handler reads a byte of it, so that no two readers (a proxy in front, this
-//! server) can disagree about where a request ends or what it says.
+//! The API reads a body as it is sent: framed by `Content-Length`, not encoded, and no larger than a
+//! push may be (the largest body any endpoint takes). Anything else is refused before a handler
+//! reads a byte of it, so that no two readers (a proxy in front, this server) can disagree about
+//! where a request ends or what it says.
 
 use crate::error::ApiError;
 use axum::{
@@ -9,6 +10,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use shared::protocol::MAX_PUSH_BYTES;
 
 pub async fn refuse_unreadable_bodies(request: Request, next: Next) -> Response {
     match check(request.headers()) {
@@ -24,13 +26,19 @@ fn check(headers: &HeaderMap) -> Result<(), ApiError> {
     if headers.contains_key(header::TRANSFER_ENCODING) {
         return Err(ApiError::TransferEncodingRefused);
     }
-    let has_body = headers
+    // (hyper has refused a Content-Length that is not one number.)
+    let length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|length| length > 0);
-    if !has_body {
+        .unwrap_or(0);
+    if length == 0 {
         return Ok(());
+    }
+    // Said at once, from the header: reading toward a limit the body is declared to pass would only
+    // hold the connection until the body came or the read timed out.
+    if length > MAX_PUSH_BYTES as u64 {
+        return Err(ApiError::BodyTooLarge);
     }
     for value in headers.get_all(header::CONTENT_ENCODING) {
         let codings = String::from_utf8_lossy(value.as_bytes());

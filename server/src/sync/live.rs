@@ -1,4 +1,5 @@
 use super::{
+    digits::{parse_digits, Digits},
     outbox::{outbox, Outbox, Refused},
     pull::check_position,
 };
@@ -25,8 +26,9 @@ use tokio::sync::{
 use tokio_util::sync::CancellationToken;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LiveParams {
-    after: Option<u64>,
+    after: Option<Digits>,
 }
 
 /// Most events per database page when a connection catches up; fewer when they are large, so that
@@ -47,7 +49,7 @@ pub async fn live(
     params: Result<Query<LiveParams>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Dropped>>>, ApiError> {
     let Query(params) = params?;
-    let resume = resume_point(&headers, params.after)?;
+    let resume = resume_point(&headers, params.after.map(|Digits(p)| p))?;
     let seat = state
         .live
         .take_seat(state.limits.max_live_connections)
@@ -76,16 +78,16 @@ pub async fn live(
 /// Where a connection starts: after `Last-Event-ID` (a browser reconnecting), else after `?after=`;
 /// None for the current head. Both must be positions the log can hold.
 fn resume_point(headers: &HeaderMap, after: Option<u64>) -> Result<Option<u64>, ApiError> {
-    let last_event_id = match headers.get("last-event-id") {
-        Some(value) => {
-            let position = value
-                .to_str()
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be a position (a whole number)".into()))?;
+    let mut values = headers.get_all("last-event-id").iter();
+    let last_event_id = match (values.next(), values.next()) {
+        (None, _) => None,
+        (Some(_), Some(_)) => return Err(ApiError::BadRequest("Last-Event-ID must be sent once".into())),
+        (Some(value), None) => {
+            let position = value.to_str().ok().and_then(parse_digits).ok_or_else(|| {
+                ApiError::BadRequest("Last-Event-ID must be a position: a whole number in ASCII digits".into())
+            })?;
             Some(check_position("Last-Event-ID", position)?)
         }
-        None => None,
     };
     let after = after.map(|p| check_position("after", p)).transpose()?;
     Ok(last_event_id.or(after))

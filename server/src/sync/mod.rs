@@ -1,6 +1,7 @@
 //! The sync API: plain axum routes (not server functions), so their URLs never change under a
 //! client that the service worker cached. The contract is docs/PROTOCOL.md.
 
+mod digits;
 mod framing;
 mod live;
 mod outbox;
@@ -12,7 +13,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{Method, Uri},
     middleware,
-    routing::{get, post},
+    routing::{any, get, post},
     Router,
 };
 use shared::protocol::MAX_PUSH_BYTES;
@@ -23,10 +24,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sync/pull", get(pull::pull))
         .route("/api/sync/live", get(live::live))
         .route("/api/health", get(|| async { "ok" }))
-        .route("/api/{*rest}", axum::routing::any(|uri: Uri| async move { ApiError::NotFound(uri.path().to_owned()) }))
+        // `{*rest}` matches one character at least: `/api` and `/api/` need their own routes, or the
+        // app would answer them with its HTML page.
+        .route("/api", any(no_endpoint))
+        .route("/api/", any(no_endpoint))
+        .route("/api/{*rest}", any(no_endpoint))
         // Applies to the routes above only: every later one would answer an empty 405.
         .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
             ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
         })
         .layer(middleware::from_fn(framing::refuse_unreadable_bodies))
+}
+
+async fn no_endpoint(uri: Uri) -> ApiError {
+    ApiError::NotFound(uri.path().to_owned())
 }

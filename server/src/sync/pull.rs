@@ -1,3 +1,4 @@
+use super::digits::Digits;
 use crate::{
     error::{ApiError, AppJson},
     state::AppState,
@@ -10,9 +11,8 @@ use shared::protocol::{PullResponse, DEFAULT_PULL_LIMIT, MAX_POSITION, MAX_PULL_
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PullParams {
-    #[serde(default)]
-    after: u64,
-    limit: Option<u32>,
+    after: Option<Digits>,
+    limit: Option<Digits>,
 }
 
 /// `GET /api/sync/pull?after=P&limit=N`: one keyset query over the position index per page.
@@ -21,11 +21,12 @@ pub async fn pull(
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<AppJson<PullResponse>, ApiError> {
     let Query(params) = params?;
-    let after = check_position("after", params.after)?;
-    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
-    if limit == 0 || limit > MAX_PULL_LIMIT {
-        return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_PULL_LIMIT}, got {limit}")));
-    }
+    let after = check_position("after", params.after.map_or(0, |Digits(p)| p))?;
+    let limit = params.limit.map_or(u64::from(DEFAULT_PULL_LIMIT), |Digits(n)| n);
+    let limit = match u32::try_from(limit) {
+        Ok(limit) if (1..=MAX_PULL_LIMIT).contains(&limit) => limit,
+        _ => return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_PULL_LIMIT}, got {limit}"))),
+    };
     // One more than asked tells whether another page follows, without a count query.
     let mut events = state.store.pull(after, limit + 1).await?;
     // Read after the page, so the head is never below a position the page holds.

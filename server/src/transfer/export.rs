@@ -1,0 +1,34 @@
+use super::{TransferError, PROGRESS_EVERY};
+use crate::store::EventStore;
+use std::{
+    io::{BufWriter, Write},
+    path::Path,
+};
+
+const PAGE: u32 = 5_000;
+
+/// Writes the whole log as JSON lines, in position order, to `output` or standard output.
+pub async fn export(store: &dyn EventStore, output: Option<&Path>) -> Result<(), TransferError> {
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let head = store.head().await?.position;
+    let (mut after, mut written) = (0, 0usize);
+    loop {
+        let page = store.pull(after, PAGE).await?;
+        let Some(last) = page.last().and_then(|e| e.position) else { break };
+        for e in &page {
+            serde_json::to_writer(&mut out, e).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        written += page.len();
+        if written % PROGRESS_EVERY < page.len() {
+            tracing::info!(written, of = head, "exporting");
+        }
+        after = last;
+    }
+    out.flush()?;
+    tracing::info!(events = written, "export finished");
+    Ok(())
+}
