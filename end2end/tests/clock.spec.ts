@@ -54,13 +54,15 @@ test("a device that knows its clock is 2 h fast says so on every page and record
   await expect(phone.getByTestId("clock-warning")).toHaveText(WARNING);
   const refused = phone.getByTestId("timeline").locator('li.rejected[data-type="MemberCheckedIn"]');
   await expect(refused).toContainText("not accepted: ");
-  await expect(refused).toContainText("2 h ahead of the server's clock");
+  // Stamped 2 h ahead when it was made; a minute or so less by the time it reached the server.
+  const ahead = /(2 h|1 h 5\d min) ahead of the server's clock/;
+  await expect(refused).toContainText(ahead);
   await expect(refused).toContainText("set its date and time right");
   await expect(refused).not.toContainText("event ");
   // The member registered there never will be on the server: the page says so, and what to do.
   await phone.goto(newcomerPage);
   await expect(phone.getByTestId("registration-refused")).toContainText("This member was not saved");
-  await expect(phone.getByTestId("registration-refused")).toContainText("2 h ahead of the server's clock");
+  await expect(phone.getByTestId("registration-refused")).toContainText(ahead);
   await expect(phone.getByRole("link", { name: "Register them again" })).toBeVisible();
 
   // The desk with the right time can still check the same member in.
