@@ -36,8 +36,8 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
         header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
         "serving"
     );
-    // One permit per open connection: at the cap the loop stops accepting, and new connections
-    // wait in the kernel's backlog, costing the process nothing, until one closes.
+    // One permit per open connection: at the cap, new connections wait in the kernel's backlog,
+    // costing the process nothing, until one closes or one that was never served is made to go.
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let unserved = Arc::new(Unserved::default());
     let mut full = false;
@@ -65,7 +65,9 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
                     // were served (a live stream, one kept alive between requests) are never cut
                     // for this: then the newcomer waits for one to end.
                     accepted = listener.accept() => {
-                        unserved.evict_oldest();
+                        if accepted.is_ok() {
+                            unserved.evict_oldest();
+                        }
                         let slot = tokio::select! {
                             _ = shutdown.cancelled() => break,
                             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
