@@ -4,6 +4,8 @@
 //! HTTP/1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates.
 
 use crate::{limits::Limits, AppState};
+use futures::TryFutureExt;
+use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -37,9 +39,9 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
         "serving"
     );
     // One permit per open connection: at the cap, new connections wait in the kernel's backlog,
-    // costing the process nothing, until one closes or one that was never served is made to go.
+    // costing the process nothing, until one closes or an idle one is made to go.
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let unserved = Arc::new(Unserved::default());
+    let idle = Arc::new(Idle::default());
     let mut full = false;
     loop {
         let (tcp, slot) = match slots.clone().try_acquire_owned() {
@@ -59,14 +61,14 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
                     _ = shutdown.cancelled() => break,
                     // A slot came free: accept whoever is next, as usual.
                     _ = slots.clone().acquire_owned() => continue,
-                    // Someone new while full: the oldest connection that never completed a request
-                    // makes room. One client opening connections and sending nothing, or dripping
-                    // its headers, cannot keep out the devices that send requests. Connections that
-                    // were served (a live stream, one kept alive between requests) are never cut
-                    // for this: then the newcomer waits for one to end.
+                    // Someone new while full: the connection idle the longest (never served, or
+                    // kept alive between requests) makes room. Clients holding connections open,
+                    // silent, dripping headers or asking something now and then, cannot keep out
+                    // the devices that send requests. A request under way (a live stream included)
+                    // is never cut for this: when every connection has one, the newcomer waits.
                     accepted = listener.accept() => {
                         if accepted.is_ok() {
-                            unserved.evict_oldest();
+                            idle.evict_oldest();
                         }
                         let slot = tokio::select! {
                             _ = shutdown.cancelled() => break,
@@ -85,8 +87,8 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
             }
         };
         full = false;
-        let waiting = unserved.add();
-        tokio::spawn(connection(tcp, app.clone(), limits.clone(), slot, shutdown.clone(), waiting));
+        let place = idle.add();
+        tokio::spawn(connection(tcp, app.clone(), limits.clone(), slot, shutdown.clone(), place));
     }
     drop(listener);
     // Every connection holds a slot until it ends: all slots back means all connections ended.
@@ -94,46 +96,76 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
     Ok(())
 }
 
-/// Connections accepted that have not completed a request yet, oldest first.
+/// Connections with no request under way, longest idle first: accepted and never served yet, or
+/// between two requests (a live stream is a request under way for as long as it streams).
 #[derive(Default)]
-struct Unserved {
-    waiting: Mutex<(u64, BTreeMap<u64, CancellationToken>)>,
+struct Idle {
+    connections: Mutex<(u64, BTreeMap<u64, CancellationToken>)>,
 }
 
-/// One connection's place among the unserved, until its first request or its end.
-struct Waiting {
-    unserved: Arc<Unserved>,
-    id: u64,
-    evicted: CancellationToken,
-}
-
-impl Unserved {
-    fn add(self: &Arc<Self>) -> Waiting {
-        let mut waiting = self.waiting.lock().expect("not poisoned");
-        waiting.0 += 1;
-        let (id, evicted) = (waiting.0, CancellationToken::new());
-        waiting.1.insert(id, evicted.clone());
-        Waiting { unserved: self.clone(), id, evicted }
-    }
-
-    /// Cuts the oldest connection still waiting for its first request, if there is one.
+impl Idle {
+    /// Cuts the connection idle the longest, if there is one.
     fn evict_oldest(&self) {
-        if let Some((_, evicted)) = self.waiting.lock().expect("not poisoned").1.pop_first() {
+        if let Some((_, evicted)) = self.connections.lock().expect("not poisoned").1.pop_first() {
             evicted.cancel();
         }
     }
-}
 
-impl Waiting {
-    /// The connection completed a request: it is a client's, not a squatter's.
-    fn served(&self) {
-        self.unserved.waiting.lock().expect("not poisoned").1.remove(&self.id);
+    fn add(self: &Arc<Self>) -> Arc<Slot> {
+        let slot = Arc::new(Slot { idle: self.clone(), key: Mutex::new(Ok(None)), evicted: CancellationToken::new() });
+        slot.idle();
+        slot
     }
 }
 
-impl Drop for Waiting {
+/// One connection's place among the idle ones, while it is idle.
+struct Slot {
+    idle: Arc<Idle>,
+    /// Its key among the idle ones while it is idle; `Err` once the connection ended.
+    key: Mutex<Result<Option<u64>, ()>>,
+    evicted: CancellationToken,
+}
+
+impl Slot {
+    /// A request is under way: the connection is a client's at work and is never cut for room.
+    fn busy(&self) {
+        if let Ok(current) = &mut *self.key.lock().expect("not poisoned") {
+            if let Some(old) = current.take() {
+                self.idle.connections.lock().expect("not poisoned").1.remove(&old);
+            }
+        }
+    }
+
+    /// The answer was sent (or the connection just opened): idle, newest of the idle ones.
+    fn idle(&self) {
+        let mut key = self.key.lock().expect("not poisoned");
+        let Ok(current) = &mut *key else { return };
+        let mut connections = self.idle.connections.lock().expect("not poisoned");
+        if let Some(old) = current.take() {
+            connections.1.remove(&old);
+        }
+        connections.0 += 1;
+        let new = connections.0;
+        connections.1.insert(new, self.evicted.clone());
+        *current = Some(new);
+    }
+
+    /// The connection ended: it is no longer anywhere, and an answer dropped later changes nothing.
+    fn close(&self) {
+        let mut key = self.key.lock().expect("not poisoned");
+        if let Ok(Some(old)) = *key {
+            self.idle.connections.lock().expect("not poisoned").1.remove(&old);
+        }
+        *key = Err(());
+    }
+}
+
+/// Marks its connection idle again when the answer's body is done (sent whole, or dropped).
+struct AnswerSent(Arc<Slot>);
+
+impl Drop for AnswerSent {
     fn drop(&mut self) {
-        self.served();
+        self.0.idle();
     }
 }
 
@@ -143,7 +175,7 @@ async fn connection(
     limits: Limits,
     _slot: OwnedSemaphorePermit,
     shutdown: CancellationToken,
-    waiting: Waiting,
+    slot: Arc<Slot>,
 ) {
     // Live events are small writes that must not wait for the previous one's acknowledgement.
     let _ = tcp.set_nodelay(true);
@@ -151,26 +183,39 @@ async fn connection(
     io.set_write_timeout(Some(limits.write_stall_timeout));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-    let evicted = waiting.evicted.clone();
-    let waiting = Arc::new(waiting);
+    let evicted = slot.evicted.clone();
+    // The connection leaves the idle ones when a request's head is complete (hyper calls the
+    // service then), and joins them again when its answer's body is done.
+    let closed = slot.clone();
     let service = TowerToHyperService::new(app);
-    // hyper calls the service once a request's head is complete.
     let service = hyper::service::service_fn(move |request| {
-        waiting.served();
-        hyper::service::Service::call(&service, request)
+        slot.busy();
+        let sent = AnswerSent(slot.clone());
+        hyper::service::Service::call(&service, request).map_ok(move |answer| {
+            answer.map(|body| {
+                axum::body::Body::new(body.map_frame(move |frame| {
+                    let _ = &sent;
+                    frame
+                }))
+            })
+        })
     });
-    let conn = http.serve_connection(TokioIo::new(Box::pin(io)), service);
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        result = conn.as_mut() => result,
-        // Room for a newer connection (see `Unserved`): nothing was under way on this one.
-        _ = evicted.cancelled() => return,
-        _ = shutdown.cancelled() => {
-            // Answers the request under way, if any, then closes.
-            conn.as_mut().graceful_shutdown();
-            conn.await
+    let served = async move {
+        let conn = http.serve_connection(TokioIo::new(Box::pin(io)), service);
+        tokio::pin!(conn);
+        tokio::select! {
+            result = conn.as_mut() => result,
+            // Room for a newer connection (see `Idle`): nothing was under way on this one.
+            _ = evicted.cancelled() => Ok(()),
+            _ = shutdown.cancelled() => {
+                // Answers the request under way, if any, then closes.
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
         }
     };
+    let result = served.await;
+    closed.close();
     if let Err(e) = result {
         // Timeouts, resets and malformed requests: the client's business, not the server's.
         tracing::debug!(error = %e, "connection ended");
