@@ -111,22 +111,23 @@ impl Idle {
         }
     }
 
-    fn add(self: &Arc<Self>) -> Arc<Slot> {
-        let slot = Arc::new(Slot { idle: self.clone(), key: Mutex::new(Ok(None)), evicted: CancellationToken::new() });
-        slot.idle();
-        slot
+    fn add(self: &Arc<Self>) -> Arc<Place> {
+        let place =
+            Arc::new(Place { idle: self.clone(), key: Mutex::new(Ok(None)), evicted: CancellationToken::new() });
+        place.idle();
+        place
     }
 }
 
-/// One connection's place among the idle ones, while it is idle.
-struct Slot {
+/// One connection's place among the idle ones (held while it is idle).
+struct Place {
     idle: Arc<Idle>,
     /// Its key among the idle ones while it is idle; `Err` once the connection ended.
     key: Mutex<Result<Option<u64>, ()>>,
     evicted: CancellationToken,
 }
 
-impl Slot {
+impl Place {
     /// A request is under way: the connection is a client's at work and is never cut for room.
     fn busy(&self) {
         if let Ok(current) = &mut *self.key.lock().expect("not poisoned") {
@@ -161,7 +162,7 @@ impl Slot {
 }
 
 /// Marks its connection idle again when the answer's body is done (sent whole, or dropped).
-struct AnswerSent(Arc<Slot>);
+struct AnswerSent(Arc<Place>);
 
 impl Drop for AnswerSent {
     fn drop(&mut self) {
@@ -175,7 +176,7 @@ async fn connection(
     limits: Limits,
     _slot: OwnedSemaphorePermit,
     shutdown: CancellationToken,
-    slot: Arc<Slot>,
+    place: Arc<Place>,
 ) {
     // Live events are small writes that must not wait for the previous one's acknowledgement.
     let _ = tcp.set_nodelay(true);
@@ -183,14 +184,14 @@ async fn connection(
     io.set_write_timeout(Some(limits.write_stall_timeout));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-    let evicted = slot.evicted.clone();
+    let evicted = place.evicted.clone();
     // The connection leaves the idle ones when a request's head is complete (hyper calls the
     // service then), and joins them again when its answer's body is done.
-    let closed = slot.clone();
+    let closed = place.clone();
     let service = TowerToHyperService::new(app);
     let service = hyper::service::service_fn(move |request| {
-        slot.busy();
-        let sent = AnswerSent(slot.clone());
+        place.busy();
+        let sent = AnswerSent(place.clone());
         hyper::service::Service::call(&service, request).map_ok(move |answer| {
             answer.map(|body| {
                 axum::body::Body::new(body.map_frame(move |frame| {
