@@ -40,15 +40,15 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
     // update): they are made again only for another member or when archiving changes what they offer.
     let archived = Memo::new(move |_| member.with(|m| m.as_ref().map(|m| m.archived)));
     let (action_client, form_client, archive_client) = (client.clone(), client.clone(), client.clone());
-    let absent_client = client.clone();
+    let rows = timeline::rows(&client, id);
     view! {
         {move || match member.get() {
-            None => Either::Left(view! { <Absent client=absent_client.clone() id/> }),
+            None => Either::Left(view! { <Absent rows/> }),
             Some(m) => Either::Right(view! { <MemberHead member=m/> }),
         }}
         {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived/> })}
         {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member/> })}
-        <Timeline client id/>
+        <Timeline rows/>
         {move || (archived.get() == Some(false)).then(|| view! { <Archive client=archive_client.clone() member/> })}
     }
 }
@@ -56,21 +56,16 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
 /// A member this device does not show: not received yet, or registered here and refused by the
 /// server (then they never will be, and staff must hear so, with the reason).
 #[component]
-fn Absent(client: Client, id: Uuid) -> impl IntoView {
-    let revision = client.state.revision;
-    let api = client.api();
-    let refused = LocalResource::new(move || {
-        revision.track();
-        let api = api.clone();
-        async move {
-            let rows = api.timeline(id).await.unwrap_or_default();
-            rows.into_iter().find_map(|r| match r.state {
-                EventState::Rejected(why) if r.event_type == "MemberRegistered" => Some(why),
+fn Absent(rows: timeline::Rows) -> impl IntoView {
+    let refused = move || {
+        rows.with(|rows| {
+            rows.as_ref()?.as_ref().ok()?.iter().find_map(|r| match &r.state {
+                EventState::Rejected(why) if r.event_type == "MemberRegistered" => Some(why.clone()),
                 _ => None,
             })
-        }
-    });
-    move || match refused.get().flatten() {
+        })
+    };
+    move || match refused() {
         Some(why) => Either::Left(view! {
             <p class="notice error" role="alert" data-testid="registration-refused">
                 {format!("This member was not saved: the server refused the registration ({why}). ")}

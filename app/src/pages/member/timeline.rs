@@ -1,21 +1,28 @@
 use crate::{
-    client::{Client, EventState},
+    client::{Client, EventState, StoreError, TimelineRow},
     format, sentences,
 };
 use leptos::{either::EitherOf3, prelude::*};
 use uuid::Uuid;
 
-/// Everything that happened to the member, newest first, each with where it stands with the server
-/// (a refused change says why, in the server's words).
-#[component]
-pub fn Timeline(client: Client, id: Uuid) -> impl IntoView {
+/// The member's events, newest first, read again after every change to the local store.
+pub type Rows = LocalResource<Result<Vec<TimelineRow>, StoreError>>;
+
+/// Reads the member's timeline (one read serves the page: the timeline, and why a member is absent).
+pub fn rows(client: &Client, id: Uuid) -> Rows {
     let revision = client.state.revision;
     let api = client.api();
-    let rows = LocalResource::new(move || {
+    LocalResource::new(move || {
         revision.track();
         let api = api.clone();
         async move { api.timeline(id).await }
-    });
+    })
+}
+
+/// Everything that happened to the member, newest first, each with where it stands with the server
+/// (a refused change says why, in the server's words).
+#[component]
+pub fn Timeline(rows: Rows) -> impl IntoView {
     view! {
         <h2>"Timeline"</h2>
         {move || match rows.get() {
