@@ -48,11 +48,6 @@ impl SyncStatus {
     pub fn behind(&self) -> u64 {
         self.server_head.saturating_sub(self.cursor)
     }
-
-    /// "this device's clock is 2 h fast", when it is off by more than the server tolerates.
-    pub fn clock_warning(&self) -> Option<String> {
-        ClockOff::check(self.clock_skew_ms?).err().map(|off| off.to_string())
-    }
 }
 
 /// A device clock off by more than [`MAX_CLOCK_AHEAD_MS`] from the server's. Fast, the server refuses
@@ -161,10 +156,10 @@ mod tests {
 
     #[test]
     fn a_clock_off_by_more_than_the_bound_is_named() {
-        let status = |skew| SyncStatus { clock_skew_ms: Some(skew), ..SyncStatus::default() };
-        assert_eq!(status(2 * 3_600_000).clock_warning().as_deref(), Some("this device's clock is 2 h fast"));
-        assert_eq!(status(-3 * 86_400_000).clock_warning().as_deref(), Some("this device's clock is 3 days slow"));
-        assert_eq!(status(30_000).clock_warning(), None);
+        let warning = |skew| ClockOff::check(skew).err().map(|off| off.to_string());
+        assert_eq!(warning(2 * 3_600_000).as_deref(), Some("this device's clock is 2 h fast"));
+        assert_eq!(warning(-3 * 86_400_000).as_deref(), Some("this device's clock is 3 days slow"));
+        assert_eq!(warning(30_000), None);
     }
 
     const HOUR: u64 = 3_600_000;

@@ -648,7 +648,8 @@ fn a_device_knows_how_wrong_its_clock_is_from_the_servers_answers() {
         Output::Pull { after, limit } => Some(Input::PullAnswered(Ok(server.pull(after, limit, T)))),
         _ => None,
     });
-    assert_eq!(desk.replicator.status().clock_warning().as_deref(), Some("this device's clock is 2 h fast"));
+    let skew = desk.replicator.status().clock_skew_ms.expect("measured against the server's answer");
+    assert_eq!(ClockOff::check(skew).unwrap_err().to_string(), "this device's clock is 2 h fast");
 }
 
 #[test]
