@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::json;
 use server::writer::now_ms;
-use shared::member::MemberCommand;
+use shared::member::{MemberCommand, MemberField};
 
 #[tokio::test]
 async fn a_push_is_stored_and_answered_with_positions() {
@@ -56,7 +56,7 @@ async fn a_retry_that_grew_stores_only_the_new_events() {
 }
 
 #[tokio::test]
-async fn a_batch_built_on_an_old_parent_is_rejected_with_the_servers_events() {
+async fn a_batch_built_on_an_old_parent_is_rebased_on_the_servers_events_and_its_retry_stores_nothing_twice() {
     let server = TestServer::start().await;
     let anna = member(1);
     let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
@@ -73,13 +73,50 @@ async fn a_batch_built_on_an_old_parent_is_rejected_with_the_servers_events() {
     assert_eq!(first["results"][0]["status"], "accepted");
     let (status, second) = server.push(&push_of(&b, anna, 1)).await;
     assert_eq!(status, 200);
-    assert_eq!(second["results"][0]["status"], "rejected");
-    assert_eq!(second["results"][0]["events"], json!([]));
+    assert_eq!(second["results"][0]["status"], "rebased", "{second}");
+    let stored = &second["results"][0]["events"][0];
+    assert_eq!(stored["id"], json!(b.pending()[0].id), "the same event id");
+    assert_eq!(stored["version"], 3);
+    assert_eq!(stored["type"], "MemberCheckInNotCounted");
+    assert_eq!(stored["data"]["reason"]["duplicate"]["of_ms"], T0 + 3_600_000);
     let theirs = &second["results"][0]["server_events"];
     assert_eq!(theirs.as_array().unwrap().len(), 1);
     assert_eq!(theirs[0]["device"], "desk-a");
     assert_eq!(theirs[0]["position"], 2);
-    assert_eq!(server.log().await.len(), 2);
+    assert_eq!(server.log().await.len(), 3);
+
+    // The answer was lost; the desk sends the same push again.
+    let (status, retried) = server.push(&push_of(&b, anna, 1)).await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["results"][0]["status"], "accepted");
+    assert_eq!(retried["results"][0]["events"], second["results"][0]["events"]);
+    assert_eq!(server.log().await.len(), 3, "nothing stored twice");
+}
+
+#[tokio::test]
+async fn concurrent_changes_of_one_member_are_merged_field_by_field() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
+    server.push(&push_of(&desk1, anna, 0)).await;
+    let log = server.log().await;
+    let mut a = shared::replication::memory::MemoryDevice::new("desk-a", 1);
+    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    let change = |field, value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(field, value.to_owned())] };
+    for d in [&mut a, &mut b] {
+        d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
+    }
+    a.execute::<shared::member::Member>(anna, change(MemberField::Phone, "0470 11 22 33"), T0 + 1_000).unwrap();
+    b.execute::<shared::member::Member>(anna, change(MemberField::Email, "anna@x.be"), T0 + 2_000).unwrap();
+    b.execute::<shared::member::Member>(anna, change(MemberField::Phone, "0470 44 55 66"), T0 + 3_000).unwrap();
+    server.push(&push_of(&a, anna, 1)).await;
+    let (_, merged) = server.push(&push_of(&b, anna, 1)).await;
+    assert_eq!(merged["results"][0]["status"], "merged", "{merged}");
+    let events = merged["results"][0]["events"].as_array().unwrap();
+    assert_eq!(events[0]["type"], "MemberDetailsChanged", "another field: it simply stands");
+    assert_eq!(events[1]["type"], "MemberDetailsMerged", "the same field, with the later stamp");
+    assert_eq!(events[1]["data"]["overwritten"], "0470 11 22 33");
+    assert_eq!(server.log().await.len(), 4);
 }
 
 #[tokio::test]
@@ -335,7 +372,7 @@ async fn a_second_check_in_within_ten_minutes_is_refused_by_the_server_too() {
 }
 
 #[tokio::test]
-async fn concurrent_pushes_get_dense_unique_positions_and_one_winner_per_version() {
+async fn concurrent_pushes_get_dense_unique_positions_and_one_counted_check_in() {
     let server = std::sync::Arc::new(TestServer::start().await);
     let anna = member(1);
     server.push(&push_of(&device_with("desk-0", anna, vec![register("Anna")]), anna, 0)).await;
@@ -369,12 +406,15 @@ async fn concurrent_pushes_get_dense_unique_positions_and_one_winner_per_version
             accepted_check_ins += 1;
         }
     }
-    assert_eq!(accepted_check_ins, 1, "only one desk wins version 2 of Anna");
+    assert_eq!(accepted_check_ins, 1, "only one desk's check-in is version 2 of Anna");
     let log = server.log().await;
-    assert_eq!(log.len(), 1 + 1 + 20 * 2);
+    assert_eq!(log.len(), 1 + 20 + 20 * 2, "every desk's check-in is stored: one counted, the others rebased");
     for (i, e) in log.iter().enumerate() {
         assert_eq!(e.position, Some(i as u64 + 1));
     }
+    let anna_types: Vec<&str> = log.iter().filter(|e| e.stream == anna).map(|e| e.event_type.as_str()).collect();
+    assert_eq!(anna_types.iter().filter(|t| **t == "MemberCheckedIn").count(), 1);
+    assert_eq!(anna_types.iter().filter(|t| **t == "MemberCheckInNotCounted").count(), 19);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use common::*;
 use eventsource_stream::Eventsource;
 use futures::{stream::BoxStream, StreamExt};
 use shared::{
-    member::{Member, MemberCommand},
+    member::{Member, MemberCommand, MemberField},
     protocol::{ErrorResponse, LiveStatus, PullResponse, PushResponse, LIVE_STATUS_EVENT},
     replication::{memory::MemoryDevice, Failure, Input, Output},
     EventEnvelope,
@@ -163,14 +163,53 @@ async fn two_offline_desks_that_collide_end_in_the_same_state() {
     a.listen(&server, Duration::from_millis(300)).await;
     b.listen(&server, Duration::from_millis(300)).await;
     let log = server.log().await;
-    assert_eq!(log.len(), 2, "one check-in won; the other was not appended");
+    assert_eq!(log.len(), 3, "one check-in, and one recorded duplicate");
+    assert_eq!(log[2].event_type, "MemberCheckInNotCounted");
     for d in [&a, &b] {
         assert!(d.device.pending().is_empty());
+        assert!(d.device.inbox().is_empty());
         assert_eq!(d.device.load::<Member>(anna).0.check_ins, 1);
+        assert_eq!(d.device.log.len(), 3, "both devices hold the same log");
     }
-    let rejected =
-        b.device.log.iter().filter(|e| matches!(e.state, shared::replication::memory::LocalState::Rejected(_))).count();
-    assert_eq!(rejected, 1, "the losing desk keeps its check-in aside, marked not accepted");
+    assert!(b.device.log.iter().any(|e| e.corrected), "the desk whose check-in did not count is told");
+}
+
+/// The two scenarios at the top of issue 10, over HTTP: nothing a desk did offline is lost.
+#[tokio::test]
+async fn a_check_in_and_changes_made_on_two_offline_desks_all_stand() {
+    let server = TestServer::start().await;
+    let bjorn = member(1);
+    let mut a = Desk::new("desk-a", 1);
+    let mut b = Desk::new("desk-b", 2);
+    a.device.replicator.handle_input(T0, Input::Online);
+    a.device.execute::<Member>(bjorn, register("Björn"), T0).unwrap();
+    a.drive(&server, true).await;
+    b.device.replicator.handle_input(T0, Input::Online);
+    b.drive(&server, true).await;
+    let change = |field, value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(field, value.to_owned())] };
+
+    for d in [&mut a, &mut b] {
+        d.device.replicator.handle_input(T0, Input::Offline);
+    }
+    a.device.execute::<Member>(bjorn, change(MemberField::Email, "bjorn@x.se"), T0 + 60_000).unwrap();
+    a.device.execute::<Member>(bjorn, change(MemberField::Phone, "0470 11 22 33"), T0 + 61_000).unwrap();
+    b.device.execute::<Member>(bjorn, MemberCommand::CheckIn, T0 + 62_000).unwrap();
+    b.device.execute::<Member>(bjorn, change(MemberField::Name, "Björn Berg"), T0 + 63_000).unwrap();
+    for d in [&mut a, &mut b] {
+        d.device.replicator.handle_input(T0 + 120_000, Input::Online);
+        d.drive(&server, true).await;
+    }
+    a.listen(&server, Duration::from_millis(300)).await;
+    b.listen(&server, Duration::from_millis(300)).await;
+    for d in [&a, &b] {
+        let (member, _) = d.device.load::<Member>(bjorn);
+        assert_eq!(member.check_ins, 1, "{}: the check-in is kept", d.device.device);
+        assert_eq!(
+            (member.name.as_str(), member.email.as_str(), member.phone.as_str()),
+            ("Björn Berg", "bjorn@x.se", "0470 11 22 33")
+        );
+        assert!(d.device.inbox().is_empty() && d.device.pending().is_empty());
+    }
 }
 
 #[tokio::test]

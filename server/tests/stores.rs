@@ -110,7 +110,13 @@ async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_
         let anna = member(1);
         let mut a = device_with("desk-a", anna, vec![register("Anna")]);
         let first = store.push_group(&[push_of(&a, anna, 0)], T0, Commit::EachPush).await.unwrap();
-        a.apply(shared::replication::StoreOp::Confirm(first.appended().into_iter().cloned().collect()), T0);
+        a.apply(
+            shared::replication::StoreOp::Confirm {
+                stored: first.appended().into_iter().cloned().collect(),
+                server_events: vec![],
+            },
+            T0,
+        );
         // Another server (or an import) checks Anna in; this one has her cached at version 1.
         let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
         b.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 1 }, T0);

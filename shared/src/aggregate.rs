@@ -3,7 +3,7 @@
 //! Shaped like cqrs-es 0.4's `Aggregate` (sync `handle` = our `decide`, `apply` = our `evolve`),
 //! without its async services: the domain stays pure and runs the same in wasm and on the server.
 
-use crate::stream::StreamKind;
+use crate::{envelope::EventEnvelope, hlc::Hlc, ids::DeviceId, stream::StreamKind};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt::Debug;
 
@@ -51,6 +51,57 @@ pub enum DecodeError {
     InvalidData { event_type: String, reason: String },
 }
 
+/// What an event was stamped with when it was decided, and where the log put it: `evolve` sees it,
+/// so a state can keep, say, when each field last changed (the merge policy needs that).
+#[derive(Clone, Copy, Debug)]
+pub struct EventMeta<'a> {
+    /// 1-based place in the stream.
+    pub version: u64,
+    /// The hybrid-clock stamp of the device that decided it.
+    pub hlc: Hlc,
+    pub device: &'a DeviceId,
+}
+
+impl<'a> EventMeta<'a> {
+    pub fn of(envelope: &'a EventEnvelope) -> Self {
+        Self { version: envelope.version, hlc: envelope.hlc, device: &envelope.device }
+    }
+}
+
+/// How the server resolves an event decided on an older state of its stream (the batch's parent is
+/// behind the head: another device changed the record meanwhile). Declared per event type by the
+/// aggregate ([`Aggregate::policy`]); docs/PROTOCOL.md "Conflicts" shows each with an example.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Nothing is appended: the batch goes to the device's conflict inbox for a person to decide.
+    Reject,
+    /// Re-decided on top of the server's events: kept if it still holds, otherwise replaced by the
+    /// compensating event [`Aggregate::compensate`] gives (or rejected when there is none).
+    Rebase,
+    /// Joined with the concurrent events by [`Aggregate::merge`] (per-field last writer wins on
+    /// member details).
+    Merge,
+}
+
+/// How one event joins a stream that moved on since it was decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolution<E> {
+    /// Appended as it is (renumbered after the head; same id, same content).
+    Keep,
+    /// Appended as this event instead, under the same id, hybrid clock and device: a compensating
+    /// event that records what became of it ("recorded as a duplicate").
+    Replace(E),
+}
+
+/// Why an event could not join a stream that moved on: the whole batch is rejected.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unresolved<E> {
+    /// Its policy is [`Policy::Reject`]: a person decides.
+    Conflict,
+    /// Re-decided on the new state, a rule now refuses it and nothing compensates it.
+    Broken(E),
+}
+
 pub trait Aggregate: Default + Clone + Debug {
     const KIND: StreamKind;
     type Command: Debug;
@@ -61,35 +112,94 @@ pub trait Aggregate: Default + Clone + Debug {
     fn decide(&self, command: Self::Command, now_ms: u64) -> Result<Vec<Self::Event>, Self::Error>;
 
     /// Folds one event into the state. Never fails: an event is a fact.
-    fn evolve(&mut self, event: &Self::Event);
+    fn evolve(&mut self, event: &Self::Event, meta: &EventMeta<'_>);
 
-    /// The command (and its time) that an event records. The server never trusts a client:
-    /// an incoming event is valid only if deciding this command yields exactly this event.
-    fn command_of(event: &Self::Event) -> (Self::Command, u64);
+    /// The command (and its time, ms since the epoch) that an event records, if it records one;
+    /// `None` for events only the server's conflict resolution writes. The server never trusts a
+    /// client: an incoming event is valid only if deciding this command yields exactly this event.
+    fn command_of(event: &Self::Event) -> Option<(Self::Command, u64)>;
 
-    /// Checks that `event` is what this aggregate would have decided (see `command_of`).
-    fn validate(&self, event: &Self::Event) -> Result<(), Validation<Self::Error>> {
-        let (command, at_ms) = Self::command_of(event);
-        let decided = self.decide(command, at_ms).map_err(Validation::Refused)?;
-        if decided.as_slice() == std::slice::from_ref(event) {
-            Ok(())
-        } else {
-            Err(Validation::Mismatch)
+    /// How this event is resolved when its stream moved on since it was decided.
+    fn policy(event: &Self::Event) -> Policy;
+
+    /// Whether this state admits `event` although deciding its command now would not yield it:
+    /// the compensating and merged events of earlier conflicts (so an exported log imports again).
+    fn admits(&self, _event: &Self::Event, _meta: &EventMeta<'_>) -> bool {
+        false
+    }
+
+    /// For [`Policy::Rebase`]: the event that records `event` when re-deciding it on this state
+    /// fails with `error`; `None` rejects the batch.
+    fn compensate(&self, _event: &Self::Event, _error: &Self::Error) -> Option<Self::Event> {
+        None
+    }
+
+    /// For [`Policy::Merge`]: how `event`, decided on the stream at version `parent`, joins this
+    /// state. By default it is kept when it still holds, like a rebase without compensation.
+    fn merge(
+        &self,
+        event: &Self::Event,
+        meta: &EventMeta<'_>,
+        _parent: u64,
+    ) -> Result<Resolution<Self::Event>, Unresolved<Self::Error>> {
+        match self.validate(event, meta) {
+            Ok(()) => Ok(Resolution::Keep),
+            Err(Validation::Refused(e)) => Err(Unresolved::Broken(e)),
+            Err(Validation::Mismatch) => Err(Unresolved::Conflict),
         }
     }
 
+    /// Checks that `event` is what this aggregate would have decided (see `command_of`), or a
+    /// resolution this state admits.
+    fn validate(&self, event: &Self::Event, meta: &EventMeta<'_>) -> Result<(), Validation<Self::Error>> {
+        let Some((command, at_ms)) = Self::command_of(event) else {
+            return if self.admits(event, meta) { Ok(()) } else { Err(Validation::Mismatch) };
+        };
+        match self.decide(command, at_ms) {
+            Ok(decided) if decided.as_slice() == std::slice::from_ref(event) => Ok(()),
+            _ if self.admits(event, meta) => Ok(()),
+            Ok(_) => Err(Validation::Mismatch),
+            Err(e) => Err(Validation::Refused(e)),
+        }
+    }
+
+    /// Resolves `event`, decided on the stream at version `parent`, on top of this (newer) state,
+    /// by the event's [`Policy`].
+    fn resolve(
+        &self,
+        event: &Self::Event,
+        meta: &EventMeta<'_>,
+        parent: u64,
+    ) -> Result<Resolution<Self::Event>, Unresolved<Self::Error>> {
+        match Self::policy(event) {
+            Policy::Reject => Err(Unresolved::Conflict),
+            Policy::Merge => self.merge(event, meta, parent),
+            Policy::Rebase => match self.validate(event, meta) {
+                Ok(()) => Ok(Resolution::Keep),
+                Err(Validation::Refused(e)) => match self.compensate(event, &e) {
+                    Some(compensation) => Ok(Resolution::Replace(compensation)),
+                    None => Err(Unresolved::Broken(e)),
+                },
+                // Re-deciding now gives other events than the device's: a person decides.
+                Err(Validation::Mismatch) => Err(Unresolved::Conflict),
+            },
+        }
+    }
+
+    /// Folds events without envelopes (tests, `given`): versions 1, 2, …, one device, clock ticks in order.
     fn from_events<'a>(events: impl IntoIterator<Item = &'a Self::Event>) -> Self
     where
         Self::Event: 'a,
     {
+        let device = DeviceId::new("given").expect("a valid device id");
         let mut state = Self::default();
-        for e in events {
-            state.evolve(e);
+        for (i, e) in events.into_iter().enumerate() {
+            let meta = EventMeta { version: i as u64 + 1, hlc: Hlc { ms: 0, c: i as u32 }, device: &device };
+            state.evolve(e, &meta);
         }
         state
     }
 }
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Validation<E> {
     #[error("{0}")]

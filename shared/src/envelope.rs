@@ -9,8 +9,9 @@ use crate::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Read leniently (a field a newer server adds is ignored, so a cached older app keeps working);
+/// what a device pushes is read strictly instead, through [`strict_envelopes`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct EventEnvelope {
     /// Globally unique (UUIDv7): what makes pushes idempotent.
     pub id: Uuid,
@@ -60,7 +61,19 @@ impl EventEnvelope {
         E::decode(&self.event_type, self.schema_version, &self.data)
     }
 
-    /// The same event, ignoring where the server put it: used to recognise a retried push.
+    /// Whether `self`, a stored event, is what the server made of `sent`: the same event (wherever
+    /// the server put it; a rebase renumbers), or its resolution (same id, stream, stamp and device,
+    /// another type: a compensating or merged event). Recognises a retried push.
+    pub fn stored_form_of(&self, sent: &EventEnvelope) -> bool {
+        self.id == sent.id
+            && self.stream == sent.stream
+            && self.hlc == sent.hlc
+            && self.device == sent.device
+            && (self.event_type != sent.event_type
+                || (self.schema_version == sent.schema_version && self.data == sent.data))
+    }
+
+    /// The same event, ignoring where the server put it.
     pub fn same_event(&self, other: &EventEnvelope) -> bool {
         self.id == other.id
             && self.stream == other.stream
@@ -70,5 +83,77 @@ impl EventEnvelope {
             && self.data == other.data
             && self.hlc == other.hlc
             && self.device == other.device
+    }
+}
+
+/// The envelope as a push must send it: every field known. A mirror of [`EventEnvelope`] with
+/// `deny_unknown_fields`, so answers stay lenient while requests stay strict.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictEnvelope {
+    id: Uuid,
+    stream: StreamId,
+    version: u64,
+    #[serde(rename = "type")]
+    event_type: String,
+    schema_version: u32,
+    data: serde_json::Value,
+    hlc: Hlc,
+    device: DeviceId,
+    #[serde(default)]
+    position: Option<u64>,
+}
+
+/// `deserialize_with` for the events of a push: refuses an envelope with a field it does not know.
+pub fn strict_envelopes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<EventEnvelope>, D::Error> {
+    let strict = Vec::<StrictEnvelope>::deserialize(deserializer)?;
+    Ok(strict
+        .into_iter()
+        .map(|e| EventEnvelope {
+            id: e.id,
+            stream: e.stream,
+            version: e.version,
+            event_type: e.event_type,
+            schema_version: e.schema_version,
+            data: e.data,
+            hlc: e.hlc,
+            device: e.device,
+            position: e.position,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{PullResponse, PushBatch};
+
+    fn envelope_json() -> serde_json::Value {
+        serde_json::json!({
+            "id": "01900000-0000-7000-8000-000000000001",
+            "stream": "member-01900000-0000-7000-8000-000000000002",
+            "version": 1, "type": "MemberArchived", "schema_version": 1, "data": {},
+            "hlc": {"ms": 1, "c": 0}, "device": "desk-1", "position": 4,
+            "decision": "a field a newer server adds"
+        })
+    }
+
+    #[test]
+    fn an_answer_with_fields_this_app_does_not_know_is_read() {
+        let page = serde_json::json!({
+            "events": [envelope_json()], "next": 4, "has_more": false, "head": 4,
+            "epoch": "01900000-0000-7000-8000-000000000003", "server_ms": 5, "club": "added later"
+        });
+        let page: PullResponse = serde_json::from_value(page).unwrap();
+        assert_eq!(page.events[0].position, Some(4));
+    }
+
+    #[test]
+    fn a_pushed_envelope_with_a_field_the_server_does_not_know_is_refused() {
+        let batch = serde_json::json!({
+            "stream": "member-01900000-0000-7000-8000-000000000002", "parent_version": 0, "events": [envelope_json()]
+        });
+        let error = serde_json::from_value::<PushBatch>(batch).unwrap_err().to_string();
+        assert!(error.contains("decision"), "{error}");
     }
 }

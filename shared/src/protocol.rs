@@ -62,6 +62,7 @@ pub struct PushRequest {
 pub struct PushBatch {
     pub stream: StreamId,
     pub parent_version: u64,
+    #[serde(deserialize_with = "crate::envelope::strict_envelopes")]
     pub events: Vec<EventEnvelope>,
 }
 
@@ -74,13 +75,27 @@ pub struct PushResponse {
     pub server_ms: u64,
 }
 
+/// What became of one batch (docs/PROTOCOL.md "Conflicts" has an example of each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchStatus {
-    /// Stored (now or by an earlier try of the same push): `events` are the stored copies.
+    /// Stored as sent after the stream's head (now, or by an earlier try of the same push, in which
+    /// case `events` may be the rebased or merged copies that try stored).
     Accepted,
-    /// Not stored: the stream moved on since `parent_version`; `server_events` are what it holds after it.
+    /// The stream moved on since `parent_version`: the events were re-decided on top of the
+    /// server's (`server_events`) and stored renumbered; one that no longer held is stored as its
+    /// compensating event under the same id (a check-in recorded as a duplicate).
+    Rebased,
+    /// The stream moved on and every event was merged field by field: stored renumbered, a change
+    /// that met a concurrent one of the same field as `MemberDetailsMerged` / `…Overwritten`.
+    Merged,
+    /// Not stored: the stream moved on and the batch could not join it (`reason`); `server_events`
+    /// are what it holds after `parent_version`. The device keeps its events in its conflict inbox.
     Rejected,
+    /// A status this version of the app does not know (a newer server): the device leaves its
+    /// events pending; pushing them again is answered with their stored copies, if stored.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,13 +104,17 @@ pub struct BatchResult {
     pub status: BatchStatus,
     #[serde(default)]
     pub events: Vec<EventEnvelope>,
-    /// For a rejected batch, the server's events after `parent_version`, oldest first, at most
-    /// [`MAX_SERVER_EVENTS`]: when the last one's version is below `head`, the rest come by pull.
+    /// For a batch that met other events (rebased, merged, rejected): the server's events after
+    /// `parent_version` other than the batch's own, oldest first, at most [`MAX_SERVER_EVENTS`]; the
+    /// rest come by pull.
     #[serde(default)]
     pub server_events: Vec<EventEnvelope>,
     /// The stream's head version on the server after this push.
     #[serde(default)]
     pub head: u64,
+    /// For a rejected batch: why, for staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

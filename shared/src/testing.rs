@@ -1,6 +1,11 @@
 //! given / when / then for aggregates, in the style of cqrs-es's `TestFramework`.
 
-use crate::aggregate::Aggregate;
+use crate::aggregate::{Aggregate, EventMeta};
+
+/// Metadata for an event in a test that does not look at it.
+pub fn meta(device: &crate::DeviceId) -> EventMeta<'_> {
+    EventMeta { version: 1, hlc: crate::Hlc::default(), device }
+}
 
 pub fn given<A: Aggregate>(events: Vec<A::Event>) -> Given<A> {
     Given { state: A::from_events(&events) }
@@ -33,9 +38,11 @@ impl<A: Aggregate> When<A> {
         assert_eq!(events, expected);
         // Whatever decide produces must pass the server's validation of the same events.
         let mut state = self.state;
+        let device = crate::DeviceId::new("then").expect("a valid device id");
         for e in &events {
-            assert_eq!(state.validate(e), Ok(()), "decided event {e:?} fails validation");
-            state.evolve(e);
+            let meta = meta(&device);
+            assert_eq!(state.validate(e, &meta), Ok(()), "decided event {e:?} fails validation");
+            state.evolve(e, &meta);
         }
     }
 

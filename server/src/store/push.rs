@@ -103,23 +103,31 @@ pub(super) async fn push_all(
         let mut results = Vec::with_capacity(plans.len());
         for ((stream, plan), count) in plans.into_iter().zip(counts) {
             results.push(match plan {
-                Plan::Append { mut stored, head, .. } => {
+                Plan::Append { mut stored, head, status, after_version, .. } => {
                     stored.extend(stored_new.by_ref().take(count));
                     let version = head.version;
                     heads.insert(stream, head);
-                    BatchResult {
-                        stream,
-                        status: BatchStatus::Accepted,
-                        events: stored,
-                        server_events: vec![],
-                        head: version,
-                    }
+                    let server_events = if status == BatchStatus::Accepted {
+                        vec![]
+                    } else {
+                        // The other side the batch met, without the batch's own events.
+                        let mut others = tx.stream_events(stream, after_version, MAX_SERVER_EVENTS as u32).await?;
+                        others.retain(|e| !stored.iter().any(|s| s.id == e.id));
+                        others
+                    };
+                    BatchResult { stream, status, events: stored, server_events, head: version, reason: None }
                 }
-                Plan::Conflict { after_version, head_version } => {
+                Plan::Conflict { after_version, head_version, reason } => {
                     // Bounded: a long stream's other side comes by pull, not in one huge answer.
                     let server_events = tx.stream_events(stream, after_version, MAX_SERVER_EVENTS as u32).await?;
-                    let events = vec![];
-                    BatchResult { stream, status: BatchStatus::Rejected, events, server_events, head: head_version }
+                    BatchResult {
+                        stream,
+                        status: BatchStatus::Rejected,
+                        events: vec![],
+                        server_events,
+                        head: head_version,
+                        reason: Some(reason),
+                    }
                 }
             });
         }
@@ -185,9 +193,10 @@ pub fn first_refusal(outcomes: &[PushOutcome]) -> Option<String> {
         Err(refusal) => Some(refusal.to_string()),
         Ok(results) => results.iter().find(|r| r.status != BatchStatus::Accepted).map(|r| {
             format!(
-                "stream {} already holds other events after version {}",
+                "stream {} already holds other events after version {}{}",
                 r.stream,
-                r.server_events.first().map_or(0, |e| e.version - 1)
+                r.server_events.first().map_or(0, |e| e.version - 1),
+                r.reason.as_deref().map(|why| format!(": {why}")).unwrap_or_default()
             )
         }),
     })

@@ -5,7 +5,7 @@ use super::stream_state::StreamState;
 use crate::{
     aggregate::DecodeError,
     envelope::EventEnvelope,
-    protocol::{LogEpoch, PushBatch, PushRequest},
+    protocol::{BatchStatus, LogEpoch, PushBatch, PushRequest},
     stream::StreamId,
 };
 use uuid::Uuid;
@@ -52,11 +52,19 @@ impl StreamHead {
 pub enum Plan {
     /// Append `new` after the stream's head. `stored` holds copies of events an earlier try of the
     /// same push already stored (a retry after a lost answer), which are not stored again. `head` is
-    /// the stream once `new` is appended.
-    Append { stored: Vec<EventEnvelope>, new: Vec<EventEnvelope>, head: StreamHead },
-    /// The stream moved on since the batch's parent: nothing is stored. The server's events after
-    /// `after_version` (up to `head_version`) are the other side.
-    Conflict { after_version: u64, head_version: u64 },
+    /// the stream once `new` is appended. `status` is `Accepted` when the batch continued the head,
+    /// `Rebased` or `Merged` when it was resolved on top of the server's events after `after_version`.
+    Append {
+        stored: Vec<EventEnvelope>,
+        new: Vec<EventEnvelope>,
+        head: StreamHead,
+        status: BatchStatus,
+        after_version: u64,
+    },
+    /// The stream moved on since the batch's parent and the batch could not join it (`reason`):
+    /// nothing is stored. The server's events after `after_version` (up to `head_version`) are the
+    /// other side.
+    Conflict { after_version: u64, head_version: u64, reason: String },
 }
 
 /// Why a batch is refused although its shape is fine. Nothing of the push is stored.
@@ -105,11 +113,11 @@ pub fn check_epoch(request: &PushRequest, current: LogEpoch) -> Result<(), Refus
 pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch) -> Result<Plan, Refusal> {
     let stream = batch.stream;
     let copy_of = |id: Uuid| stored.iter().find(|s| s.id == id);
-    // A retried push: a prefix of the batch may already be stored, exactly as sent.
+    // A retried push: a prefix of the batch may already be stored, as sent or as resolved.
     let mut retried = Vec::new();
     for e in &batch.events {
         let Some(copy) = copy_of(e.id) else { break };
-        if !copy.same_event(e) {
+        if !copy.stored_form_of(e) {
             return Err(Refusal::IdReused { id: e.id, stream: copy.stream, version: copy.version });
         }
         retried.push(copy.clone());
@@ -119,22 +127,38 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     if let Some(copy) = rest.iter().find_map(|e| copy_of(e.id)) {
         return Err(Refusal::IdReused { id: copy.id, stream: copy.stream, version: copy.version });
     }
+    let after_version = batch.parent_version;
     if rest.is_empty() {
-        return Ok(Plan::Append { stored: retried, new: vec![], head: head.clone() });
+        return Ok(Plan::Append { stored: retried, new: vec![], head: head.clone(), status: BatchStatus::Accepted, after_version });
     }
     let parent = batch.parent_version + retried.len() as u64;
     if parent > head.version {
         return Err(Refusal::ParentAhead { stream, parent, head: head.version });
     }
-    if parent < head.version {
-        return Ok(Plan::Conflict { after_version: batch.parent_version, head_version: head.version });
-    }
     let mut next = head.clone();
-    for e in rest {
-        next.state.accept(e).map_err(|reason| Refusal::RuleBroken { stream, event: e.id, reason })?;
-        next.version = e.version;
+    let mut new = Vec::with_capacity(rest.len());
+    if parent == head.version {
+        for e in rest {
+            next.state.accept(e).map_err(|reason| Refusal::RuleBroken { stream, event: e.id, reason })?;
+            next.version = e.version;
+        }
+        // `check_request` refused any event whose data is not exactly the domain's encoding of it, so
+        // what is stored is that encoding, never other bytes that happen to parse.
+        new.extend_from_slice(rest);
+        return Ok(Plan::Append { stored: retried, new, head: next, status: BatchStatus::Accepted, after_version });
     }
-    // `check_request` refused any event whose data is not exactly the domain's encoding of it, so
-    // what is stored is that encoding, never other bytes that happen to parse.
-    Ok(Plan::Append { stored: retried, new: rest.to_vec(), head: next })
+    // The stream moved on: each event joins it by its aggregate's policy, or the batch is rejected whole.
+    let mut merged = true;
+    for e in rest {
+        match next.state.resolve(e, parent, next.version + 1) {
+            Ok(resolved) => {
+                merged &= resolved.merged;
+                next.version += 1;
+                new.push(resolved.envelope);
+            }
+            Err(reason) => return Ok(Plan::Conflict { after_version, head_version: head.version, reason }),
+        }
+    }
+    let status = if merged { BatchStatus::Merged } else { BatchStatus::Rebased };
+    Ok(Plan::Append { stored: retried, new, head: next, status, after_version })
 }

@@ -2,7 +2,7 @@
 //! push is validated against the state at the head instead of refolding the stream's history.
 
 use crate::{
-    aggregate::{Aggregate, DecodeError, DomainEvent, Validation},
+    aggregate::{Aggregate, DecodeError, DomainEvent, EventMeta, Policy, Resolution, Unresolved, Validation},
     envelope::EventEnvelope,
     member::Member,
     stream::StreamKind,
@@ -34,7 +34,7 @@ impl StreamState {
     /// Folds one stored event in. A stored event that cannot be read is an error of the store.
     pub fn evolve(&mut self, event: &EventEnvelope) -> Result<(), DecodeError> {
         match self {
-            StreamState::Member(state) => state.evolve(&event.decode()?),
+            StreamState::Member(state) => state.evolve(&event.decode()?, &EventMeta::of(event)),
         }
         Ok(())
     }
@@ -46,16 +46,56 @@ impl StreamState {
             StreamState::Member(state) => accept(state, event),
         }
     }
+
+    /// Resolves `event`, decided on the stream at version `parent`, on this newer state by the
+    /// aggregate's policy, and folds in what is to be stored (numbered `version`): the event as
+    /// sent, or its compensation under the same id. The error says why the batch is rejected.
+    pub fn resolve(&mut self, event: &EventEnvelope, parent: u64, version: u64) -> Result<Resolved, String> {
+        match self {
+            StreamState::Member(state) => resolve(state, event, parent, version),
+        }
+    }
+}
+
+/// An event that joined a stream which moved on since it was decided.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    /// What is stored: the event renumbered, its type and data replaced if it was compensated.
+    pub envelope: EventEnvelope,
+    /// Its aggregate declares it merged (rather than rebased).
+    pub merged: bool,
 }
 
 fn accept<A: Aggregate>(state: &mut A, envelope: &EventEnvelope) -> Result<(), String> {
     let event = envelope.decode::<A::Event>().map_err(|e| e.to_string())?;
-    state.validate(&event).map_err(|v| match v {
+    let meta = EventMeta::of(envelope);
+    state.validate(&event, &meta).map_err(|v| match v {
         Validation::Refused(err) => err.to_string(),
         Validation::Mismatch => Validation::<A::Error>::Mismatch.to_string(),
     })?;
-    state.evolve(&event);
+    state.evolve(&event, &meta);
     Ok(())
+}
+
+fn resolve<A: Aggregate>(state: &mut A, sent: &EventEnvelope, parent: u64, version: u64) -> Result<Resolved, String> {
+    let event = sent.decode::<A::Event>().map_err(|e| e.to_string())?;
+    let merged = A::policy(&event) == Policy::Merge;
+    let mut envelope = EventEnvelope { version, position: None, ..sent.clone() };
+    let resolution = state.resolve(&event, &EventMeta::of(&envelope), parent).map_err(|u| match u {
+        Unresolved::Conflict => "another device changed this record first; your change was not applied".to_owned(),
+        Unresolved::Broken(e) => format!("another device changed this record first, and now {e}"),
+    })?;
+    let event = match resolution {
+        Resolution::Keep => event,
+        Resolution::Replace(compensation) => {
+            envelope.event_type = compensation.event_type().to_owned();
+            envelope.schema_version = compensation.schema_version();
+            envelope.data = compensation.encode();
+            compensation
+        }
+    };
+    state.evolve(&event, &EventMeta::of(&envelope));
+    Ok(Resolved { envelope, merged })
 }
 
 /// Reads `event` as its stream's kind defines it and re-encodes it: the data must come back
@@ -76,7 +116,7 @@ fn canonical_of<A: Aggregate>(envelope: &EventEnvelope) -> Result<Canonical, Dec
             reason: not_canonical(&envelope.data, &data),
         });
     }
-    let (_, at_ms) = A::command_of(&event);
+    let at_ms = A::command_of(&event).map_or(0, |(_, at_ms)| at_ms);
     Ok(Canonical { data, decided_at_ms: (at_ms > 0).then_some(at_ms) })
 }
 

@@ -1,9 +1,14 @@
 use super::{
     commands::MemberCommand,
     details::{DetailsError, MemberField},
-    events::MemberEvent,
+    events::{MemberEvent, NotCounted},
 };
-use crate::{aggregate::Aggregate, stream::StreamKind};
+use crate::{
+    aggregate::{Aggregate, EventMeta, Policy, Resolution, Unresolved},
+    hlc::Hlc,
+    ids::DeviceId,
+    stream::StreamKind,
+};
 use serde::{Deserialize, Serialize};
 
 /// A second check-in of the same member within this window (before or after the other one) is
@@ -23,6 +28,29 @@ pub struct Member {
     /// The latest check-in times (ms since the epoch, device clocks), ascending, at most eight.
     pub recent_check_ins_ms: Vec<u64>,
     pub check_ins: u32,
+    /// When each field (name, e-mail, phone, in [`MemberField::ALL`] order) last changed: what the
+    /// merge of a concurrent change compares with.
+    #[serde(default)]
+    pub changed: [FieldStamp; 3],
+}
+
+/// The event that last set a field: its place in the stream and its stamp.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldStamp {
+    pub version: u64,
+    pub hlc: Hlc,
+    pub device: Option<DeviceId>,
+}
+
+impl FieldStamp {
+    fn of(meta: &EventMeta<'_>) -> Self {
+        Self { version: meta.version, hlc: meta.hlc, device: Some(meta.device.clone()) }
+    }
+
+    /// Whether this stamp orders after `meta`'s: the later hybrid-clock stamp, ties broken by device id.
+    fn later_than(&self, meta: &EventMeta<'_>) -> bool {
+        (self.hlc, self.device.as_ref()) > (meta.hlc, Some(meta.device))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +116,25 @@ impl Member {
         } else {
             Ok(())
         }
+    }
+
+    fn stamp(&self, field: MemberField) -> &FieldStamp {
+        &self.changed[field as usize]
+    }
+
+    fn set(&mut self, field: MemberField, value: &str, meta: &EventMeta<'_>) {
+        let slot = match field {
+            MemberField::Name => &mut self.name,
+            MemberField::Email => &mut self.email,
+            MemberField::Phone => &mut self.phone,
+        };
+        *slot = value.to_owned();
+        self.changed[field as usize] = FieldStamp::of(meta);
+    }
+
+    /// A value as `decide` would store it for `field`: normalised and passing the field's checks.
+    fn valid_value(field: MemberField, value: &str) -> bool {
+        field.normalise(value) == value && field.check(value).is_ok()
     }
 
     pub fn field(&self, field: MemberField) -> &str {
@@ -180,19 +227,19 @@ impl Aggregate for Member {
         }
     }
 
-    fn evolve(&mut self, event: &MemberEvent) {
+    fn evolve(&mut self, event: &MemberEvent, meta: &EventMeta<'_>) {
         match event {
             MemberEvent::MemberRegistered { name, email, phone } => {
                 self.registered = true;
-                self.name = name.clone();
-                self.email = email.clone();
-                self.phone = phone.clone();
+                for (field, value) in MemberField::ALL.into_iter().zip([name, email, phone]) {
+                    self.set(field, value, meta);
+                }
             }
-            MemberEvent::MemberDetailsChanged { field, value } => match field {
-                MemberField::Name => self.name = value.clone(),
-                MemberField::Email => self.email = value.clone(),
-                MemberField::Phone => self.phone = value.clone(),
-            },
+            // In log order: the server decided, when it appended a concurrent change, which one stands.
+            MemberEvent::MemberDetailsChanged { field, value } | MemberEvent::MemberDetailsMerged { field, value, .. } => {
+                self.set(*field, value, meta)
+            }
+            MemberEvent::MemberDetailsOverwritten { .. } | MemberEvent::MemberCheckInNotCounted { .. } => {}
             MemberEvent::MemberArchived {} => self.archived = true,
             MemberEvent::MemberRestored {} => self.archived = false,
             MemberEvent::MemberCheckedIn { at_ms } => {
@@ -206,8 +253,84 @@ impl Aggregate for Member {
         }
     }
 
-    fn command_of(event: &MemberEvent) -> (MemberCommand, u64) {
-        match event.clone() {
+    /// Details merge field by field; check-ins, archiving and restoring are re-decided (a check-in
+    /// that no longer holds is recorded as not counted, an archive or restore that no longer holds
+    /// goes to the inbox); a registration cannot meet another one. The server's own resolutions,
+    /// offered back after a restore, are kept where the state still admits them.
+    fn policy(event: &MemberEvent) -> Policy {
+        match event {
+            MemberEvent::MemberRegistered { .. } => Policy::Reject,
+            MemberEvent::MemberDetailsChanged { .. } => Policy::Merge,
+            _ => Policy::Rebase,
+        }
+    }
+
+    fn admits(&self, event: &MemberEvent, _meta: &EventMeta<'_>) -> bool {
+        if !self.registered {
+            return false;
+        }
+        match event {
+            // A change merged in stands whatever the state (archived, or already that value).
+            MemberEvent::MemberDetailsChanged { field, value } => Self::valid_value(*field, value),
+            MemberEvent::MemberDetailsMerged { field, value, overwritten } => {
+                Self::valid_value(*field, value) && self.field(*field) == overwritten
+            }
+            MemberEvent::MemberDetailsOverwritten { field, value, kept } => {
+                Self::valid_value(*field, value) && self.field(*field) == kept
+            }
+            MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } } => {
+                self.recent_check_ins_ms.contains(of_ms) && of_ms.abs_diff(*at_ms) < CHECK_IN_WINDOW_MS
+            }
+            MemberEvent::MemberCheckInNotCounted { reason: NotCounted::Archived, .. } => self.archived,
+            _ => false,
+        }
+    }
+
+    /// Two desks checked the member in within the window: the later to arrive is recorded as a
+    /// duplicate of the other (DOMAIN.md "Check-in"); a check-in of a member archived meanwhile
+    /// is recorded as not counted.
+    fn compensate(&self, event: &MemberEvent, error: &MemberError) -> Option<MemberEvent> {
+        let MemberEvent::MemberCheckedIn { at_ms } = event else { return None };
+        let reason = match error {
+            MemberError::CheckInTooSoon { last_ms, .. } => NotCounted::Duplicate { of_ms: *last_ms },
+            MemberError::Archived => NotCounted::Archived,
+            _ => return None,
+        };
+        Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason })
+    }
+
+    /// Per-field last writer wins: a change of a field that another desk changed too since
+    /// `parent` stands if its stamp is the later one (ties broken by device id), and the other
+    /// value stays visible in the timeline either way.
+    fn merge(
+        &self,
+        event: &MemberEvent,
+        meta: &EventMeta<'_>,
+        parent: u64,
+    ) -> Result<Resolution<MemberEvent>, Unresolved<MemberError>> {
+        let MemberEvent::MemberDetailsChanged { field, value } = event else { return Err(Unresolved::Conflict) };
+        if !self.registered {
+            return Err(Unresolved::Broken(MemberError::NotRegistered));
+        }
+        if !Self::valid_value(*field, value) {
+            let error = field.check(value).err().map_or_else(Vec::new, |e| vec![e]);
+            return Err(Unresolved::Broken(MemberError::InvalidDetails(error)));
+        }
+        let current = self.field(*field);
+        let stamp = self.stamp(*field);
+        if stamp.version <= parent || current == value {
+            return Ok(Resolution::Keep);
+        }
+        let (field, value, other) = (*field, value.clone(), current.to_owned());
+        Ok(Resolution::Replace(if stamp.later_than(meta) {
+            MemberEvent::MemberDetailsOverwritten { field, value, kept: other }
+        } else {
+            MemberEvent::MemberDetailsMerged { field, value, overwritten: other }
+        }))
+    }
+
+    fn command_of(event: &MemberEvent) -> Option<(MemberCommand, u64)> {
+        Some(match event.clone() {
             MemberEvent::MemberRegistered { name, email, phone } => {
                 (MemberCommand::RegisterMember { name, email, phone }, 0)
             }
@@ -217,6 +340,9 @@ impl Aggregate for Member {
             MemberEvent::MemberArchived {} => (MemberCommand::ArchiveMember, 0),
             MemberEvent::MemberRestored {} => (MemberCommand::RestoreMember, 0),
             MemberEvent::MemberCheckedIn { at_ms } => (MemberCommand::CheckIn, at_ms),
-        }
+            MemberEvent::MemberCheckInNotCounted { .. }
+            | MemberEvent::MemberDetailsMerged { .. }
+            | MemberEvent::MemberDetailsOverwritten { .. } => return None,
+        })
     }
 }

@@ -21,6 +21,37 @@ pub enum MemberEvent {
     MemberCheckedIn {
         at_ms: u64,
     },
+    /// A check-in recorded on a desk that, once the desks' events met, did not count: written by
+    /// the server in place of that `MemberCheckedIn` (same event id) when rebasing it failed.
+    MemberCheckInNotCounted {
+        at_ms: u64,
+        reason: NotCounted,
+    },
+    /// A change of `field` made while another desk changed it too, whose stamp is the later one:
+    /// `value` stands and `overwritten` (the other desk's value) is kept for the timeline. Written
+    /// by the server's merge in place of the device's `MemberDetailsChanged` (same event id).
+    MemberDetailsMerged {
+        field: MemberField,
+        value: String,
+        overwritten: String,
+    },
+    /// A change of `field` to `value` made while another desk changed it too, with the earlier
+    /// stamp: `kept` (the other desk's value) stands. Changes nothing; it keeps `value` visible.
+    MemberDetailsOverwritten {
+        field: MemberField,
+        value: String,
+        kept: String,
+    },
+}
+
+/// Why a check-in did not count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCounted {
+    /// Another desk had checked the member in within the window, at `of_ms` (ms since the epoch).
+    Duplicate { of_ms: u64 },
+    /// Another desk had archived the member.
+    Archived,
 }
 
 impl DomainEvent for MemberEvent {
@@ -31,10 +62,22 @@ impl DomainEvent for MemberEvent {
             MemberEvent::MemberArchived {} => "MemberArchived",
             MemberEvent::MemberRestored {} => "MemberRestored",
             MemberEvent::MemberCheckedIn { .. } => "MemberCheckedIn",
+            MemberEvent::MemberCheckInNotCounted { .. } => "MemberCheckInNotCounted",
+            MemberEvent::MemberDetailsMerged { .. } => "MemberDetailsMerged",
+            MemberEvent::MemberDetailsOverwritten { .. } => "MemberDetailsOverwritten",
         }
     }
 
     fn known_types() -> &'static [&'static str] {
-        &["MemberRegistered", "MemberDetailsChanged", "MemberArchived", "MemberRestored", "MemberCheckedIn"]
+        &[
+            "MemberRegistered",
+            "MemberDetailsChanged",
+            "MemberArchived",
+            "MemberRestored",
+            "MemberCheckedIn",
+            "MemberCheckInNotCounted",
+            "MemberDetailsMerged",
+            "MemberDetailsOverwritten",
+        ]
     }
 }

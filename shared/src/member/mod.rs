@@ -5,9 +5,11 @@ mod commands;
 mod details;
 mod events;
 #[cfg(test)]
+mod conflict_tests;
+#[cfg(test)]
 mod tests;
 
-pub use aggregate::{Member, MemberError, CHECK_IN_WINDOW_MS};
+pub use aggregate::{FieldStamp, Member, MemberError, CHECK_IN_WINDOW_MS};
 pub use commands::MemberCommand;
 pub use details::{DetailsError, MemberField, MAX_NAME};
-pub use events::MemberEvent;
+pub use events::{MemberEvent, NotCounted};

@@ -1,9 +1,13 @@
 use super::*;
 use crate::aggregate::{Aggregate, DomainEvent, Validation};
-use crate::testing::given;
+use crate::testing::{given, meta};
 use proptest::prelude::*;
 
 const MIN: u64 = 60_000;
+
+fn device() -> crate::DeviceId {
+    crate::DeviceId::new("desk-1").unwrap()
+}
 
 fn registered() -> MemberEvent {
     MemberEvent::MemberRegistered {
@@ -154,7 +158,7 @@ fn text_is_stored_normalised_so_one_name_has_one_spelling() {
 #[test]
 fn a_forged_event_with_an_unnormalised_name_is_not_what_its_command_decides() {
     let forged = MemberEvent::MemberRegistered { name: "Rene\u{301}e".into(), email: "".into(), phone: "".into() };
-    assert_eq!(Member::default().validate(&forged), Err(Validation::Mismatch));
+    assert_eq!(Member::default().validate(&forged, &meta(&device())), Err(Validation::Mismatch));
 }
 
 #[test]
@@ -252,7 +256,7 @@ fn a_check_in_ten_minutes_later_is_allowed() {
 fn validation_refuses_an_event_whose_data_was_altered() {
     // "MemberRegistered" with a blank name cannot come from any valid command.
     let forged = MemberEvent::MemberRegistered { name: " ".into(), email: "".into(), phone: "".into() };
-    assert!(matches!(Member::default().validate(&forged), Err(Validation::Refused(_))));
+    assert!(matches!(Member::default().validate(&forged, &meta(&device())), Err(Validation::Refused(_))));
 }
 
 #[test]
@@ -297,9 +301,9 @@ proptest! {
             now += minutes_later * MIN;
             if let Ok(events) = state.decide(cmd, now) {
                 for e in &events {
-                    prop_assert_eq!(state.validate(e), Ok(()));
+                    prop_assert_eq!(state.validate(e, &meta(&device())), Ok(()));
                     if let MemberEvent::MemberCheckedIn { at_ms } = e { check_ins.push(*at_ms); }
-                    state.evolve(e);
+                    state.evolve(e, &meta(&device()));
                 }
             }
         }

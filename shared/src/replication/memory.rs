@@ -4,7 +4,7 @@
 
 use super::replicator::{Input, Output, Replicator, Saved, StoreOp};
 use crate::{
-    aggregate::Aggregate,
+    aggregate::{Aggregate, EventMeta},
     envelope::{EventEnvelope, Stamp},
     hlc::HlcClock,
     ids::DeviceId,
@@ -17,13 +17,19 @@ pub enum LocalState {
     Confirmed,
     /// Confirmed in an earlier epoch of the server's log, not (yet) seen in the current one.
     Unconfirmed,
+    /// The server did not take it (its conflict inbox entry, with the reason).
     Rejected(String),
+    /// Rejected, then staff chose "discard mine" or "apply mine on top" (which decided anew).
+    Resolved(String),
 }
 
 #[derive(Clone, Debug)]
 pub struct LocalEvent {
     pub envelope: EventEnvelope,
     pub state: LocalState,
+    /// Pushed as one thing, stored by the server as another (a check-in recorded as a duplicate, a
+    /// change overwritten by a merge): staff are told until they acknowledge it.
+    pub corrected: bool,
 }
 
 pub struct MemoryDevice {
@@ -82,8 +88,11 @@ impl MemoryDevice {
     pub fn load<A: Aggregate>(&self, stream: StreamId) -> (A, u64) {
         let events = self.stream(stream);
         let head = events.iter().map(|e| e.version).max().unwrap_or(0);
-        let decoded: Vec<A::Event> = events.iter().map(|e| e.decode().expect("local events decode")).collect();
-        (A::from_events(&decoded), head)
+        let mut state = A::default();
+        for e in events {
+            state.evolve(&e.decode().expect("local events decode"), &EventMeta::of(e));
+        }
+        (state, head)
     }
 
     /// The repository: load, decide, append as pending, tell the replicator.
@@ -105,8 +114,39 @@ impl MemoryDevice {
             Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut next },
         );
         self.clock = clock;
-        self.log.extend(envelopes.into_iter().map(|envelope| LocalEvent { envelope, state: LocalState::Pending }));
+        self.log.extend(
+            envelopes.into_iter().map(|envelope| LocalEvent { envelope, state: LocalState::Pending, corrected: false }),
+        );
         self.replicator.handle_input(now_ms, Input::LocalChange);
+        Ok(())
+    }
+
+    /// The conflict inbox: rejected events staff have not resolved yet.
+    pub fn inbox(&self) -> Vec<&LocalEvent> {
+        self.log.iter().filter(|e| matches!(e.state, LocalState::Rejected(_))).collect()
+    }
+
+    /// "Discard mine": the rejected event leaves the inbox (kept, marked resolved).
+    pub fn discard(&mut self, id: uuid::Uuid) {
+        if let Some(e) = self.log.iter_mut().find(|e| e.envelope.id == id) {
+            if let LocalState::Rejected(reason) = &e.state {
+                e.state = LocalState::Resolved(reason.clone());
+            }
+        }
+    }
+
+    /// "Apply mine on top": the rejected event's command decided anew on the stream as it now is
+    /// (at the time it was first decided); on success the inbox entry is resolved.
+    pub fn apply_on_top<A: Aggregate>(&mut self, id: uuid::Uuid, now_ms: u64) -> Result<(), Option<A::Error>> {
+        let Some(rejected) = self.inbox().into_iter().find(|e| e.envelope.id == id).map(|e| e.envelope.clone())
+        else {
+            return Err(None);
+        };
+        let event: A::Event = rejected.decode().map_err(|_| None)?;
+        let Some((command, at_ms)) = A::command_of(&event) else { return Err(None) };
+        let at_ms = if at_ms == 0 { now_ms } else { at_ms };
+        self.execute::<A>(rejected.stream, command, at_ms).map_err(Some)?;
+        self.discard(id);
         Ok(())
     }
 
@@ -117,11 +157,17 @@ impl MemoryDevice {
     /// Carries out one store operation, as the IndexedDB store does in one transaction.
     pub fn apply(&mut self, op: StoreOp, now_ms: u64) {
         match op {
-            StoreOp::Confirm(events) => {
-                for stored in events {
-                    if let Some(local) = self.log.iter_mut().find(|e| e.envelope.id == stored.id) {
-                        local.envelope.position = stored.position;
-                        local.state = LocalState::Confirmed;
+            StoreOp::Confirm { stored, server_events } => {
+                self.insert_remote(server_events, now_ms);
+                for stored in stored {
+                    match self.log.iter_mut().find(|e| e.envelope.id == stored.id) {
+                        Some(local) => {
+                            local.corrected |= local.state == LocalState::Pending
+                                && local.envelope.event_type != stored.event_type;
+                            local.envelope = stored;
+                            local.state = LocalState::Confirmed;
+                        }
+                        None => self.log.push(LocalEvent { envelope: stored, state: LocalState::Confirmed, corrected: false }),
                     }
                 }
             }
@@ -165,10 +211,12 @@ impl MemoryDevice {
             match self.log.iter_mut().find(|e| e.envelope.id == remote.id) {
                 // The server holds it, so it stands, whatever this device thought of it.
                 Some(local) => {
-                    local.envelope.position = remote.position;
+                    local.corrected |=
+                        local.state == LocalState::Pending && local.envelope.event_type != remote.event_type;
+                    local.envelope = remote;
                     local.state = LocalState::Confirmed;
                 }
-                None => self.log.push(LocalEvent { envelope: remote, state: LocalState::Confirmed }),
+                None => self.log.push(LocalEvent { envelope: remote, state: LocalState::Confirmed, corrected: false }),
             }
         }
     }

@@ -75,8 +75,12 @@ pub enum Output {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StoreOp {
-    /// The server stored these pushed events: they are no longer pending and now have positions.
-    Confirm(Vec<EventEnvelope>),
+    /// The server stored these pushed events (`stored`, the server's copies: renumbered by a rebase
+    /// or merge, a compensated one under the same id with another type): each replaces the pending
+    /// event with its id, and is no longer pending. `server_events` are the other device's events the
+    /// batch met, stored like pulled ones. A pending event whose stored copy has another type was
+    /// corrected by the server: staff are told.
+    Confirm { stored: Vec<EventEnvelope>, server_events: Vec<EventEnvelope> },
     /// The server will not take the pending events of `stream`: every pending event of that stream
     /// is set aside as rejected (kept, never pushed again), and `server_events` are its side.
     Reject { stream: StreamId, server_events: Vec<EventEnvelope>, reason: String },
@@ -422,12 +426,19 @@ impl Replicator {
                         continue;
                     }
                     let op = match result.status {
-                        BatchStatus::Accepted => StoreOp::Confirm(result.events),
+                        BatchStatus::Accepted | BatchStatus::Rebased | BatchStatus::Merged => {
+                            StoreOp::Confirm { stored: result.events, server_events: result.server_events }
+                        }
                         BatchStatus::Rejected => StoreOp::Reject {
                             stream: result.stream,
                             server_events: result.server_events,
-                            reason: "another device changed this record first; your change was not applied".into(),
+                            reason: result.reason.unwrap_or_else(|| {
+                                "another device changed this record first; your change was not applied".into()
+                            }),
                         },
+                        // A newer server's answer this app cannot read: the events stay pending, and
+                        // pushing them again is answered with their stored copies.
+                        BatchStatus::Unknown => continue,
                     };
                     self.out.push_back(Output::Store(op));
                 }

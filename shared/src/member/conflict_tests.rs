@@ -1,0 +1,169 @@
+//! How a member's events join a stream that another desk changed meanwhile (the policies of
+//! `Member::policy`), as the server resolves them.
+
+use super::*;
+use crate::aggregate::{Aggregate, EventMeta, Resolution, Unresolved};
+use crate::{DeviceId, Hlc};
+
+const MIN: u64 = 60_000;
+
+fn desk(n: u8) -> DeviceId {
+    DeviceId::new(format!("desk-{n}")).unwrap()
+}
+
+/// Folds `events`, each with its version, stamp (ms) and desk.
+fn state(events: &[(MemberEvent, u64, u8)]) -> Member {
+    let mut member = Member::default();
+    for (i, (event, ms, d)) in events.iter().enumerate() {
+        let device = desk(*d);
+        member.evolve(event, &EventMeta { version: i as u64 + 1, hlc: Hlc { ms: *ms, c: 0 }, device: &device });
+    }
+    member
+}
+
+fn registered() -> MemberEvent {
+    MemberEvent::MemberRegistered { name: "Björn Berg".into(), email: "".into(), phone: "0470 11 22 33".into() }
+}
+
+fn changed(field: MemberField, value: &str) -> MemberEvent {
+    MemberEvent::MemberDetailsChanged { field, value: value.into() }
+}
+
+/// Resolves `event`, made by `d` at `ms` on version `parent`, on `state`.
+fn resolve(
+    state: &Member,
+    event: &MemberEvent,
+    ms: u64,
+    d: u8,
+    parent: u64,
+) -> Result<Resolution<MemberEvent>, Unresolved<MemberError>> {
+    let device = desk(d);
+    state.resolve(event, &EventMeta { version: 99, hlc: Hlc { ms, c: 0 }, device: &device }, parent)
+}
+
+#[test]
+fn a_check_in_inside_the_window_of_another_desks_becomes_a_recorded_duplicate() {
+    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
+    let mine = MemberEvent::MemberCheckedIn { at_ms: 14 * MIN };
+    assert_eq!(
+        resolve(&server, &mine, 14 * MIN, 2, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberCheckInNotCounted {
+            at_ms: 14 * MIN,
+            reason: NotCounted::Duplicate { of_ms: 10 * MIN }
+        }))
+    );
+}
+
+#[test]
+fn a_check_in_outside_the_window_of_another_desks_is_kept() {
+    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
+    let mine = MemberEvent::MemberCheckedIn { at_ms: 30 * MIN };
+    assert_eq!(resolve(&server, &mine, 30 * MIN, 2, 1), Ok(Resolution::Keep));
+}
+
+#[test]
+fn a_check_in_of_a_member_archived_meanwhile_is_recorded_as_not_counted() {
+    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
+    let mine = MemberEvent::MemberCheckedIn { at_ms: 2 * MIN };
+    assert_eq!(
+        resolve(&server, &mine, 2 * MIN, 2, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberCheckInNotCounted { at_ms: 2 * MIN, reason: NotCounted::Archived }))
+    );
+}
+
+#[test]
+fn concurrent_changes_of_different_fields_both_stand() {
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Email, "b@x.be"), 5 * MIN, 1)]);
+    let mine = changed(MemberField::Phone, "0470 99 99 99");
+    assert_eq!(resolve(&server, &mine, 4 * MIN, 2, 1), Ok(Resolution::Keep));
+}
+
+#[test]
+fn of_two_concurrent_changes_of_one_field_the_later_stamp_stands_and_the_other_value_stays_visible() {
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Phone, "0470 44 55 66"), 5 * MIN, 1)]);
+    let mine = changed(MemberField::Phone, "0470 99 99 99");
+    // Mine is later: it stands, and records what it overwrote.
+    assert_eq!(
+        resolve(&server, &mine, 6 * MIN, 2, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberDetailsMerged {
+            field: MemberField::Phone,
+            value: "0470 99 99 99".into(),
+            overwritten: "0470 44 55 66".into()
+        }))
+    );
+    // Mine is earlier: the server's stands, and mine is kept as overwritten.
+    assert_eq!(
+        resolve(&server, &mine, 4 * MIN, 2, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberDetailsOverwritten {
+            field: MemberField::Phone,
+            value: "0470 99 99 99".into(),
+            kept: "0470 44 55 66".into()
+        }))
+    );
+}
+
+#[test]
+fn equal_stamps_are_ordered_by_device_id() {
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Phone, "0470 44 55 66"), 5 * MIN, 2)]);
+    let mine = changed(MemberField::Phone, "0470 99 99 99");
+    assert!(matches!(
+        resolve(&server, &mine, 5 * MIN, 3, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberDetailsMerged { .. }))
+    ));
+    assert!(matches!(
+        resolve(&server, &mine, 5 * MIN, 1, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberDetailsOverwritten { .. }))
+    ));
+}
+
+#[test]
+fn a_change_built_on_the_other_change_is_not_a_conflict_whatever_its_stamp() {
+    // The device saw version 2 (parent 2): its change comes after, even with a slower clock.
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Phone, "0470 44 55 66"), 5 * MIN, 1)]);
+    let mine = changed(MemberField::Phone, "0470 99 99 99");
+    assert_eq!(resolve(&server, &mine, MIN, 2, 2), Ok(Resolution::Keep));
+}
+
+#[test]
+fn a_merged_change_sets_the_field_and_an_overwritten_one_changes_nothing() {
+    let merged = MemberEvent::MemberDetailsMerged {
+        field: MemberField::Phone,
+        value: "0470 99 99 99".into(),
+        overwritten: "0470 11 22 33".into(),
+    };
+    let overwritten = MemberEvent::MemberDetailsOverwritten {
+        field: MemberField::Name,
+        value: "Bjorn".into(),
+        kept: "Björn Berg".into(),
+    };
+    let member = state(&[(registered(), 0, 1), (merged, MIN, 2), (overwritten, MIN, 3)]);
+    assert_eq!((member.phone.as_str(), member.name.as_str()), ("0470 99 99 99", "Björn Berg"));
+}
+
+#[test]
+fn an_archive_that_no_longer_holds_goes_to_the_inbox() {
+    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
+    assert_eq!(
+        resolve(&server, &MemberEvent::MemberArchived {}, 2 * MIN, 2, 1),
+        Err(Unresolved::Broken(MemberError::Archived))
+    );
+}
+
+#[test]
+fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_do_not() {
+    let device = desk(1);
+    let meta = EventMeta { version: 3, hlc: Hlc { ms: MIN, c: 0 }, device: &device };
+    let checked_in = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
+    let duplicate =
+        |of_ms| MemberEvent::MemberCheckInNotCounted { at_ms: 12 * MIN, reason: NotCounted::Duplicate { of_ms } };
+    assert_eq!(checked_in.validate(&duplicate(10 * MIN), &meta), Ok(()), "an exported log imports again");
+    assert!(checked_in.validate(&duplicate(3 * MIN), &meta).is_err(), "no such check-in to duplicate");
+    let archived = MemberEvent::MemberCheckInNotCounted { at_ms: 12 * MIN, reason: NotCounted::Archived };
+    assert!(checked_in.validate(&archived, &meta).is_err(), "the member is not archived");
+    let merged = MemberEvent::MemberDetailsMerged {
+        field: MemberField::Phone,
+        value: "0470 99 99 99".into(),
+        overwritten: "0470 00 00 00".into(),
+    };
+    assert!(checked_in.validate(&merged, &meta).is_err(), "it did not overwrite that value");
+}
