@@ -25,8 +25,57 @@ pub enum EventState {
     /// Confirmed by a server log that has since been replaced (restored from a backup): it still
     /// counts here, and is confirmed again when the new log shows it, or offered back if it lacks it.
     Unconfirmed,
-    /// The server did not take it; kept here with the reason.
+    /// The server did not take it; kept here with the reason, in the conflict inbox.
     Rejected(String),
+    /// Rejected, then settled by staff in the inbox (discarded, or decided again on top).
+    Settled(String),
+}
+
+/// How many of this device's events wait for the server, and for staff.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Not yet confirmed by the server.
+    pub pending: u32,
+    /// Refused by the server (a conflict, or a rule it broke): in the inbox until settled.
+    pub rejected: u32,
+    /// Stored by the server as something else (a check-in recorded as a duplicate, a change
+    /// overwritten by a merge): in the inbox until acknowledged.
+    pub corrected: u32,
+}
+
+/// One entry of the corrections-and-conflicts inbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboxEntry {
+    pub event_id: Uuid,
+    pub member: Uuid,
+    /// The member's name as this device has it now ("" if the member is unknown here).
+    pub member_name: String,
+    /// What the event (as this device holds it now) says, in staff's words.
+    pub summary: String,
+    /// When it was decided, by the deciding device's clock (HLC wall part, ms since the epoch).
+    pub at_ms: u64,
+    pub kind: InboxKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InboxKind {
+    /// The server refused this device's change (`reason`): staff apply it again on top of what
+    /// the server has, or discard it.
+    Conflict { reason: String },
+    /// The server stored this device's change as something else: the summary says what.
+    Correction,
+}
+
+/// What staff decided about an inbox entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// Decide the refused change again, on top of the member as the server has them now (it may
+    /// still be refused, with the reason).
+    ApplyAgain,
+    /// Drop the refused change (it stays in the timeline, marked settled).
+    Discard,
+    /// A correction was seen.
+    Acknowledge,
 }
 
 /// One member as the list, search and member page show them (the `members` projection).
@@ -102,9 +151,7 @@ pub struct Progress {
 pub struct SyncView {
     /// The replicator's own account: connection, last answer, clock, restore.
     pub status: SyncStatus,
-    pub pending: u32,
-    /// Events set aside because the server refused them.
-    pub rejected: u32,
+    pub counts: Counts,
     /// Why this device's own store failed, while it does (sync waits and tries again).
     pub store_error: Option<String>,
     pub progress: Option<Progress>,
@@ -162,6 +209,8 @@ pub enum ClientError {
     /// This device's clock is known to be off by more than the server tolerates: nothing was
     /// decided or stored (its times would be wrong, or refused).
     ClockOff(ClockOff),
+    /// The inbox entry is gone (settled on another tab, or the server's copy arrived meanwhile).
+    NotInInbox,
 }
 
 /// Reactive state the runtime keeps up to date after every store transaction.
@@ -201,6 +250,10 @@ pub trait ClientApi {
     fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), ClientError>>;
     /// The member's events, newest first, pending and rejected ones included.
     fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>>;
+    /// The corrections and conflicts waiting for staff, oldest first.
+    fn inbox(&self) -> LocalBoxFuture<'static, Result<Vec<InboxEntry>, StoreError>>;
+    /// Settles one inbox entry as staff decided.
+    fn settle(&self, event: Uuid, how: Settle) -> LocalBoxFuture<'static, Result<(), ClientError>>;
     /// A fresh id for a new member (UUIDv7).
     fn new_member_id(&self) -> Uuid;
     /// Tries the server again now instead of at the next retry (staff pressed "Try now").

@@ -3,7 +3,7 @@
 pub mod client;
 mod collate;
 mod components;
-mod format;
+pub mod format;
 mod pages;
 mod sentences;
 
@@ -104,6 +104,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/members/new") view=pages::register::RegisterPage/>
             <Route path=path!("/members/:id") view=pages::member::MemberPage/>
             <Route path=path!("/check-ins") view=pages::check_ins::CheckInsPage/>
+            <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
         </Routes>
     }
 }

@@ -15,6 +15,7 @@ pub fn refusal(error: &ClientError) -> String {
         ClientError::ClockOff(off) => {
             format!("Nothing was saved: {off}. Set its date and time right, then try again.")
         }
+        ClientError::NotInInbox => "This entry was already settled (perhaps in another tab).".into(),
     }
 }
 

@@ -9,7 +9,8 @@ use crate::{
     sync::{self, kept, Msg, SyncSender},
 };
 use app::client::{
-    Client, ClientApi, ClientError, ClientState, MemberRow, StoreError, StoreState, SyncView, TimelineRow,
+    Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState, SyncView,
+    TimelineRow,
 };
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
@@ -92,16 +93,13 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
         let counts = store.counts().await?;
         Ok::<_, String>((members, check_ins, counts))
     };
-    let (members, check_ins, (pending, rejected)) = loaded.await.map_err(|e| {
+    let (members, check_ins, counts) = loaded.await.map_err(|e| {
         state.store.set(StoreState::Failed(e.clone()));
         StoreError(e)
     })?;
     state.members.set(members);
     state.check_ins_today.set(check_ins);
-    state.sync.update(|s| {
-        s.pending = pending;
-        s.rejected = rejected;
-    });
+    state.sync.update(|s| s.counts = counts);
     Ok(Rc::new(store))
 }
 
@@ -110,7 +108,7 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
 /// which case staff are asked (they may be in the middle of something).
 fn replaced(state: ClientState, sync: &SyncSender) {
     let _ = sync.unbounded_send(Msg::Stop);
-    let pending = state.sync.with_untracked(|s| s.pending);
+    let pending = state.sync.with_untracked(|s| s.counts.pending);
     state.store.set(StoreState::Replaced { pending });
     if pending == 0 {
         browser::reload();
@@ -123,10 +121,7 @@ impl ClientApi for Runtime {
         Box::pin(async move {
             let store = store.await.map_err(ClientError::Store)?;
             clock.check().map_err(ClientError::ClockOff)?;
-            let changes = store.execute(member, command, browser::now_ms()).await.map_err(|e| match e {
-                ExecuteError::Rule(rule) => ClientError::Rule(rule),
-                ExecuteError::Store(e) => ClientError::Store(StoreError(e)),
-            })?;
+            let changes = store.execute(member, command, browser::now_ms()).await.map_err(client_error)?;
             publish(&state, &changes);
             let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
             Ok(())
@@ -138,6 +133,28 @@ impl ClientApi for Runtime {
         Box::pin(async move { store.await?.timeline(member).await.map_err(StoreError) })
     }
 
+    fn inbox(&self) -> LocalBoxFuture<'static, Result<Vec<InboxEntry>, StoreError>> {
+        let store = self.store.clone();
+        Box::pin(async move { store.await?.inbox().await.map_err(StoreError) })
+    }
+
+    fn settle(&self, event: Uuid, how: Settle) -> LocalBoxFuture<'static, Result<(), ClientError>> {
+        let (state, store, sync, clock) = (self.state, self.store.clone(), self.sync.clone(), self.clock.clone());
+        Box::pin(async move {
+            let store = store.await.map_err(ClientError::Store)?;
+            if how == Settle::ApplyAgain {
+                // It decides anew, stamped with this device's clock.
+                clock.check().map_err(ClientError::ClockOff)?;
+            }
+            let changes = store.settle(event, how, browser::now_ms()).await.map_err(client_error)?;
+            publish(&state, &changes);
+            if how == Settle::ApplyAgain {
+                let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
+            }
+            Ok(())
+        })
+    }
+
     fn new_member_id(&self) -> Uuid {
         shared::new_event_id(browser::now_ms(), browser::random_bytes())
     }
@@ -147,6 +164,14 @@ impl ClientApi for Runtime {
         if browser::is_online() {
             let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
         }
+    }
+}
+
+fn client_error(e: ExecuteError) -> ClientError {
+    match e {
+        ExecuteError::Rule(rule) => ClientError::Rule(rule),
+        ExecuteError::Store(e) => ClientError::Store(StoreError(e)),
+        ExecuteError::NotInInbox => ClientError::NotInInbox,
     }
 }
 
@@ -182,12 +207,8 @@ pub(crate) fn publish(state: &ClientState, changes: &Changes) {
         });
     }
 
-    let counts = state.sync.with_untracked(|s| (s.pending, s.rejected));
-    if counts != (changes.pending, changes.rejected) {
-        state.sync.update(|s| {
-            s.pending = changes.pending;
-            s.rejected = changes.rejected;
-        });
+    if state.sync.with_untracked(|s| s.counts) != changes.counts {
+        state.sync.update(|s| s.counts = changes.counts);
     }
     state.revision.update(|r| *r += 1);
 }

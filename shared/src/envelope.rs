@@ -125,7 +125,6 @@ pub fn strict_envelopes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::protocol::{PullResponse, PushBatch};
 
     fn envelope_json() -> serde_json::Value {

@@ -38,7 +38,9 @@ pub fn SyncBadge() -> impl IntoView {
 
 fn badge<F: Fn() + Send + Sync + 'static>(s: &SyncView, now_ms: u64, try_now: F) -> impl IntoView + use<F> {
     let (key, label) = connection(s.status.connection);
-    let waiting = if s.pending > 0 { "pending-count waiting" } else { "pending-count" };
+    let counts = s.counts;
+    let waiting = if counts.pending > 0 { "pending-count waiting" } else { "pending-count" };
+    let for_staff = counts.rejected + counts.corrected;
     // "synced" only when nothing the server is known to have is missing here.
     let behind = s.to_receive();
     let receiving = s.status.connection == Connection::Online;
@@ -66,11 +68,15 @@ fn badge<F: Fn() + Send + Sync + 'static>(s: &SyncView, now_ms: u64, try_now: F)
         <div class="sync-badge" data-testid="sync-badge" data-connection=key>
             <span class=format!("dot {key}")></span>
             <span data-testid="sync-connection" data-state=key>{label}</span>
-            <span data-testid="sync-pending" data-count=s.pending.to_string() class=waiting>
-                {format!("{} pending", format::count(s.pending.into()))}
+            <span data-testid="sync-pending" data-count=counts.pending.to_string() class=waiting>
+                {format!("{} pending", format::count(counts.pending.into()))}
             </span>
-            {(s.rejected > 0).then(|| view! {
-                <span class="rejected-count" data-testid="sync-rejected">{format!("{} not accepted", s.rejected)}</span>
+            // One tap to the inbox, from every page: what the server decided for this desk.
+            {(for_staff > 0).then(|| view! {
+                <a class="inbox-count" href="/inbox" data-testid="sync-inbox"
+                    data-conflicts=counts.rejected.to_string() data-corrections=counts.corrected.to_string()>
+                    {inbox_label(counts.rejected, counts.corrected)}
+                </a>
             })}
             {last}
             {reason(s, now_ms).map(|text| view! { <span class="sync-reason" data-testid="sync-reason">{text}</span> })}
@@ -78,6 +84,16 @@ fn badge<F: Fn() + Send + Sync + 'static>(s: &SyncView, now_ms: u64, try_now: F)
                 <button class="sync-now" data-testid="sync-now" on:click=move |_| try_now()>"Try now"</button>
             })}
         </div>
+    }
+}
+
+/// "2 conflicts · 1 correction".
+fn inbox_label(conflicts: u32, corrections: u32) -> String {
+    let plural = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (conflicts, corrections) {
+        (0, c) => plural(c, "correction", "corrections"),
+        (r, 0) => plural(r, "conflict", "conflicts"),
+        (r, c) => format!("{} · {}", plural(r, "conflict", "conflicts"), plural(c, "correction", "corrections")),
     }
 }
 

@@ -1,4 +1,5 @@
 pub mod check_ins;
+pub mod inbox;
 pub mod member;
 pub mod members;
 pub mod not_found;

@@ -18,7 +18,8 @@ use super::{
 };
 use indexed_db_futures::{object_store::ObjectStore, prelude::*, transaction::TransactionMode, DeserialiseFromJs};
 use shared::{
-    member::MemberEvent, protocol::LogEpoch, replication::StoreOp, Aggregate, EventEnvelope, HlcClock, StreamId,
+    aggregate::EventMeta, member::MemberEvent, protocol::LogEpoch, replication::StoreOp, Aggregate, EventEnvelope,
+    HlcClock, StreamId,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use wasm_bindgen::JsValue;
@@ -27,7 +28,8 @@ use wasm_bindgen::JsValue;
 struct Plan {
     /// Server copies of events, per stream, in version order, each id once.
     incoming: BTreeMap<StreamId, Vec<EventEnvelope>>,
-    /// `Confirm` only updates events this device holds; the others insert what they do not know.
+    /// Whether events this device does not hold are inserted (always, but kept explicit: a
+    /// confirmation names events the server stored, which stand whatever this device held).
     insert_new: bool,
     /// Every still-pending event of this stream becomes rejected, with this reason.
     reject: Option<(StreamId, String)>,
@@ -40,7 +42,12 @@ impl Plan {
     /// The plan of an operation on events; the others are not about events (`Err` gives them back).
     fn new(op: StoreOp) -> Result<Self, StoreOp> {
         let (events, insert_new, reject, cursor, observe) = match op {
-            StoreOp::Confirm(events) => (events, false, None, None, false),
+            StoreOp::Confirm { mut stored, server_events } => {
+                // The other side first: the batch's own copies come after it in version order anyway.
+                let mut events = server_events;
+                events.append(&mut stored);
+                (events, true, None, None, true)
+            }
             StoreOp::Reject { stream, server_events, reason } => {
                 (server_events, true, Some((stream, reason)), None, true)
             }
@@ -71,7 +78,7 @@ impl Plan {
         }
         let base = match projection {
             Projection::Absent => MemberRecord { id: stream.id.to_string(), ..MemberRecord::default() },
-            Projection::Found(p) if p.pending == 0 && p.rejected == 0 => p.clone(),
+            Projection::Found(p) if p.pending == 0 && p.rejected == 0 => (**p).clone(),
             _ => return None,
         };
         let in_line = events.iter().enumerate().all(|(i, e)| e.version == base.version + 1 + i as u64);
@@ -82,7 +89,7 @@ impl Plan {
 /// A stored member projection, as read.
 enum Projection {
     Absent,
-    Found(MemberRecord),
+    Found(Box<MemberRecord>),
     /// Present but unreadable: rebuilt from the stream.
     Broken,
 }
@@ -96,7 +103,7 @@ fn read_projection(
         Ok(match request.await? {
             None => Projection::Absent,
             Some(js) => match MemberRecord::deserialise_from_js(js) {
-                Ok(record) => Projection::Found(record),
+                Ok(record) => Projection::Found(Box::new(record)),
                 Err(e) => {
                     log::error!("the projection of {stream} cannot be read, rebuilding it: {e}");
                     Projection::Broken
@@ -208,7 +215,7 @@ fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events:
         base.version = envelope.version;
         match envelope.decode::<MemberEvent>() {
             Ok(event) => {
-                member.evolve(&event);
+                member.evolve(&event, &EventMeta::of(envelope));
                 if let Some(at_ms) = check_in_at(&event) {
                     writes.check_ins.push(check_in(envelope, stream, at_ms, false));
                 }
@@ -234,16 +241,21 @@ fn merge(
 ) {
     let mut changed = vec![false; records.len()];
     let mut by_id: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    let mut no_longer_check_ins = Vec::new();
     for envelope in incoming {
-        // Also an unconfirmed event the new log shows again: confirmed once more.
-        let record = EventRecord::confirmed(envelope, generation);
-        match by_id.get(&record.id) {
-            // The server holds it, so it stands, even over a local "rejected".
+        match by_id.get(&envelope.id.to_string()) {
+            // The server holds it, so it stands, even over a local "rejected"; also an unconfirmed
+            // event the new log shows again is confirmed once more.
             Some(&i) => {
-                records[i] = record;
+                let was_check_in = records[i].envelope().is_ok_and(|e| e.event_type == CHECK_IN);
+                records[i] = records[i].replaced_by(envelope, generation);
                 changed[i] = true;
+                if was_check_in && envelope.event_type != CHECK_IN {
+                    no_longer_check_ins.push(records[i].id.clone());
+                }
             }
             None if insert_new => {
+                let record = EventRecord::confirmed(envelope, generation);
                 by_id.insert(record.id.clone(), records.len());
                 records.push(record);
                 changed.push(true);
@@ -252,6 +264,7 @@ fn merge(
             None => {}
         }
     }
+    writes.removed_check_ins.extend(no_longer_check_ins);
     if let Some(reason) = reject {
         for (record, changed) in records.iter_mut().zip(changed.iter_mut()) {
             if record.state == STATE_PENDING {
@@ -279,6 +292,9 @@ fn merge(
         writes.events.push(record);
     }
 }
+
+/// The type of the events the `check_ins` projection lists.
+const CHECK_IN: &str = "MemberCheckedIn";
 
 fn check_in(envelope: &EventEnvelope, stream: StreamId, at_ms: u64, pending: bool) -> CheckInRecord {
     CheckInRecord { event_id: envelope.id.to_string(), member: stream.id.to_string(), at_ms, pending }

@@ -1,7 +1,8 @@
 //! Timeline sentences: what an event means to the staff reading a member's history.
 
+use app::format::time_of;
 use shared::{
-    member::{MemberEvent, MemberField},
+    member::{MemberEvent, MemberField, NotCounted},
     EventEnvelope,
 };
 
@@ -15,8 +16,37 @@ pub fn describe(envelope: &EventEnvelope) -> String {
         Ok(MemberEvent::MemberArchived {}) => "Archived".into(),
         Ok(MemberEvent::MemberRestored {}) => "Restored".into(),
         Ok(MemberEvent::MemberCheckedIn { .. }) => "Checked in".into(),
+        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } }) => format!(
+            "Check-in at {} recorded as a duplicate: another desk had checked them in at {}",
+            time_of(at_ms),
+            time_of(of_ms)
+        ),
+        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Archived }) => format!(
+            "Check-in at {} not counted: another desk had archived this member",
+            time_of(at_ms)
+        ),
+        Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten }) => format!(
+            "{} changed to {} (merged: another desk had changed it to {} at the same time; this change is the later one)",
+            field_label(field),
+            shown(&value),
+            shown(&overwritten)
+        ),
+        Ok(MemberEvent::MemberDetailsOverwritten { field, value, kept }) => format!(
+            "{} also changed to {} — overwritten by another desk's later change to {}",
+            field_label(field),
+            shown(&value),
+            shown(&kept)
+        ),
         // A newer app version's event, or damaged data: say so rather than hide it.
         Err(_) => format!("{} (cannot be shown by this version of the app)", envelope.event_type),
+    }
+}
+
+fn shown(value: &str) -> &str {
+    if value.is_empty() {
+        "nothing"
+    } else {
+        value
     }
 }
 

@@ -11,13 +11,13 @@ use super::{
     Changes, Store,
 };
 use crate::browser;
-use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::transaction::{Transaction, TransactionMode};
 use shared::{
+    aggregate::EventMeta,
     envelope::Stamp,
     member::{MemberCommand, MemberError},
     Aggregate, EventEnvelope, HlcClock, StreamId,
 };
-use uuid::Uuid;
 
 /// Why a command was not stored.
 #[derive(Debug)]
@@ -26,6 +26,8 @@ pub enum ExecuteError {
     Rule(MemberError),
     /// The store failed (the browser's reason).
     Store(String),
+    /// The inbox entry to settle is not (or no longer) there.
+    NotInInbox,
 }
 
 impl From<String> for ExecuteError {
@@ -34,30 +36,45 @@ impl From<String> for ExecuteError {
     }
 }
 
+/// A stream's stored events and the device's clock and append sequence, read in one transaction.
+pub(super) struct Loaded {
+    pub records: Vec<EventRecord>,
+    pub clock: HlcClock,
+    pub seq: u64,
+}
+
 impl Store {
     /// Decides `command` for `member` and stores the resulting events as pending.
-    pub async fn execute(&self, member: Uuid, command: MemberCommand, now_ms: u64) -> Result<Changes, ExecuteError> {
+    pub async fn execute(
+        &self,
+        member: uuid::Uuid,
+        command: MemberCommand,
+        now_ms: u64,
+    ) -> Result<Changes, ExecuteError> {
         let stream = StreamId::member(member);
         let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
+        let loaded = load(&tx, stream).await?;
+        let mut writes = Writes::default();
+        // A refusal drops the transaction, which rolls it back: nothing was written.
+        self.decide_into(&mut writes, stream, &loaded, command, now_ms).map_err(ExecuteError::Rule)?;
+        Ok(writes.commit(tx).await?)
+    }
 
-        // Reads.
-        let (records, mut clock, mut seq) = {
-            let events = tx.object_store(EVENTS).map_err(db_error)?;
-            let meta = tx.object_store(META).map_err(db_error)?;
-            let index = events.index(BY_STREAM).map_err(db_error)?;
-            let records = read_stream(&index, &stream.to_string()).map_err(db_error)?;
-            let clock = get_meta::<HlcClock>(&meta, META_CLOCK).map_err(db_error)?;
-            let seq = get_meta::<u64>(&meta, META_SEQ).map_err(db_error)?;
-            (
-                decoded(records.await.map_err(db_error)?),
-                clock.await.map_err(db_error)?.unwrap_or_default(),
-                seq.await.map_err(db_error)?.unwrap_or(0),
-            )
-        };
-
-        // Decide. A refusal drops the transaction, which rolls it back: nothing was written.
-        let folded = fold(&records);
-        let decided = folded.member.decide(command, now_ms).map_err(ExecuteError::Rule)?;
+    /// Decides `command` on the stream as `loaded` holds it (with any change `writes` already made
+    /// to those records applied to `loaded`), and adds the new pending events, the stream's
+    /// projection, its check-in rows, the clock and the sequence to `writes`.
+    pub(super) fn decide_into(
+        &self,
+        writes: &mut Writes,
+        stream: StreamId,
+        loaded: &Loaded,
+        command: MemberCommand,
+        now_ms: u64,
+    ) -> Result<(), MemberError> {
+        let folded = fold(&loaded.records);
+        let decided = folded.member.decide(command, now_ms)?;
+        let mut clock = loaded.clock;
+        let mut seq = loaded.seq;
         let mut random = browser::random_bytes::<10>;
         let envelopes = EventEnvelope::wrap(
             stream,
@@ -65,18 +82,15 @@ impl Store {
             &decided,
             Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut random },
         );
-
-        // Writes.
         let mut state = folded.member;
-        let mut writes = Writes::default();
         for (envelope, event) in envelopes.iter().zip(&decided) {
-            state.evolve(event);
+            state.evolve(event, &EventMeta::of(envelope));
             writes.events.push(EventRecord::pending(envelope, seq));
             seq += 1;
             if let Some(at_ms) = check_in_at(event) {
                 writes.check_ins.push(CheckInRecord {
                     event_id: envelope.id.to_string(),
-                    member: member.to_string(),
+                    member: stream.id.to_string(),
                     at_ms,
                     pending: true,
                 });
@@ -84,7 +98,7 @@ impl Store {
         }
         let appended = envelopes.len() as u64;
         writes.members.push(MemberRecord::new(
-            member,
+            stream.id,
             &state,
             folded.version + appended,
             folded.pending + appended as u32,
@@ -92,6 +106,21 @@ impl Store {
         ));
         writes.clock = Some(clock);
         writes.seq = Some(seq);
-        Ok(writes.commit(tx).await?)
+        Ok(())
     }
+}
+
+/// Reads what deciding on `stream` needs, in `tx`.
+pub(super) async fn load(tx: &Transaction<'_>, stream: StreamId) -> Result<Loaded, String> {
+    let events = tx.object_store(EVENTS).map_err(db_error)?;
+    let meta = tx.object_store(META).map_err(db_error)?;
+    let index = events.index(BY_STREAM).map_err(db_error)?;
+    let records = read_stream(&index, &stream.to_string()).map_err(db_error)?;
+    let clock = get_meta::<HlcClock>(&meta, META_CLOCK).map_err(db_error)?;
+    let seq = get_meta::<u64>(&meta, META_SEQ).map_err(db_error)?;
+    Ok(Loaded {
+        records: decoded(records.await.map_err(db_error)?),
+        clock: clock.await.map_err(db_error)?.unwrap_or_default(),
+        seq: seq.await.map_err(db_error)?.unwrap_or(0),
+    })
 }

@@ -4,6 +4,7 @@
 
 use super::records::{EventRecord, STATE_CONFIRMED, STATE_PENDING, STATE_REJECTED};
 use shared::{
+    aggregate::EventMeta,
     member::{Member, MemberEvent},
     Aggregate, EventEnvelope,
 };
@@ -14,6 +15,7 @@ pub struct Folded {
     /// Highest version among the events that count: the head new local events are numbered after.
     pub version: u64,
     pub pending: u32,
+    /// Rejected and not yet settled (in the inbox).
     pub rejected: u32,
 }
 
@@ -40,7 +42,7 @@ pub fn fold(records: &[EventRecord]) -> Folded {
         // The head counts an undecodable event too: new events must still be numbered after it.
         version = version.max(record.version);
         match decode(record) {
-            Ok((_, event)) => member.evolve(&event),
+            Ok((envelope, event)) => member.evolve(&event, &EventMeta::of(&envelope)),
             Err(e) => log::warn!("skipping a stored event that cannot be read: {e}"),
         }
     }

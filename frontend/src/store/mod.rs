@@ -10,6 +10,7 @@ mod apply;
 mod describe;
 mod execute;
 mod fold;
+mod inbox;
 mod open;
 mod records;
 mod resync;
@@ -18,6 +19,7 @@ mod schema;
 mod tests;
 mod writes;
 
+pub use app::client::Counts;
 pub use describe::describe;
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
@@ -63,8 +65,7 @@ pub struct Changes {
     /// Check-ins whose event was rejected.
     pub removed_check_ins: Vec<Uuid>,
     /// The store's totals after the operation, counted in the same transaction.
-    pub pending: u32,
-    pub rejected: u32,
+    pub counts: Counts,
     /// For a re-offer: how many events the server's replaced log no longer had.
     pub reoffered: Option<u32>,
 }
@@ -161,8 +162,8 @@ impl Store {
         Ok(rows)
     }
 
-    /// (pending, rejected) events on this device.
-    pub async fn counts(&self) -> Result<(u32, u32), String> {
+    /// How many events on this device wait for the server, and for staff.
+    pub async fn counts(&self) -> Result<Counts, String> {
         let tx = self.transaction(&[EVENTS], TransactionMode::Readonly)?;
         let events = tx.object_store(EVENTS).map_err(db_error)?;
         counts(&events).await.map_err(db_error)
@@ -236,8 +237,9 @@ fn put<T: Serialize>(store: &ObjectStore<'_>, value: &T) -> indexed_db_futures::
     store.put(value).serde()
 }
 
-async fn counts(events: &ObjectStore<'_>) -> indexed_db_futures::Result<(u32, u32)> {
+async fn counts(events: &ObjectStore<'_>) -> indexed_db_futures::Result<Counts> {
     let pending = events.index(BY_PENDING)?.count().primitive()?;
     let rejected = events.index(BY_REJECTED)?.count().primitive()?;
-    Ok((pending.await?, rejected.await?))
+    let corrected = events.index(BY_CORRECTED)?.count().primitive()?;
+    Ok(Counts { pending: pending.await?, rejected: rejected.await?, corrected: corrected.await? })
 }

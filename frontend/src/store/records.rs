@@ -18,12 +18,15 @@ pub const BY_PENDING: &str = "by_pending";
 pub const BY_REJECTED: &str = "by_rejected";
 /// Dropped in version 2: no query ever used it, and positions of a replaced log mean nothing.
 pub const BY_POSITION: &str = "by_position";
+pub const BY_CORRECTED: &str = "by_corrected";
 pub const BY_AT: &str = "by_at";
 pub const BY_MEMBER: &str = "by_member";
 
 pub const STATE_PENDING: u8 = 0;
 pub const STATE_CONFIRMED: u8 = 1;
 pub const STATE_REJECTED: u8 = 2;
+/// Rejected, then settled by staff in the inbox ("discard mine", or applied again on top).
+pub const STATE_SETTLED: u8 = 3;
 
 /// One event in the local log (`events`, keyPath `id`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +47,11 @@ pub struct EventRecord {
     pub state: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Present while staff have not yet seen that the server stored this event of theirs as
+    /// something else (a check-in recorded as a duplicate, a change overwritten by a merge): the
+    /// `by_corrected` index counts and lists them for the inbox. The value orders them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected: Option<u64>,
     /// For a confirmed event, the store's log generation when the server confirmed it. The
     /// generation moves on whenever the server's log is found replaced ([`Meta`] `generation`), so
     /// an event confirmed in an older one is *unconfirmed*: it counts as before, and is confirmed
@@ -66,6 +74,7 @@ impl EventRecord {
             rejected: None,
             state: STATE_PENDING,
             reason: None,
+            corrected: None,
             generation: 0,
             envelope: encode_envelope(envelope),
         }
@@ -83,6 +92,7 @@ impl EventRecord {
             rejected: None,
             state: STATE_CONFIRMED,
             reason: None,
+            corrected: None,
             generation,
             envelope: encode_envelope(envelope),
         }
@@ -106,6 +116,22 @@ impl EventRecord {
         Ok(())
     }
 
+    /// The server's copy of this event, which replaces it: if this device's pending event was
+    /// stored as another type (compensated, merged), staff are told until they acknowledge it.
+    pub fn replaced_by(&self, envelope: &EventEnvelope, generation: u32) -> Self {
+        let mut confirmed = Self::confirmed(envelope, generation);
+        let corrected = self.state == STATE_PENDING
+            && serde_json::from_str::<EventEnvelope>(&self.envelope).is_ok_and(|e| e.event_type != envelope.event_type);
+        confirmed.corrected = if corrected { self.pending.or(Some(0)) } else { self.corrected };
+        confirmed
+    }
+
+    /// Settled by staff: out of the inbox, kept in the timeline.
+    pub fn settle(&mut self) {
+        self.rejected = None;
+        self.state = STATE_SETTLED;
+    }
+
     /// Sets a pending event aside; it keeps its sequence number so the inbox lists it in append order.
     pub fn reject(&mut self, reason: &str) {
         self.rejected = self.pending.take().or(Some(0));
@@ -123,6 +149,7 @@ impl EventRecord {
             STATE_PENDING => EventState::Pending,
             STATE_CONFIRMED if self.unconfirmed(generation) => EventState::Unconfirmed,
             STATE_CONFIRMED => EventState::Confirmed,
+            STATE_SETTLED => EventState::Settled(self.reason.clone().unwrap_or_default()),
             _ => EventState::Rejected(self.reason.clone().unwrap_or_else(|| "refused by the server".into())),
         }
     }
@@ -136,7 +163,9 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// The `members` projection: the `Member` aggregate folded over the stream's effective events.
+/// The `members` projection: the `Member` aggregate folded over the stream's effective events,
+/// stored as the aggregate's own state (flattened: the record is the state plus four fields), so
+/// the member is written out once, in `shared`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct MemberRecord {
     pub id: String,
@@ -144,61 +173,37 @@ pub struct MemberRecord {
     pub version: u64,
     pub pending: u32,
     pub rejected: u32,
-    pub registered: bool,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub archived: bool,
-    /// The member's latest check-ins, ascending (see `Member::recent_check_ins_ms`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recent_check_ins_ms: Vec<u64>,
+    #[serde(flatten)]
+    pub state: Member,
     /// Written by the first version of this record, which kept only the latest check-in: read, so
     /// that a store from then still shows it, and never written again.
     #[serde(default, skip_serializing)]
     pub last_check_in_ms: Option<u64>,
-    pub check_ins: u32,
 }
 
 impl MemberRecord {
     pub fn new(id: Uuid, member: &Member, version: u64, pending: u32, rejected: u32) -> Self {
-        Self {
-            id: id.to_string(),
-            version,
-            pending,
-            rejected,
-            registered: member.registered,
-            name: member.name.clone(),
-            email: member.email.clone(),
-            phone: member.phone.clone(),
-            archived: member.archived,
-            recent_check_ins_ms: member.recent_check_ins_ms.clone(),
-            last_check_in_ms: None,
-            check_ins: member.check_ins,
-        }
+        Self { id: id.to_string(), version, pending, rejected, state: member.clone(), last_check_in_ms: None }
     }
 
     pub fn member(&self) -> Member {
-        let recent = match (&self.recent_check_ins_ms, self.last_check_in_ms) {
-            (recent, Some(last)) if recent.is_empty() => vec![last],
-            (recent, _) => recent.clone(),
-        };
-        Member {
-            registered: self.registered,
-            name: self.name.clone(),
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            archived: self.archived,
-            recent_check_ins_ms: recent,
-            check_ins: self.check_ins,
+        let mut member = self.state.clone();
+        if let (true, Some(last)) = (member.recent_check_ins_ms.is_empty(), self.last_check_in_ms) {
+            member.recent_check_ins_ms = vec![last];
         }
+        member
     }
 
     /// The row the UI shows, or `None` for a stream with no registration that counts (nothing to list).
     pub fn row(&self) -> Option<MemberRow> {
-        if !self.registered {
+        if !self.state.registered {
             return None;
         }
         Some(MemberRow::new(Uuid::parse_str(&self.id).ok()?, &self.member(), self.pending))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.state.name
     }
 }
 

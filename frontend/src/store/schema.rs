@@ -5,8 +5,8 @@ use super::records::*;
 use indexed_db_futures::{database::Database, prelude::*, KeyPath};
 
 pub const DB_NAME: &str = "faraday";
-/// 2: `events.by_position` dropped.
-pub const DB_VERSION: u32 = 2;
+/// 2: `events.by_position` dropped. 3: `events.by_corrected` (the inbox's corrections).
+pub const DB_VERSION: u32 = 3;
 
 pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()> {
     if old_version < 1.0 {
@@ -15,6 +15,7 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
         events.create_index(BY_STREAM, KeyPath::from(["stream", "version"])).with_unique(false).build()?;
         events.create_index(BY_PENDING, KeyPath::One("pending")).build()?;
         events.create_index(BY_REJECTED, KeyPath::One("rejected")).build()?;
+        events.create_index(BY_CORRECTED, KeyPath::One("corrected")).build()?;
 
         db.create_object_store(MEMBERS).with_key_path(KeyPath::One("id")).build()?;
 
@@ -23,9 +24,16 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
         check_ins.create_index(BY_MEMBER, KeyPath::One("member")).build()?;
 
         db.create_object_store(META).with_key_path(KeyPath::One("key")).build()?;
-    } else if old_version < 2.0 {
+        return Ok(());
+    }
+    if old_version < 2.0 {
         // Every confirmed event paid for this index and no query read it.
         upgrade_transaction(db, |tx| tx.object_store(EVENTS)?.delete_index(BY_POSITION))?;
+    }
+    if old_version < 3.0 {
+        upgrade_transaction(db, |tx| {
+            tx.object_store(EVENTS)?.create_index(BY_CORRECTED, KeyPath::One("corrected")).build().map(drop)
+        })?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use super::{schema, Changes, OpenHooks, Store};
 use crate::browser;
-use app::client::{EventState, MemberRow};
+use app::client::{EventState, InboxKind, MemberRow, Settle};
 use shared::{
     member::{Member, MemberCommand},
     protocol::LogEpoch,
@@ -43,7 +43,7 @@ impl Twins {
         let known: HashSet<Uuid> = self.reference.log.iter().map(|e| e.envelope.id).collect();
         for envelope in self.store.pending(10_000).await.expect("pending events") {
             if !known.contains(&envelope.id) {
-                self.reference.log.push(LocalEvent { envelope, state: LocalState::Pending });
+                self.reference.log.push(LocalEvent { envelope, state: LocalState::Pending, corrected: false });
             }
         }
     }
@@ -89,6 +89,18 @@ impl Twins {
             .collect();
         expected.sort_by_key(|r| r.id);
         assert_eq!(rows, expected, "the members projection");
+
+        let mut inbox: Vec<Uuid> = self.store.inbox().await.expect("the inbox").iter().map(|e| e.event_id).collect();
+        let mut reference: Vec<Uuid> = self
+            .reference
+            .log
+            .iter()
+            .filter(|e| e.corrected || matches!(e.state, LocalState::Rejected(_)))
+            .map(|e| e.envelope.id)
+            .collect();
+        inbox.sort();
+        reference.sort();
+        assert_eq!(inbox, reference, "the inbox");
     }
 }
 
@@ -98,6 +110,7 @@ fn state(local: &LocalState) -> EventState {
         LocalState::Confirmed => EventState::Confirmed,
         LocalState::Unconfirmed => EventState::Unconfirmed,
         LocalState::Rejected(reason) => EventState::Rejected(reason.clone()),
+        LocalState::Resolved(reason) => EventState::Settled(reason.clone()),
     }
 }
 
@@ -122,7 +135,7 @@ async fn a_replaced_log_unconfirms_everything_confirms_what_it_shows_again_and_g
     twins.execute(anna, MemberCommand::CheckIn, NOW + 1_000).await;
     let anna_events = twins.store.pending(10).await.unwrap();
     let confirmed = vec![stored(&anna_events[0], 1), stored(&anna_events[1], 2)];
-    twins.apply(StoreOp::Confirm(confirmed.clone()), Some(first)).await;
+    twins.apply(StoreOp::Confirm { stored: confirmed.clone(), server_events: vec![] }, Some(first)).await;
     let mut other = MemoryDevice::new("other", 2);
     other.execute::<Member>(StreamId::member(bo), register("Bo"), NOW).expect("registers");
     let bo_registered = stored(&other.pending()[0], 3);
@@ -171,4 +184,66 @@ async fn a_tab_that_has_not_seen_the_new_log_does_not_move_its_cursor() {
     let late = stored(&other.pending()[0], 40);
     twins.store.apply(StoreOp::Apply { events: vec![late], cursor: 40 }, NOW, Some(first)).await.unwrap();
     assert_eq!(twins.store.saved().await.unwrap().cursor, 0);
+}
+
+/// Two desks checked Anna in within the window; the server stored this desk's as a duplicate.
+#[wasm_bindgen_test]
+async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_acknowledged() {
+    let mut twins = Twins::new().await;
+    let anna = Uuid::from_u128(1);
+    let stream = StreamId::member(anna);
+    twins.execute(anna, register("Anna Peeters"), NOW).await;
+    let registered = stored(&twins.store.pending(10).await.unwrap()[0], 1);
+    twins.apply(StoreOp::Confirm { stored: vec![registered.clone()], server_events: vec![] }, None).await;
+    twins.execute(anna, MemberCommand::CheckIn, NOW + 60_000).await;
+    // The other desk's check-in, and what the server made of this one.
+    let mut other = MemoryDevice::new("other", 2);
+    other.apply(StoreOp::Apply { events: vec![registered], cursor: 1 }, NOW);
+    other.execute::<Member>(stream, MemberCommand::CheckIn, NOW + 30_000).unwrap();
+    let theirs = stored(&other.pending()[0], 2);
+    let mine = twins.store.pending(10).await.unwrap().remove(0);
+    let mut duplicate = stored(&mine, 3);
+    duplicate.version = 3;
+    duplicate.event_type = "MemberCheckInNotCounted".into();
+    duplicate.data = serde_json::json!({ "at_ms": NOW + 60_000, "reason": { "duplicate": { "of_ms": NOW + 30_000 } } });
+    let changes = twins.apply(StoreOp::Confirm { stored: vec![duplicate], server_events: vec![theirs] }, None).await;
+    assert_eq!((changes.counts.pending, changes.counts.corrected), (0, 1));
+    assert!(changes.removed_check_ins.contains(&mine.id), "this desk's check-in no longer counts");
+    twins.assert_alike(&[anna]).await;
+    let entry = twins.store.inbox().await.unwrap().remove(0);
+    assert_eq!(entry.kind, InboxKind::Correction);
+    assert!(entry.summary.contains("duplicate"), "{}", entry.summary);
+    assert_eq!(twins.store.load_members().await.unwrap()[0].check_ins, 1, "one check-in counts");
+
+    let changes = twins.store.settle(mine.id, Settle::Acknowledge, NOW).await.expect("acknowledged");
+    assert_eq!(changes.counts.corrected, 0);
+    assert!(twins.store.inbox().await.unwrap().is_empty());
+}
+
+/// A change the server refused waits in the inbox; applied again on top, it is pending once more
+/// (a new event), and the refused one is settled.
+#[wasm_bindgen_test]
+async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_inbox() {
+    let mut twins = Twins::new().await;
+    let anna = Uuid::from_u128(1);
+    twins.execute(anna, register("Anna Peeters"), NOW).await;
+    let registered = stored(&twins.store.pending(10).await.unwrap()[0], 1);
+    twins.apply(StoreOp::Confirm { stored: vec![registered], server_events: vec![] }, None).await;
+    twins.execute(anna, MemberCommand::ArchiveMember, NOW + 1_000).await;
+    let archive = twins.store.pending(10).await.unwrap().remove(0);
+    let reason = "another device changed this record first, and now this member is archived".to_owned();
+    let stream = StreamId::member(anna);
+    twins.apply(StoreOp::Reject { stream, server_events: vec![], reason }, None).await;
+    twins.assert_alike(&[anna]).await;
+    let entry = twins.store.inbox().await.unwrap().remove(0);
+    assert!(matches!(entry.kind, InboxKind::Conflict { .. }));
+
+    let changes = twins.store.settle(archive.id, Settle::ApplyAgain, NOW + 5_000).await.expect("decided again");
+    assert_eq!((changes.counts.pending, changes.counts.rejected), (1, 0));
+    let pending = twins.store.pending(10).await.unwrap();
+    assert_ne!(pending[0].id, archive.id, "a new decision, a new event");
+    assert_eq!(pending[0].version, 2, "built on the server's head");
+    let timeline = twins.store.timeline(anna).await.unwrap();
+    assert!(timeline.iter().any(|r| r.event_id == archive.id && matches!(r.state, EventState::Settled(_))));
+    assert!(matches!(twins.store.settle(archive.id, Settle::Discard, NOW).await, Err(super::ExecuteError::NotInInbox)));
 }

@@ -4,7 +4,7 @@
 //! listener per request keeps a 1,000-event page cheap. The totals are counted last, in the same
 //! transaction (so they include these writes), then it is committed.
 
-use super::{counts, db_error, put, records::*, Changes};
+use super::{counts, db_error, put, records::*, Changes, Counts};
 use indexed_db_futures::{prelude::*, transaction::Transaction};
 use shared::{protocol::LogEpoch, HlcClock};
 use uuid::Uuid;
@@ -29,16 +29,16 @@ impl Writes {
     /// Writes everything in `tx` (which must cover all four stores) and commits it.
     pub async fn commit(self, tx: Transaction<'_>) -> Result<Changes, String> {
         match self.issue(&tx).await {
-            Ok((pending, rejected)) => {
+            Ok(counts) => {
                 tx.commit().await.map_err(db_error)?;
-                Ok(self.changes(pending, rejected))
+                Ok(self.changes(counts))
             }
             // The first failure aborted the transaction; its error names the cause (e.g. quota).
             Err(e) => Err(db_error(tx.error().unwrap_or(e))),
         }
     }
 
-    async fn issue(&self, tx: &Transaction<'_>) -> indexed_db_futures::Result<(u32, u32)> {
+    async fn issue(&self, tx: &Transaction<'_>) -> indexed_db_futures::Result<Counts> {
         let events = tx.object_store(EVENTS)?;
         let members = tx.object_store(MEMBERS)?;
         let check_ins = tx.object_store(CHECK_INS)?;
@@ -77,8 +77,8 @@ impl Writes {
         counts(&events).await
     }
 
-    fn changes(&self, pending: u32, rejected: u32) -> Changes {
-        let mut changes = Changes { pending, rejected, reoffered: self.reoffered, ..Changes::default() };
+    fn changes(&self, counts: Counts) -> Changes {
+        let mut changes = Changes { counts, reoffered: self.reoffered, ..Changes::default() };
         for record in &self.members {
             match record.row() {
                 Some(row) => changes.members.push(row),

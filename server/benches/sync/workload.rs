@@ -61,10 +61,11 @@ fn member(n: u128, t0: u64, length: usize, later: usize) -> (Vec<EventEnvelope>,
         };
         let decided = state.decide(command, now).unwrap();
         let stamp = Stamp { device: &device, now_ms: now, hlc: &mut clock, random: &mut random };
-        events.extend(EventEnvelope::wrap(stream, i, &decided, stamp));
-        for e in &decided {
-            state.evolve(e);
+        let wrapped = EventEnvelope::wrap(stream, i, &decided, stamp);
+        for (e, envelope) in decided.iter().zip(&wrapped) {
+            state.evolve(e, &shared::aggregate::EventMeta::of(envelope));
         }
+        events.extend(wrapped);
     }
     let rest = events.split_off(length.min(events.len()));
     (events, rest)

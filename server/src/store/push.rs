@@ -106,7 +106,7 @@ pub(super) async fn push_all(
                 Plan::Append { mut stored, head, status, after_version, .. } => {
                     stored.extend(stored_new.by_ref().take(count));
                     let version = head.version;
-                    heads.insert(stream, head);
+                    heads.insert(stream, *head);
                     let server_events = if status == BatchStatus::Accepted {
                         vec![]
                     } else {

@@ -57,7 +57,7 @@ pub enum Plan {
     Append {
         stored: Vec<EventEnvelope>,
         new: Vec<EventEnvelope>,
-        head: StreamHead,
+        head: Box<StreamHead>,
         status: BatchStatus,
         after_version: u64,
     },
@@ -129,7 +129,13 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     }
     let after_version = batch.parent_version;
     if rest.is_empty() {
-        return Ok(Plan::Append { stored: retried, new: vec![], head: head.clone(), status: BatchStatus::Accepted, after_version });
+        return Ok(Plan::Append {
+            stored: retried,
+            new: vec![],
+            head: Box::new(head.clone()),
+            status: BatchStatus::Accepted,
+            after_version,
+        });
     }
     let parent = batch.parent_version + retried.len() as u64;
     if parent > head.version {
@@ -145,7 +151,13 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
         // `check_request` refused any event whose data is not exactly the domain's encoding of it, so
         // what is stored is that encoding, never other bytes that happen to parse.
         new.extend_from_slice(rest);
-        return Ok(Plan::Append { stored: retried, new, head: next, status: BatchStatus::Accepted, after_version });
+        return Ok(Plan::Append {
+            stored: retried,
+            new,
+            head: Box::new(next),
+            status: BatchStatus::Accepted,
+            after_version,
+        });
     }
     // The stream moved on: each event joins it by its aggregate's policy, or the batch is rejected whole.
     let mut merged = true;
@@ -160,5 +172,5 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
         }
     }
     let status = if merged { BatchStatus::Merged } else { BatchStatus::Rebased };
-    Ok(Plan::Append { stored: retried, new, head: next, status, after_version })
+    Ok(Plan::Append { stored: retried, new, head: Box::new(next), status, after_version })
 }

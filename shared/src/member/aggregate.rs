@@ -236,9 +236,8 @@ impl Aggregate for Member {
                 }
             }
             // In log order: the server decided, when it appended a concurrent change, which one stands.
-            MemberEvent::MemberDetailsChanged { field, value } | MemberEvent::MemberDetailsMerged { field, value, .. } => {
-                self.set(*field, value, meta)
-            }
+            MemberEvent::MemberDetailsChanged { field, value }
+            | MemberEvent::MemberDetailsMerged { field, value, .. } => self.set(*field, value, meta),
             MemberEvent::MemberDetailsOverwritten { .. } | MemberEvent::MemberCheckInNotCounted { .. } => {}
             MemberEvent::MemberArchived {} => self.archived = true,
             MemberEvent::MemberRestored {} => self.archived = false,

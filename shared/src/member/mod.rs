@@ -2,10 +2,10 @@
 
 mod aggregate;
 mod commands;
-mod details;
-mod events;
 #[cfg(test)]
 mod conflict_tests;
+mod details;
+mod events;
 #[cfg(test)]
 mod tests;
 

@@ -114,9 +114,11 @@ impl MemoryDevice {
             Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut next },
         );
         self.clock = clock;
-        self.log.extend(
-            envelopes.into_iter().map(|envelope| LocalEvent { envelope, state: LocalState::Pending, corrected: false }),
-        );
+        self.log.extend(envelopes.into_iter().map(|envelope| LocalEvent {
+            envelope,
+            state: LocalState::Pending,
+            corrected: false,
+        }));
         self.replicator.handle_input(now_ms, Input::LocalChange);
         Ok(())
     }
@@ -138,8 +140,7 @@ impl MemoryDevice {
     /// "Apply mine on top": the rejected event's command decided anew on the stream as it now is
     /// (at the time it was first decided); on success the inbox entry is resolved.
     pub fn apply_on_top<A: Aggregate>(&mut self, id: uuid::Uuid, now_ms: u64) -> Result<(), Option<A::Error>> {
-        let Some(rejected) = self.inbox().into_iter().find(|e| e.envelope.id == id).map(|e| e.envelope.clone())
-        else {
+        let Some(rejected) = self.inbox().into_iter().find(|e| e.envelope.id == id).map(|e| e.envelope.clone()) else {
             return Err(None);
         };
         let event: A::Event = rejected.decode().map_err(|_| None)?;
@@ -162,12 +163,16 @@ impl MemoryDevice {
                 for stored in stored {
                     match self.log.iter_mut().find(|e| e.envelope.id == stored.id) {
                         Some(local) => {
-                            local.corrected |= local.state == LocalState::Pending
-                                && local.envelope.event_type != stored.event_type;
+                            local.corrected |=
+                                local.state == LocalState::Pending && local.envelope.event_type != stored.event_type;
                             local.envelope = stored;
                             local.state = LocalState::Confirmed;
                         }
-                        None => self.log.push(LocalEvent { envelope: stored, state: LocalState::Confirmed, corrected: false }),
+                        None => self.log.push(LocalEvent {
+                            envelope: stored,
+                            state: LocalState::Confirmed,
+                            corrected: false,
+                        }),
                     }
                 }
             }

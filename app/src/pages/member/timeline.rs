@@ -36,6 +36,7 @@ pub fn Timeline(rows: Rows) -> impl IntoView {
                             EventState::Confirmed => ("confirmed", "synced".to_owned()),
                             EventState::Unconfirmed => ("unconfirmed", "checking with the server".to_owned()),
                             EventState::Rejected(why) => ("rejected", format!("not accepted: {why}")),
+                            EventState::Settled(why) => ("settled", format!("not accepted ({why}); settled in the inbox")),
                         };
                         view! {
                             <li class=class data-type=r.event_type.clone()>

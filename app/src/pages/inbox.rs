@@ -1,0 +1,89 @@
+use crate::{
+    client::{Client, InboxEntry, InboxKind, Settle},
+    components::with_client::WithClient,
+    format, sentences,
+};
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
+
+/// Corrections and conflicts: what the server decided about this desk's changes when another desk
+/// had changed the same member, and what staff can do about each.
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    view! {
+        <WithClient children=|client| view! { <Inbox client/> }/>
+    }
+}
+
+#[component]
+fn Inbox(client: Client) -> impl IntoView {
+    let revision = client.state.revision;
+    let api = client.api();
+    let entries = LocalResource::new(move || {
+        revision.track();
+        let api = api.clone();
+        async move { api.inbox().await }
+    });
+    let error = RwSignal::new(None::<String>);
+    let api = StoredValue::new_local(client.api());
+    let settle = move |entry: &InboxEntry, how: Settle| {
+        let (id, api) = (entry.event_id, api.get_value());
+        leptos::task::spawn_local(async move {
+            error.set(api.settle(id, how).await.err().map(|e| sentences::refusal(&e)));
+        });
+    };
+    view! {
+        <h1>"Corrections and conflicts"</h1>
+        <p class="hint">
+            "When two desks change the same member, the server joins their changes. What it decided for this desk is listed here."
+        </p>
+        {move || error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="inbox-error">{e}</p> })}
+        {move || match entries.get() {
+            None => EitherOf3::A(view! { <p class="loading">"Loading…"</p> }),
+            Some(Err(e)) => EitherOf3::B(view! { <p class="notice error" role="alert">{sentences::store_failed(&e)}</p> }),
+            Some(Ok(entries)) => EitherOf3::C(view! {
+                {entries.is_empty().then(|| view! { <p data-testid="inbox-empty">"Nothing waits for you: every change of this desk stands as it was made."</p> })}
+                <ol class="inbox" data-testid="inbox">
+                    {entries.into_iter().map(|entry| entry_view(entry, settle)).collect_view()}
+                </ol>
+            }),
+        }}
+    }
+}
+
+fn entry_view(entry: InboxEntry, settle: impl Fn(&InboxEntry, Settle) + Copy + 'static) -> impl IntoView {
+    let who = if entry.member_name.is_empty() { "A member".to_owned() } else { entry.member_name.clone() };
+    let (kind, decided, actions) = match &entry.kind {
+        InboxKind::Conflict { reason } => (
+            "conflict",
+            format!("Not accepted: {reason}."),
+            Either::Left({
+                let (again, drop) = (entry.clone(), entry.clone());
+                view! {
+                    <button data-testid="inbox-apply" on:click=move |_| settle(&again, Settle::ApplyAgain)>"Apply mine on top"</button>
+                    <button class="secondary" data-testid="inbox-discard" on:click=move |_| settle(&drop, Settle::Discard)>"Discard mine"</button>
+                }
+            }),
+        ),
+        InboxKind::Correction => (
+            "correction",
+            "Another desk changed this member at the same time; the server decided as above, the same on every device."
+                .to_owned(),
+            Either::Right({
+                let seen = entry.clone();
+                view! { <button data-testid="inbox-ok" on:click=move |_| settle(&seen, Settle::Acknowledge)>"OK"</button> }
+            }),
+        ),
+    };
+    view! {
+        <li class=format!("inbox-entry {kind}") data-kind=kind data-testid="inbox-entry">
+            <a href=format!("/members/{}", entry.member)>{who}</a>
+            <span class="what">{entry.summary.clone()}</span>
+            <time>{format::time_of(entry.at_ms)}</time>
+            <p class="decided">{decided}</p>
+            <div class="actions">{actions}</div>
+        </li>
+    }
+}
