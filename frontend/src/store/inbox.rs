@@ -113,7 +113,9 @@ impl Store {
                     let Some((command, at_ms)) = Member::command_of(&decoded) else {
                         return Err(ExecuteError::NotInInbox);
                     };
-                    let at_ms = if at_ms == 0 { now_ms } else { at_ms };
+                    // A check-in keeps the time it happened, unless that time was ahead of this
+                    // device's clock (made while the clock was wrong: the server refuses those).
+                    let at_ms = if at_ms == 0 { now_ms } else { at_ms.min(now_ms) };
                     self.decide_into(&mut writes, envelope.stream, &loaded, command, at_ms)
                         .map_err(ExecuteError::Rule)?;
                 }

@@ -216,7 +216,9 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
     assert_eq!(twins.store.load_members().await.unwrap()[0].check_ins, 1, "one check-in counts");
 
     let changes = twins.store.settle(mine.id, Settle::Acknowledge, NOW).await.expect("acknowledged");
+    twins.reference.acknowledge(mine.id);
     assert_eq!(changes.counts.corrected, 0);
+    twins.assert_alike(&[anna]).await;
     assert!(twins.store.inbox().await.unwrap().is_empty());
 }
 

@@ -128,6 +128,13 @@ impl MemoryDevice {
         self.log.iter().filter(|e| matches!(e.state, LocalState::Rejected(_))).collect()
     }
 
+    /// A correction was seen by staff: it leaves the inbox.
+    pub fn acknowledge(&mut self, id: uuid::Uuid) {
+        if let Some(e) = self.log.iter_mut().find(|e| e.envelope.id == id) {
+            e.corrected = false;
+        }
+    }
+
     /// "Discard mine": the rejected event leaves the inbox (kept, marked resolved).
     pub fn discard(&mut self, id: uuid::Uuid) {
         if let Some(e) = self.log.iter_mut().find(|e| e.envelope.id == id) {
@@ -145,7 +152,7 @@ impl MemoryDevice {
         };
         let event: A::Event = rejected.decode().map_err(|_| None)?;
         let Some((command, at_ms)) = A::command_of(&event) else { return Err(None) };
-        let at_ms = if at_ms == 0 { now_ms } else { at_ms };
+        let at_ms = if at_ms == 0 { now_ms } else { at_ms.min(now_ms) };
         self.execute::<A>(rejected.stream, command, at_ms).map_err(Some)?;
         self.discard(id);
         Ok(())

@@ -9,7 +9,7 @@ use shared::member::{MemberCommand, MemberField};
 /// The member's contact details: every change of one save goes in one decision, so they are saved
 /// together or not at all, and every wrong value is shown at once, beside its own field.
 #[component]
-pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>) -> impl IntoView {
+pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>, waiting: Signal<usize>) -> impl IntoView {
     let stored = move |field: MemberField| {
         member.with_untracked(|m| m.as_ref().map(|m| value_of(m, field).to_owned()).unwrap_or_default())
     };
@@ -31,6 +31,7 @@ pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>) -> impl Into
     let errors = FieldErrors::new();
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
+    super::decided::clear_when_more(waiting, move || saved.set(false));
     let id = member.with_untracked(|m| m.as_ref().map(|m| m.id));
     let api = StoredValue::new_local(client.api());
     let save = move |ev: leptos::ev::SubmitEvent| {

@@ -1,6 +1,7 @@
 //! One member: the big check-in button, their details and everything that happened to them.
 
 mod archive;
+mod decided;
 mod details_form;
 mod timeline;
 
@@ -41,13 +42,19 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
     let archived = Memo::new(move |_| member.with(|m| m.as_ref().map(|m| m.archived)));
     let (action_client, form_client, archive_client) = (client.clone(), client.clone(), client.clone());
     let rows = timeline::rows(&client, id);
+    let decided = decided::entries(&client, id);
+    // How many server decisions about this member wait for staff: when one arrives, a "Checked
+    // in" or "Details saved" shown earlier may no longer be true, so it gives way to the notice.
+    let waiting =
+        Signal::derive(move || decided.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map_or(0, Vec::len)));
     view! {
         {move || match member.get() {
             None => Either::Left(view! { <Absent rows/> }),
             Some(m) => Either::Right(view! { <MemberHead member=m/> }),
         }}
-        {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived/> })}
-        {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member/> })}
+        <decided::Decided entries=decided/>
+        {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived waiting/> })}
+        {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member waiting/> })}
         <Timeline rows/>
         {move || (archived.get() == Some(false)).then(|| view! { <Archive client=archive_client.clone() member/> })}
     }
@@ -103,8 +110,9 @@ fn MemberHead(member: MemberRow) -> impl IntoView {
 
 /// The one big button (check in, or restore an archived member) and the outcome of pressing it.
 #[component]
-fn MainAction(client: Client, id: Uuid, archived: bool) -> impl IntoView {
+fn MainAction(client: Client, id: Uuid, archived: bool, waiting: Signal<usize>) -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
+    decided::clear_when_more(waiting, move || message.set(None));
     let api = client.api();
     // The api is not `Send`; a local stored value is, so the button's handler can hold it.
     let api = StoredValue::new_local(api);
