@@ -436,6 +436,29 @@ impl EventStore for PanicsOnPull {
         self.0.head().await
     }
 
+    async fn read_streams(
+        &self,
+        table: &str,
+        after: Option<shared::StreamId>,
+        limit: u32,
+    ) -> Result<Vec<shared::protocol::StreamRow>, StoreError> {
+        self.0.read_streams(table, after, limit).await
+    }
+
+    async fn read_stream(&self, stream: shared::StreamId) -> Result<Option<shared::protocol::StreamRow>, StoreError> {
+        self.0.read_stream(stream).await
+    }
+
+    async fn read_rows(
+        &self,
+        table: &str,
+        from: u64,
+        to: u64,
+        limit: u32,
+    ) -> Result<Vec<shared::protocol::EventRow>, StoreError> {
+        self.0.read_rows(table, from, to, limit).await
+    }
+
     async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {
         self.0.new_epoch().await
     }

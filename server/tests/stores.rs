@@ -260,3 +260,82 @@ async fn a_log_put_back_from_a_backup_is_decided_on_its_own_events_not_on_what_a
     assert_eq!(refusal.code(), "rule_broken", "{refusal}");
     assert!(refusal.to_string().contains("not archived"), "{refusal}");
 }
+
+/// Every read model, as the store serves it: (stream → (version, state)), ((table, event) → (sort, value)).
+async fn served_read_models(store: &dyn EventStore) -> shared::projection::ReadModels {
+    let mut models = shared::projection::ReadModels::default();
+    for row in store.read_streams("members", None, 5_000).await.unwrap() {
+        models.streams.insert(row.stream, (row.version, row.state));
+    }
+    for row in store.read_rows("check_ins", 0, i64::MAX as u64, 5_000).await.unwrap() {
+        models.rows.insert(("check_ins", row.id), (row.sort, row.value));
+    }
+    models
+}
+
+/// Two desks: registrations, then offline check-ins and phone changes that collide.
+async fn busy_club(store: &dyn EventStore) {
+    use shared::{member::MemberField, replication::StoreOp};
+    let (anna, bob) = (member(1), member(2));
+    let mut a = device_with("desk-a", anna, vec![register("Anna")]);
+    a.execute::<Member>(bob, register("Bob"), T0).unwrap();
+    let mut first = push_of(&a, anna, 0);
+    first.batches.extend(push_of(&a, bob, 0).batches);
+    let done = store.push_group(&[first], T0, Commit::EachPush).await.unwrap();
+    let stored: Vec<_> = done.appended().into_iter().cloned().collect();
+    a.apply(StoreOp::Confirm { stored: stored.clone(), server_events: vec![] }, T0);
+    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    b.apply(StoreOp::Apply { events: stored, cursor: 2 }, T0);
+    let phone = |value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(MemberField::Phone, value.into())] };
+    a.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 60_000).unwrap();
+    a.execute::<Member>(anna, phone("0470 11 11 11"), T0 + 61_000).unwrap();
+    b.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 62_000).unwrap();
+    b.execute::<Member>(anna, phone("0470 22 22 22"), T0 + 63_000).unwrap();
+    b.execute::<Member>(bob, MemberCommand::CheckIn, T0 + 64_000).unwrap();
+    store.push_group(&[push_of(&a, anna, 1)], T0 + 100_000, Commit::EachPush).await.unwrap();
+    let mut late = push_of(&b, anna, 1);
+    late.batches.extend(push_of(&b, bob, 1).batches);
+    let done = store.push_group(&[late], T0 + 100_000, Commit::EachPush).await.unwrap();
+    let results = done.outcomes[0].as_ref().unwrap();
+    assert_eq!(results[0].status, BatchStatus::Rebased, "b's check-in of Anna became a recorded duplicate");
+    assert_eq!(results[1].status, BatchStatus::Accepted);
+}
+
+/// Runs `sql` on the database at `url` (SQLite or PostgreSQL), outside the store.
+async fn execute_sql(url: &str, sql: &str) {
+    use sqlx::Connection;
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn read_models_hold_the_fold_of_the_log_and_are_rebuilt_from_it_when_the_projections_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("sqlite://{}", dir.path().join("t.db").display())];
+    urls.extend(postgres("read_models").await);
+    for url in &urls {
+        let store = store::connect(url).await.unwrap();
+        busy_club(store.as_ref()).await;
+        let log = store.pull(0, 5_000).await.unwrap();
+        let expected = shared::projection::ReadModels::fold(&log);
+        assert_eq!(expected.streams.len(), 2);
+        assert_eq!(expected.rows.len(), 2, "Anna's counted check-in and Bob's; the duplicate has no row");
+        assert_eq!(served_read_models(store.as_ref()).await, expected, "{url}: written in the append transaction");
+
+        // An app with other projections starts on this database: it rebuilds them from the log.
+        execute_sql(url, "UPDATE log_head SET read_models = 'v0;members'").await;
+        execute_sql(url, "DELETE FROM read_rows").await;
+        execute_sql(url, "UPDATE read_streams SET state = '{}'").await;
+        drop(store);
+        let store = store::connect(url).await.unwrap();
+        assert_eq!(served_read_models(store.as_ref()).await, expected, "{url}: rebuilt from the log");
+    }
+    if let Some(url) = urls.get(1) {
+        drop_database(url).await;
+    }
+}

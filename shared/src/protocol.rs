@@ -167,3 +167,41 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<LogEpoch>,
 }
+
+/// One stream's read-model row, as `GET /api/read/{stream table}` serves it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamRow {
+    pub stream: StreamId,
+    /// The stream's version the state is folded through.
+    pub version: u64,
+    /// The aggregate's state (`shared::projection::state_value`).
+    pub state: serde_json::Value,
+}
+
+/// One event-derived read-model row, as `GET /api/read/{event table}` serves it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// The event it derives from.
+    pub id: Uuid,
+    pub stream: StreamId,
+    /// What the table is ordered by (for check-ins: the time, ms since the epoch).
+    pub sort: u64,
+    pub value: serde_json::Value,
+}
+
+/// A page of a stream table: `next` is the `after` of the next page, absent on the last one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamRowsPage {
+    pub rows: Vec<StreamRow>,
+    #[serde(default)]
+    pub next: Option<StreamId>,
+}
+
+/// A page of an event table: `next` is the `from` of the next page (rows sharing it are repeated
+/// there), absent on the last one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRowsPage {
+    pub rows: Vec<EventRow>,
+    #[serde(default)]
+    pub next: Option<u64>,
+}

@@ -4,20 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StreamKind {
-    Member,
-}
-
-impl StreamKind {
-    pub const ALL: [StreamKind; 1] = [StreamKind::Member];
-
-    pub fn prefix(self) -> &'static str {
-        match self {
-            StreamKind::Member => "member",
-        }
-    }
-}
+pub use crate::registry::StreamKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -27,10 +14,14 @@ pub struct StreamId {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("stream must look like member-<uuid>, got {0:?}")]
+#[error("stream must look like <kind>-<uuid> (member-<uuid>), got {0:?}")]
 pub struct InvalidStreamId(pub String);
 
 impl StreamId {
+    pub fn new(kind: StreamKind, id: Uuid) -> Self {
+        Self { kind, id }
+    }
+
     pub fn member(id: Uuid) -> Self {
         Self { kind: StreamKind::Member, id }
     }
@@ -41,7 +32,7 @@ impl FromStr for StreamId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || InvalidStreamId(s.chars().take(100).collect());
         let (prefix, rest) = s.split_once('-').ok_or_else(invalid)?;
-        let kind = StreamKind::ALL.into_iter().find(|k| k.prefix() == prefix).ok_or_else(invalid)?;
+        let kind = StreamKind::ALL.iter().copied().find(|k| k.prefix() == prefix).ok_or_else(invalid)?;
         // Only the canonical hyphenated lower-case form, so one stream never has two spellings.
         let id = Uuid::try_parse(rest).map_err(|_| invalid())?;
         if id.hyphenated().to_string() != rest {

@@ -3,6 +3,7 @@
 
 mod postgres;
 mod push;
+pub mod read_models;
 mod sql;
 mod sqlite;
 mod stream_cache;
@@ -14,7 +15,7 @@ use async_trait::async_trait;
 use shared::{
     acceptance::Refusal,
     protocol::{BatchResult, LogEpoch, PushRequest},
-    EventEnvelope,
+    EventEnvelope, StreamId,
 };
 use std::sync::Arc;
 
@@ -86,6 +87,26 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The last position given out (0 for an empty log) and the log's identity.
     async fn head(&self) -> Result<LogHead, StoreError>;
+
+    /// The `table`'s stream rows (`members`), in stream order after `after`, at most `limit`.
+    async fn read_streams(
+        &self,
+        table: &str,
+        after: Option<StreamId>,
+        limit: u32,
+    ) -> Result<Vec<read_models::StreamRow>, StoreError>;
+
+    /// One stream's row, if the stream has events.
+    async fn read_stream(&self, stream: StreamId) -> Result<Option<read_models::StreamRow>, StoreError>;
+
+    /// The `table`'s event rows (`check_ins`) with `from <= sort < to`, in sort order, at most `limit`.
+    async fn read_rows(
+        &self,
+        table: &str,
+        from: u64,
+        to: u64,
+        limit: u32,
+    ) -> Result<Vec<read_models::EventRow>, StoreError>;
 
     /// Gives the log a new identity (after a file-level backup was restored under a running
     /// club): every device then syncs again from position 0 and offers back what it holds.

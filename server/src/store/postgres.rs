@@ -96,6 +96,7 @@ impl PostgresStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         set_epoch(&pool, fresh_epoch(), true).await?;
+        rebuild_read_models(pool.begin().await?, " FOR UPDATE").await?;
         Ok(Self { pool, cache: Default::default() })
     }
 
@@ -125,6 +126,29 @@ impl EventStore for PostgresStore {
 
     async fn head(&self) -> Result<LogHead, StoreError> {
         head(&self.pool).await
+    }
+
+    async fn read_streams(
+        &self,
+        table: &str,
+        after: Option<shared::StreamId>,
+        limit: u32,
+    ) -> Result<Vec<super::read_models::StreamRow>, StoreError> {
+        read_streams(&self.pool, table, after, limit).await
+    }
+
+    async fn read_stream(&self, stream: shared::StreamId) -> Result<Option<super::read_models::StreamRow>, StoreError> {
+        read_stream(&self.pool, stream).await
+    }
+
+    async fn read_rows(
+        &self,
+        table: &str,
+        from: u64,
+        to: u64,
+        limit: u32,
+    ) -> Result<Vec<super::read_models::EventRow>, StoreError> {
+        read_rows(&self.pool, table, from, to, limit).await
     }
 
     async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {

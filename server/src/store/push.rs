@@ -1,7 +1,9 @@
 //! The push algorithm, shared by every backend: plan each batch against the stream's head (the
 //! rules live in `shared::acceptance`), then append everything a push adds in one statement.
 
-use super::{stream_cache::StreamCache, Commit, GroupOutcome, LogHead, PushOutcome, StoreError};
+use super::{
+    read_models::ReadWrites, stream_cache::StreamCache, Commit, GroupOutcome, LogHead, PushOutcome, StoreError,
+};
 use async_trait::async_trait;
 use shared::{
     acceptance::{check_epoch, plan_batch, Plan, StreamHead},
@@ -30,6 +32,15 @@ pub(super) trait LogTx: Send {
     ) -> Result<Vec<EventEnvelope>, StoreError>;
     /// Stores positioned events (one statement per 1,000) and moves the log's head to the last one.
     async fn append(&mut self, events: &[EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
+    /// Upserts read-model rows (one statement per 1,000 rows and table kind).
+    async fn write_read_models(&mut self, writes: &ReadWrites) -> Result<(), StoreError>;
+    /// The log's events above position `after`, in position order, at most `limit`.
+    async fn events_after(&mut self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError>;
+    /// The projections the read models were built with (`shared::projection::signature`).
+    async fn read_models_signature(&mut self) -> Result<String, StoreError>;
+    async fn set_read_models_signature(&mut self, signature: &str) -> Result<(), StoreError>;
+    /// Empties every read model.
+    async fn clear_read_models(&mut self) -> Result<(), StoreError>;
 }
 
 /// Plans and appends `pushes` in the open transaction `tx`, which holds the log's write lock and
@@ -47,6 +58,9 @@ pub(super) async fn push_all(
     let mut outcomes = Vec::with_capacity(pushes.len());
     // Heads as this transaction leaves them: a later push of the group builds on an earlier one's.
     let mut heads: HashMap<StreamId, StreamHead> = HashMap::new();
+    // The read models move with the log, in this transaction.
+    let mut read = ReadWrites::default();
+    let mut appended_to: Vec<StreamId> = Vec::new();
     for push in pushes {
         // Read under the lock: a `faraday new-epoch` commits before or after this whole group.
         if let Err(r) = check_epoch(push, epoch) {
@@ -98,6 +112,8 @@ pub(super) async fn push_all(
                 e.position = Some(position);
             }
             tx.append(&new, now_ms).await?;
+            read.add_events(&new);
+            appended_to.extend(new.iter().map(|e| e.stream));
         }
         let mut stored_new = new.into_iter();
         let mut results = Vec::with_capacity(plans.len());
@@ -132,6 +148,14 @@ pub(super) async fn push_all(
             });
         }
         outcomes.push(Ok(results));
+    }
+    appended_to.sort();
+    appended_to.dedup();
+    for stream in appended_to {
+        read.set_stream(&heads[&stream]);
+    }
+    if !read.is_empty() {
+        tx.write_read_models(&read).await?;
     }
     let outcome = GroupOutcome { outcomes, epoch, stored_after: Some(log.position) };
     Ok(Planned { outcome, heads: heads.into_values().collect() })

@@ -112,6 +112,71 @@ macro_rules! log_tx_for {
                 super::sql::rows_to_events(rows)
             }
 
+            async fn write_read_models(
+                &mut self,
+                writes: &super::read_models::ReadWrites,
+            ) -> Result<(), super::StoreError> {
+                let streams: Vec<_> = writes.streams.values().collect();
+                for chunk in streams.chunks(super::sql::INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO read_streams (stream, tbl, version, state) ");
+                    q.push_values(chunk, |mut row, (table, r)| {
+                        row.push_bind(r.stream.to_string())
+                            .push_bind(table.to_string())
+                            .push_bind(r.version as i64)
+                            .push_bind(r.state.to_string());
+                    });
+                    q.push(" ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state");
+                    q.build().execute(&mut **self).await?;
+                }
+                for chunk in writes.rows.chunks(super::sql::INSERT_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO read_rows (tbl, id, stream, sort, value) ");
+                    q.push_values(chunk, |mut row, (table, r)| {
+                        row.push_bind(table.to_string())
+                            .push_bind(r.id.to_string())
+                            .push_bind(r.stream.to_string())
+                            .push_bind(r.sort as i64)
+                            .push_bind(r.value.to_string());
+                    });
+                    q.push(" ON CONFLICT (tbl, id) DO UPDATE SET stream = excluded.stream, sort = excluded.sort, value = excluded.value");
+                    q.build().execute(&mut **self).await?;
+                }
+                Ok(())
+            }
+
+            async fn events_after(
+                &mut self,
+                after: u64,
+                limit: u32,
+            ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+                    super::sql::COLUMNS
+                );
+                let rows: Vec<super::sql::EventRow> =
+                    sqlx::query_as(&sql).bind(after as i64).bind(i64::from(limit)).fetch_all(&mut **self).await?;
+                super::sql::rows_to_events(rows)
+            }
+
+            async fn read_models_signature(&mut self) -> Result<String, super::StoreError> {
+                let (signature,): (String,) =
+                    sqlx::query_as("SELECT read_models FROM log_head WHERE id = 1").fetch_one(&mut **self).await?;
+                Ok(signature)
+            }
+
+            async fn set_read_models_signature(&mut self, signature: &str) -> Result<(), super::StoreError> {
+                sqlx::query("UPDATE log_head SET read_models = $1 WHERE id = 1")
+                    .bind(signature.to_owned())
+                    .execute(&mut **self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_read_models(&mut self) -> Result<(), super::StoreError> {
+                sqlx::query("DELETE FROM read_streams").execute(&mut **self).await?;
+                sqlx::query("DELETE FROM read_rows").execute(&mut **self).await?;
+                Ok(())
+            }
+
             async fn append(&mut self, events: &[shared::EventEnvelope], now_ms: u64) -> Result<(), super::StoreError> {
                 for chunk in events.chunks(super::sql::INSERT_CHUNK) {
                     $insert_events(chunk, now_ms).build().execute(&mut **self).await?;
@@ -163,6 +228,29 @@ impl Row {
     }
 }
 
+pub(super) fn stream_row(
+    (stream, version, state): (String, i64, String),
+) -> Result<super::read_models::StreamRow, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { position: -1, reason };
+    Ok(super::read_models::StreamRow {
+        stream: stream.parse().map_err(|e| corrupt(format!("read model of {stream}: {e}")))?,
+        version: version as u64,
+        state: serde_json::from_str(&state).map_err(|e| corrupt(format!("read model of {stream}: {e}")))?,
+    })
+}
+
+pub(super) fn event_row(
+    (id, stream, sort, value): (String, String, i64, String),
+) -> Result<super::read_models::EventRow, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { position: -1, reason };
+    Ok(super::read_models::EventRow {
+        id: id.parse().map_err(|e| corrupt(format!("read model row {id}: {e}")))?,
+        stream: stream.parse().map_err(|e| corrupt(format!("read model row {id}: {e}")))?,
+        sort: sort as u64,
+        value: serde_json::from_str(&value).map_err(|e| corrupt(format!("read model row {id}: {e}")))?,
+    })
+}
+
 pub(super) fn parse_epoch(epoch: &str) -> Result<shared::protocol::LogEpoch, StoreError> {
     epoch
         .parse()
@@ -200,6 +288,68 @@ macro_rules! reads_for {
             let sql = format!("SELECT position, epoch FROM log_head WHERE id = 1{lock}");
             let (position, epoch): (i64, String) = sqlx::query_as(&sql).fetch_one(&mut **tx).await?;
             Ok(super::LogHead { position: position as u64, epoch: super::sql::parse_epoch(&epoch)? })
+        }
+
+        async fn read_streams(
+            pool: &sqlx::Pool<$db>,
+            table: &str,
+            after: Option<shared::StreamId>,
+            limit: u32,
+        ) -> Result<Vec<super::read_models::StreamRow>, super::StoreError> {
+            let rows: Vec<(String, i64, String)> = sqlx::query_as(
+                "SELECT stream, version, state FROM read_streams WHERE tbl = $1 AND stream > $2 ORDER BY stream LIMIT $3",
+            )
+            .bind(table.to_owned())
+            .bind(after.map(|s| s.to_string()).unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter().map(super::sql::stream_row).collect()
+        }
+
+        async fn read_stream(
+            pool: &sqlx::Pool<$db>,
+            stream: shared::StreamId,
+        ) -> Result<Option<super::read_models::StreamRow>, super::StoreError> {
+            let row: Option<(String, i64, String)> =
+                sqlx::query_as("SELECT stream, version, state FROM read_streams WHERE stream = $1")
+                    .bind(stream.to_string())
+                    .fetch_optional(pool)
+                    .await?;
+            row.map(super::sql::stream_row).transpose()
+        }
+
+        async fn read_rows(
+            pool: &sqlx::Pool<$db>,
+            table: &str,
+            from: u64,
+            to: u64,
+            limit: u32,
+        ) -> Result<Vec<super::read_models::EventRow>, super::StoreError> {
+            let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+                "SELECT id, stream, sort, value FROM read_rows WHERE tbl = $1 AND sort >= $2 AND sort < $3 \
+                 ORDER BY sort, id LIMIT $4",
+            )
+            .bind(table.to_owned())
+            .bind(from.min(i64::MAX as u64) as i64)
+            .bind(to.min(i64::MAX as u64) as i64)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter().map(super::sql::event_row).collect()
+        }
+
+        /// Brings the read models in step with this app's projections (see `read_models`), under
+        /// the log's write lock `lock` (as `locked_head` takes it).
+        async fn rebuild_read_models(
+            mut tx: sqlx::Transaction<'static, $db>,
+            lock: &'static str,
+        ) -> Result<(), super::StoreError> {
+            locked_head(&mut tx, lock).await?;
+            if super::read_models::rebuild_if_changed(&mut tx).await? {
+                tx.commit().await?;
+            }
+            Ok(())
         }
 
         /// Sets the epoch. With `only_if_unset`, only a log that has none yet gets one (first start).

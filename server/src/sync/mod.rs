@@ -7,6 +7,7 @@ mod live;
 mod outbox;
 mod pull;
 mod push;
+mod read;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
@@ -23,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sync/push", post(push::push).layer(DefaultBodyLimit::max(MAX_PUSH_BYTES)))
         .route("/api/sync/pull", get(pull::pull))
         .route("/api/sync/live", get(live::live))
+        .route("/api/read/{table}", get(read::read_table))
+        .route("/api/read/{table}/{id}", get(read::read_one))
         .route("/api/health", get(|| async { "ok" }))
         // `{*rest}` matches one character at least: `/api` and `/api/` need their own routes, or the
         // app would answer them with its HTML page.

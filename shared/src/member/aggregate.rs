@@ -345,3 +345,31 @@ impl Aggregate for Member {
         })
     }
 }
+
+/// The member's read models: the `members` table (one row per member: this state), and a
+/// `check_ins` row per check-in that counts, by time and by member ("who came in today").
+impl crate::projection::Projected for Member {
+    const STREAMS: &'static str = "members";
+    const TABLES: &'static [crate::projection::Table] =
+        &[crate::projection::Table { name: "check_ins", indexes: &[("by_at", "at_ms"), ("by_member", "member")] }];
+
+    fn rows(envelope: &crate::EventEnvelope, event: &MemberEvent) -> Vec<crate::projection::Row> {
+        match event {
+            MemberEvent::MemberCheckedIn { at_ms } => vec![crate::projection::Row {
+                table: "check_ins",
+                key: envelope.id,
+                sort: *at_ms,
+                value: serde_json::json!({
+                    "event_id": envelope.id,
+                    "member": envelope.stream.id,
+                    "at_ms": at_ms,
+                }),
+            }],
+            _ => vec![],
+        }
+    }
+
+    fn listed(&self) -> bool {
+        self.registered
+    }
+}

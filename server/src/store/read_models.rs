@@ -1,0 +1,93 @@
+//! The server's current-state read models (`shared::projection`), kept in SQL: one row per
+//! stream (its folded state) in `read_streams`, and the rows single events derive in `read_rows`.
+//! Written in the append transaction, so what `GET /api/read/…` serves is the log up to its head;
+//! rebuilt from the log at start when the app's projections changed.
+
+use super::{push::LogTx, StoreError};
+use shared::{
+    acceptance::StreamHead,
+    projection::{self, Row},
+    EventEnvelope, StreamId, StreamState,
+};
+use std::collections::HashMap;
+
+pub use shared::protocol::{EventRow, StreamRow};
+
+/// What one transaction writes to the read models.
+#[derive(Default)]
+pub struct ReadWrites {
+    /// (table, row), one per stream, the latest state.
+    pub streams: HashMap<StreamId, (&'static str, StreamRow)>,
+    /// (table, row).
+    pub rows: Vec<(&'static str, EventRow)>,
+}
+
+impl ReadWrites {
+    /// The rows the appended `events` derive.
+    pub fn add_events(&mut self, events: &[EventEnvelope]) {
+        for e in events {
+            self.rows.extend(projection::rows_of(e).into_iter().map(|row: Row| {
+                (row.table, EventRow { id: row.key, stream: e.stream, sort: row.sort, value: row.value })
+            }));
+        }
+    }
+
+    /// A stream's state after the transaction.
+    pub fn set_stream(&mut self, head: &StreamHead) {
+        let mut state = head.state.clone();
+        self.set_state(head.stream, head.version, &mut state);
+    }
+
+    fn set_state(&mut self, stream: StreamId, version: u64, state: &mut StreamState) {
+        let (table, value) = projection::stream_row(state);
+        self.streams.insert(stream, (table, StreamRow { stream, version, state: value }));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty() && self.rows.is_empty()
+    }
+}
+
+/// Events read per page while rebuilding.
+const REBUILD_PAGE: u32 = 2_000;
+
+/// Rebuilds every read model from the log when they were built with other projections than this
+/// app's, in `tx` (which holds the log's write lock: appends wait, then see them complete).
+pub(super) async fn rebuild_if_changed(tx: &mut dyn LogTx) -> Result<bool, StoreError> {
+    let signature = projection::signature();
+    if tx.read_models_signature().await? == signature {
+        return Ok(false);
+    }
+    tracing::info!("building the read models from the log (projections: {signature})");
+    tx.clear_read_models().await?;
+    let mut states: HashMap<StreamId, (u64, StreamState)> = HashMap::new();
+    let (mut after, mut done) = (0, 0u64);
+    loop {
+        let page = tx.events_after(after, REBUILD_PAGE).await?;
+        let Some(last) = page.last().and_then(|e| e.position) else { break };
+        let mut writes = ReadWrites::default();
+        writes.add_events(&page);
+        tx.write_read_models(&writes).await?;
+        for e in &page {
+            let (version, state) = states.entry(e.stream).or_insert_with(|| (0, StreamState::new(e.stream.kind)));
+            state.evolve(e).map_err(|err| StoreError::Corrupt {
+                position: e.position.map_or(-1, |p| p as i64),
+                reason: err.to_string(),
+            })?;
+            *version = e.version;
+        }
+        after = last;
+        done += page.len() as u64;
+        if done % 100_000 < u64::from(REBUILD_PAGE) {
+            tracing::info!("read models: {done} events folded");
+        }
+    }
+    let mut writes = ReadWrites::default();
+    for (stream, (version, mut state)) in states {
+        writes.set_state(stream, version, &mut state);
+    }
+    tx.write_read_models(&writes).await?;
+    tx.set_read_models_signature(&signature).await?;
+    tracing::info!("read models built from {done} events");
+    Ok(true)
+}
