@@ -8,9 +8,10 @@ use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use shared::{
-    member::{Member, MemberCommand, MemberError},
+    member::Member,
     replication::{ClockOff, SyncStatus},
     search::SearchKey,
+    Command, RuleError, StreamId,
 };
 use std::rc::Rc;
 use uuid::Uuid;
@@ -203,7 +204,7 @@ pub struct StoreError(pub String);
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientError {
     /// A rule refused it: nothing was stored.
-    Rule(MemberError),
+    Rule(RuleError),
     /// The rules allowed it, but this device's store failed to save it.
     Store(StoreError),
     /// This device's clock is known to be off by more than the server tolerates: nothing was
@@ -245,9 +246,9 @@ impl ClientState {
 
 /// Commands and queries the UI sends to the runtime.
 pub trait ClientApi {
-    /// Decides `command` on member `member` with the shared aggregate and stores the events
-    /// (pending) with the projections, in one transaction.
-    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), ClientError>>;
+    /// Decides `command` on `stream` with the stream's aggregate (through the registry) and stores
+    /// the events (pending) with the projections, in one transaction.
+    fn execute(&self, stream: StreamId, command: Command) -> LocalBoxFuture<'static, Result<(), ClientError>>;
     /// The member's events, newest first, pending and rejected ones included.
     fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>>;
     /// The corrections and conflicts waiting for staff, oldest first.

@@ -5,7 +5,10 @@ use crate::{
     client::{ClientError, StoreError},
     format,
 };
-use shared::member::{DetailsError, MemberError, MemberField, CHECK_IN_WINDOW_MS};
+use shared::{
+    member::{DetailsError, MemberError, MemberField, CHECK_IN_WINDOW_MS},
+    RuleError,
+};
 
 /// What to tell staff when a command was not carried out.
 pub fn refusal(error: &ClientError) -> String {
@@ -19,7 +22,14 @@ pub fn refusal(error: &ClientError) -> String {
     }
 }
 
-pub fn rule_broken(error: &MemberError) -> String {
+/// A rule of an aggregate refused a command: each aggregate's errors in their own words.
+pub fn rule_broken(error: &RuleError) -> String {
+    match error {
+        RuleError::Member(e) => member_rule(e),
+    }
+}
+
+fn member_rule(error: &MemberError) -> String {
     match error {
         MemberError::NothingChanged => "Nothing to save: the details are as they were.".into(),
         MemberError::NotRegistered => "This member is not on this device.".into(),
@@ -49,7 +59,7 @@ pub fn store_failed(error: &StoreError) -> String {
 pub fn repeats_a_check_in(error: &ClientError) -> bool {
     /// A double tap, or two staff tapping for the same member at once; a later tap hears the rule.
     const REPEAT_MS: u64 = 5_000;
-    matches!(error, ClientError::Rule(MemberError::CheckInTooSoon { last_ms, now_ms }) if now_ms.saturating_sub(*last_ms) < REPEAT_MS)
+    matches!(error, ClientError::Rule(RuleError::Member(MemberError::CheckInTooSoon { last_ms, now_ms })) if now_ms.saturating_sub(*last_ms) < REPEAT_MS)
 }
 
 /// One bad value, as a sentence to show beside its field.
@@ -60,7 +70,7 @@ pub fn details(error: &DetailsError) -> String {
 /// The rule errors of one form field, if the error is about fields at all.
 pub fn field_errors(error: &ClientError) -> Option<&[DetailsError]> {
     match error {
-        ClientError::Rule(MemberError::InvalidDetails(errors)) => Some(errors),
+        ClientError::Rule(RuleError::Member(MemberError::InvalidDetails(errors))) => Some(errors),
         _ => None,
     }
 }

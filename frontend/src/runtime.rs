@@ -16,8 +16,8 @@ use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use shared::{
-    member::MemberCommand,
     replication::{Connection, Input, SyncStatus},
+    Command, StreamId,
 };
 use std::{
     collections::{HashMap, HashSet},
@@ -116,12 +116,12 @@ fn replaced(state: ClientState, sync: &SyncSender) {
 }
 
 impl ClientApi for Runtime {
-    fn execute(&self, member: Uuid, command: MemberCommand) -> LocalBoxFuture<'static, Result<(), ClientError>> {
+    fn execute(&self, stream: StreamId, command: Command) -> LocalBoxFuture<'static, Result<(), ClientError>> {
         let (state, store, sync, clock) = (self.state, self.store.clone(), self.sync.clone(), self.clock.clone());
         Box::pin(async move {
             let store = store.await.map_err(ClientError::Store)?;
             clock.check().map_err(ClientError::ClockOff)?;
-            let changes = store.execute(member, command, browser::now_ms()).await.map_err(client_error)?;
+            let changes = store.execute(stream, command, browser::now_ms()).await.map_err(client_error)?;
             publish(&state, &changes);
             let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
             Ok(())
@@ -171,6 +171,9 @@ fn client_error(e: ExecuteError) -> ClientError {
     match e {
         ExecuteError::Rule(rule) => ClientError::Rule(rule),
         ExecuteError::Store(e) => ClientError::Store(StoreError(e)),
+        ExecuteError::WrongKind { stream, command } => {
+            ClientError::Store(StoreError(format!("a {} command cannot be decided on {stream}", command.prefix())))
+        }
         ExecuteError::NotInInbox => ClientError::NotInInbox,
     }
 }

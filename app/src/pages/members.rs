@@ -5,7 +5,7 @@ use crate::{
     format, sentences,
 };
 use leptos::{prelude::*, task::spawn_local};
-use shared::{member::MemberCommand, search::SearchQuery};
+use shared::{member::MemberCommand, search::SearchQuery, Command, StreamId};
 use uuid::Uuid;
 
 /// Results shown at once; the search narrows the rest down.
@@ -86,7 +86,7 @@ fn MemberSearch(client: Client) -> impl IntoView {
     let check_in = move |m: MemberRow| {
         let api = api.clone();
         spawn_local(async move {
-            let outcome = api.execute(m.id, MemberCommand::CheckIn).await;
+            let outcome = api.execute(StreamId::member(m.id), Command::Member(MemberCommand::CheckIn)).await;
             let succeeded = notice.with_untracked(|n| n.as_ref().is_some_and(|n| n.member == m.id && n.ok));
             notice.set(Some(match outcome {
                 Ok(()) => RowNotice { member: m.id, ok: true, text: format!("{} checked in", m.name) },

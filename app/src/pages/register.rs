@@ -8,7 +8,10 @@ use crate::{
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
-use shared::member::{MemberCommand, MemberField};
+use shared::{
+    member::{MemberCommand, MemberField},
+    Command, StreamId,
+};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -43,7 +46,7 @@ fn RegisterForm(client: Client) -> impl IntoView {
             phone: phone.get_untracked(),
         };
         spawn_local(async move {
-            match api.execute(id, command).await {
+            match api.execute(StreamId::member(id), Command::Member(command)).await {
                 Ok(()) => navigate(&format!("/members/{id}"), Default::default()),
                 Err(e) => {
                     match sentences::field_errors(&e) {

@@ -15,15 +15,18 @@ use indexed_db_futures::transaction::{Transaction, TransactionMode};
 use shared::{
     aggregate::EventMeta,
     envelope::Stamp,
-    member::{MemberCommand, MemberError},
-    Aggregate, EventEnvelope, HlcClock, StreamId,
+    member::{Member, MemberCommand, MemberError},
+    registry::Registered,
+    Aggregate, Command, EventEnvelope, HlcClock, RuleError, StreamId, StreamKind,
 };
 
 /// Why a command was not stored.
 #[derive(Debug)]
 pub enum ExecuteError {
     /// The aggregate refused it.
-    Rule(MemberError),
+    Rule(RuleError),
+    /// The command is for another kind of stream than `stream` (a bug of the caller).
+    WrongKind { stream: StreamId, command: StreamKind },
     /// The store failed (the browser's reason).
     Store(String),
     /// The inbox entry to settle is not (or no longer) there.
@@ -44,19 +47,21 @@ pub(super) struct Loaded {
 }
 
 impl Store {
-    /// Decides `command` for `member` and stores the resulting events as pending.
-    pub async fn execute(
-        &self,
-        member: uuid::Uuid,
-        command: MemberCommand,
-        now_ms: u64,
-    ) -> Result<Changes, ExecuteError> {
-        let stream = StreamId::member(member);
+    /// Decides `command` on `stream` with the stream's aggregate and stores the resulting events
+    /// as pending.
+    pub async fn execute(&self, stream: StreamId, command: Command, now_ms: u64) -> Result<Changes, ExecuteError> {
+        // Every kind of stream this store projects; a new aggregate's kind is a compile error here.
+        #[allow(unreachable_patterns)]
+        let command = match (stream.kind, command) {
+            (StreamKind::Member, Command::Member(command)) => command,
+            (_, other) => return Err(ExecuteError::WrongKind { stream, command: other.kind() }),
+        };
         let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
         let loaded = load(&tx, stream).await?;
         let mut writes = Writes::default();
         // A refusal drops the transaction, which rolls it back: nothing was written.
-        self.decide_into(&mut writes, stream, &loaded, command, now_ms).map_err(ExecuteError::Rule)?;
+        self.decide_into(&mut writes, stream, &loaded, command, now_ms)
+            .map_err(|e| ExecuteError::Rule(Member::into_error(e)))?;
         Ok(writes.commit(tx).await?)
     }
 

@@ -12,7 +12,7 @@ use super::{
 };
 use app::client::{InboxEntry, InboxKind, Settle};
 use indexed_db_futures::{prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{member::Member, Aggregate, StreamId};
+use shared::{member::Member, registry::Registered, Aggregate, StreamId};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
@@ -117,7 +117,7 @@ impl Store {
                     // device's clock (made while the clock was wrong: the server refuses those).
                     let at_ms = if at_ms == 0 { now_ms } else { at_ms.min(now_ms) };
                     self.decide_into(&mut writes, envelope.stream, &loaded, command, at_ms)
-                        .map_err(ExecuteError::Rule)?;
+                        .map_err(|e| ExecuteError::Rule(Member::into_error(e)))?;
                 }
             }
         }

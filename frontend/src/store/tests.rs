@@ -13,7 +13,7 @@ use shared::{
         memory::{LocalEvent, LocalState, MemoryDevice},
         StoreOp,
     },
-    EventEnvelope, StreamId,
+    Command, EventEnvelope, StreamId,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -39,7 +39,8 @@ impl Twins {
 
     /// A command decided and stored by the store; the reference gets the very same events.
     async fn execute(&mut self, member: Uuid, command: MemberCommand, now_ms: u64) {
-        self.store.execute(member, command, now_ms).await.expect("decided and stored");
+        let stream = StreamId::member(member);
+        self.store.execute(stream, Command::Member(command), now_ms).await.expect("decided and stored");
         let known: HashSet<Uuid> = self.reference.log.iter().map(|e| e.envelope.id).collect();
         for envelope in self.store.pending(10_000).await.expect("pending events") {
             if !known.contains(&envelope.id) {

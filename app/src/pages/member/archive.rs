@@ -3,7 +3,7 @@ use crate::{
     sentences,
 };
 use leptos::{prelude::*, task::spawn_local};
-use shared::member::MemberCommand;
+use shared::{member::MemberCommand, Command, StreamId};
 
 /// Archiving, kept apart from the everyday buttons and asked about first: an archived member
 /// disappears from search and cannot check in until someone restores them.
@@ -17,7 +17,7 @@ pub fn Archive(client: Client, member: Memo<Option<MemberRow>>) -> impl IntoView
         let Some(id) = member.with_untracked(|m| m.as_ref().map(|m| m.id)) else { return };
         let api = api.get_value();
         spawn_local(async move {
-            match api.execute(id, MemberCommand::ArchiveMember).await {
+            match api.execute(StreamId::member(id), Command::Member(MemberCommand::ArchiveMember)).await {
                 Ok(()) => asking.set(false),
                 Err(e) => problem.set(Some(sentences::refusal(&e))),
             }

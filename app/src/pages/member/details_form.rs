@@ -4,7 +4,10 @@ use crate::{
     sentences,
 };
 use leptos::{prelude::*, task::spawn_local};
-use shared::member::{MemberCommand, MemberField};
+use shared::{
+    member::{MemberCommand, MemberField},
+    Command, StreamId,
+};
 
 /// The member's contact details: every change of one save goes in one decision, so they are saved
 /// together or not at all, and every wrong value is shown at once, beside its own field.
@@ -48,7 +51,10 @@ pub fn DetailsForm(client: Client, member: Memo<Option<MemberRow>>, waiting: Sig
         saved.set(false);
         problem.set(None);
         spawn_local(async move {
-            match api.execute(id, MemberCommand::ChangeMemberDetails { changes }).await {
+            match api
+                .execute(StreamId::member(id), Command::Member(MemberCommand::ChangeMemberDetails { changes }))
+                .await
+            {
                 Ok(()) => {
                     errors.set(vec![]);
                     // Show what was stored (trimmed, normalised), not what was typed.

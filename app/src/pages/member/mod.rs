@@ -14,7 +14,7 @@ use archive::Archive;
 use details_form::DetailsForm;
 use leptos::{either::Either, prelude::*, task::spawn_local};
 use leptos_router::hooks::use_params_map;
-use shared::member::MemberCommand;
+use shared::{member::MemberCommand, Command, StreamId};
 use timeline::Timeline;
 use uuid::Uuid;
 
@@ -119,7 +119,7 @@ fn MainAction(client: Client, id: Uuid, archived: bool, waiting: Signal<usize>) 
     let run = move |command: MemberCommand, done: &'static str| {
         let api = api.get_value();
         spawn_local(async move {
-            match api.execute(id, command).await {
+            match api.execute(StreamId::member(id), Command::Member(command)).await {
                 Ok(()) => message.set(Some((true, done.to_owned()))),
                 // A double tap: the first one's "Checked in" stays.
                 Err(e)
