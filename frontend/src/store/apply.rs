@@ -10,7 +10,7 @@
 
 use super::{
     db_error, decoded,
-    fold::{check_in_at, decode, fold},
+    fold::{decode, fold},
     get_meta, read_stream,
     records::*,
     writes::Writes,
@@ -216,9 +216,7 @@ fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events:
         match envelope.decode::<MemberEvent>() {
             Ok(event) => {
                 member.evolve(&event, &EventMeta::of(envelope));
-                if let Some(at_ms) = check_in_at(&event) {
-                    writes.check_ins.push(check_in(envelope, stream, at_ms, false));
-                }
+                writes.check_ins.extend(CheckInRecord::of(envelope, &event, false));
             }
             // Stored anyway (the log is complete); a newer app version will know how to fold it.
             Err(e) => log::warn!("event {} of {stream} is not understood: {e}", envelope.id),
@@ -247,11 +245,13 @@ fn merge(
             // The server holds it, so it stands, even over a local "rejected"; also an unconfirmed
             // event the new log shows again is confirmed once more.
             Some(&i) => {
-                let was_check_in = records[i].envelope().is_ok_and(|e| e.event_type == CHECK_IN);
+                // A row the projection derived from this device's copy that the server's copy does
+                // not derive (a check-in stored as a duplicate) goes.
+                let before = check_in_row(&records[i]);
                 records[i] = records[i].replaced_by(envelope, generation);
                 changed[i] = true;
-                if was_check_in && envelope.event_type != CHECK_IN {
-                    no_longer_check_ins.push(records[i].id.clone());
+                if let (Some(row), None) = (before, check_in_row(&records[i])) {
+                    no_longer_check_ins.push(row.event_id);
                 }
             }
             None if insert_new => {
@@ -279,11 +279,11 @@ fn merge(
     for (record, _) in records.into_iter().zip(changed).filter(|(_, changed)| *changed) {
         match decode(&record) {
             Ok((envelope, event)) => {
-                if let Some(at_ms) = check_in_at(&event) {
+                if let Some(row) = CheckInRecord::of(&envelope, &event, record.state == STATE_PENDING) {
                     if record.state == STATE_REJECTED {
-                        writes.removed_check_ins.push(record.id.clone());
+                        writes.removed_check_ins.push(row.event_id);
                     } else {
-                        writes.check_ins.push(check_in(&envelope, stream, at_ms, record.state == STATE_PENDING));
+                        writes.check_ins.push(row);
                     }
                 }
             }
@@ -293,9 +293,7 @@ fn merge(
     }
 }
 
-/// The type of the events the `check_ins` projection lists.
-const CHECK_IN: &str = "MemberCheckedIn";
-
-fn check_in(envelope: &EventEnvelope, stream: StreamId, at_ms: u64, pending: bool) -> CheckInRecord {
-    CheckInRecord { event_id: envelope.id.to_string(), member: stream.id.to_string(), at_ms, pending }
+fn check_in_row(record: &EventRecord) -> Option<CheckInRecord> {
+    let (envelope, event) = decode(record).ok()?;
+    CheckInRecord::of(&envelope, &event, false)
 }

@@ -2,14 +2,7 @@
 //! shared aggregate, wrap the new events and append them as pending, with the projections, in one
 //! transaction.
 
-use super::{
-    db_error, decoded,
-    fold::{check_in_at, fold},
-    get_meta, read_stream,
-    records::*,
-    writes::Writes,
-    Changes, Store,
-};
+use super::{db_error, decoded, fold::fold, get_meta, read_stream, records::*, writes::Writes, Changes, Store};
 use crate::browser;
 use indexed_db_futures::transaction::{Transaction, TransactionMode};
 use shared::{
@@ -92,14 +85,7 @@ impl Store {
             state.evolve(event, &EventMeta::of(envelope));
             writes.events.push(EventRecord::pending(envelope, seq));
             seq += 1;
-            if let Some(at_ms) = check_in_at(event) {
-                writes.check_ins.push(CheckInRecord {
-                    event_id: envelope.id.to_string(),
-                    member: stream.id.to_string(),
-                    at_ms,
-                    pending: true,
-                });
-            }
+            writes.check_ins.extend(CheckInRecord::of(envelope, event, true));
         }
         let appended = envelopes.len() as u64;
         writes.members.push(MemberRecord::new(

@@ -49,11 +49,3 @@ pub fn fold(records: &[EventRecord]) -> Folded {
     let count = |state| records.iter().filter(|r| r.state == state).count() as u32;
     Folded { member, version, pending: count(STATE_PENDING), rejected: count(STATE_REJECTED) }
 }
-
-/// The time of a check-in event, for the `check_ins` projection.
-pub fn check_in_at(event: &MemberEvent) -> Option<u64> {
-    match event {
-        MemberEvent::MemberCheckedIn { at_ms } => Some(*at_ms),
-        _ => None,
-    }
-}

@@ -5,7 +5,11 @@
 
 use app::client::{CheckInRow, EventState, MemberRow};
 use serde::{Deserialize, Serialize};
-use shared::{member::Member, EventEnvelope};
+use shared::{
+    member::{Member, MemberEvent},
+    projection::Projected,
+    EventEnvelope,
+};
 use uuid::Uuid;
 
 pub const EVENTS: &str = "events";
@@ -218,6 +222,18 @@ pub struct CheckInRecord {
 }
 
 impl CheckInRecord {
+    /// The `check_ins` row the member's shared projection (`Projected::rows`) derives from
+    /// `event`, if any, with where it stands on this device.
+    pub fn of(envelope: &EventEnvelope, event: &MemberEvent, pending: bool) -> Option<Self> {
+        let row = Member::rows(envelope, event).into_iter().find(|r| r.table == CHECK_INS)?;
+        Some(Self {
+            event_id: row.key.to_string(),
+            member: row.value.get("member")?.as_str()?.to_owned(),
+            at_ms: row.sort,
+            pending,
+        })
+    }
+
     pub fn row(&self) -> Option<CheckInRow> {
         Some(CheckInRow {
             event_id: Uuid::parse_str(&self.event_id).ok()?,

@@ -7,7 +7,7 @@
 
 use super::{
     db_error, decoded,
-    fold::{check_in_at, decode, fold},
+    fold::{decode, fold},
     get_meta,
     records::*,
     writes::Writes,
@@ -115,14 +115,7 @@ impl Store {
             for i in changed {
                 let record = &records[i];
                 if let Ok((envelope, event)) = decode(record) {
-                    if let Some(at_ms) = check_in_at(&event) {
-                        writes.check_ins.push(CheckInRecord {
-                            event_id: envelope.id.to_string(),
-                            member: id.id.to_string(),
-                            at_ms,
-                            pending: true,
-                        });
-                    }
+                    writes.check_ins.extend(CheckInRecord::of(&envelope, &event, true));
                 }
                 writes.events.push(record.clone());
             }

@@ -8,6 +8,7 @@ use crate::browser;
 use app::client::{EventState, InboxKind, MemberRow, Settle};
 use shared::{
     member::{Member, MemberCommand},
+    projection::ReadModels,
     protocol::LogEpoch,
     replication::{
         memory::{LocalEvent, LocalState, MemoryDevice},
@@ -103,6 +104,26 @@ impl Twins {
         reference.sort();
         assert_eq!(inbox, reference, "the inbox");
     }
+}
+
+/// The read models as this store holds them, in the shape `ReadModels::fold` gives (local-only
+/// fields left out).
+async fn stored_read_models(store: &Store) -> ReadModels {
+    use super::records::{CheckInRecord, MemberRecord, CHECK_INS, MEMBERS};
+    use indexed_db_futures::{prelude::*, transaction::TransactionMode};
+    let tx = store.transaction(&[MEMBERS, CHECK_INS], TransactionMode::Readonly).unwrap();
+    let members = tx.object_store(MEMBERS).unwrap().get_all::<MemberRecord>().serde().unwrap().await.unwrap();
+    let check_ins = tx.object_store(CHECK_INS).unwrap().get_all::<CheckInRecord>().serde().unwrap().await.unwrap();
+    let mut models = ReadModels::default();
+    for m in members.map(Result::unwrap) {
+        let stream = StreamId::member(m.id.parse().unwrap());
+        models.streams.insert(stream, (m.version, shared::projection::state_value(&m.state)));
+    }
+    for c in check_ins.map(Result::unwrap) {
+        let value = serde_json::json!({ "event_id": c.event_id, "member": c.member, "at_ms": c.at_ms });
+        models.rows.insert(("check_ins", c.event_id.parse().unwrap()), (c.at_ms, value));
+    }
+    models
 }
 
 fn state(local: &LocalState) -> EventState {
@@ -211,6 +232,9 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
     assert_eq!((changes.counts.pending, changes.counts.corrected), (0, 1));
     assert!(changes.removed_check_ins.contains(&mine.id), "this desk's check-in no longer counts");
     twins.assert_alike(&[anna]).await;
+    // Everything is confirmed: the store's read models are what the server's fold of this log gives.
+    let log: Vec<EventEnvelope> = twins.reference.log.iter().map(|e| e.envelope.clone()).collect();
+    assert_eq!(stored_read_models(&twins.store).await, ReadModels::fold(&log));
     let entry = twins.store.inbox().await.unwrap().remove(0);
     assert_eq!(entry.kind, InboxKind::Correction);
     assert!(entry.summary.contains("duplicate"), "{}", entry.summary);
