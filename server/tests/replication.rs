@@ -255,3 +255,144 @@ async fn a_server_restored_from_an_older_export_gets_back_what_the_desks_still_h
     assert_eq!(desk.device.replicator.cursor(), 7, "its cursor is of the restored log");
     assert_eq!(desk.device.log.len(), 7, "nothing doubled");
 }
+
+/// The convergence simulation against the real server over HTTP (the in-memory one in
+/// `shared/src/replication/tests.rs` runs thousands of seeds; this one checks the same promises end
+/// to end): desks go offline and back, register, check in, change details, archive, restore and work
+/// through their inbox; at the end every desk folds every member into the server's read model, the
+/// log has each id once and contiguous versions, and nothing any desk held vanished.
+#[tokio::test]
+async fn random_desks_over_http_end_with_the_servers_read_models_and_lose_nothing() {
+    use shared::replication::memory::LocalState;
+    let seeds: u64 = std::env::var("FARADAY_HTTP_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    let mut resolved_by_server = 0;
+    for seed in 1..=seeds {
+        let server = TestServer::start().await;
+        let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut desks: Vec<Desk> = (0..3).map(|i| Desk::new(&format!("desk-{i}"), seed * 10 + i)).collect();
+        let mut online = [true; 3];
+        let mut members = vec![];
+        let mut held = std::collections::HashSet::new();
+        let mut now = T0;
+        for d in desks.iter_mut() {
+            d.device.replicator.handle_input(now, Input::Online);
+        }
+        for _ in 0..80 {
+            now += next() % 400_000;
+            let d = (next() % 3) as usize;
+            let desk = &mut desks[d];
+            match next() % 10 {
+                0 => {
+                    online[d] = !online[d];
+                    let input = if online[d] { Input::Online } else { Input::Offline };
+                    desk.device.replicator.handle_input(now, input);
+                }
+                1 if members.is_empty() || next() % 3 == 0 => {
+                    let stream = member(u128::from(next() as u32) + 1);
+                    if desk.device.execute::<Member>(stream, register("Member"), now).is_ok() {
+                        members.push(stream);
+                    }
+                }
+                _ if members.is_empty() => {}
+                2..=5 => {
+                    let stream = members[(next() as usize) % members.len()];
+                    let _ = desk.device.execute::<Member>(stream, MemberCommand::CheckIn, now);
+                }
+                6 | 7 => {
+                    let stream = members[(next() as usize) % members.len()];
+                    let field = MemberField::ALL[(next() % 3) as usize];
+                    let value = match field {
+                        MemberField::Name => ["Anna", "Björn"][(next() % 2) as usize],
+                        MemberField::Email => ["a@x.be", ""][(next() % 2) as usize],
+                        MemberField::Phone => ["0470 11 22 33", "0470 44 55 66"][(next() % 2) as usize],
+                    };
+                    let change = MemberCommand::ChangeMemberDetails { changes: vec![(field, value.to_owned())] };
+                    let _ = desk.device.execute::<Member>(stream, change, now);
+                }
+                8 => {
+                    let stream = members[(next() as usize) % members.len()];
+                    let command =
+                        if next() % 2 == 0 { MemberCommand::ArchiveMember } else { MemberCommand::RestoreMember };
+                    let _ = desk.device.execute::<Member>(stream, command, now);
+                }
+                _ => {
+                    let inbox: Vec<_> = desk.device.inbox().iter().map(|e| e.envelope.id).collect();
+                    if let Some(&id) = inbox.first() {
+                        if next() % 2 == 0 || desk.device.apply_on_top::<Member>(id, now).is_err() {
+                            desk.device.discard(id);
+                        }
+                    }
+                }
+            }
+            desk.drive(&server, online[d]).await;
+            held.extend(desk.device.log.iter().map(|e| e.envelope.id));
+        }
+        // Everyone back online until nothing moves.
+        for round in 0..4 {
+            for (d, desk) in desks.iter_mut().enumerate() {
+                online[d] = true;
+                desk.device.replicator.handle_input(now, Input::Online);
+                desk.drive(&server, true).await;
+                if desk.live.is_some() {
+                    desk.listen(&server, Duration::from_millis(if round == 3 { 300 } else { 100 })).await;
+                }
+            }
+        }
+        let log = server.log().await;
+        resolved_by_server += log
+            .iter()
+            .filter(|e| {
+                e.event_type.starts_with("MemberCheckInNot")
+                    || e.event_type.starts_with("MemberDetailsMerged")
+                    || e.event_type.starts_with("MemberDetailsOverwritten")
+            })
+            .count();
+        let ids: std::collections::HashSet<_> = log.iter().map(|e| e.id).collect();
+        assert_eq!(ids.len(), log.len(), "seed {seed}: an id stored twice");
+        let mut versions = std::collections::HashMap::new();
+        for e in &log {
+            let v = versions.entry(e.stream).or_insert(0);
+            *v += 1;
+            assert_eq!(e.version, *v, "seed {seed}: versions of {} contiguous", e.stream);
+        }
+        for stream in &members {
+            let res = server.http.get(server.url(&format!("/api/read/members/{}", stream.id))).send().await.unwrap();
+            if res.status() == 404 {
+                // Registered offline on a desk and never pushed? Then it must still be on that desk.
+                assert!(desks.iter().any(|d| !d.device.log.is_empty()), "seed {seed}");
+                continue;
+            }
+            let row: shared::protocol::StreamRow = res.json().await.unwrap();
+            let state: Member = shared::projection::state_from(&row.state).unwrap();
+            for desk in &desks {
+                assert!(
+                    desk.device.pending().is_empty(),
+                    "seed {seed}: {} still has pending events",
+                    desk.device.device
+                );
+                assert_eq!(
+                    desk.device.load::<Member>(*stream).0,
+                    state,
+                    "seed {seed}: {} folds {stream}",
+                    desk.device.device
+                );
+            }
+        }
+        let set_aside: std::collections::HashSet<_> = desks
+            .iter()
+            .flat_map(|d| d.device.log.iter())
+            .filter(|e| matches!(e.state, LocalState::Rejected(_) | LocalState::Resolved(_)))
+            .map(|e| e.envelope.id)
+            .collect();
+        for id in &held {
+            assert!(ids.contains(id) || set_aside.contains(id), "seed {seed}: event {id} vanished");
+        }
+    }
+    assert!(resolved_by_server > 0, "the desks' changes met: some were rebased or merged by the server");
+}
