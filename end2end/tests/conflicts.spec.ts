@@ -112,7 +112,7 @@ test("two offline desks changing one phone end with the later value on both, and
   await changeDetail(pageA, "Phone", "0470 11 11 11");
   await changeDetail(pageB, "Phone", "0470 22 22 22"); // the later change
 
-  // A's pushes first, so B's later change is merged over it.
+  // A's pushes first, so B's later change is merged over it: A is told its change did not stand.
   await reconnect([a, pageA], [b, pageB]);
   for (const page of [pageA, pageB]) {
     await expect(page.locator(".member-head .contact")).toContainText("0470 22 22 22", { timeout: 15_000 });
@@ -120,6 +120,12 @@ test("two offline desks changing one phone end with the later value on both, and
     await expect(merged).toContainText("0470 22 22 22");
     await expect(merged).toContainText("0470 11 11 11");
   }
+  await expect(pageA.getByTestId("member-decided")).toContainText(
+    "Your change of the phone to 0470 11 11 11 was overwritten by another desk's later change to 0470 22 22 22",
+  );
+  await expect(pageA.getByTestId("details-saved")).toHaveCount(0);
+  await expect(pageA.getByTestId("sync-inbox")).toHaveAttribute("data-corrections", "1");
+  await expect(pageB.getByTestId("sync-inbox")).toHaveCount(0);
   // The reverse order: B's later change first, then A's earlier one is kept as overwritten.
   await desks.offline();
   await changeDetail(pageA, "Phone", "0470 33 33 33");
@@ -130,6 +136,7 @@ test("two offline desks changing one phone end with the later value on both, and
     const overwritten = page.getByTestId("timeline").locator('li[data-type="MemberDetailsOverwritten"]');
     await expect(overwritten).toContainText("0470 33 33 33");
   }
-  await expect(pageA.getByTestId("sync-inbox")).toHaveAttribute("data-corrections", "1");
+  await expect(pageA.getByTestId("sync-inbox")).toHaveAttribute("data-corrections", "2");
+  await expect(pageB.getByTestId("sync-inbox")).toHaveCount(0);
   await desks.close();
 });

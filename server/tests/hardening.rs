@@ -453,10 +453,11 @@ impl EventStore for PanicsOnPull {
         &self,
         table: &str,
         from: u64,
+        after: Option<uuid::Uuid>,
         to: u64,
         limit: u32,
     ) -> Result<Vec<shared::protocol::EventRow>, StoreError> {
-        self.0.read_rows(table, from, to, limit).await
+        self.0.read_rows(table, from, after, to, limit).await
     }
 
     async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {

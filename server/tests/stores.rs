@@ -267,7 +267,7 @@ async fn served_read_models(store: &dyn EventStore) -> shared::projection::ReadM
     for row in store.read_streams("members", None, 5_000).await.unwrap() {
         models.streams.insert(row.stream, (row.version, row.state));
     }
-    for row in store.read_rows("check_ins", 0, i64::MAX as u64, 5_000).await.unwrap() {
+    for row in store.read_rows("check_ins", 0, None, i64::MAX as u64, 5_000).await.unwrap() {
         models.rows.insert(("check_ins", row.id), (row.sort, row.value));
     }
     models

@@ -100,6 +100,9 @@ pub enum Unresolved<E> {
     Conflict,
     /// Re-decided on the new state, a rule now refuses it and nothing compensates it.
     Broken(E),
+    /// The event is wrong whatever the state (a value no decision stores): the push is refused,
+    /// as it would be at the head.
+    Invalid(String),
 }
 
 pub trait Aggregate: Default + Clone + Debug {
@@ -121,6 +124,30 @@ pub trait Aggregate: Default + Clone + Debug {
 
     /// How this event is resolved when its stream moved on since it was decided.
     fn policy(event: &Self::Event) -> Policy;
+
+    /// The time (ms since the epoch) an event says something happened at, for the server's clock
+    /// check: the decided time of its command, or what a resolution records.
+    fn decided_at_ms(event: &Self::Event) -> Option<u64> {
+        Self::command_of(event).map(|(_, at_ms)| at_ms).filter(|at_ms| *at_ms > 0)
+    }
+
+    /// Whether `stored` is what the server's conflict resolution made of `sent` (a compensating or
+    /// merged event recording it): a retried push of `sent` is then answered with `stored`.
+    fn resolves(_stored: &Self::Event, _sent: &Self::Event) -> bool {
+        false
+    }
+
+    /// Whether `stored`, the server's resolution of a device's event, means that event did not take
+    /// effect (a check-in not counted, a change overwritten): the device's staff are told.
+    fn undone(_stored: &Self::Event) -> bool {
+        false
+    }
+
+    /// The device whose earlier change `event` overwrites on this state, when `event` is a merge
+    /// that won over a concurrent change: that device's staff are told.
+    fn overruled(&self, _event: &Self::Event) -> Option<DeviceId> {
+        None
+    }
 
     /// Whether this state admits `event` although deciding its command now would not yield it:
     /// the compensating and merged events of earlier conflicts (so an exported log imports again).

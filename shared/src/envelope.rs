@@ -61,18 +61,6 @@ impl EventEnvelope {
         E::decode(&self.event_type, self.schema_version, &self.data)
     }
 
-    /// Whether `self`, a stored event, is what the server made of `sent`: the same event (wherever
-    /// the server put it; a rebase renumbers), or its resolution (same id, stream, stamp and device,
-    /// another type: a compensating or merged event). Recognises a retried push.
-    pub fn stored_form_of(&self, sent: &EventEnvelope) -> bool {
-        self.id == sent.id
-            && self.stream == sent.stream
-            && self.hlc == sent.hlc
-            && self.device == sent.device
-            && (self.event_type != sent.event_type
-                || (self.schema_version == sent.schema_version && self.data == sent.data))
-    }
-
     /// The same event, ignoring where the server put it.
     pub fn same_event(&self, other: &EventEnvelope) -> bool {
         self.id == other.id

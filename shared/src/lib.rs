@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod hlc;
 pub mod ids;
 pub mod member;
+pub mod notices;
 pub mod projection;
 pub mod protocol;
 pub mod registry;

@@ -193,15 +193,22 @@ pub struct EventRow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamRowsPage {
     pub rows: Vec<StreamRow>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<StreamId>,
 }
 
-/// A page of an event table: `next` is the `from` of the next page (rows sharing it are repeated
-/// there), absent on the last one.
+/// A page of an event table: `next` holds the `from` and `after` of the next page, absent on the
+/// last one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRowsPage {
     pub rows: Vec<EventRow>,
-    #[serde(default)]
-    pub next: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<EventCursor>,
+}
+
+/// Where a page of an event table starts: after the row (`from`, `after`) in (sort, id) order.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventCursor {
+    pub from: u64,
+    pub after: Uuid,
 }

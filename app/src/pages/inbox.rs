@@ -37,7 +37,7 @@ fn Inbox(client: Client) -> impl IntoView {
     view! {
         <h1>"Corrections and conflicts"</h1>
         <p class="hint">
-            "When two desks change the same member, the server joins their changes. What it decided for this desk is listed here."
+            "When two desks change the same member, the server joins their changes where it can and refuses them where it cannot. What it decided about this desk's changes is listed here."
         </p>
         {move || error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="inbox-error">{e}</p> })}
         {move || match entries.get() {

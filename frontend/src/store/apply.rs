@@ -10,7 +10,7 @@
 
 use super::{
     db_error, decoded,
-    fold::{decode, fold},
+    fold::{decode, fold_seeing},
     get_meta, read_stream,
     records::*,
     writes::Writes,
@@ -18,8 +18,8 @@ use super::{
 };
 use indexed_db_futures::{object_store::ObjectStore, prelude::*, transaction::TransactionMode, DeserialiseFromJs};
 use shared::{
-    aggregate::EventMeta, member::MemberEvent, protocol::LogEpoch, replication::StoreOp, Aggregate, EventEnvelope,
-    HlcClock, StreamId,
+    aggregate::EventMeta, member::MemberEvent, protocol::LogEpoch, replication::StoreOp, Aggregate, DeviceId,
+    EventEnvelope, HlcClock, StreamId,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use wasm_bindgen::JsValue;
@@ -167,7 +167,7 @@ impl Store {
         let mut rebuild = Vec::new();
         for ((stream, events), projection) in plan.incoming.iter().zip(&projections) {
             match plan.appends(*stream, projection, events) {
-                Some(base) => append(&mut writes, base, *stream, events, generation),
+                Some(base) => append(&mut writes, base, *stream, events, generation, &self.device),
                 None => rebuild.push(*stream),
             }
         }
@@ -186,7 +186,8 @@ impl Store {
         for (stream, stored) in rebuild.iter().zip(streams) {
             let reason = plan.reject.as_ref().filter(|(s, _)| s == stream).map(|(_, r)| r.as_str());
             let incoming = &plan.incoming[stream];
-            merge(&mut writes, *stream, decoded(stored), incoming, plan.insert_new, reason, generation);
+            let how = Merging { insert_new: plan.insert_new, reject: reason, generation, device: &self.device };
+            merge(&mut writes, *stream, decoded(stored), incoming, how);
         }
 
         if let Some(mut clock) = stored_clock {
@@ -209,21 +210,45 @@ impl Store {
 }
 
 /// Folds new remote events, next in line, onto the stored projection.
-fn append(writes: &mut Writes, mut base: MemberRecord, stream: StreamId, events: &[EventEnvelope], generation: u32) {
+fn append(
+    writes: &mut Writes,
+    mut base: MemberRecord,
+    stream: StreamId,
+    events: &[EventEnvelope],
+    generation: u32,
+    device: &DeviceId,
+) {
     let mut member = base.member();
     for envelope in events {
         base.version = envelope.version;
+        let mut record = EventRecord::confirmed(envelope, generation);
         match envelope.decode::<MemberEvent>() {
             Ok(event) => {
+                // Another desk's merge over one of this device's changes: staff are told.
+                if envelope.device != *device && member.overruled(&event).as_ref() == Some(device) {
+                    record.corrected = envelope.position.or(Some(0));
+                }
                 member.evolve(&event, &EventMeta::of(envelope));
                 writes.check_ins.extend(CheckInRecord::of(envelope, &event, false));
             }
             // Stored anyway (the log is complete); a newer app version will know how to fold it.
             Err(e) => log::warn!("event {} of {stream} is not understood: {e}", envelope.id),
         }
-        writes.events.push(EventRecord::confirmed(envelope, generation));
+        writes.events.push(record);
     }
     writes.members.push(MemberRecord::new(stream.id, &member, base.version, 0, 0));
+}
+
+/// How [`merge`] treats a stream's incoming events.
+struct Merging<'a> {
+    /// Insert events this device does not hold (see [`Plan::insert_new`]).
+    insert_new: bool,
+    /// Reject every still-pending event, with this reason.
+    reject: Option<&'a str>,
+    /// The store's log generation (see `EventRecord::generation`).
+    generation: u32,
+    /// This device: another device's merge over its change is a correction.
+    device: &'a DeviceId,
 }
 
 /// Merges the server's copies into a stream's stored events, rejects what is still pending when
@@ -233,10 +258,10 @@ fn merge(
     stream: StreamId,
     mut records: Vec<EventRecord>,
     incoming: &[EventEnvelope],
-    insert_new: bool,
-    reject: Option<&str>,
-    generation: u32,
+    how: Merging,
 ) {
+    let Merging { insert_new, reject, generation, device } = how;
+    let mut inserted = HashSet::new();
     let mut changed = vec![false; records.len()];
     let mut by_id: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
     let mut no_longer_check_ins = Vec::new();
@@ -256,6 +281,7 @@ fn merge(
             }
             None if insert_new => {
                 let record = EventRecord::confirmed(envelope, generation);
+                inserted.insert(record.id.clone());
                 by_id.insert(record.id.clone(), records.len());
                 records.push(record);
                 changed.push(true);
@@ -274,7 +300,20 @@ fn merge(
         }
     }
 
-    let folded = fold(&records);
+    // Another desk's merge over one of this device's changes: staff are told, when it first
+    // arrives (an event received again keeps its flag, or its acknowledgement).
+    let mut overruled = HashSet::new();
+    let folded = fold_seeing(&records, |member, record, event| {
+        let remote = record.envelope().is_ok_and(|e| e.device != *device);
+        if remote && member.overruled(event).as_ref() == Some(device) {
+            overruled.insert(record.id.clone());
+        }
+    });
+    for record in records.iter_mut() {
+        if inserted.contains(&record.id) && overruled.contains(&record.id) {
+            record.corrected = record.position.or(Some(0));
+        }
+    }
     writes.members.push(MemberRecord::new(stream.id, &folded.member, folded.version, folded.pending, folded.rejected));
     for (record, _) in records.into_iter().zip(changed).filter(|(_, changed)| *changed) {
         match decode(&record) {

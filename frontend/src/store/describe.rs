@@ -2,9 +2,23 @@
 
 use app::format::time_of;
 use shared::{
-    member::{MemberEvent, MemberField, NotCounted},
-    EventEnvelope,
+    member::{MemberEvent, MemberField, NotCounted, Repeated},
+    DeviceId, EventEnvelope,
 };
+
+/// What an inbox entry says to the staff of `device`: another desk's merge over this desk's change
+/// is told from this desk's side.
+pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
+    match envelope.decode::<MemberEvent>() {
+        Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten }) if envelope.device != *device => format!(
+            "Your change of the {} to {} was overwritten by another desk's later change to {}",
+            field_label(field).to_lowercase(),
+            shown(&overwritten),
+            shown(&value)
+        ),
+        _ => describe(envelope),
+    }
+}
 
 pub fn describe(envelope: &EventEnvelope) -> String {
     match envelope.decode::<MemberEvent>() {
@@ -21,10 +35,16 @@ pub fn describe(envelope: &EventEnvelope) -> String {
             time_of(at_ms),
             time_of(of_ms)
         ),
-        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Archived }) => format!(
-            "Check-in at {} not counted: another desk had archived this member",
+        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory }) => format!(
+            "Check-in at {} not counted: it is older than this member's latest check-ins",
             time_of(at_ms)
         ),
+        Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Archived }) => {
+            "Archived here too (another desk had already archived this member)".into()
+        }
+        Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Restored }) => {
+            "Restored here too (another desk had already restored this member)".into()
+        }
         Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten }) => format!(
             "{} changed to {} (merged: another desk had changed it to {} at the same time; this change is the later one)",
             field_label(field),

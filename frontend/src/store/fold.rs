@@ -36,13 +36,21 @@ pub fn decode(record: &EventRecord) -> Result<(EventEnvelope, MemberEvent), Stri
 }
 
 pub fn fold(records: &[EventRecord]) -> Folded {
+    fold_seeing(records, |_, _, _| {})
+}
+
+/// Folds like [`fold`], showing `see` each event with the state just before it.
+pub fn fold_seeing(records: &[EventRecord], mut see: impl FnMut(&Member, &EventRecord, &MemberEvent)) -> Folded {
     let mut member = Member::default();
     let mut version = 0;
     for record in effective(records) {
         // The head counts an undecodable event too: new events must still be numbered after it.
         version = version.max(record.version);
         match decode(record) {
-            Ok((envelope, event)) => member.evolve(&event, &EventMeta::of(&envelope)),
+            Ok((envelope, event)) => {
+                see(&member, record, &event);
+                member.evolve(&event, &EventMeta::of(&envelope))
+            }
             Err(e) => log::warn!("skipping a stored event that cannot be read: {e}"),
         }
     }

@@ -3,7 +3,8 @@
 //! `MemoryDevice::discard` / `apply_on_top`).
 
 use super::{
-    db_error, decoded, describe,
+    db_error, decoded,
+    describe::describe_for,
     execute::{load, ExecuteError},
     fold::fold,
     records::*,
@@ -61,7 +62,7 @@ impl Store {
                     event_id: envelope.id,
                     member: envelope.stream.id,
                     member_name: names.get(&envelope.stream.id).cloned().unwrap_or_default(),
-                    summary: describe(&envelope),
+                    summary: describe_for(&envelope, &self.device),
                     at_ms: envelope.hlc.ms,
                     kind,
                 })

@@ -35,7 +35,9 @@ impl Twins {
         let name = format!("faraday-test-{}", Uuid::from_bytes(browser::random_bytes()));
         let hooks = OpenHooks { blocked: Box::new(|| {}), replaced: Box::new(|| {}) };
         let store = Store::open_named(&name, schema::DB_VERSION, hooks).await.expect("the store opens");
-        Self { store, reference: MemoryDevice::new("reference", 1) }
+        // The reference is this same device: what it tells its staff depends on whose events are whose.
+        let reference = MemoryDevice::new(store.device().as_str(), 1);
+        Self { store, reference }
     }
 
     /// A command decided and stored by the store; the reference gets the very same events.
@@ -273,4 +275,41 @@ async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_in
     let timeline = twins.store.timeline(anna).await.unwrap();
     assert!(timeline.iter().any(|r| r.event_id == archive.id && matches!(r.state, EventState::Settled(_))));
     assert!(matches!(twins.store.settle(archive.id, Settle::Discard, NOW).await, Err(super::ExecuteError::NotInInbox)));
+}
+
+/// This desk changed the phone; another desk's later change was merged over it on the server:
+/// when it arrives, this desk is told its change did not stand.
+#[wasm_bindgen_test]
+async fn another_desks_merge_over_this_desks_change_is_a_correction_here() {
+    let mut twins = Twins::new().await;
+    let anna = Uuid::from_u128(1);
+    let stream = StreamId::member(anna);
+    twins.execute(anna, register("Anna Peeters"), NOW).await;
+    let phone = |v: &str| MemberCommand::ChangeMemberDetails {
+        changes: vec![(shared::member::MemberField::Phone, v.into())],
+    };
+    twins.execute(anna, phone("0470 11 11 11"), NOW + 1_000).await;
+    let mine = twins.store.pending(10).await.unwrap();
+    let confirmed = vec![stored(&mine[0], 1), stored(&mine[1], 2)];
+    twins.apply(StoreOp::Confirm { stored: confirmed.clone(), server_events: vec![] }, None).await;
+    // The other desk's change, made on version 1 with a later stamp, stored as merged.
+    let mut other = MemoryDevice::new("other", 2);
+    other.apply(StoreOp::Apply { events: vec![confirmed[0].clone()], cursor: 1 }, NOW);
+    other.execute::<Member>(stream, phone("0470 22 22 22"), NOW + 2_000).unwrap();
+    let mut merged = stored(&other.pending()[0], 3);
+    merged.version = 3;
+    merged.event_type = "MemberDetailsMerged".into();
+    merged.data = serde_json::json!({ "field": "phone", "value": "0470 22 22 22", "overwritten": "0470 11 11 11" });
+    let changes = twins.apply(StoreOp::Apply { events: vec![merged.clone()], cursor: 3 }, None).await;
+    assert_eq!(changes.counts.corrected, 1);
+    twins.assert_alike(&[anna]).await;
+    let entry = twins.store.inbox().await.unwrap().remove(0);
+    assert_eq!(entry.event_id, merged.id);
+    assert!(entry.summary.starts_with("Your change of the phone to 0470 11 11 11 was overwritten"), "{}", entry.summary);
+    // Received again (a pull after live): not told twice.
+    twins.store.settle(merged.id, Settle::Acknowledge, NOW).await.unwrap();
+    twins.reference.acknowledge(merged.id);
+    let changes = twins.apply(StoreOp::Apply { events: vec![merged], cursor: 3 }, None).await;
+    assert_eq!(changes.counts.corrected, 0);
+    twins.assert_alike(&[anna]).await;
 }

@@ -99,11 +99,13 @@ pub trait EventStore: Send + Sync + 'static {
     /// One stream's row, if the stream has events.
     async fn read_stream(&self, stream: StreamId) -> Result<Option<read_models::StreamRow>, StoreError>;
 
-    /// The `table`'s event rows (`check_ins`) with `from <= sort < to`, in sort order, at most `limit`.
+    /// The `table`'s event rows (`check_ins`) with `from <= sort < to`, in (sort, id) order, at
+    /// most `limit`; with `after`, only those after (`from`, `after`).
     async fn read_rows(
         &self,
         table: &str,
         from: u64,
+        after: Option<uuid::Uuid>,
         to: u64,
         limit: u32,
     ) -> Result<Vec<read_models::EventRow>, StoreError>;

@@ -133,13 +133,14 @@ pub(super) async fn push_all(
                     };
                     BatchResult { stream, status, events: stored, server_events, head: version, reason: None }
                 }
-                Plan::Conflict { after_version, head_version, reason } => {
+                Plan::Conflict { stored, after_version, head_version, reason } => {
                     // Bounded: a long stream's other side comes by pull, not in one huge answer.
-                    let server_events = tx.stream_events(stream, after_version, MAX_SERVER_EVENTS as u32).await?;
+                    let mut server_events = tx.stream_events(stream, after_version, MAX_SERVER_EVENTS as u32).await?;
+                    server_events.retain(|e| !stored.iter().any(|s| s.id == e.id));
                     BatchResult {
                         stream,
                         status: BatchStatus::Rejected,
-                        events: vec![],
+                        events: stored,
                         server_events,
                         head: head_version,
                         reason: Some(reason),

@@ -323,15 +323,18 @@ macro_rules! reads_for {
             pool: &sqlx::Pool<$db>,
             table: &str,
             from: u64,
+            after: Option<uuid::Uuid>,
             to: u64,
             limit: u32,
         ) -> Result<Vec<super::read_models::EventRow>, super::StoreError> {
+            // Keyset over (sort, id): rows sharing a sort value are never repeated or skipped.
             let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-                "SELECT id, stream, sort, value FROM read_rows WHERE tbl = $1 AND sort >= $2 AND sort < $3 \
-                 ORDER BY sort, id LIMIT $4",
+                "SELECT id, stream, sort, value FROM read_rows WHERE tbl = $1 \
+                 AND (sort > $2 OR (sort = $2 AND id > $3)) AND sort < $4 ORDER BY sort, id LIMIT $5",
             )
             .bind(table.to_owned())
             .bind(from.min(i64::MAX as u64) as i64)
+            .bind(after.map(|id| id.to_string()).unwrap_or_default())
             .bind(to.min(i64::MAX as u64) as i64)
             .bind(i64::from(limit))
             .fetch_all(pool)

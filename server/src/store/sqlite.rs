@@ -120,10 +120,11 @@ impl EventStore for SqliteStore {
         &self,
         table: &str,
         from: u64,
+        after: Option<uuid::Uuid>,
         to: u64,
         limit: u32,
     ) -> Result<Vec<super::read_models::EventRow>, StoreError> {
-        read_rows(&self.pool, table, from, to, limit).await
+        read_rows(&self.pool, table, from, after, to, limit).await
     }
 
     async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {

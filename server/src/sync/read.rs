@@ -7,7 +7,9 @@ use axum::extract::{rejection::QueryRejection, Path, Query, State};
 use serde::Deserialize;
 use shared::{
     projection::Tables,
-    protocol::{EventRowsPage, StreamRow, StreamRowsPage, DEFAULT_PULL_LIMIT, MAX_POSITION, MAX_PULL_LIMIT},
+    protocol::{
+        EventCursor, EventRowsPage, StreamRow, StreamRowsPage, DEFAULT_PULL_LIMIT, MAX_POSITION, MAX_PULL_LIMIT,
+    },
     StreamId, StreamKind,
 };
 
@@ -33,7 +35,8 @@ fn table(name: &str) -> Result<Table, ApiError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadParams {
-    /// Stream tables: the last stream of the previous page.
+    /// Stream tables: the last stream of the previous page. Event tables: with `from`, the last
+    /// event id of the previous page (rows come strictly after (`from`, `after`)).
     after: Option<String>,
     /// Event tables: the first sort value (inclusive) and the end (exclusive).
     from: Option<Digits>,
@@ -80,9 +83,18 @@ pub async fn read_table(
             Ok(AppJson(StreamRowsPage { rows, next }).into_response())
         }
         Table::Events => {
-            if params.after.is_some() {
-                return Err(ApiError::BadRequest(format!("{name} is read by `from`, `to` and `limit`, not `after`")));
-            }
+            let after = match params.after {
+                None => None,
+                Some(s) => match uuid::Uuid::try_parse(&s) {
+                    Ok(id) if params.from.is_some() => Some(id),
+                    _ => {
+                        return Err(ApiError::BadRequest(format!(
+                            "after must be an event id, given with from (as a page's next says), got {:?}",
+                            s.chars().take(60).collect::<String>()
+                        )))
+                    }
+                },
+            };
             let from = params.from.map_or(0, |Digits(n)| n);
             let to = params.to.map_or(MAX_POSITION, |Digits(n)| n);
             if from > MAX_POSITION || to > MAX_POSITION || from > to {
@@ -90,10 +102,10 @@ pub async fn read_table(
                     "from and to must be between 0 and {MAX_POSITION}, from no later than to; got {from} and {to}"
                 )));
             }
-            let mut rows = state.store.read_rows(&name, from, to, limit + 1).await?;
+            let mut rows = state.store.read_rows(&name, from, after, to, limit + 1).await?;
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
-            let next = more.then(|| rows.last().map(|r| r.sort)).flatten();
+            let next = more.then(|| rows.last().map(|r| EventCursor { from: r.sort, after: r.id })).flatten();
             Ok(AppJson(EventRowsPage { rows, next }).into_response())
         }
     }

@@ -7,4 +7,4 @@ mod stream_state;
 
 pub use plan::{check_epoch, plan_batch, Plan, Refusal, StreamHead};
 pub use shape::{check_request, ShapeError};
-pub use stream_state::{canonical, is_known_type, Canonical, Resolved, StreamState};
+pub use stream_state::{canonical, is_known_type, stored_form_of, Canonical, Resolved, StreamState, Unjoinable};

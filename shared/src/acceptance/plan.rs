@@ -1,7 +1,7 @@
 //! The decision for one shape-checked batch, given the stream's head and the stored copies of the
 //! batch's ids: append, a retry already stored, a conflict, or a refusal.
 
-use super::stream_state::StreamState;
+use super::stream_state::{StreamState, Unjoinable};
 use crate::{
     aggregate::DecodeError,
     envelope::EventEnvelope,
@@ -62,9 +62,9 @@ pub enum Plan {
         after_version: u64,
     },
     /// The stream moved on since the batch's parent and the batch could not join it (`reason`):
-    /// nothing is stored. The server's events after `after_version` (up to `head_version`) are the
-    /// other side.
-    Conflict { after_version: u64, head_version: u64, reason: String },
+    /// nothing new is stored (`stored` holds copies of a prefix an earlier try stored). The
+    /// server's events after `after_version` (up to `head_version`) are the other side.
+    Conflict { stored: Vec<EventEnvelope>, after_version: u64, head_version: u64, reason: String },
 }
 
 /// Why a batch is refused although its shape is fine. Nothing of the push is stored.
@@ -117,7 +117,7 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     let mut retried = Vec::new();
     for e in &batch.events {
         let Some(copy) = copy_of(e.id) else { break };
-        if !copy.stored_form_of(e) {
+        if !super::stored_form_of(copy, e) {
             return Err(Refusal::IdReused { id: e.id, stream: copy.stream, version: copy.version });
         }
         retried.push(copy.clone());
@@ -160,6 +160,12 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
         });
     }
     // The stream moved on: each event joins it by its aggregate's policy, or the batch is rejected whole.
+    let conflict =
+        |reason: String| Plan::Conflict { stored: retried.clone(), after_version, head_version: head.version, reason };
+    if parent == 0 {
+        // Built on nothing, on a stream that exists: the device did not know the record.
+        return Ok(conflict("this record already exists on the server; your change was not applied".into()));
+    }
     let mut merged = true;
     for e in rest {
         match next.state.resolve(e, parent, next.version + 1) {
@@ -168,7 +174,9 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
                 next.version += 1;
                 new.push(resolved.envelope);
             }
-            Err(reason) => return Ok(Plan::Conflict { after_version, head_version: head.version, reason }),
+            // Wrong whatever the state: refused as at the head.
+            Err(Unjoinable::Invalid(reason)) => return Err(Refusal::RuleBroken { stream, event: e.id, reason }),
+            Err(Unjoinable::Conflict(reason)) => return Ok(conflict(reason)),
         }
     }
     let status = if merged { BatchStatus::Merged } else { BatchStatus::Rebased };

@@ -20,6 +20,15 @@ pub struct Canonical {
     pub decided_at_ms: Option<u64>,
 }
 
+/// Why an event cannot join a stream that moved on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unjoinable {
+    /// The batch is rejected (nothing stored) for this reason, for staff: the inbox decides.
+    Conflict(String),
+    /// The event is wrong whatever the state: the push is refused, as at the head.
+    Invalid(String),
+}
+
 /// An event that joined a stream which moved on since it was decided.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resolved {
@@ -44,7 +53,7 @@ impl StreamState {
     /// Resolves `event`, decided on the stream at version `parent`, on this newer state by the
     /// aggregate's policy, and folds in what is to be stored (numbered `version`): the event as
     /// sent, or its compensation under the same id. The error says why the batch is rejected.
-    pub fn resolve(&mut self, event: &EventEnvelope, parent: u64, version: u64) -> Result<Resolved, String> {
+    pub fn resolve(&mut self, event: &EventEnvelope, parent: u64, version: u64) -> Result<Resolved, Unjoinable> {
         self.visit(Resolve { sent: event, parent, version })
     }
 }
@@ -83,14 +92,19 @@ struct Resolve<'a> {
 }
 
 impl ForState for Resolve<'_> {
-    type Output = Result<Resolved, String>;
+    type Output = Result<Resolved, Unjoinable>;
     fn run<A: Registered>(self, state: &mut A) -> Self::Output {
-        let event = self.sent.decode::<A::Event>().map_err(|e| e.to_string())?;
+        let event = self.sent.decode::<A::Event>().map_err(|e| Unjoinable::Invalid(e.to_string()))?;
         let merged = A::policy(&event) == Policy::Merge;
         let mut envelope = EventEnvelope { version: self.version, position: None, ..self.sent.clone() };
         let resolution = state.resolve(&event, &EventMeta::of(&envelope), self.parent).map_err(|u| match u {
-            Unresolved::Conflict => "another device changed this record first; your change was not applied".to_owned(),
-            Unresolved::Broken(e) => format!("another device changed this record first, and now {e}"),
+            Unresolved::Conflict => {
+                Unjoinable::Conflict("another device changed this record first; your change was not applied".to_owned())
+            }
+            Unresolved::Broken(e) => {
+                Unjoinable::Conflict(format!("another device changed this record first, and now {e}"))
+            }
+            Unresolved::Invalid(why) => Unjoinable::Invalid(why),
         })?;
         let event = match resolution {
             Resolution::Keep => event,
@@ -103,6 +117,36 @@ impl ForState for Resolve<'_> {
         };
         state.evolve(&event, &EventMeta::of(&envelope));
         Ok(Resolved { envelope, merged })
+    }
+}
+
+/// Whether `stored` is what the server made of `sent` (same id, stream, stamp and device; the same
+/// type and data, or a resolution of it the aggregate recognises): a retried push of `sent` is
+/// answered with `stored`. Anything else under the same id is a reuse.
+pub fn stored_form_of(stored: &EventEnvelope, sent: &EventEnvelope) -> bool {
+    let same_origin =
+        stored.id == sent.id && stored.stream == sent.stream && stored.hlc == sent.hlc && stored.device == sent.device;
+    if !same_origin {
+        return false;
+    }
+    if stored.event_type == sent.event_type {
+        return stored.schema_version == sent.schema_version && stored.data == sent.data;
+    }
+    stored.stream.kind.run(Resolves { stored, sent })
+}
+
+struct Resolves<'a> {
+    stored: &'a EventEnvelope,
+    sent: &'a EventEnvelope,
+}
+
+impl ForKind for Resolves<'_> {
+    type Output = bool;
+    fn run<A: Registered>(self) -> bool {
+        match (self.stored.decode::<A::Event>(), self.sent.decode::<A::Event>()) {
+            (Ok(stored), Ok(sent)) => A::resolves(&stored, &sent),
+            _ => false,
+        }
     }
 }
 
@@ -127,8 +171,7 @@ impl ForKind for CanonicalOf<'_> {
                 reason: not_canonical(&envelope.data, &data),
             });
         }
-        let at_ms = A::command_of(&event).map_or(0, |(_, at_ms)| at_ms);
-        Ok(Canonical { data, decided_at_ms: (at_ms > 0).then_some(at_ms) })
+        Ok(Canonical { data, decided_at_ms: A::decided_at_ms(&event) })
     }
 }
 

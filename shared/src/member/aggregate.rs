@@ -1,7 +1,7 @@
 use super::{
     commands::MemberCommand,
     details::{DetailsError, MemberField},
-    events::{MemberEvent, NotCounted},
+    events::{MemberEvent, NotCounted, Repeated},
 };
 use crate::{
     aggregate::{Aggregate, EventMeta, Policy, Resolution, Unresolved},
@@ -27,6 +27,10 @@ pub struct Member {
     pub archived: bool,
     /// The latest check-in times (ms since the epoch, device clocks), ascending, at most eight.
     pub recent_check_ins_ms: Vec<u64>,
+    /// The latest check-in time no longer in `recent_check_ins_ms` (0 if none was dropped): a
+    /// check-in within the window of it cannot be checked against it, so it is not counted.
+    #[serde(default)]
+    pub forgotten_ms: u64,
     pub check_ins: u32,
     /// When each field (name, e-mail, phone, in [`MemberField::ALL`] order) last changed: what the
     /// merge of a concurrent change compares with.
@@ -69,6 +73,8 @@ pub enum MemberError {
     FieldGivenTwice(MemberField),
     #[error("{}", join(.0))]
     InvalidDetails(Vec<DetailsError>),
+    #[error("this check-in is from before the member's last {RECENT_CHECK_INS} check-ins and cannot be checked against them")]
+    CheckInBeforeHistory,
     #[error("{}", too_soon(*.last_ms, *.now_ms))]
     CheckInTooSoon {
         /// The check-in it is too close to.
@@ -222,6 +228,9 @@ impl Aggregate for Member {
                 if let Some(last_ms) = self.too_soon(now_ms) {
                     return Err(MemberError::CheckInTooSoon { last_ms, now_ms });
                 }
+                if self.forgotten_ms > 0 && now_ms < self.forgotten_ms + CHECK_IN_WINDOW_MS {
+                    return Err(MemberError::CheckInBeforeHistory);
+                }
                 Ok(vec![MemberEvent::MemberCheckedIn { at_ms: now_ms }])
             }
         }
@@ -238,14 +247,17 @@ impl Aggregate for Member {
             // In log order: the server decided, when it appended a concurrent change, which one stands.
             MemberEvent::MemberDetailsChanged { field, value }
             | MemberEvent::MemberDetailsMerged { field, value, .. } => self.set(*field, value, meta),
-            MemberEvent::MemberDetailsOverwritten { .. } | MemberEvent::MemberCheckInNotCounted { .. } => {}
+            MemberEvent::MemberDetailsOverwritten { .. }
+            | MemberEvent::MemberCheckInNotCounted { .. }
+            | MemberEvent::MemberChangeRepeated { .. } => {}
             MemberEvent::MemberArchived {} => self.archived = true,
             MemberEvent::MemberRestored {} => self.archived = false,
             MemberEvent::MemberCheckedIn { at_ms } => {
                 let at = self.recent_check_ins_ms.partition_point(|t| t <= at_ms);
                 self.recent_check_ins_ms.insert(at, *at_ms);
                 if self.recent_check_ins_ms.len() > RECENT_CHECK_INS {
-                    self.recent_check_ins_ms.remove(0);
+                    let dropped = self.recent_check_ins_ms.remove(0);
+                    self.forgotten_ms = self.forgotten_ms.max(dropped);
                 }
                 self.check_ins += 1;
             }
@@ -269,33 +281,59 @@ impl Aggregate for Member {
             return false;
         }
         match event {
-            // A change merged in stands whatever the state (archived, or already that value).
-            MemberEvent::MemberDetailsChanged { field, value } => Self::valid_value(*field, value),
             MemberEvent::MemberDetailsMerged { field, value, overwritten } => {
-                Self::valid_value(*field, value) && self.field(*field) == overwritten
+                !self.archived && Self::valid_value(*field, value) && self.field(*field) == overwritten
             }
             MemberEvent::MemberDetailsOverwritten { field, value, kept } => {
-                Self::valid_value(*field, value) && self.field(*field) == kept
+                !self.archived && Self::valid_value(*field, value) && self.field(*field) == kept
             }
             MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } } => {
                 self.recent_check_ins_ms.contains(of_ms) && of_ms.abs_diff(*at_ms) < CHECK_IN_WINDOW_MS
             }
-            MemberEvent::MemberCheckInNotCounted { reason: NotCounted::Archived, .. } => self.archived,
+            MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory } => {
+                self.forgotten_ms > 0 && *at_ms < self.forgotten_ms + CHECK_IN_WINDOW_MS
+            }
+            MemberEvent::MemberChangeRepeated { change: Repeated::Archived } => self.archived,
+            MemberEvent::MemberChangeRepeated { change: Repeated::Restored } => !self.archived,
             _ => false,
         }
     }
 
     /// Two desks checked the member in within the window: the later to arrive is recorded as a
-    /// duplicate of the other (DOMAIN.md "Check-in"); a check-in of a member archived meanwhile
-    /// is recorded as not counted.
+    /// duplicate of the other (DOMAIN.md "Check-in"). Two desks archived (or restored) the member:
+    /// the second is recorded as repeated. A check-in of a member archived meanwhile is not
+    /// compensated: the visit happened, so it goes to the desk's inbox, to be applied again once
+    /// the member is restored.
     fn compensate(&self, event: &MemberEvent, error: &MemberError) -> Option<MemberEvent> {
-        let MemberEvent::MemberCheckedIn { at_ms } = event else { return None };
-        let reason = match error {
-            MemberError::CheckInTooSoon { last_ms, .. } => NotCounted::Duplicate { of_ms: *last_ms },
-            MemberError::Archived => NotCounted::Archived,
-            _ => return None,
-        };
-        Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason })
+        match (event, error) {
+            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInTooSoon { last_ms, .. }) => {
+                Some(MemberEvent::MemberCheckInNotCounted {
+                    at_ms: *at_ms,
+                    reason: NotCounted::Duplicate { of_ms: *last_ms },
+                })
+            }
+            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInBeforeHistory) => {
+                Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason: NotCounted::BeforeHistory })
+            }
+            (MemberEvent::MemberArchived {}, MemberError::Archived) => {
+                Some(MemberEvent::MemberChangeRepeated { change: Repeated::Archived })
+            }
+            (MemberEvent::MemberRestored {}, MemberError::NotArchived) => {
+                Some(MemberEvent::MemberChangeRepeated { change: Repeated::Restored })
+            }
+            _ => None,
+        }
+    }
+
+    fn undone(stored: &MemberEvent) -> bool {
+        matches!(stored, MemberEvent::MemberCheckInNotCounted { .. } | MemberEvent::MemberDetailsOverwritten { .. })
+    }
+
+    fn overruled(&self, event: &MemberEvent) -> Option<DeviceId> {
+        match event {
+            MemberEvent::MemberDetailsMerged { field, .. } => self.stamp(*field).device.clone(),
+            _ => None,
+        }
     }
 
     /// Per-field last writer wins: a change of a field that another desk changed too since
@@ -308,17 +346,25 @@ impl Aggregate for Member {
         parent: u64,
     ) -> Result<Resolution<MemberEvent>, Unresolved<MemberError>> {
         let MemberEvent::MemberDetailsChanged { field, value } = event else { return Err(Unresolved::Conflict) };
-        if !self.registered {
-            return Err(Unresolved::Broken(MemberError::NotRegistered));
+        // What no decision stores is refused whatever the state, as it would be at the head.
+        if let Err(e) = field.check(value) {
+            return Err(Unresolved::Invalid(e.to_string()));
         }
-        if !Self::valid_value(*field, value) {
-            let error = field.check(value).err().map_or_else(Vec::new, |e| vec![e]);
-            return Err(Unresolved::Broken(MemberError::InvalidDetails(error)));
+        if field.normalise(value) != *value {
+            return Err(Unresolved::Invalid(format!("the {} is not written as the domain stores it", field.label())));
         }
+        self.active().map_err(Unresolved::Broken)?;
         let current = self.field(*field);
         let stamp = self.stamp(*field);
-        if stamp.version <= parent || current == value {
-            return Ok(Resolution::Keep);
+        if stamp.version <= parent {
+            // Not concurrent: the device knew this field's last change. A change to what the field
+            // already holds (a desk that changed another field meanwhile cannot cause that) is not a
+            // decision, so it is not appended as one.
+            return if current == value {
+                Err(Unresolved::Broken(MemberError::NothingChanged))
+            } else {
+                Ok(Resolution::Keep)
+            };
         }
         let (field, value, other) = (*field, value.clone(), current.to_owned());
         Ok(Resolution::Replace(if stamp.later_than(meta) {
@@ -326,6 +372,33 @@ impl Aggregate for Member {
         } else {
             MemberEvent::MemberDetailsMerged { field, value, overwritten: other }
         }))
+    }
+
+    fn decided_at_ms(event: &MemberEvent) -> Option<u64> {
+        match event {
+            MemberEvent::MemberCheckedIn { at_ms } | MemberEvent::MemberCheckInNotCounted { at_ms, .. } => Some(*at_ms),
+            _ => None,
+        }
+    }
+
+    /// A check-in recorded as not counted, a change recorded as merged or overwritten: what the
+    /// server's resolution made of the device's event.
+    fn resolves(stored: &MemberEvent, sent: &MemberEvent) -> bool {
+        match (stored, sent) {
+            (MemberEvent::MemberCheckInNotCounted { at_ms, .. }, MemberEvent::MemberCheckedIn { at_ms: sent }) => {
+                at_ms == sent
+            }
+            (
+                MemberEvent::MemberDetailsMerged { field, value, .. }
+                | MemberEvent::MemberDetailsOverwritten { field, value, .. },
+                MemberEvent::MemberDetailsChanged { field: sent_field, value: sent_value },
+            ) => field == sent_field && value == sent_value,
+            (MemberEvent::MemberChangeRepeated { change: Repeated::Archived }, MemberEvent::MemberArchived {})
+            | (MemberEvent::MemberChangeRepeated { change: Repeated::Restored }, MemberEvent::MemberRestored {}) => {
+                true
+            }
+            _ => false,
+        }
     }
 
     fn command_of(event: &MemberEvent) -> Option<(MemberCommand, u64)> {
@@ -341,7 +414,8 @@ impl Aggregate for Member {
             MemberEvent::MemberCheckedIn { at_ms } => (MemberCommand::CheckIn, at_ms),
             MemberEvent::MemberCheckInNotCounted { .. }
             | MemberEvent::MemberDetailsMerged { .. }
-            | MemberEvent::MemberDetailsOverwritten { .. } => return None,
+            | MemberEvent::MemberDetailsOverwritten { .. }
+            | MemberEvent::MemberChangeRepeated { .. } => return None,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::aggregate::{Aggregate, EventMeta, Resolution, Unresolved};
+use crate::member::{MemberCommand, Repeated};
 use crate::{DeviceId, Hlc};
 
 const MIN: u64 = 60_000;
@@ -62,13 +63,65 @@ fn a_check_in_outside_the_window_of_another_desks_is_kept() {
 }
 
 #[test]
-fn a_check_in_of_a_member_archived_meanwhile_is_recorded_as_not_counted() {
+fn a_check_in_of_a_member_archived_meanwhile_goes_to_the_inbox_not_away() {
     let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
     let mine = MemberEvent::MemberCheckedIn { at_ms: 2 * MIN };
+    assert_eq!(resolve(&server, &mine, 2 * MIN, 2, 1), Err(Unresolved::Broken(MemberError::Archived)));
+}
+
+#[test]
+fn two_desks_archiving_one_member_both_stand_the_second_recorded_as_repeated() {
+    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
     assert_eq!(
-        resolve(&server, &mine, 2 * MIN, 2, 1),
-        Ok(Resolution::Replace(MemberEvent::MemberCheckInNotCounted { at_ms: 2 * MIN, reason: NotCounted::Archived }))
+        resolve(&server, &MemberEvent::MemberArchived {}, 2 * MIN, 2, 1),
+        Ok(Resolution::Replace(MemberEvent::MemberChangeRepeated { change: Repeated::Archived }))
     );
+}
+
+#[test]
+fn a_detail_changed_while_another_desk_archived_the_member_goes_to_the_inbox() {
+    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
+    let mine = changed(MemberField::Phone, "0470 99 99 99");
+    assert_eq!(resolve(&server, &mine, 2 * MIN, 2, 1), Err(Unresolved::Broken(MemberError::Archived)));
+}
+
+#[test]
+fn a_value_no_decision_stores_is_invalid_whatever_the_conflict() {
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Name, "Carl"), MIN, 1)]);
+    for bad in [" Bob", "Bob  Smith", "", "123"] {
+        let mine = changed(MemberField::Name, bad);
+        assert!(
+            matches!(resolve(&server, &mine, 2 * MIN, 2, 1), Err(Unresolved::Invalid(why)) if !why.is_empty()),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_merge_that_overwrote_another_desks_change_names_that_desk() {
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Phone, "0470 44 55 66"), 5 * MIN, 3)]);
+    let merged = MemberEvent::MemberDetailsMerged {
+        field: MemberField::Phone,
+        value: "0470 99 99 99".into(),
+        overwritten: "0470 44 55 66".into(),
+    };
+    assert_eq!(server.overruled(&merged), Some(desk(3)));
+    assert!(Member::undone(&MemberEvent::MemberDetailsOverwritten {
+        field: MemberField::Phone,
+        value: "x".into(),
+        kept: "y".into()
+    }));
+    assert!(!Member::undone(&merged), "the desk whose change stood is not told");
+}
+
+#[test]
+fn a_check_in_from_before_the_kept_history_is_not_counted() {
+    let mut events = vec![(registered(), 0, 1)];
+    for i in 0..9 {
+        events.push((MemberEvent::MemberCheckedIn { at_ms: (i * 11 + 100) * MIN }, (i * 11 + 100) * MIN, 1));
+    }
+    let member = state(&events);
+    assert_eq!(member.decide(MemberCommand::CheckIn, 100 * MIN + 1_000), Err(MemberError::CheckInBeforeHistory));
 }
 
 #[test]
@@ -141,15 +194,6 @@ fn a_merged_change_sets_the_field_and_an_overwritten_one_changes_nothing() {
 }
 
 #[test]
-fn an_archive_that_no_longer_holds_goes_to_the_inbox() {
-    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
-    assert_eq!(
-        resolve(&server, &MemberEvent::MemberArchived {}, 2 * MIN, 2, 1),
-        Err(Unresolved::Broken(MemberError::Archived))
-    );
-}
-
-#[test]
 fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_do_not() {
     let device = desk(1);
     let meta = EventMeta { version: 3, hlc: Hlc { ms: MIN, c: 0 }, device: &device };
@@ -158,8 +202,8 @@ fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_d
         |of_ms| MemberEvent::MemberCheckInNotCounted { at_ms: 12 * MIN, reason: NotCounted::Duplicate { of_ms } };
     assert_eq!(checked_in.validate(&duplicate(10 * MIN), &meta), Ok(()), "an exported log imports again");
     assert!(checked_in.validate(&duplicate(3 * MIN), &meta).is_err(), "no such check-in to duplicate");
-    let archived = MemberEvent::MemberCheckInNotCounted { at_ms: 12 * MIN, reason: NotCounted::Archived };
-    assert!(checked_in.validate(&archived, &meta).is_err(), "the member is not archived");
+    let repeated = MemberEvent::MemberChangeRepeated { change: Repeated::Archived };
+    assert!(checked_in.validate(&repeated, &meta).is_err(), "the member is not archived");
     let merged = MemberEvent::MemberDetailsMerged {
         field: MemberField::Phone,
         value: "0470 99 99 99".into(),

@@ -42,6 +42,19 @@ pub enum MemberEvent {
         value: String,
         kept: String,
     },
+    /// An archive or restore made while another desk had made the same one: nothing to change,
+    /// both desks wanted this. Written by the server in place of the device's event (same id).
+    MemberChangeRepeated {
+        change: Repeated,
+    },
+}
+
+/// A change two desks made both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Repeated {
+    Archived,
+    Restored,
 }
 
 /// Why a check-in did not count.
@@ -50,8 +63,8 @@ pub enum MemberEvent {
 pub enum NotCounted {
     /// Another desk had checked the member in within the window, at `of_ms` (ms since the epoch).
     Duplicate { of_ms: u64 },
-    /// Another desk had archived the member.
-    Archived,
+    /// It is from before the member's retained check-ins and cannot be checked against them.
+    BeforeHistory,
 }
 
 impl DomainEvent for MemberEvent {
@@ -65,6 +78,7 @@ impl DomainEvent for MemberEvent {
             MemberEvent::MemberCheckInNotCounted { .. } => "MemberCheckInNotCounted",
             MemberEvent::MemberDetailsMerged { .. } => "MemberDetailsMerged",
             MemberEvent::MemberDetailsOverwritten { .. } => "MemberDetailsOverwritten",
+            MemberEvent::MemberChangeRepeated { .. } => "MemberChangeRepeated",
         }
     }
 
@@ -78,6 +92,7 @@ impl DomainEvent for MemberEvent {
             "MemberCheckInNotCounted",
             "MemberDetailsMerged",
             "MemberDetailsOverwritten",
+            "MemberChangeRepeated",
         ]
     }
 }

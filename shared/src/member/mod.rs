@@ -12,4 +12,4 @@ mod tests;
 pub use aggregate::{FieldStamp, Member, MemberError, CHECK_IN_WINDOW_MS};
 pub use commands::MemberCommand;
 pub use details::{DetailsError, MemberField, MAX_NAME};
-pub use events::{MemberEvent, NotCounted};
+pub use events::{MemberEvent, NotCounted, Repeated};

@@ -8,6 +8,7 @@ use crate::{
     envelope::{EventEnvelope, Stamp},
     hlc::HlcClock,
     ids::DeviceId,
+    notices,
     stream::StreamId,
 };
 
@@ -165,23 +166,10 @@ impl MemoryDevice {
     /// Carries out one store operation, as the IndexedDB store does in one transaction.
     pub fn apply(&mut self, op: StoreOp, now_ms: u64) {
         match op {
-            StoreOp::Confirm { stored, server_events } => {
-                self.insert_remote(server_events, now_ms);
-                for stored in stored {
-                    match self.log.iter_mut().find(|e| e.envelope.id == stored.id) {
-                        Some(local) => {
-                            local.corrected |=
-                                local.state == LocalState::Pending && local.envelope.event_type != stored.event_type;
-                            local.envelope = stored;
-                            local.state = LocalState::Confirmed;
-                        }
-                        None => self.log.push(LocalEvent {
-                            envelope: stored,
-                            state: LocalState::Confirmed,
-                            corrected: false,
-                        }),
-                    }
-                }
+            StoreOp::Confirm { mut stored, server_events } => {
+                let mut events = server_events;
+                events.append(&mut stored);
+                self.insert_remote(events, now_ms);
             }
             StoreOp::Reject { stream, server_events, reason } => {
                 // The server's side first: pending events it already holds (stored by an earlier
@@ -218,17 +206,50 @@ impl MemoryDevice {
     }
 
     fn insert_remote(&mut self, events: Vec<EventEnvelope>, now_ms: u64) {
+        let mut arrived = vec![];
         for remote in events {
             self.clock.observe(remote.hlc, now_ms);
             match self.log.iter_mut().find(|e| e.envelope.id == remote.id) {
-                // The server holds it, so it stands, whatever this device thought of it.
+                // The server holds it, so it stands, whatever this device thought of it; if it says
+                // this device's pending event did not take effect, staff are told.
                 Some(local) => {
-                    local.corrected |=
-                        local.state == LocalState::Pending && local.envelope.event_type != remote.event_type;
+                    local.corrected |= local.state == LocalState::Pending
+                        && local.envelope.event_type != remote.event_type
+                        && notices::undone(&remote);
                     local.envelope = remote;
                     local.state = LocalState::Confirmed;
                 }
-                None => self.log.push(LocalEvent { envelope: remote, state: LocalState::Confirmed, corrected: false }),
+                None => {
+                    arrived.push(remote.id);
+                    self.log.push(LocalEvent { envelope: remote, state: LocalState::Confirmed, corrected: false })
+                }
+            }
+        }
+        // Another desk's change that overwrote one of this device's, when it first arrives: staff
+        // are told of it too.
+        for id in arrived {
+            let Some(event) = self.log.iter().find(|e| e.envelope.id == id).map(|e| e.envelope.clone()) else {
+                continue;
+            };
+            if event.device == self.device {
+                continue;
+            }
+            let mut before: Vec<&EventEnvelope> = self
+                .log
+                .iter()
+                .filter(|e| {
+                    e.envelope.stream == event.stream
+                        && e.envelope.version < event.version
+                        && matches!(e.state, LocalState::Confirmed | LocalState::Unconfirmed)
+                })
+                .map(|e| &e.envelope)
+                .collect();
+            before.sort_by_key(|e| e.version);
+            let mut state = notices::fold(event.stream.kind, before);
+            if notices::overrules(&mut state, &event, &self.device) {
+                if let Some(local) = self.log.iter_mut().find(|e| e.envelope.id == id) {
+                    local.corrected = true;
+                }
             }
         }
     }

@@ -421,7 +421,7 @@ impl Replicator {
                 // The events are stored in the log the answer names; if that is not the log this
                 // device knew, it starts over first, and these confirmations are of the new log.
                 self.same_log(now_ms, response.epoch, 0, 0);
-                for result in response.results {
+                for mut result in response.results {
                     if !streams.contains(&result.stream) {
                         continue;
                     }
@@ -429,13 +429,20 @@ impl Replicator {
                         BatchStatus::Accepted | BatchStatus::Rebased | BatchStatus::Merged => {
                             StoreOp::Confirm { stored: result.events, server_events: result.server_events }
                         }
-                        BatchStatus::Rejected => StoreOp::Reject {
-                            stream: result.stream,
-                            server_events: result.server_events,
-                            reason: result.reason.unwrap_or_else(|| {
-                                "another device changed this record first; your change was not applied".into()
-                            }),
-                        },
+                        BatchStatus::Rejected => {
+                            // A prefix an earlier try stored stands; the rest is refused.
+                            if !result.events.is_empty() {
+                                let stored = std::mem::take(&mut result.events);
+                                self.out.push_back(Output::Store(StoreOp::Confirm { stored, server_events: vec![] }));
+                            }
+                            StoreOp::Reject {
+                                stream: result.stream,
+                                server_events: result.server_events,
+                                reason: result.reason.unwrap_or_else(|| {
+                                    "another device changed this record first; your change was not applied".into()
+                                }),
+                            }
+                        }
                         // A newer server's answer this app cannot read: the events stay pending, and
                         // pushing them again is answered with their stored copies.
                         BatchStatus::Unknown => continue,

@@ -87,11 +87,11 @@ impl MemoryServer {
                         if status == BatchStatus::Accepted { vec![] } else { after(&self.log, after_version, &stored) };
                     BatchResult { stream, status, events: stored, server_events, head: head.version, reason: None }
                 }
-                Plan::Conflict { after_version, head_version, reason } => BatchResult {
+                Plan::Conflict { stored, after_version, head_version, reason } => BatchResult {
                     stream,
                     status: BatchStatus::Rejected,
-                    events: vec![],
-                    server_events: after(&self.log, after_version, &[]),
+                    server_events: after(&self.log, after_version, &stored),
+                    events: stored,
                     head: head_version,
                     reason: Some(reason),
                 },
@@ -392,16 +392,17 @@ impl Sim {
                 assert!(!ids.contains(&rejected.envelope.id), "seed {seed}: a rejected event was stored");
             }
             if self.epochs == 1 {
-                // Whatever the server made of this device's events, its staff were told.
-                for e in log.iter().filter(|e| e.device == device.device) {
-                    if e.decode::<MemberEvent>().is_ok_and(|m| Member::command_of(&m).is_none()) {
-                        let local = device.log.iter().find(|l| l.envelope.id == e.id);
-                        assert!(
-                            local.is_some_and(|l| l.corrected),
-                            "seed {seed}: {} was not told of {}",
-                            device.device,
-                            e.event_type
-                        );
+                // Whatever the server decided against this device's changes, its staff were told:
+                // its own event stored as undone, or another desk's merge over its change.
+                for (i, e) in log.iter().enumerate() {
+                    let told = device.log.iter().find(|l| l.envelope.id == e.id).is_some_and(|l| l.corrected);
+                    if e.device == device.device && crate::notices::undone(e) {
+                        assert!(told, "seed {seed}: {} was not told of {}", device.device, e.event_type);
+                    }
+                    let before = log[..i].iter().filter(|b| b.stream == e.stream);
+                    let mut state = crate::notices::fold(e.stream.kind, before);
+                    if crate::notices::overrules(&mut state, e, &device.device) {
+                        assert!(told, "seed {seed}: {} was not told its change was overwritten", device.device);
                     }
                 }
             }

@@ -39,7 +39,7 @@ pub fn Decided(entries: Entries) -> impl IntoView {
         (!entries.is_empty()).then(|| {
             view! {
                 <div class="notice warn" role="status" data-testid="member-decided">
-                    <p>"Another desk changed this member at the same time. The server decided:"</p>
+                    <p>"What became of changes made on this desk:"</p>
                     <ul>
                         {entries.into_iter().map(|e| {
                             let what = match e.kind {
@@ -49,7 +49,7 @@ pub fn Decided(entries: Entries) -> impl IntoView {
                             view! { <li>{what}</li> }
                         }).collect_view()}
                     </ul>
-                    <a href="/inbox">"Open corrections and conflicts"</a>
+                    <a href="/inbox">"Open corrections and conflicts to settle them"</a>
                 </div>
             }
         })
