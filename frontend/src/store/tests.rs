@@ -285,9 +285,8 @@ async fn another_desks_merge_over_this_desks_change_is_a_correction_here() {
     let anna = Uuid::from_u128(1);
     let stream = StreamId::member(anna);
     twins.execute(anna, register("Anna Peeters"), NOW).await;
-    let phone = |v: &str| MemberCommand::ChangeMemberDetails {
-        changes: vec![(shared::member::MemberField::Phone, v.into())],
-    };
+    let phone =
+        |v: &str| MemberCommand::ChangeMemberDetails { changes: vec![(shared::member::MemberField::Phone, v.into())] };
     twins.execute(anna, phone("0470 11 11 11"), NOW + 1_000).await;
     let mine = twins.store.pending(10).await.unwrap();
     let confirmed = vec![stored(&mine[0], 1), stored(&mine[1], 2)];
@@ -305,7 +304,11 @@ async fn another_desks_merge_over_this_desks_change_is_a_correction_here() {
     twins.assert_alike(&[anna]).await;
     let entry = twins.store.inbox().await.unwrap().remove(0);
     assert_eq!(entry.event_id, merged.id);
-    assert!(entry.summary.starts_with("Your change of the phone to 0470 11 11 11 was overwritten"), "{}", entry.summary);
+    assert!(
+        entry.summary.starts_with("Your change of the phone to 0470 11 11 11 was overwritten"),
+        "{}",
+        entry.summary
+    );
     // Received again (a pull after live): not told twice.
     twins.store.settle(merged.id, Settle::Acknowledge, NOW).await.unwrap();
     twins.reference.acknowledge(merged.id);

@@ -118,7 +118,8 @@ macro_rules! log_tx_for {
             ) -> Result<(), super::StoreError> {
                 let streams: Vec<_> = writes.streams.values().collect();
                 for chunk in streams.chunks(super::sql::INSERT_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO read_streams (stream, tbl, version, state) ");
+                    let mut q =
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO read_streams (stream, tbl, version, state) ");
                     q.push_values(chunk, |mut row, (table, r)| {
                         row.push_bind(r.stream.to_string())
                             .push_bind(table.to_string())
@@ -137,7 +138,8 @@ macro_rules! log_tx_for {
                             .push_bind(r.sort as i64)
                             .push_bind(r.value.to_string());
                     });
-                    q.push(" ON CONFLICT (tbl, id) DO UPDATE SET stream = excluded.stream, sort = excluded.sort, value = excluded.value");
+                    // Plain inserts: a row derives from one stored event, appended once (a rebuild
+                    // empties the table first), so there is never a row to update.
                     q.build().execute(&mut **self).await?;
                 }
                 Ok(())
