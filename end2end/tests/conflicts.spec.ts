@@ -140,3 +140,37 @@ test("two offline desks changing one phone end with the later value on both, and
   await expect(pageB.getByTestId("sync-inbox")).toHaveCount(0);
   await desks.close();
 });
+
+test("a check-in made while another desk archived the member waits in the inbox, and counts once the member is restored", async ({ browser }) => {
+  const desks = await twoDesks(browser, "Farid");
+  const { a, b, pageA, pageB } = desks;
+  await desks.offline();
+  await pageA.getByRole("button", { name: "Archive member…" }).click();
+  await pageA.getByRole("button", { name: "Yes, archive" }).click();
+  await expect(pageA.locator(".member-head .tag", { hasText: "archived" })).toHaveCount(1);
+  await pageB.getByTestId("check-in").click();
+  await expect(pageB.getByTestId("member-message")).toHaveText("Checked in");
+
+  await reconnect([a, pageA], [b, pageB]);
+  await expect(pageB.getByTestId("sync-inbox")).toHaveAttribute("data-conflicts", "1");
+  await expect(pageB.getByTestId("member-message")).toHaveCount(0);
+  await expect(pageB.getByTestId("member-decided")).toContainText("archived");
+  await pageB.getByTestId("sync-inbox").click();
+  const entry = pageB.getByTestId("inbox-entry");
+  await expect(entry).toHaveAttribute("data-kind", "conflict");
+  // Still archived: applying it again is refused, and the entry says why.
+  await entry.getByTestId("inbox-apply").click();
+  await expect(entry.getByTestId("inbox-error")).toContainText("archived");
+
+  // Desk A restores the member; B applies its check-in on top, at the time it happened.
+  await pageA.getByRole("button", { name: "Restore member" }).click();
+  await expectSynced(pageA);
+  await expect(pageB.getByTestId("inbox-entry")).toHaveCount(1);
+  await expect.poll(async () => {
+    await entry.getByTestId("inbox-apply").click();
+    return pageB.getByTestId("inbox-entry").count();
+  }, { timeout: 15_000 }).toBe(0);
+  await expectSynced(pageB);
+  await expect(pageA.locator(".member-head .last")).toContainText("1 in total", { timeout: 15_000 });
+  await desks.close();
+});

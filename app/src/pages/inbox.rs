@@ -26,12 +26,13 @@ fn Inbox(client: Client) -> impl IntoView {
         let api = api.clone();
         async move { api.inbox().await }
     });
-    let error = RwSignal::new(None::<String>);
+    // Why settling an entry failed, shown beside that entry.
+    let error = RwSignal::new(None::<(uuid::Uuid, String)>);
     let api = StoredValue::new_local(client.api());
     let settle = move |entry: &InboxEntry, how: Settle| {
         let (id, api) = (entry.event_id, api.get_value());
         leptos::task::spawn_local(async move {
-            error.set(api.settle(id, how).await.err().map(|e| sentences::refusal(&e)));
+            error.set(api.settle(id, how).await.err().map(|e| (id, sentences::refusal(&e))));
         });
     };
     view! {
@@ -39,21 +40,30 @@ fn Inbox(client: Client) -> impl IntoView {
         <p class="hint">
             "When two desks change the same member, the server joins their changes where it can and refuses them where it cannot. What it decided about this desk's changes is listed here."
         </p>
-        {move || error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="inbox-error">{e}</p> })}
         {move || match entries.get() {
             None => EitherOf3::A(view! { <p class="loading">"Loading…"</p> }),
             Some(Err(e)) => EitherOf3::B(view! { <p class="notice error" role="alert">{sentences::store_failed(&e)}</p> }),
             Some(Ok(entries)) => EitherOf3::C(view! {
                 {entries.is_empty().then(|| view! { <p data-testid="inbox-empty">"Nothing waits for you: every change of this desk stands as it was made."</p> })}
                 <ol class="inbox" data-testid="inbox">
-                    {entries.into_iter().map(|entry| entry_view(entry, settle)).collect_view()}
+                    {entries.into_iter().map(|entry| entry_view(entry, settle, error)).collect_view()}
                 </ol>
             }),
         }}
     }
 }
 
-fn entry_view(entry: InboxEntry, settle: impl Fn(&InboxEntry, Settle) + Copy + 'static) -> impl IntoView {
+fn entry_view(
+    entry: InboxEntry,
+    settle: impl Fn(&InboxEntry, Settle) + Copy + 'static,
+    error: RwSignal<Option<(uuid::Uuid, String)>>,
+) -> impl IntoView {
+    let id = entry.event_id;
+    let refused = move || {
+        error.get().filter(|(on, _)| *on == id).map(|(_, e)| {
+            view! { <p class="notice error" role="alert" data-testid="inbox-error">{format!("Still not possible: {e}")}</p> }
+        })
+    };
     let who = if entry.member_name.is_empty() { "A member".to_owned() } else { entry.member_name.clone() };
     let (kind, decided, actions) = match &entry.kind {
         InboxKind::Conflict { reason } => (
@@ -83,6 +93,7 @@ fn entry_view(entry: InboxEntry, settle: impl Fn(&InboxEntry, Settle) + Copy + '
             <span class="what">{entry.summary.clone()}</span>
             <time>{format::time_of(entry.at_ms)}</time>
             <p class="decided">{decided}</p>
+            {refused}
             <div class="actions">{actions}</div>
         </li>
     }

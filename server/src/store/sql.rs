@@ -126,7 +126,9 @@ macro_rules! log_tx_for {
                             .push_bind(r.version as i64)
                             .push_bind(r.state.to_string());
                     });
-                    q.push(" ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state");
+                    q.push(
+                        " ON CONFLICT (tbl, stream) DO UPDATE SET version = excluded.version, state = excluded.state",
+                    );
                     q.build().execute(&mut **self).await?;
                 }
                 for chunk in writes.rows.chunks(super::sql::INSERT_CHUNK) {
@@ -313,8 +315,10 @@ macro_rules! reads_for {
             pool: &sqlx::Pool<$db>,
             stream: shared::StreamId,
         ) -> Result<Option<super::read_models::StreamRow>, super::StoreError> {
+            let (table, _) = stream.kind.run(shared::projection::Tables);
             let row: Option<(String, i64, String)> =
-                sqlx::query_as("SELECT stream, version, state FROM read_streams WHERE stream = $1")
+                sqlx::query_as("SELECT stream, version, state FROM read_streams WHERE tbl = $1 AND stream = $2")
+                    .bind(table.to_owned())
                     .bind(stream.to_string())
                     .fetch_optional(pool)
                     .await?;

@@ -6,7 +6,6 @@ use super::memory::{LocalState, MemoryDevice};
 use super::*;
 use crate::{
     acceptance::{check_epoch, check_request, plan_batch, Plan, StreamHead},
-    aggregate::Aggregate,
     member::{Member, MemberCommand, MemberEvent, MemberField, NotCounted},
     protocol::{
         BatchResult, BatchStatus, ErrorBody, LiveStatus, LogEpoch, PullResponse, PushBatch, PushRequest, PushResponse,
