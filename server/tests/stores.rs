@@ -329,7 +329,7 @@ async fn read_models_hold_the_fold_of_the_log_and_are_rebuilt_from_it_when_the_p
 
         // An app with other projections starts on this database: it rebuilds them from the log.
         execute_sql(url, "UPDATE log_head SET read_models = 'v0;members'").await;
-        execute_sql(url, "DELETE FROM read_rows").await;
+        execute_sql(url, "UPDATE events SET read_tbl = NULL, read_sort = NULL").await;
         execute_sql(url, "UPDATE read_streams SET state = '{}'").await;
         drop(store);
         let store = store::connect(url).await.unwrap();

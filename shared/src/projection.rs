@@ -42,7 +42,8 @@ pub trait Projected: Aggregate + Serialize + DeserializeOwned {
     /// Tables of rows derived from single events.
     const TABLES: &'static [Table];
 
-    /// The rows `event` (stored as `envelope`) puts in `TABLES`.
+    /// The rows `event` (stored as `envelope`) puts in `TABLES`: at most one (the server indexes
+    /// the event itself as that row).
     fn rows(envelope: &EventEnvelope, event: &Self::Event) -> Vec<Row>;
 
     /// Whether a stream in this state is listed (a member with no registration that counts is not).

@@ -128,7 +128,8 @@ impl Backend {
 }
 
 /// The baseline: the same rows into the same table and indexes, one multi-row INSERT and one
-/// transaction per 500 rows, no validation, no HTTP.
+/// transaction per 500 rows, no validation, no HTTP. "The same rows" include the read-model row
+/// each event is indexed as (`read_tbl`, `read_sort`: migration 0003), as the server stores them.
 pub struct RawTable {
     url: String,
     pool: RawPool,
@@ -179,7 +180,7 @@ macro_rules! insert_rows {
             let mut tx = pool.begin_with(begin).await.unwrap();
             let mut q = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, \
-                 device, recorded_ms) ",
+                 device, recorded_ms, read_tbl, read_sort) ",
             );
             let mut position = after;
             q.push_values(rows, |mut row, e| {
@@ -194,7 +195,9 @@ macro_rules! insert_rows {
                     .push_bind(e.hlc.ms as i64)
                     .push_bind(e.hlc.c as i64)
                     .push_bind(e.device.to_string())
-                    .push_bind(0i64);
+                    .push_bind(0i64)
+                    .push_bind(read_row(e).0)
+                    .push_bind(read_row(e).1);
             });
             q.build().execute(&mut *tx).await.unwrap();
             tx.commit().await.unwrap();
@@ -209,7 +212,7 @@ async fn insert_postgres_unnest(pool: &sqlx::PgPool, rows: &[EventEnvelope], aft
     let positions: Vec<i64> = (1..=rows.len() as i64).map(|i| after + i).collect();
     sqlx::query(
         "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, \
-         recorded_ms) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         recorded_ms, read_tbl, read_sort) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(positions)
     .bind(rows.iter().map(|e| e.id.to_string()).collect::<Vec<_>>())
@@ -222,8 +225,18 @@ async fn insert_postgres_unnest(pool: &sqlx::PgPool, rows: &[EventEnvelope], aft
     .bind(rows.iter().map(|e| i64::from(e.hlc.c)).collect::<Vec<_>>())
     .bind(rows.iter().map(|e| e.device.to_string()).collect::<Vec<_>>())
     .bind(vec![0i64; rows.len()])
+    .bind(rows.iter().map(|e| read_row(e).0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| read_row(e).1).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await
     .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// The read-model row an event is indexed as: (table, sort), as the server computes it.
+fn read_row(e: &EventEnvelope) -> (Option<String>, Option<i64>) {
+    match shared::projection::rows_of(e).into_iter().next() {
+        Some(row) => (Some(row.table.to_owned()), Some(row.sort as i64)),
+        None => (None, None),
+    }
 }

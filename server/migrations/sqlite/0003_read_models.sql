@@ -9,15 +9,11 @@ CREATE TABLE read_streams (
     PRIMARY KEY (tbl, stream)
 ) WITHOUT ROWID;
 
--- Keyed by what it is read by (a table's rows in (sort, id) order): one b-tree, no other index.
--- Nothing looks a row up by its event id (rows are only ever appended, or all rebuilt).
-CREATE TABLE read_rows (
-    tbl    TEXT   NOT NULL,
-    sort   BIGINT NOT NULL,
-    id     TEXT   NOT NULL,
-    stream TEXT   NOT NULL,
-    value  TEXT   NOT NULL,
-    PRIMARY KEY (tbl, sort, id)
-) WITHOUT ROWID;
+-- Rows derived from single events (`Projected::rows`, at most one per event: a check-in) are the
+-- events themselves, indexed by the row's table and sort value: the append writes them in the same
+-- INSERT, and a read recomputes each row's value from its event with the shared projection code.
+ALTER TABLE events ADD COLUMN read_tbl TEXT;
+ALTER TABLE events ADD COLUMN read_sort BIGINT;
+CREATE INDEX events_read_rows ON events (read_tbl, read_sort, id) WHERE read_tbl IS NOT NULL;
 
 ALTER TABLE log_head ADD COLUMN read_models TEXT NOT NULL DEFAULT '';

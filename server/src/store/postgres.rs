@@ -19,6 +19,7 @@ fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBu
     let (mut position, mut id, mut stream, mut version) = (vec![], vec![], vec![], vec![]);
     let (mut event_type, mut schema_version, mut data) = (vec![], vec![], vec![]);
     let (mut hlc_ms, mut hlc_c, mut device, mut recorded_ms) = (vec![], vec![], vec![], vec![]);
+    let (mut read_tbl, mut read_sort) = (vec![], vec![]);
     for v in [&mut position, &mut version, &mut hlc_ms, &mut hlc_c, &mut recorded_ms] {
         v.reserve(n);
     }
@@ -34,11 +35,13 @@ fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBu
         hlc_c.push(r.hlc_c);
         device.push(r.device);
         recorded_ms.push(r.recorded_ms);
+        read_tbl.push(r.read_tbl);
+        read_sort.push(r.read_sort);
     }
     let last = *position.last().expect("at least one event");
     let mut q = sqlx::QueryBuilder::new("WITH bump AS (UPDATE log_head SET position = ");
     q.push_bind(last)
-        .push(format!(" WHERE id = 1) INSERT INTO events ({}, recorded_ms) SELECT * FROM unnest(", sql::COLUMNS));
+        .push(format!(" WHERE id = 1) INSERT INTO events ({}) SELECT * FROM unnest(", sql::INSERT_COLUMNS));
     let mut args = q.separated(", ");
     args.push_bind(position)
         .push_bind(id)
@@ -50,7 +53,9 @@ fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBu
         .push_bind(hlc_ms)
         .push_bind(hlc_c)
         .push_bind(device)
-        .push_bind(recorded_ms);
+        .push_bind(recorded_ms)
+        .push_bind(read_tbl)
+        .push_bind(read_sort);
     q.push(")");
     q
 }

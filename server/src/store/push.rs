@@ -41,6 +41,9 @@ pub(super) trait LogTx: Send {
     async fn set_read_models_signature(&mut self, signature: &str) -> Result<(), StoreError>;
     /// Empties every read model.
     async fn clear_read_models(&mut self) -> Result<(), StoreError>;
+    /// Indexes the read-model rows stored events derive (their `read_tbl`, `read_sort`), as an
+    /// append does for new ones: for a rebuild.
+    async fn index_event_rows(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
 }
 
 /// Plans and appends `pushes` in the open transaction `tx`, which holds the log's write lock and
@@ -112,7 +115,6 @@ pub(super) async fn push_all(
                 e.position = Some(position);
             }
             tx.append(&new, now_ms).await?;
-            read.add_events(&new);
             appended_to.extend(new.iter().map(|e| e.stream));
         }
         let mut stored_new = new.into_iter();

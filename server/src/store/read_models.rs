@@ -4,34 +4,20 @@
 //! rebuilt from the log at start when the app's projections changed.
 
 use super::{push::LogTx, StoreError};
-use shared::{
-    acceptance::StreamHead,
-    projection::{self, Row},
-    EventEnvelope, StreamId, StreamState,
-};
+use shared::{acceptance::StreamHead, projection, StreamId, StreamState};
 use std::collections::HashMap;
 
 pub use shared::protocol::{EventRow, StreamRow};
 
-/// What one transaction writes to the read models.
+/// What one transaction writes to the stream tables. (The rows single events derive are written
+/// with the events themselves: see migration 0003.)
 #[derive(Default)]
 pub struct ReadWrites {
     /// (table, row), one per stream, the latest state.
     pub streams: HashMap<StreamId, (&'static str, StreamRow)>,
-    /// (table, row).
-    pub rows: Vec<(&'static str, EventRow)>,
 }
 
 impl ReadWrites {
-    /// The rows the appended `events` derive.
-    pub fn add_events(&mut self, events: &[EventEnvelope]) {
-        for e in events {
-            self.rows.extend(projection::rows_of(e).into_iter().map(|row: Row| {
-                (row.table, EventRow { id: row.key, stream: e.stream, sort: row.sort, value: row.value })
-            }));
-        }
-    }
-
     /// A stream's state after the transaction.
     pub fn set_stream(&mut self, head: &StreamHead) {
         let mut state = head.state.clone();
@@ -44,7 +30,7 @@ impl ReadWrites {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.streams.is_empty() && self.rows.is_empty()
+        self.streams.is_empty()
     }
 }
 
@@ -65,9 +51,7 @@ pub(super) async fn rebuild_if_changed(tx: &mut dyn LogTx) -> Result<bool, Store
     loop {
         let page = tx.events_after(after, REBUILD_PAGE).await?;
         let Some(last) = page.last().and_then(|e| e.position) else { break };
-        let mut writes = ReadWrites::default();
-        writes.add_events(&page);
-        tx.write_read_models(&writes).await?;
+        tx.index_event_rows(&page).await?;
         for e in &page {
             let (version, state) = states.entry(e.stream).or_insert_with(|| (0, StreamState::new(e.stream.kind)));
             state.evolve(e).map_err(|err| StoreError::Corrupt {

@@ -131,19 +131,6 @@ macro_rules! log_tx_for {
                     );
                     q.build().execute(&mut **self).await?;
                 }
-                for chunk in writes.rows.chunks(super::sql::INSERT_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO read_rows (tbl, id, stream, sort, value) ");
-                    q.push_values(chunk, |mut row, (table, r)| {
-                        row.push_bind(table.to_string())
-                            .push_bind(r.id.to_string())
-                            .push_bind(r.stream.to_string())
-                            .push_bind(r.sort as i64)
-                            .push_bind(r.value.to_string());
-                    });
-                    // Plain inserts: a row derives from one stored event, appended once (a rebuild
-                    // empties the table first), so there is never a row to update.
-                    q.build().execute(&mut **self).await?;
-                }
                 Ok(())
             }
 
@@ -177,7 +164,24 @@ macro_rules! log_tx_for {
 
             async fn clear_read_models(&mut self) -> Result<(), super::StoreError> {
                 sqlx::query("DELETE FROM read_streams").execute(&mut **self).await?;
-                sqlx::query("DELETE FROM read_rows").execute(&mut **self).await?;
+                sqlx::query("UPDATE events SET read_tbl = NULL, read_sort = NULL WHERE read_tbl IS NOT NULL")
+                    .execute(&mut **self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn index_event_rows(&mut self, events: &[shared::EventEnvelope]) -> Result<(), super::StoreError> {
+                for e in events {
+                    let row = super::sql::Row::of(e, 0);
+                    if row.read_tbl.is_some() {
+                        sqlx::query("UPDATE events SET read_tbl = $1, read_sort = $2 WHERE position = $3")
+                            .bind(row.read_tbl)
+                            .bind(row.read_sort)
+                            .bind(row.position)
+                            .execute(&mut **self)
+                            .await?;
+                    }
+                }
                 Ok(())
             }
 
@@ -199,7 +203,12 @@ macro_rules! log_tx_for {
 }
 pub(super) use log_tx_for;
 
-/// One event as a row of `events`, in [`COLUMNS`] order plus `recorded_ms`.
+/// The columns an append writes: [`COLUMNS`], when it was recorded, and the read-model row the
+/// event derives (`read_tbl`, `read_sort`; see migration 0003).
+pub(super) const INSERT_COLUMNS: &str =
+    "position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, recorded_ms, read_tbl, read_sort";
+
+/// One event as a row of `events`, in [`INSERT_COLUMNS`] order.
 pub(super) struct Row {
     pub position: i64,
     pub id: String,
@@ -212,6 +221,8 @@ pub(super) struct Row {
     pub hlc_c: i64,
     pub device: String,
     pub recorded_ms: i64,
+    pub read_tbl: Option<String>,
+    pub read_sort: Option<i64>,
 }
 
 impl Row {
@@ -228,7 +239,19 @@ impl Row {
             hlc_c: i64::from(e.hlc.c),
             device: e.device.to_string(),
             recorded_ms: now_ms as i64,
+            read_tbl: None,
+            read_sort: None,
         }
+        .with_read_row(e)
+    }
+
+    /// The read-model row `e` derives, by the shared projection code.
+    fn with_read_row(mut self, e: &shared::EventEnvelope) -> Self {
+        if let Some(row) = shared::projection::rows_of(e).into_iter().next() {
+            self.read_tbl = Some(row.table.to_owned());
+            self.read_sort = Some(row.sort.min(i64::MAX as u64) as i64);
+        }
+        self
     }
 }
 
@@ -243,16 +266,10 @@ pub(super) fn stream_row(
     })
 }
 
-pub(super) fn event_row(
-    (id, stream, sort, value): (String, String, i64, String),
-) -> Result<super::read_models::EventRow, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt { position: -1, reason };
-    Ok(super::read_models::EventRow {
-        id: id.parse().map_err(|e| corrupt(format!("read model row {id}: {e}")))?,
-        stream: stream.parse().map_err(|e| corrupt(format!("read model row {id}: {e}")))?,
-        sort: sort as u64,
-        value: serde_json::from_str(&value).map_err(|e| corrupt(format!("read model row {id}: {e}")))?,
-    })
+/// The `table` row of a stored event, recomputed by the shared projection code.
+pub(super) fn event_row(table: &str, e: &shared::EventEnvelope) -> Option<super::read_models::EventRow> {
+    let row = shared::projection::rows_of(e).into_iter().find(|r| r.table == table)?;
+    Some(super::read_models::EventRow { id: row.key, stream: e.stream, sort: row.sort, value: row.value })
 }
 
 pub(super) fn parse_epoch(epoch: &str) -> Result<shared::protocol::LogEpoch, StoreError> {
@@ -334,10 +351,13 @@ macro_rules! reads_for {
             limit: u32,
         ) -> Result<Vec<super::read_models::EventRow>, super::StoreError> {
             // Keyset over (sort, id): rows sharing a sort value are never repeated or skipped.
-            let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-                "SELECT id, stream, sort, value FROM read_rows WHERE tbl = $1 \
-                 AND (sort > $2 OR (sort = $2 AND id > $3)) AND sort < $4 ORDER BY sort, id LIMIT $5",
-            )
+            let sql = format!(
+                "SELECT {} FROM events WHERE read_tbl = $1 \
+                 AND (read_sort > $2 OR (read_sort = $2 AND id > $3)) AND read_sort < $4 \
+                 ORDER BY read_sort, id LIMIT $5",
+                super::sql::COLUMNS
+            );
+            let rows: Vec<super::sql::EventRow> = sqlx::query_as(&sql)
             .bind(table.to_owned())
             .bind(from.min(i64::MAX as u64) as i64)
             .bind(after.map(|id| id.to_string()).unwrap_or_default())
@@ -345,7 +365,8 @@ macro_rules! reads_for {
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?;
-            rows.into_iter().map(super::sql::event_row).collect()
+            let events = super::sql::rows_to_events(rows)?;
+            Ok(events.iter().filter_map(|e| super::sql::event_row(table, e)).collect())
         }
 
         /// Brings the read models in step with this app's projections (see `read_models`), under

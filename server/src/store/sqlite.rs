@@ -13,7 +13,7 @@ sql::log_tx_for!(sqlx::Sqlite, events_by_id, streams_table, insert_events, true)
 
 /// One multi-row INSERT (measured 2.7x faster than a prepared statement per row here).
 fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBuilder<'static, sqlx::Sqlite> {
-    let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO events ({}, recorded_ms) ", sql::COLUMNS));
+    let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO events ({}) ", sql::INSERT_COLUMNS));
     q.push_values(events.iter().map(|e| sql::Row::of(e, now_ms)), |mut row, r| {
         row.push_bind(r.position)
             .push_bind(r.id)
@@ -25,7 +25,9 @@ fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBu
             .push_bind(r.hlc_ms)
             .push_bind(r.hlc_c)
             .push_bind(r.device)
-            .push_bind(r.recorded_ms);
+            .push_bind(r.recorded_ms)
+            .push_bind(r.read_tbl)
+            .push_bind(r.read_sort);
     });
     q
 }
