@@ -24,6 +24,16 @@ pub fn time_of(ms: u64) -> String {
     }
 }
 
+/// Two times as staff can tell them apart: to the minute ("14:05"), or to the second
+/// ("14:05:07") when both fall in the same minute.
+pub fn two_times(a_ms: u64, b_ms: u64) -> (String, String) {
+    if a_ms / 60_000 != b_ms / 60_000 {
+        return (time_of(a_ms), time_of(b_ms));
+    }
+    let seconds = |ms: u64| format!("{}:{:02}", time_of(ms), (ms / 1000) % 60);
+    (seconds(a_ms), seconds(b_ms))
+}
+
 pub fn now_ms() -> u64 {
     #[cfg(feature = "hydrate")]
     {

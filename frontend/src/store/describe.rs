@@ -1,6 +1,6 @@
 //! Timeline sentences: what an event means to the staff reading a member's history.
 
-use app::format::time_of;
+use app::format::{time_of, two_times};
 use shared::{
     member::{MemberEvent, MemberField, NotCounted, Repeated},
     DeviceId, EventEnvelope,
@@ -30,11 +30,10 @@ pub fn describe(envelope: &EventEnvelope) -> String {
         Ok(MemberEvent::MemberArchived {}) => "Archived".into(),
         Ok(MemberEvent::MemberRestored {}) => "Restored".into(),
         Ok(MemberEvent::MemberCheckedIn { .. }) => "Checked in".into(),
-        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } }) => format!(
-            "Check-in at {} recorded as a duplicate: another desk had checked them in at {}",
-            time_of(at_ms),
-            time_of(of_ms)
-        ),
+        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } }) => {
+            let (at, of) = two_times(at_ms, of_ms);
+            format!("Check-in at {at} recorded as a duplicate: another desk had checked them in at {of}")
+        }
         Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory }) => format!(
             "Check-in at {} not counted: it is older than this member's latest check-ins",
             time_of(at_ms)
