@@ -44,6 +44,11 @@ pub fn describe(envelope: &EventEnvelope) -> String {
         Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Restored }) => {
             "Restored here too (another desk had already restored this member)".into()
         }
+        Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } }) => format!(
+            "{} changed to {} here too (another desk had made the same change)",
+            field_label(field),
+            shown(&value)
+        ),
         Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten }) => format!(
             "{} changed to {} (merged: another desk had changed it to {} at the same time; this change is the later one)",
             field_label(field),

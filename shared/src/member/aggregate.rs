@@ -27,10 +27,11 @@ pub struct Member {
     pub archived: bool,
     /// The latest check-in times (ms since the epoch, device clocks), ascending, at most eight.
     pub recent_check_ins_ms: Vec<u64>,
-    /// The latest check-in time no longer in `recent_check_ins_ms` (0 if none was dropped): a
-    /// check-in within the window of it cannot be checked against it, so it is not counted.
+    /// The latest check-in time no longer in `recent_check_ins_ms` (none if none was dropped): a
+    /// check-in within the window of it, or before it, cannot be checked against it, so it is not
+    /// counted.
     #[serde(default)]
-    pub forgotten_ms: u64,
+    pub forgotten_ms: Option<u64>,
     pub check_ins: u32,
     /// When each field (name, e-mail, phone, in [`MemberField::ALL`] order) last changed: what the
     /// merge of a concurrent change compares with.
@@ -122,6 +123,12 @@ impl Member {
         } else {
             Ok(())
         }
+    }
+
+    /// Whether a check-in at `at_ms` falls before or within the window of a check-in this state
+    /// no longer keeps.
+    fn before_history(&self, at_ms: u64) -> bool {
+        self.forgotten_ms.is_some_and(|forgotten| at_ms < forgotten + CHECK_IN_WINDOW_MS)
     }
 
     fn stamp(&self, field: MemberField) -> &FieldStamp {
@@ -228,7 +235,7 @@ impl Aggregate for Member {
                 if let Some(last_ms) = self.too_soon(now_ms) {
                     return Err(MemberError::CheckInTooSoon { last_ms, now_ms });
                 }
-                if self.forgotten_ms > 0 && now_ms < self.forgotten_ms + CHECK_IN_WINDOW_MS {
+                if self.before_history(now_ms) {
                     return Err(MemberError::CheckInBeforeHistory);
                 }
                 Ok(vec![MemberEvent::MemberCheckedIn { at_ms: now_ms }])
@@ -257,7 +264,7 @@ impl Aggregate for Member {
                 self.recent_check_ins_ms.insert(at, *at_ms);
                 if self.recent_check_ins_ms.len() > RECENT_CHECK_INS {
                     let dropped = self.recent_check_ins_ms.remove(0);
-                    self.forgotten_ms = self.forgotten_ms.max(dropped);
+                    self.forgotten_ms = Some(self.forgotten_ms.map_or(dropped, |f| f.max(dropped)));
                 }
                 self.check_ins += 1;
             }
@@ -291,10 +298,13 @@ impl Aggregate for Member {
                 self.recent_check_ins_ms.contains(of_ms) && of_ms.abs_diff(*at_ms) < CHECK_IN_WINDOW_MS
             }
             MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory } => {
-                self.forgotten_ms > 0 && *at_ms < self.forgotten_ms + CHECK_IN_WINDOW_MS
+                self.before_history(*at_ms)
             }
             MemberEvent::MemberChangeRepeated { change: Repeated::Archived } => self.archived,
             MemberEvent::MemberChangeRepeated { change: Repeated::Restored } => !self.archived,
+            MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } } => {
+                !self.archived && Self::valid_value(*field, value) && self.field(*field) == value
+            }
             _ => false,
         }
     }
@@ -366,6 +376,12 @@ impl Aggregate for Member {
                 Ok(Resolution::Keep)
             };
         }
+        if current == value {
+            // Both desks set the field to the same value: nothing to choose, nobody to tell.
+            return Ok(Resolution::Replace(MemberEvent::MemberChangeRepeated {
+                change: Repeated::Detail { field: *field, value: value.clone() },
+            }));
+        }
         let (field, value, other) = (*field, value.clone(), current.to_owned());
         Ok(Resolution::Replace(if stamp.later_than(meta) {
             MemberEvent::MemberDetailsOverwritten { field, value, kept: other }
@@ -390,7 +406,8 @@ impl Aggregate for Member {
             }
             (
                 MemberEvent::MemberDetailsMerged { field, value, .. }
-                | MemberEvent::MemberDetailsOverwritten { field, value, .. },
+                | MemberEvent::MemberDetailsOverwritten { field, value, .. }
+                | MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } },
                 MemberEvent::MemberDetailsChanged { field: sent_field, value: sent_value },
             ) => field == sent_field && value == sent_value,
             (MemberEvent::MemberChangeRepeated { change: Repeated::Archived }, MemberEvent::MemberArchived {})

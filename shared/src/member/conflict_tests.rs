@@ -211,3 +211,29 @@ fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_d
     };
     assert!(checked_in.validate(&merged, &meta).is_err(), "it did not overwrite that value");
 }
+
+#[test]
+fn two_desks_setting_one_field_to_the_same_value_record_a_repeat_and_tell_nobody() {
+    let server = state(&[(registered(), 0, 1), (changed(MemberField::Phone, "0470 55 55 55"), 5 * MIN, 1)]);
+    let mine = changed(MemberField::Phone, "0470 55 55 55");
+    for stamp in [4 * MIN, 6 * MIN] {
+        let resolved = resolve(&server, &mine, stamp, 2, 1);
+        let repeated = MemberEvent::MemberChangeRepeated {
+            change: Repeated::Detail { field: MemberField::Phone, value: "0470 55 55 55".into() },
+        };
+        assert_eq!(resolved, Ok(Resolution::Replace(repeated.clone())));
+        assert!(!Member::undone(&repeated));
+        assert_eq!(server.overruled(&repeated), None);
+    }
+}
+
+#[test]
+fn a_check_in_near_a_forgotten_one_at_time_zero_is_not_counted_either() {
+    let mut events = vec![(registered(), 0, 1)];
+    for i in 0..9 {
+        events.push((MemberEvent::MemberCheckedIn { at_ms: i * 11 * MIN }, i * 11 * MIN, 1));
+    }
+    let member = state(&events);
+    assert_eq!(member.forgotten_ms, Some(0));
+    assert_eq!(member.decide(MemberCommand::CheckIn, 1), Err(MemberError::CheckInBeforeHistory));
+}

@@ -42,19 +42,25 @@ pub enum MemberEvent {
         value: String,
         kept: String,
     },
-    /// An archive or restore made while another desk had made the same one: nothing to change,
-    /// both desks wanted this. Written by the server in place of the device's event (same id).
+    /// An archive, restore or detail change made while another desk had made the same one: nothing
+    /// to change, both desks wanted this. Written by the server in place of the device's event
+    /// (same id).
     MemberChangeRepeated {
         change: Repeated,
     },
 }
 
 /// A change two desks made both.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Repeated {
     Archived,
     Restored,
+    /// Both set `field` to `value`.
+    Detail {
+        field: MemberField,
+        value: String,
+    },
 }
 
 /// Why a check-in did not count.
