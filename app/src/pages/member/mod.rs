@@ -45,8 +45,12 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
     let decided = decided::entries(&client, id);
     // How many server decisions about this member wait for staff: when one arrives, a "Checked
     // in" or "Details saved" shown earlier may no longer be true, so it gives way to the notice.
-    let waiting =
-        Signal::derive(move || decided.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map_or(0, Vec::len)));
+    // While the entries are read again (after every local change) the last count stands, so a
+    // reload is never taken for a new decision.
+    let waiting = Memo::new(move |before: Option<&usize>| {
+        decided.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(Vec::len)).or(before.copied()).unwrap_or(0)
+    });
+    let waiting = Signal::from(waiting);
     view! {
         {move || match member.get() {
             None => Either::Left(view! { <Absent rows/> }),
