@@ -28,30 +28,25 @@ use wasm_bindgen::JsValue;
 struct Plan {
     /// Server copies of events, per stream, in version order, each id once.
     incoming: BTreeMap<StreamId, Vec<EventEnvelope>>,
-    /// Whether events this device does not hold are inserted (always, but kept explicit: a
-    /// confirmation names events the server stored, which stand whatever this device held).
-    insert_new: bool,
     /// Every still-pending event of this stream becomes rejected, with this reason.
     reject: Option<(StreamId, String)>,
     cursor: Option<u64>,
-    /// Remote stamps move the clock forward, so later local events order after them.
-    observe: bool,
 }
 
 impl Plan {
     /// The plan of an operation on events; the others are not about events (`Err` gives them back).
     fn new(op: StoreOp) -> Result<Self, StoreOp> {
-        let (events, insert_new, reject, cursor, observe) = match op {
+        // Every operation on events inserts the server's copies this device does not hold (they
+        // stand whatever it held) and moves the clock past their stamps.
+        let (events, reject, cursor) = match op {
             StoreOp::Confirm { mut stored, server_events } => {
                 // The other side first: the batch's own copies come after it in version order anyway.
                 let mut events = server_events;
                 events.append(&mut stored);
-                (events, true, None, None, true)
+                (events, None, None)
             }
-            StoreOp::Reject { stream, server_events, reason } => {
-                (server_events, true, Some((stream, reason)), None, true)
-            }
-            StoreOp::Apply { events, cursor } => (events, true, None, Some(cursor), true),
+            StoreOp::Reject { stream, server_events, reason } => (server_events, Some((stream, reason)), None),
+            StoreOp::Apply { events, cursor } => (events, None, Some(cursor)),
             other => return Err(other),
         };
         let mut seen = HashSet::new();
@@ -67,13 +62,13 @@ impl Plan {
         if let Some((stream, _)) = &reject {
             incoming.entry(*stream).or_default();
         }
-        Ok(Self { incoming, insert_new, reject, cursor, observe })
+        Ok(Self { incoming, reject, cursor })
     }
 
     /// Whether `events` can simply be folded onto the stored projection: new remote events, next in
     /// line, on a stream with nothing pending or rejected locally (so nothing is reordered or hidden).
     fn appends(&self, stream: StreamId, projection: &Projection, events: &[EventEnvelope]) -> Option<MemberRecord> {
-        if !self.insert_new || self.reject.as_ref().is_some_and(|(s, _)| *s == stream) || events.is_empty() {
+        if self.reject.as_ref().is_some_and(|(s, _)| *s == stream) || events.is_empty() {
             return None;
         }
         let base = match projection {
@@ -137,7 +132,7 @@ impl Store {
                 .map(|s| read_projection(&members, *s))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db_error)?;
-            let clock = plan.observe.then(|| get_meta::<HlcClock>(&meta, META_CLOCK)).transpose().map_err(db_error)?;
+            let clock = get_meta::<HlcClock>(&meta, META_CLOCK).map_err(db_error)?;
             let cursor = plan
                 .cursor
                 .map(|_| {
@@ -150,10 +145,7 @@ impl Store {
                 .map_err(db_error)?;
             let generation = get_meta::<u32>(&meta, META_GENERATION).map_err(db_error)?;
             let projections = futures::future::try_join_all(projections).await.map_err(db_error)?;
-            let clock = match clock {
-                Some(request) => Some(request.await.map_err(db_error)?.unwrap_or_default()),
-                None => None,
-            };
+            let clock = clock.await.map_err(db_error)?.unwrap_or_default();
             let cursor = match cursor {
                 Some((cursor, stored_epoch)) => {
                     Some((cursor.await.map_err(db_error)?, stored_epoch.await.map_err(db_error)?))
@@ -186,16 +178,15 @@ impl Store {
         for (stream, stored) in rebuild.iter().zip(streams) {
             let reason = plan.reject.as_ref().filter(|(s, _)| s == stream).map(|(_, r)| r.as_str());
             let incoming = &plan.incoming[stream];
-            let how = Merging { insert_new: plan.insert_new, reject: reason, generation, device: &self.device };
+            let how = Merging { reject: reason, generation, device: &self.device };
             merge(&mut writes, *stream, decoded(stored), incoming, how);
         }
 
-        if let Some(mut clock) = stored_clock {
-            for event in plan.incoming.values().flatten() {
-                clock.observe(event.hlc, now_ms);
-            }
-            writes.clock = Some(clock);
+        let mut clock = stored_clock;
+        for event in plan.incoming.values().flatten() {
+            clock.observe(event.hlc, now_ms);
         }
+        writes.clock = Some(clock);
         // Never backwards: another tab may have applied further already, and every saved cursor
         // promises that everything up to it is stored. But only within one log: a tab that has not
         // yet noticed the log was replaced must not move the cursor of the new one.
@@ -241,8 +232,6 @@ fn append(
 
 /// How [`merge`] treats a stream's incoming events.
 struct Merging<'a> {
-    /// Insert events this device does not hold (see [`Plan::insert_new`]).
-    insert_new: bool,
     /// Reject every still-pending event, with this reason.
     reject: Option<&'a str>,
     /// The store's log generation (see `EventRecord::generation`).
@@ -260,7 +249,7 @@ fn merge(
     incoming: &[EventEnvelope],
     how: Merging,
 ) {
-    let Merging { insert_new, reject, generation, device } = how;
+    let Merging { reject, generation, device } = how;
     let mut inserted = HashSet::new();
     let mut changed = vec![false; records.len()];
     let mut by_id: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
@@ -279,15 +268,13 @@ fn merge(
                     no_longer_check_ins.push(row.event_id);
                 }
             }
-            None if insert_new => {
+            None => {
                 let record = EventRecord::confirmed(envelope, generation);
                 inserted.insert(record.id.clone());
                 by_id.insert(record.id.clone(), records.len());
                 records.push(record);
                 changed.push(true);
             }
-            // A confirmation of an event this device does not hold: nothing to confirm.
-            None => {}
         }
     }
     writes.removed_check_ins.extend(no_longer_check_ins);
