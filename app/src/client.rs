@@ -61,8 +61,9 @@ pub struct InboxEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum InboxKind {
     /// The server refused this device's change (`reason`): staff apply it again on top of what
-    /// the server has, or discard it.
-    Conflict { reason: String },
+    /// the server has, or discard it. `blocked` is the rule that would refuse applying it again
+    /// now, as this device knows the member (it may change as the member does).
+    Conflict { reason: String, blocked: Option<RuleError> },
     /// The server stored this device's change as something else: the summary says what.
     Correction,
 }
@@ -249,8 +250,8 @@ pub trait ClientApi {
     /// Decides `command` on `stream` with the stream's aggregate (through the registry) and stores
     /// the events (pending) with the projections, in one transaction.
     fn execute(&self, stream: StreamId, command: Command) -> LocalBoxFuture<'static, Result<(), ClientError>>;
-    /// The member's events, newest first, pending and rejected ones included.
-    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>>;
+    /// A stream's events, newest first, pending and rejected ones included.
+    fn timeline(&self, stream: StreamId) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>>;
     /// The corrections and conflicts waiting for staff, oldest first.
     fn inbox(&self) -> LocalBoxFuture<'static, Result<Vec<InboxEntry>, StoreError>>;
     /// Settles one inbox entry as staff decided.

@@ -1,8 +1,9 @@
 import { test, expect, BrowserContext, Page } from "@playwright/test";
-import { registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { expectSynced, openMember, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { uuidv7 } from "./events";
 
 /** The store's version in this build (frontend/src/store/schema.rs). */
-const CURRENT = 3;
+const CURRENT = 4;
 
 /** A page of the app's origin that does not run the app: a stand-in for another tab's code. */
 async function otherTab(context: BrowserContext) {
@@ -143,5 +144,70 @@ test("a page that must upgrade the store while an older tab holds it says so, an
       }),
   );
   expect(upgraded).toEqual({ version: CURRENT, indexes: ["by_corrected", "by_pending", "by_rejected", "by_stream"] });
+  await context.close();
+});
+
+test("a store of the previous layout keeps its work: its read models are rebuilt from its log, and what waited is sent", async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const tab = await otherTab(context);
+  const name = uniqueName("Vera");
+  const now = Date.now();
+  const [device, id, member] = [uuidv7(now), uuidv7(now), uuidv7(now)];
+  // Version 3's store: a registration made offline and never sent, and its member row in the
+  // shape version 3 stored (flattened, keyed by the bare id).
+  await tab.evaluate(
+    ({ name, now, device, id, member }) =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open("faraday", 3);
+        request.onupgradeneeded = () => {
+          const db = request.result;
+          const events = db.createObjectStore("events", { keyPath: "id" });
+          events.createIndex("by_stream", ["stream", "version"], { unique: false });
+          events.createIndex("by_pending", "pending");
+          events.createIndex("by_rejected", "rejected");
+          events.createIndex("by_corrected", "corrected");
+          db.createObjectStore("members", { keyPath: "id" });
+          const checkIns = db.createObjectStore("check_ins", { keyPath: "event_id" });
+          checkIns.createIndex("by_at", "at_ms");
+          checkIns.createIndex("by_member", "member");
+          db.createObjectStore("meta", { keyPath: "key" });
+        };
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const db = request.result;
+          const tx = db.transaction(["events", "members", "meta"], "readwrite");
+          const stream = `member-${member}`;
+          const envelope = {
+            id,
+            stream,
+            version: 1,
+            type: "MemberRegistered",
+            schema_version: 1,
+            data: { name, email: "", phone: "" },
+            hlc: { ms: now, c: 0 },
+            device,
+          };
+          tx.objectStore("events").put({ id, stream, version: 1, pending: 0, state: 0, envelope: JSON.stringify(envelope) });
+          tx.objectStore("members").put({ id: member, version: 1, pending: 1, rejected: 0, name, registered: true });
+          tx.objectStore("meta").put({ key: "device", value: device });
+          tx.objectStore("meta").put({ key: "seq", value: 1 });
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    { name, now, device, id, member },
+  );
+
+  const page = await context.newPage();
+  await page.goto("/");
+  await openMember(page, name);
+  await expectSynced(page);
+  const response = await page.request.get(`/api/read/members/${member}`);
+  expect(response.status(), await response.text()).toBe(200);
   await context.close();
 });

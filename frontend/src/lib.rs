@@ -7,6 +7,7 @@ mod normalise_tests;
 mod runtime;
 mod store;
 mod sync;
+mod views;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::wasm_bindgen;

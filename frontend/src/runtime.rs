@@ -7,17 +7,18 @@ use crate::{
     clock::DeviceClock,
     store::{Changes, ExecuteError, OpenError, OpenHooks, Store},
     sync::{self, kept, Msg, SyncSender},
+    views::{self, CHECK_INS, CHECK_INS_BY_AT},
 };
 use app::client::{
-    Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState, SyncView,
-    TimelineRow,
+    CheckInRow, Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState,
+    SyncView, TimelineRow,
 };
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use shared::{
     replication::{Connection, Input, SyncStatus},
-    Command, StreamId,
+    Command, StreamId, StreamKind,
 };
 use std::{
     collections::{HashMap, HashSet},
@@ -88,8 +89,13 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
         }
     };
     let loaded = async {
-        let members = store.load_members().await?;
-        let check_ins = store.check_ins_since(browser::local_midnight_ms()).await?;
+        let members = store
+            .streams(views::members_table())
+            .await?
+            .iter()
+            .filter_map(|r| views::member_row(r).inspect_err(|e| log::error!("{e}")).ok().flatten())
+            .collect::<Vec<_>>();
+        let check_ins = check_ins_today(&store).await?;
         let counts = store.counts().await?;
         Ok::<_, String>((members, check_ins, counts))
     };
@@ -128,14 +134,14 @@ impl ClientApi for Runtime {
         })
     }
 
-    fn timeline(&self, member: Uuid) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>> {
+    fn timeline(&self, stream: StreamId) -> LocalBoxFuture<'static, Result<Vec<TimelineRow>, StoreError>> {
         let store = self.store.clone();
-        Box::pin(async move { store.await?.timeline(member).await.map_err(StoreError) })
+        Box::pin(async move { store.await?.timeline(stream).await.map_err(StoreError) })
     }
 
     fn inbox(&self) -> LocalBoxFuture<'static, Result<Vec<InboxEntry>, StoreError>> {
         let store = self.store.clone();
-        Box::pin(async move { store.await?.inbox().await.map_err(StoreError) })
+        Box::pin(async move { store.await?.inbox(browser::now_ms()).await.map_err(StoreError) })
     }
 
     fn settle(&self, event: Uuid, how: Settle) -> LocalBoxFuture<'static, Result<(), ClientError>> {
@@ -181,31 +187,40 @@ fn client_error(e: ExecuteError) -> ClientError {
 /// Brings the signals in step with one committed store transaction: only the changed member rows
 /// are replaced (a club has 20,000 members; a page of pulled events touches a few hundred).
 pub(crate) fn publish(state: &ClientState, changes: &Changes) {
-    if !changes.members.is_empty() || !changes.removed_members.is_empty() {
+    let mut removed: HashSet<Uuid> = HashSet::new();
+    let mut fresh: HashMap<Uuid, MemberRow> = HashMap::new();
+    for record in changes.streams.iter().filter(|r| r.stream().is_some_and(|s| s.kind == StreamKind::Member)) {
+        match views::member_row(record) {
+            Ok(Some(row)) => drop(fresh.insert(row.id, row)),
+            Ok(None) => drop(record.stream().map(|s| removed.insert(s.id))),
+            Err(e) => log::error!("{e}"),
+        }
+    }
+    if !fresh.is_empty() || !removed.is_empty() {
         state.members.update(|rows| {
-            let removed: HashSet<Uuid> = changes.removed_members.iter().copied().collect();
-            let mut fresh: HashMap<Uuid, &MemberRow> = changes.members.iter().map(|r| (r.id, r)).collect();
             rows.retain_mut(|row| {
                 if removed.contains(&row.id) {
                     return false;
                 }
                 if let Some(changed) = fresh.remove(&row.id) {
-                    *row = changed.clone();
+                    *row = changed;
                 }
                 true
             });
-            rows.extend(changes.members.iter().filter_map(|r| fresh.remove(&r.id)).cloned());
+            rows.extend(fresh.into_values());
         });
     }
 
     let midnight = browser::local_midnight_ms();
-    let today = changes.check_ins.iter().any(|c| c.at_ms >= midnight);
-    if today || !changes.removed_check_ins.is_empty() {
+    let check_ins: Vec<CheckInRow> =
+        changes.rows.iter().filter(|r| r.table == CHECK_INS).filter_map(views::check_in_row).collect();
+    let gone: Vec<Uuid> =
+        changes.removed_rows.iter().filter(|(t, _)| *t == CHECK_INS).filter_map(|(_, key)| key.parse().ok()).collect();
+    if check_ins.iter().any(|c| c.at_ms >= midnight) || !gone.is_empty() {
         state.check_ins_today.update(|rows| {
-            let replaced: HashSet<Uuid> =
-                changes.check_ins.iter().map(|c| c.event_id).chain(changes.removed_check_ins.iter().copied()).collect();
+            let replaced: HashSet<Uuid> = check_ins.iter().map(|c| c.event_id).chain(gone.iter().copied()).collect();
             rows.retain(|r| r.at_ms >= midnight && !replaced.contains(&r.event_id));
-            rows.extend(changes.check_ins.iter().filter(|c| c.at_ms >= midnight).cloned());
+            rows.extend(check_ins.into_iter().filter(|c| c.at_ms >= midnight));
             rows.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
         });
     }
@@ -222,12 +237,18 @@ fn keep_today_fresh(store: Rc<Store>, state: ClientState) {
         loop {
             let wait = browser::next_midnight_ms().saturating_sub(browser::now_ms()) + 1_000;
             TimeoutFuture::new(u32::try_from(wait).unwrap_or(u32::MAX)).await;
-            match store.check_ins_since(browser::local_midnight_ms()).await {
+            match check_ins_today(&store).await {
                 Ok(rows) => state.check_ins_today.set(rows),
                 Err(e) => log::error!("today's check-ins could not be reloaded: {e}"),
             }
         }
     });
+}
+
+/// Check-ins since local midnight, newest first.
+async fn check_ins_today(store: &Store) -> Result<Vec<CheckInRow>, String> {
+    let rows = store.rows_from(CHECK_INS, CHECK_INS_BY_AT, browser::local_midnight_ms()).await?;
+    Ok(rows.iter().rev().filter_map(views::check_in_row).collect())
 }
 
 /// Staff may set the clock right (or wrong) at any moment: the warning follows within seconds,

@@ -155,9 +155,12 @@ pub trait Aggregate: Default + Clone + Debug {
         false
     }
 
-    /// For [`Policy::Rebase`]: the event that records `event` when re-deciding it on this state
-    /// fails with `error`; `None` rejects the batch.
-    fn compensate(&self, _event: &Self::Event, _error: &Self::Error) -> Option<Self::Event> {
+    /// For [`Policy::Rebase`]: the events that record the decision starting at `decision[0]` (the
+    /// rest of the batch follows it) when re-deciding it on this state fails with `error`, one per
+    /// event of that decision, in order, so that every id the device sent is answered. `None`
+    /// rejects the batch. The aggregate knows the shapes of its decisions: this is where a decision
+    /// of several events says how many it spans when it can no longer be decided.
+    fn compensate(&self, _decision: &[Self::Event], _error: &Self::Error) -> Option<Vec<Self::Event>> {
         None
     }
 
@@ -169,43 +172,52 @@ pub trait Aggregate: Default + Clone + Debug {
         meta: &EventMeta<'_>,
         _parent: u64,
     ) -> Result<Resolution<Self::Event>, Unresolved<Self::Error>> {
-        match self.validate(event, meta) {
-            Ok(()) => Ok(Resolution::Keep),
+        match self.validate(std::slice::from_ref(event), meta) {
+            Ok(_) => Ok(Resolution::Keep),
             Err(Validation::Refused(e)) => Err(Unresolved::Broken(e)),
             Err(Validation::Mismatch) => Err(Unresolved::Conflict),
         }
     }
 
-    /// Checks that `event` is what this aggregate would have decided (see `command_of`), or a
-    /// resolution this state admits.
-    fn validate(&self, event: &Self::Event, meta: &EventMeta<'_>) -> Result<(), Validation<Self::Error>> {
-        let Some((command, at_ms)) = Self::command_of(event) else {
-            return if self.admits(event, meta) { Ok(()) } else { Err(Validation::Mismatch) };
+    /// Checks that the decision starting at `events[0]` (the rest of the batch follows it) is what
+    /// this aggregate decides on this state, as a whole: its command (see `command_of`) is decided
+    /// again and must yield exactly the events that come next, however many. A first event no
+    /// command makes must be a resolution this state admits (one event). Returns how many events
+    /// the decision spans; `meta` is its first event's. `events` must not be empty.
+    fn validate(&self, events: &[Self::Event], meta: &EventMeta<'_>) -> Result<usize, Validation<Self::Error>> {
+        let Some(first) = events.first() else { return Err(Validation::Mismatch) };
+        let Some((command, at_ms)) = Self::command_of(first) else {
+            return if self.admits(first, meta) { Ok(1) } else { Err(Validation::Mismatch) };
         };
         match self.decide(command, at_ms) {
-            Ok(decided) if decided.as_slice() == std::slice::from_ref(event) => Ok(()),
-            _ if self.admits(event, meta) => Ok(()),
+            Ok(decided) if !decided.is_empty() && events.starts_with(&decided) => Ok(decided.len()),
+            _ if self.admits(first, meta) => Ok(1),
             Ok(_) => Err(Validation::Mismatch),
             Err(e) => Err(Validation::Refused(e)),
         }
     }
 
-    /// Resolves `event`, decided on the stream at version `parent`, on top of this (newer) state,
-    /// by the event's [`Policy`].
+    /// Resolves the decision starting at `events[0]`, decided on the stream at version `parent`,
+    /// on top of this (newer) state, by its first event's [`Policy`]: one [`Resolution`] per event
+    /// of the decision, in order. A merge is one event (each change of a field is its own
+    /// decision); a rebase keeps or compensates the decision as a whole.
     fn resolve(
         &self,
-        event: &Self::Event,
+        events: &[Self::Event],
         meta: &EventMeta<'_>,
         parent: u64,
-    ) -> Result<Resolution<Self::Event>, Unresolved<Self::Error>> {
-        match Self::policy(event) {
+    ) -> Result<Vec<Resolution<Self::Event>>, Unresolved<Self::Error>> {
+        let Some(first) = events.first() else { return Err(Unresolved::Conflict) };
+        match Self::policy(first) {
             Policy::Reject => Err(Unresolved::Conflict),
-            Policy::Merge => self.merge(event, meta, parent),
-            Policy::Rebase => match self.validate(event, meta) {
-                Ok(()) => Ok(Resolution::Keep),
-                Err(Validation::Refused(e)) => match self.compensate(event, &e) {
-                    Some(compensation) => Ok(Resolution::Replace(compensation)),
-                    None => Err(Unresolved::Broken(e)),
+            Policy::Merge => self.merge(first, meta, parent).map(|r| vec![r]),
+            Policy::Rebase => match self.validate(events, meta) {
+                Ok(n) => Ok(std::iter::repeat_with(|| Resolution::Keep).take(n).collect()),
+                Err(Validation::Refused(e)) => match self.compensate(events, &e) {
+                    Some(c) if !c.is_empty() && c.len() <= events.len() => {
+                        Ok(c.into_iter().map(Resolution::Replace).collect())
+                    }
+                    _ => Err(Unresolved::Broken(e)),
                 },
                 // Re-deciding now gives other events than the device's: a person decides.
                 Err(Validation::Mismatch) => Err(Unresolved::Conflict),

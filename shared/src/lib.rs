@@ -19,6 +19,8 @@ pub mod stream;
 pub mod text;
 
 #[cfg(test)]
+mod decision_tests;
+#[cfg(test)]
 mod testing;
 
 pub use aggregate::{Aggregate, DecodeError, DomainEvent};

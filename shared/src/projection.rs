@@ -50,6 +50,12 @@ pub trait Projected: Aggregate + Serialize + DeserializeOwned {
     fn listed(&self) -> bool {
         true
     }
+
+    /// What staff call this stream where its events are listed without its page (the inbox): a
+    /// member's name. Empty when there is nothing to call it by yet.
+    fn title(&self) -> String {
+        String::new()
+    }
 }
 
 /// Every read model of a log: what both sides' stores must hold after applying it.

@@ -39,10 +39,17 @@ impl<A: Aggregate> When<A> {
         // Whatever decide produces must pass the server's validation of the same events.
         let mut state = self.state;
         let device = crate::DeviceId::new("then").expect("a valid device id");
-        for e in &events {
-            let meta = meta(&device);
-            assert_eq!(state.validate(e, &meta), Ok(()), "decided event {e:?} fails validation");
-            state.evolve(e, &meta);
+        let meta = meta(&device);
+        let mut i = 0;
+        while i < events.len() {
+            // As the server reads a batch: decision by decision, each re-decided as a whole (a
+            // form's changes of several fields are one decision to staff, one per field to it).
+            let spans = state.validate(&events[i..], &meta);
+            let spans = spans.unwrap_or_else(|e| panic!("the decided events {events:?} fail validation at {i}: {e}"));
+            for e in &events[i..i + spans] {
+                state.evolve(e, &meta);
+            }
+            i += spans;
         }
     }
 

@@ -66,13 +66,24 @@ fn entry_view(
     };
     let who = if entry.member_name.is_empty() { "A member".to_owned() } else { entry.member_name.clone() };
     let (kind, decided, actions) = match &entry.kind {
-        InboxKind::Conflict { reason } => (
+        InboxKind::Conflict { reason, blocked } => (
             "conflict",
             format!("Not accepted: {reason}."),
             Either::Left({
                 let (again, drop) = (entry.clone(), entry.clone());
+                // Not offered while a rule would refuse it: staff are told what stands in the way.
+                let apply = match blocked {
+                    None => Either::Left(view! {
+                        <button data-testid="inbox-apply" on:click=move |_| settle(&again, Settle::ApplyAgain)>"Apply mine on top"</button>
+                    }),
+                    Some(rule) => Either::Right(view! {
+                        <p class="hint" data-testid="inbox-blocked">
+                            {format!("It cannot be applied on top as things stand: {}", sentences::rule_broken(rule))}
+                        </p>
+                    }),
+                };
                 view! {
-                    <button data-testid="inbox-apply" on:click=move |_| settle(&again, Settle::ApplyAgain)>"Apply mine on top"</button>
+                    {apply}
                     <button class="secondary" data-testid="inbox-discard" on:click=move |_| settle(&drop, Settle::Discard)>"Discard mine"</button>
                 }
             }),

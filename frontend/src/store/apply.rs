@@ -10,17 +10,15 @@
 
 use super::{
     db_error, decoded,
-    fold::{decode, fold_seeing},
+    fold::{fold, fold_onto},
     get_meta, read_stream,
     records::*,
+    schema::{all_stores, stream_table},
     writes::Writes,
     Changes, Store,
 };
 use indexed_db_futures::{object_store::ObjectStore, prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{
-    aggregate::EventMeta, member::MemberEvent, protocol::LogEpoch, replication::StoreOp, Aggregate, DeviceId,
-    EventEnvelope, HlcClock, StreamId,
-};
+use shared::{protocol::LogEpoch, replication::StoreOp, DeviceId, EventEnvelope, HlcClock, StreamId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use wasm_bindgen::JsValue;
 
@@ -67,37 +65,43 @@ impl Plan {
 
     /// Whether `events` can simply be folded onto the stored projection: new remote events, next in
     /// line, on a stream with nothing pending or rejected locally (so nothing is reordered or hidden).
-    fn appends(&self, stream: StreamId, projection: &Projection, events: &[EventEnvelope]) -> Option<MemberRecord> {
+    fn appends<'p>(
+        &self,
+        stream: StreamId,
+        projection: &'p Projection,
+        events: &[EventEnvelope],
+    ) -> Option<Option<&'p StreamRecord>> {
         if self.reject.as_ref().is_some_and(|(s, _)| *s == stream) || events.is_empty() {
             return None;
         }
         let base = match projection {
-            Projection::Absent => MemberRecord { id: stream.id.to_string(), ..MemberRecord::default() },
-            Projection::Found(p) if p.pending == 0 && p.rejected == 0 => (**p).clone(),
+            Projection::Absent => None,
+            Projection::Found(p) if p.pending == 0 && p.rejected == 0 => Some(&**p),
             _ => return None,
         };
-        let in_line = events.iter().enumerate().all(|(i, e)| e.version == base.version + 1 + i as u64);
+        let head = base.map_or(0, |b| b.version);
+        let in_line = events.iter().enumerate().all(|(i, e)| e.version == head + 1 + i as u64);
         in_line.then_some(base)
     }
 }
 
-/// A stored member projection, as read.
+/// A stored stream-table row, as read.
 enum Projection {
     Absent,
-    Found(Box<MemberRecord>),
+    Found(Box<StreamRecord>),
     /// Present but unreadable: rebuilt from the stream.
     Broken,
 }
 
 fn read_projection(
-    members: &ObjectStore<'_>,
+    table: &ObjectStore<'_>,
     stream: StreamId,
 ) -> indexed_db_futures::Result<impl std::future::Future<Output = indexed_db_futures::Result<Projection>>> {
-    let request = members.get::<JsValue, _, _>(stream.id.to_string()).primitive()?;
+    let request = table.get::<JsValue, _, _>(stream.to_string()).primitive()?;
     Ok(async move {
         Ok(match request.await? {
             None => Projection::Absent,
-            Some(js) => match MemberRecord::deserialise_from_js(js) {
+            Some(js) => match StreamRecord::deserialise_from_js(js) {
                 Ok(record) => Projection::Found(Box::new(record)),
                 Err(e) => {
                     log::error!("the projection of {stream} cannot be read, rebuilding it: {e}");
@@ -119,17 +123,16 @@ impl Store {
             Err(StoreOp::Reoffer) => return self.reoffer().await,
             Err(op) => unreachable!("Plan::new takes every operation on events: {op:?}"),
         };
-        let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
+        let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         let mut writes = Writes::default();
 
         // Reads, round 1: projections of the touched streams, and the meta values this op moves.
         let (projections, stored_clock, stored_cursor, generation) = {
-            let members = tx.object_store(MEMBERS).map_err(db_error)?;
             let meta = tx.object_store(META).map_err(db_error)?;
             let projections = plan
                 .incoming
                 .keys()
-                .map(|s| read_projection(&members, *s))
+                .map(|s| read_projection(&tx.object_store(stream_table(s.kind))?, *s))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db_error)?;
             let clock = get_meta::<HlcClock>(&meta, META_CLOCK).map_err(db_error)?;
@@ -203,31 +206,23 @@ impl Store {
 /// Folds new remote events, next in line, onto the stored projection.
 fn append(
     writes: &mut Writes,
-    mut base: MemberRecord,
+    base: Option<&StreamRecord>,
     stream: StreamId,
     events: &[EventEnvelope],
     generation: u32,
     device: &DeviceId,
 ) {
-    let mut member = base.member();
-    for envelope in events {
-        base.version = envelope.version;
-        let mut record = EventRecord::confirmed(envelope, generation);
-        match envelope.decode::<MemberEvent>() {
-            Ok(event) => {
-                // Another desk's merge over one of this device's changes: staff are told.
-                if envelope.device != *device && member.overruled(&event).as_ref() == Some(device) {
-                    record.corrected = envelope.position.or(Some(0));
-                }
-                member.evolve(&event, &EventMeta::of(envelope));
-                writes.check_ins.extend(CheckInRecord::of(envelope, &event, false));
-            }
-            // Stored anyway (the log is complete); a newer app version will know how to fold it.
-            Err(e) => log::warn!("event {} of {stream} is not understood: {e}", envelope.id),
+    let records: Vec<EventRecord> = events.iter().map(|e| EventRecord::confirmed(e, generation)).collect();
+    let folded = fold_onto(stream, base, &records.iter().collect::<Vec<_>>(), device);
+    for (mut record, envelope) in records.into_iter().zip(events) {
+        // Another desk's merge over one of this device's changes: staff are told.
+        if folded.overruled.contains(&record.id) {
+            record.corrected = envelope.position.or(Some(0));
         }
+        writes.rows.extend(RowRecord::of(envelope, false));
         writes.events.push(record);
     }
-    writes.members.push(MemberRecord::new(stream.id, &member, base.version, 0, 0));
+    writes.streams.push(folded.record);
 }
 
 /// How [`merge`] treats a stream's incoming events.
@@ -241,7 +236,7 @@ struct Merging<'a> {
 }
 
 /// Merges the server's copies into a stream's stored events, rejects what is still pending when
-/// asked to, and rebuilds the stream's projection and the check-in rows of every changed event.
+/// asked to, and rebuilds the stream's projection and the event-table rows of every changed event.
 fn merge(
     writes: &mut Writes,
     stream: StreamId,
@@ -253,20 +248,16 @@ fn merge(
     let mut inserted = HashSet::new();
     let mut changed = vec![false; records.len()];
     let mut by_id: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-    let mut no_longer_check_ins = Vec::new();
     for envelope in incoming {
         match by_id.get(&envelope.id.to_string()) {
             // The server holds it, so it stands, even over a local "rejected"; also an unconfirmed
             // event the new log shows again is confirmed once more.
             Some(&i) => {
-                // A row the projection derived from this device's copy that the server's copy does
-                // not derive (a check-in stored as a duplicate) goes.
-                let before = check_in_row(&records[i]);
+                // Rows this device's copy derived that the server's copy does not (a check-in
+                // stored as a duplicate) go.
+                writes.removed_rows.extend(rows_of(&records[i]).into_iter().map(|r| (r.table, r.key)));
                 records[i] = records[i].replaced_by(envelope, generation);
                 changed[i] = true;
-                if let (Some(row), None) = (before, check_in_row(&records[i])) {
-                    no_longer_check_ins.push(row.event_id);
-                }
             }
             None => {
                 let record = EventRecord::confirmed(envelope, generation);
@@ -277,10 +268,10 @@ fn merge(
             }
         }
     }
-    writes.removed_check_ins.extend(no_longer_check_ins);
     if let Some(reason) = reject {
         for (record, changed) in records.iter_mut().zip(changed.iter_mut()) {
             if record.state == STATE_PENDING {
+                writes.removed_rows.extend(rows_of(record).into_iter().map(|r| (r.table, r.key)));
                 record.reject(reason);
                 *changed = true;
             }
@@ -289,37 +280,32 @@ fn merge(
 
     // Another desk's merge over one of this device's changes: staff are told, when it first
     // arrives (an event received again keeps its flag, or its acknowledgement).
-    let mut overruled = HashSet::new();
-    let folded = fold_seeing(&records, |member, record, event| {
-        let remote = record.envelope().is_ok_and(|e| e.device != *device);
-        if remote && member.overruled(event).as_ref() == Some(device) {
-            overruled.insert(record.id.clone());
-        }
-    });
+    let folded = fold(stream, &records, device);
     for record in records.iter_mut() {
-        if inserted.contains(&record.id) && overruled.contains(&record.id) {
+        if inserted.contains(&record.id) && folded.overruled.contains(&record.id) {
             record.corrected = record.position.or(Some(0));
         }
     }
-    writes.members.push(MemberRecord::new(stream.id, &folded.member, folded.version, folded.pending, folded.rejected));
+    writes.streams.push(folded.record);
     for (record, _) in records.into_iter().zip(changed).filter(|(_, changed)| *changed) {
-        match decode(&record) {
-            Ok((envelope, event)) => {
-                if let Some(row) = CheckInRecord::of(&envelope, &event, record.state == STATE_PENDING) {
-                    if record.state == STATE_REJECTED {
-                        writes.removed_check_ins.push(row.event_id);
-                    } else {
-                        writes.check_ins.push(row);
-                    }
-                }
-            }
-            Err(e) => log::warn!("{e}"),
+        if record.state != STATE_REJECTED {
+            writes.rows.extend(rows_of(&record));
         }
         writes.events.push(record);
     }
 }
 
-fn check_in_row(record: &EventRecord) -> Option<CheckInRecord> {
-    let (envelope, event) = decode(record).ok()?;
-    CheckInRecord::of(&envelope, &event, false)
+/// The event-table rows a stored event derives, where it stands now (none for a rejected or
+/// settled event, nor one that cannot be read).
+pub(super) fn rows_of(record: &EventRecord) -> Vec<RowRecord> {
+    if record.state != STATE_CONFIRMED && record.state != STATE_PENDING {
+        return vec![];
+    }
+    match record.envelope() {
+        Ok(envelope) => RowRecord::of(&envelope, record.state == STATE_PENDING),
+        Err(e) => {
+            log::warn!("{e}");
+            vec![]
+        }
+    }
 }

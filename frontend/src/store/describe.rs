@@ -1,26 +1,38 @@
-//! Timeline sentences: what an event means to the staff reading a member's history.
+//! Timeline sentences: what an event means to the staff reading a stream's history, per kind of
+//! stream (a new aggregate's kind is a compile error in [`describe`] until it has its sentences).
 
 use app::format::{time_of, two_times};
 use shared::{
     member::{MemberEvent, MemberField, NotCounted, Repeated},
-    DeviceId, EventEnvelope,
+    DeviceId, EventEnvelope, StreamKind,
 };
 
 /// What an inbox entry says to the staff of `device`: another desk's merge over this desk's change
 /// is told from this desk's side.
 pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
+    let member = |kind| kind == StreamKind::Member;
     match envelope.decode::<MemberEvent>() {
-        Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten }) if envelope.device != *device => format!(
-            "Your change of the {} to {} was overwritten by another desk's later change to {}",
-            field_label(field).to_lowercase(),
-            shown(&overwritten),
-            shown(&value)
-        ),
+        Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten })
+            if member(envelope.stream.kind) && envelope.device != *device =>
+        {
+            format!(
+                "Your change of the {} to {} was overwritten by another desk's later change to {}",
+                field_label(field).to_lowercase(),
+                shown(&overwritten),
+                shown(&value)
+            )
+        }
         _ => describe(envelope),
     }
 }
 
 pub fn describe(envelope: &EventEnvelope) -> String {
+    match envelope.stream.kind {
+        StreamKind::Member => describe_member(envelope),
+    }
+}
+
+fn describe_member(envelope: &EventEnvelope) -> String {
     match envelope.decode::<MemberEvent>() {
         Ok(MemberEvent::MemberRegistered { name, .. }) => format!("Registered as {name}"),
         Ok(MemberEvent::MemberDetailsChanged { field, value }) if value.is_empty() => {

@@ -1,17 +1,19 @@
-//! The repository (reference: `MemoryDevice::execute`): load the member's stream, decide with the
-//! shared aggregate, wrap the new events and append them as pending, with the projections, in one
-//! transaction.
+//! The repository (reference: `MemoryDevice::execute`): load the stream, decide with its
+//! aggregate (through the registry), wrap the new events and append them as pending, with the
+//! projections, in one transaction.
 
-use super::{db_error, decoded, fold::fold, get_meta, read_stream, records::*, writes::Writes, Changes, Store};
+use super::{
+    db_error, decoded,
+    fold::{decide, fold, Refused},
+    get_meta, read_stream,
+    records::*,
+    schema::all_stores,
+    writes::Writes,
+    Changes, Store,
+};
 use crate::browser;
 use indexed_db_futures::transaction::{Transaction, TransactionMode};
-use shared::{
-    aggregate::EventMeta,
-    envelope::Stamp,
-    member::{Member, MemberCommand, MemberError},
-    registry::Registered,
-    Aggregate, Command, EventEnvelope, HlcClock, RuleError, StreamId, StreamKind,
-};
+use shared::{envelope::Stamp, Command, HlcClock, RuleError, StreamId, StreamKind};
 
 /// Why a command was not stored.
 #[derive(Debug)]
@@ -43,58 +45,44 @@ impl Store {
     /// Decides `command` on `stream` with the stream's aggregate and stores the resulting events
     /// as pending.
     pub async fn execute(&self, stream: StreamId, command: Command, now_ms: u64) -> Result<Changes, ExecuteError> {
-        // Every kind of stream this store projects; a new aggregate's kind is a compile error here.
-        #[allow(unreachable_patterns)]
-        let command = match (stream.kind, command) {
-            (StreamKind::Member, Command::Member(command)) => command,
-            (_, other) => return Err(ExecuteError::WrongKind { stream, command: other.kind() }),
-        };
-        let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
+        if command.kind() != stream.kind {
+            return Err(ExecuteError::WrongKind { stream, command: command.kind() });
+        }
+        let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         let loaded = load(&tx, stream).await?;
         let mut writes = Writes::default();
         // A refusal drops the transaction, which rolls it back: nothing was written.
-        self.decide_into(&mut writes, stream, &loaded, command, now_ms)
-            .map_err(|e| ExecuteError::Rule(Member::into_error(e)))?;
+        self.decide_into(&mut writes, stream, loaded, command, now_ms)?;
         Ok(writes.commit(tx).await?)
     }
 
     /// Decides `command` on the stream as `loaded` holds it (with any change `writes` already made
     /// to those records applied to `loaded`), and adds the new pending events, the stream's
-    /// projection, its check-in rows, the clock and the sequence to `writes`.
+    /// projection, its event-table rows, the clock and the sequence to `writes`.
     pub(super) fn decide_into(
         &self,
         writes: &mut Writes,
         stream: StreamId,
-        loaded: &Loaded,
-        command: MemberCommand,
+        mut loaded: Loaded,
+        command: Command,
         now_ms: u64,
-    ) -> Result<(), MemberError> {
-        let folded = fold(&loaded.records);
-        let decided = folded.member.decide(command, now_ms)?;
+    ) -> Result<(), ExecuteError> {
         let mut clock = loaded.clock;
-        let mut seq = loaded.seq;
         let mut random = browser::random_bytes::<10>;
-        let envelopes = EventEnvelope::wrap(
-            stream,
-            folded.version,
-            &decided,
-            Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut random },
-        );
-        let mut state = folded.member;
-        for (envelope, event) in envelopes.iter().zip(&decided) {
-            state.evolve(event, &EventMeta::of(envelope));
-            writes.events.push(EventRecord::pending(envelope, seq));
+        let stamp = Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut random };
+        let envelopes = decide(stream, &loaded.records, command, now_ms, stamp).map_err(|refused| match refused {
+            Refused::Rule(rule) => ExecuteError::Rule(rule),
+            Refused::WrongKind(command) => ExecuteError::WrongKind { stream, command: command.kind() },
+        })?;
+        let mut seq = loaded.seq;
+        for envelope in &envelopes {
+            let record = EventRecord::pending(envelope, seq);
             seq += 1;
-            writes.check_ins.extend(CheckInRecord::of(envelope, event, true));
+            writes.rows.extend(RowRecord::of(envelope, true));
+            writes.events.push(record.clone());
+            loaded.records.push(record);
         }
-        let appended = envelopes.len() as u64;
-        writes.members.push(MemberRecord::new(
-            stream.id,
-            &state,
-            folded.version + appended,
-            folded.pending + appended as u32,
-            folded.rejected,
-        ));
+        writes.streams.push(fold(stream, &loaded.records, &self.device).record);
         writes.clock = Some(clock);
         writes.seq = Some(seq);
         Ok(())

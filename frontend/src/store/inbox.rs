@@ -6,24 +6,28 @@ use super::{
     db_error, decoded,
     describe::describe_for,
     execute::{load, ExecuteError},
-    fold::fold,
+    fold::{command_of, decide, fold, title, Refused},
+    read_stream,
     records::*,
+    schema::{all_stores, read_model_stores, stream_table},
     writes::Writes,
     Changes, Store,
 };
 use app::client::{InboxEntry, InboxKind, Settle};
 use indexed_db_futures::{prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{member::Member, registry::Registered, Aggregate, StreamId};
+use shared::{envelope::Stamp, EventEnvelope, HlcClock, RuleError, StreamId};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 impl Store {
-    /// Every entry waiting for staff, oldest first: refused changes, then corrections.
-    pub async fn inbox(&self) -> Result<Vec<InboxEntry>, String> {
-        let tx = self.transaction(&[EVENTS, MEMBERS], TransactionMode::Readonly)?;
+    /// Every entry waiting for staff, oldest first: refused changes, then corrections. `now_ms`
+    /// is when a refused change would be applied again (see [`Store::settle`]).
+    pub async fn inbox(&self, now_ms: u64) -> Result<Vec<InboxEntry>, String> {
+        let mut stores = vec![EVENTS];
+        stores.extend(read_model_stores());
+        let tx = self.transaction(&stores, TransactionMode::Readonly)?;
         let events = tx.object_store(EVENTS).map_err(db_error)?;
-        let members = tx.object_store(MEMBERS).map_err(db_error)?;
         let rejected =
             events.index(BY_REJECTED).map_err(db_error)?.get_all::<EventRecord>().serde().map_err(db_error)?;
         let corrected =
@@ -32,36 +36,51 @@ impl Store {
             .into_iter()
             .chain(decoded(corrected.await.map_err(db_error)?))
             .collect();
-        // The names of the members concerned, read in the same transaction.
-        let mut names: HashMap<Uuid, String> = HashMap::new();
+        // What staff call the streams concerned (a member's name), read in the same transaction.
+        let mut names: HashMap<StreamId, String> = HashMap::new();
         for record in &records {
             let Ok(stream) = record.stream.parse::<StreamId>() else { continue };
-            if names.contains_key(&stream.id) {
+            if names.contains_key(&stream) {
                 continue;
             }
-            let found = members.get::<JsValue, _, _>(stream.id.to_string()).primitive().map_err(db_error)?;
+            let table = tx.object_store(stream_table(stream.kind)).map_err(db_error)?;
+            let found = table.get::<JsValue, _, _>(stream.to_string()).primitive().map_err(db_error)?;
             let name = found
                 .await
                 .map_err(db_error)?
-                .and_then(|js| MemberRecord::deserialise_from_js(js).ok())
-                .map(|m| m.name().to_owned())
+                .and_then(|js| StreamRecord::deserialise_from_js(js).ok())
+                .map(|record| title(&record))
                 .unwrap_or_default();
-            names.insert(stream.id, name);
+            names.insert(stream, name);
+        }
+        // The streams of refused changes as this device has them now, to tell staff beforehand
+        // whether applying one again would be refused (it is decided again on exactly these).
+        let mut streams: HashMap<StreamId, Vec<EventRecord>> = HashMap::new();
+        {
+            let index = events.index(BY_STREAM).map_err(db_error)?;
+            for record in records.iter().filter(|r| r.state == STATE_REJECTED) {
+                let Ok(stream) = record.stream.parse::<StreamId>() else { continue };
+                if let std::collections::hash_map::Entry::Vacant(entry) = streams.entry(stream) {
+                    let stored = read_stream(&index, &record.stream).map_err(db_error)?.await.map_err(db_error)?;
+                    entry.insert(decoded(stored));
+                }
+            }
         }
         Ok(records
             .into_iter()
             .filter_map(|record| {
                 let envelope = record.envelope().inspect_err(|e| log::warn!("inbox: {e}")).ok()?;
                 let kind = match (record.state, &record.reason) {
-                    (STATE_REJECTED, reason) => {
-                        InboxKind::Conflict { reason: reason.clone().unwrap_or_else(|| "refused by the server".into()) }
-                    }
+                    (STATE_REJECTED, reason) => InboxKind::Conflict {
+                        reason: reason.clone().unwrap_or_else(|| "refused by the server".into()),
+                        blocked: streams.get(&envelope.stream).and_then(|s| self.refused_again(&envelope, s, now_ms)),
+                    },
                     _ => InboxKind::Correction,
                 };
                 Some(InboxEntry {
                     event_id: envelope.id,
                     member: envelope.stream.id,
-                    member_name: names.get(&envelope.stream.id).cloned().unwrap_or_default(),
+                    member_name: names.get(&envelope.stream).cloned().unwrap_or_default(),
                     summary: describe_for(&envelope, &self.device),
                     at_ms: envelope.hlc.ms,
                     kind,
@@ -70,11 +89,25 @@ impl Store {
             .collect())
     }
 
+    /// The rule that would refuse `envelope`'s command if staff applied it again now on `stream`
+    /// (this device's events of it): decided as [`Store::settle`] decides it, and thrown away.
+    fn refused_again(&self, envelope: &EventEnvelope, stream: &[EventRecord], now_ms: u64) -> Option<RuleError> {
+        let (command, at_ms) = command_of(envelope)?;
+        let at_ms = again_at(at_ms, now_ms);
+        let mut clock = HlcClock::default();
+        let mut random = || [0; 10];
+        let stamp = Stamp { device: &self.device, now_ms: at_ms, hlc: &mut clock, random: &mut random };
+        match decide(envelope.stream, stream, command, at_ms, stamp) {
+            Err(Refused::Rule(rule)) => Some(rule),
+            _ => None,
+        }
+    }
+
     /// Settles one entry, in one transaction: a correction is acknowledged; a refused change is
     /// discarded, or decided again on top of the stream as it is now (at the time it was first
     /// decided, for a check-in) — if a rule refuses it now, nothing changes and the rule says why.
     pub async fn settle(&self, event: Uuid, how: Settle, now_ms: u64) -> Result<Changes, ExecuteError> {
-        let tx = self.transaction(&[EVENTS, MEMBERS, CHECK_INS, META], TransactionMode::Readwrite)?;
+        let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         let record = {
             let events = tx.object_store(EVENTS).map_err(db_error)?;
             let found = events.get::<JsValue, _, _>(event.to_string()).primitive().map_err(db_error)?;
@@ -101,27 +134,26 @@ impl Store {
                 }
                 writes.events.push(record);
                 if how == Settle::Discard {
-                    let folded = fold(&loaded.records);
-                    writes.members.push(MemberRecord::new(
-                        envelope.stream.id,
-                        &folded.member,
-                        folded.version,
-                        folded.pending,
-                        folded.rejected,
-                    ));
+                    writes.streams.push(fold(envelope.stream, &loaded.records, &self.device).record);
                 } else {
-                    let decoded = envelope.decode::<<Member as Aggregate>::Event>().map_err(|e| e.to_string())?;
-                    let Some((command, at_ms)) = Member::command_of(&decoded) else {
+                    let Some((command, at_ms)) = command_of(&envelope) else {
                         return Err(ExecuteError::NotInInbox);
                     };
-                    // A check-in keeps the time it happened, unless that time was ahead of this
-                    // device's clock (made while the clock was wrong: the server refuses those).
-                    let at_ms = if at_ms == 0 { now_ms } else { at_ms.min(now_ms) };
-                    self.decide_into(&mut writes, envelope.stream, &loaded, command, at_ms)
-                        .map_err(|e| ExecuteError::Rule(Member::into_error(e)))?;
+                    let at_ms = again_at(at_ms, now_ms);
+                    self.decide_into(&mut writes, envelope.stream, loaded, command, at_ms)?;
                 }
             }
         }
         Ok(writes.commit(tx).await?)
+    }
+}
+
+/// When a refused change is decided again: a check-in keeps the time it happened, unless that time
+/// was ahead of this device's clock (made while the clock was wrong: the server refuses those).
+fn again_at(at_ms: u64, now_ms: u64) -> u64 {
+    if at_ms == 0 {
+        now_ms
+    } else {
+        at_ms.min(now_ms)
     }
 }

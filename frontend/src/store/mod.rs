@@ -12,6 +12,7 @@ mod execute;
 mod fold;
 mod inbox;
 mod open;
+mod rebuild;
 mod records;
 mod resync;
 mod schema;
@@ -23,9 +24,10 @@ pub use app::client::Counts;
 pub use describe::describe;
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
+pub use records::{RowRecord, StreamRecord};
 
 use crate::browser;
-use app::client::{CheckInRow, MemberRow, TimelineRow};
+use app::client::TimelineRow;
 use indexed_db_futures::{
     database::Database,
     future::{GetAllSerdeRequest, VoidRequest},
@@ -40,7 +42,6 @@ use records::*;
 use serde::{de::DeserializeOwned, Serialize};
 use shared::{protocol::LogEpoch, replication::Saved, DeviceId, EventEnvelope, StreamId};
 use std::{cell::Cell, fmt::Display, rc::Rc};
-use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 pub struct Store {
@@ -53,17 +54,17 @@ pub struct Store {
     _on_version_change: open::VersionChangeListener,
 }
 
-/// What a store operation changed, so the runtime updates its signals without reloading every member.
+/// What a store operation changed, so the runtime updates its signals without reloading every
+/// stream: read-model rows of any table, as written.
 #[derive(Debug, Default)]
 pub struct Changes {
-    /// Member rows that are new or changed.
-    pub members: Vec<MemberRow>,
-    /// Members that no longer have a registration that counts (their registration was rejected).
-    pub removed_members: Vec<Uuid>,
-    /// Check-ins that are new or changed (e.g. no longer pending).
-    pub check_ins: Vec<CheckInRow>,
-    /// Check-ins whose event was rejected.
-    pub removed_check_ins: Vec<Uuid>,
+    /// Stream-table rows that are new or changed (an unlisted one is gone from lists).
+    pub streams: Vec<StreamRecord>,
+    /// Event-table rows that are new or changed (e.g. no longer pending).
+    pub rows: Vec<RowRecord>,
+    /// (table, key) of event-table rows that no longer hold (their event was rejected, or stored
+    /// by the server as something that derives no row).
+    pub removed_rows: Vec<(&'static str, String)>,
     /// The store's totals after the operation, counted in the same transaction.
     pub counts: Counts,
     /// For a re-offer: how many events the server's replaced log no longer had.
@@ -103,13 +104,13 @@ impl Store {
             .collect())
     }
 
-    /// A member's events, newest first, pending and rejected ones included.
-    pub async fn timeline(&self, member: Uuid) -> Result<Vec<TimelineRow>, String> {
+    /// A stream's events, newest first, pending and rejected ones included.
+    pub async fn timeline(&self, stream: StreamId) -> Result<Vec<TimelineRow>, String> {
         let tx = self.transaction(&[EVENTS, META], TransactionMode::Readonly)?;
         let events = tx.object_store(EVENTS).map_err(db_error)?;
         let meta = tx.object_store(META).map_err(db_error)?;
-        let records = read_stream(&events.index(BY_STREAM).map_err(db_error)?, &StreamId::member(member).to_string())
-            .map_err(db_error)?;
+        let records =
+            read_stream(&events.index(BY_STREAM).map_err(db_error)?, &stream.to_string()).map_err(db_error)?;
         let generation = get_meta::<u32>(&meta, META_GENERATION).map_err(db_error)?;
         let records = records.await.map_err(db_error)?;
         let generation = generation.await.map_err(db_error)?.unwrap_or(0);
@@ -137,28 +138,31 @@ impl Store {
         Ok(rows)
     }
 
-    /// Every registered member (archived ones included).
-    pub async fn load_members(&self) -> Result<Vec<MemberRow>, String> {
-        let tx = self.transaction(&[MEMBERS], TransactionMode::Readonly)?;
-        let members = tx.object_store(MEMBERS).map_err(db_error)?;
-        let records = members.get_all::<MemberRecord>().serde().map_err(db_error)?.await.map_err(db_error)?;
-        Ok(decoded(records).iter().filter_map(MemberRecord::row).collect())
+    /// Every row of a stream table (`Projected::STREAMS`), listed or not.
+    pub async fn streams(&self, table: &'static str) -> Result<Vec<StreamRecord>, String> {
+        let tx = self.transaction(&[table], TransactionMode::Readonly)?;
+        let store = tx.object_store(table).map_err(db_error)?;
+        let records = store.get_all::<StreamRecord>().serde().map_err(db_error)?.await.map_err(db_error)?;
+        Ok(decoded(records))
     }
 
-    /// Check-ins at or after `since_ms`, newest first.
-    pub async fn check_ins_since(&self, since_ms: u64) -> Result<Vec<CheckInRow>, String> {
-        let tx = self.transaction(&[CHECK_INS], TransactionMode::Readonly)?;
-        let check_ins = tx.object_store(CHECK_INS).map_err(db_error)?;
-        let index = check_ins.index(BY_AT).map_err(db_error)?;
+    /// The rows of an event table whose `index` (one the table declares) is at or above `from`,
+    /// in the index's order.
+    pub async fn rows_from(&self, table: &'static str, index: &str, from: u64) -> Result<Vec<RowRecord>, String> {
+        let tx = self.transaction(&[table], TransactionMode::Readonly)?;
+        let store = tx.object_store(table).map_err(db_error)?;
+        let index = store.index(index).map_err(db_error)?;
         let records = index
-            .get_all::<CheckInRecord>()
-            .with_query::<u64, _>(KeyRange::LowerBound(since_ms, false))
+            .get_all::<RowRecord>()
+            .with_query::<u64, _>(KeyRange::LowerBound(from, false))
             .serde()
             .map_err(db_error)?
             .await
             .map_err(db_error)?;
-        let mut rows: Vec<CheckInRow> = decoded(records).iter().filter_map(CheckInRecord::row).collect();
-        rows.reverse();
+        let mut rows = decoded(records);
+        for row in &mut rows {
+            row.table = table;
+        }
         Ok(rows)
     }
 

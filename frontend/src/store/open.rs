@@ -32,7 +32,7 @@ pub struct VersionChangeListener(#[allow(dead_code)] Closure<dyn FnMut(web_sys::
 
 impl Store {
     pub async fn open(hooks: OpenHooks) -> Result<Self, OpenError> {
-        Self::open_named(schema::DB_NAME, schema::DB_VERSION, hooks).await
+        Self::open_named(schema::DB_NAME, schema::db_version(), hooks).await
     }
 
     /// Opens (creating or upgrading) the store in database `name` at `version`; tests use fresh
@@ -54,7 +54,9 @@ impl Store {
         let device = device_id(&db).await.map_err(OpenError::Failed)?;
         let closed = Rc::new(Cell::new(false));
         let on_version_change = let_go_on_version_change(&db, closed.clone(), replaced);
-        Ok(Self { db, device, closed, _on_version_change: on_version_change })
+        let store = Self { db, device, closed, _on_version_change: on_version_change };
+        store.rebuild_if_stale().await.map_err(OpenError::Failed)?;
+        Ok(store)
     }
 }
 

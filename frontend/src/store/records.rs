@@ -3,19 +3,16 @@
 //! Optional fields are left out (not `null`) when empty: IndexedDB indexes only records whose key path
 //! yields a valid key, so an absent `pending` keeps confirmed events out of `by_pending` for free.
 
-use app::client::{CheckInRow, EventState, MemberRow};
-use serde::{Deserialize, Serialize};
-use shared::{
-    member::{Member, MemberEvent},
-    projection::Projected,
-    EventEnvelope,
-};
-use uuid::Uuid;
+use app::client::EventState;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use shared::{EventEnvelope, StreamId};
 
 pub const EVENTS: &str = "events";
-pub const MEMBERS: &str = "members";
-pub const CHECK_INS: &str = "check_ins";
 pub const META: &str = "meta";
+/// The projections of the first three versions, which stored members flattened and check-ins in
+/// their own shape; version 4 replaced them with the registry's tables, rebuilt from the log.
+pub const OLD_MEMBERS: &str = "members";
+pub const OLD_CHECK_INS: &str = "check_ins";
 
 pub const BY_STREAM: &str = "by_stream";
 pub const BY_PENDING: &str = "by_pending";
@@ -23,8 +20,6 @@ pub const BY_REJECTED: &str = "by_rejected";
 /// Dropped in version 2: no query ever used it, and positions of a replaced log mean nothing.
 pub const BY_POSITION: &str = "by_position";
 pub const BY_CORRECTED: &str = "by_corrected";
-pub const BY_AT: &str = "by_at";
-pub const BY_MEMBER: &str = "by_member";
 
 pub const STATE_PENDING: u8 = 0;
 pub const STATE_CONFIRMED: u8 = 1;
@@ -168,80 +163,69 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// The `members` projection: the `Member` aggregate folded over the stream's effective events,
-/// stored as the aggregate's own state (flattened: the record is the state plus four fields), so
-/// the member is written out once, in `shared`.
+/// One row of a stream table (one per aggregate: `Projected::STREAMS`, keyPath `id`): the stream's
+/// state folded over its effective events (confirmed by version, then pending), as the server's
+/// read model stores it, plus where the stream stands on this device.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct MemberRecord {
+pub struct StreamRecord {
+    /// The stream id (`member-<uuid>`).
     pub id: String,
     /// Highest version folded (0 when nothing counts, e.g. only rejected events).
     pub version: u64,
     pub pending: u32,
+    /// Rejected and not yet settled (in the inbox).
     pub rejected: u32,
-    #[serde(flatten)]
-    pub state: Member,
-    /// Written by the first version of this record, which kept only the latest check-in: read, so
-    /// that a store from then still shows it, and never written again.
-    #[serde(default, skip_serializing)]
-    pub last_check_in_ms: Option<u64>,
+    /// Whether the stream is listed (`Projected::listed`: a member whose registration was refused is not).
+    pub listed: bool,
+    /// The aggregate's state as JSON (`shared::projection::state_value`): one parse in wasm is much
+    /// cheaper than walking a JS object field by field, and the shape is the aggregate's own.
+    pub state: String,
 }
 
-impl MemberRecord {
-    pub fn new(id: Uuid, member: &Member, version: u64, pending: u32, rejected: u32) -> Self {
-        Self { id: id.to_string(), version, pending, rejected, state: member.clone(), last_check_in_ms: None }
+impl StreamRecord {
+    pub fn stream(&self) -> Option<StreamId> {
+        self.id.parse().inspect_err(|e| log::error!("a stream row with an unreadable id: {e}")).ok()
     }
 
-    pub fn member(&self) -> Member {
-        let mut member = self.state.clone();
-        if let (true, Some(last)) = (member.recent_check_ins_ms.is_empty(), self.last_check_in_ms) {
-            member.recent_check_ins_ms = vec![last];
-        }
-        member
-    }
-
-    /// The row the UI shows, or `None` for a stream with no registration that counts (nothing to list).
-    pub fn row(&self) -> Option<MemberRow> {
-        if !self.state.registered {
-            return None;
-        }
-        Some(MemberRow::new(Uuid::parse_str(&self.id).ok()?, &self.member(), self.pending))
-    }
-
-    pub fn name(&self) -> &str {
-        &self.state.name
+    /// The state, as the stream's aggregate `A`.
+    pub fn state<A: DeserializeOwned>(&self) -> Result<A, String> {
+        serde_json::from_str(&self.state).map_err(|e| format!("the state of {} is unreadable: {e}", self.id))
     }
 }
 
-/// The `check_ins` projection (keyPath `event_id`), indexed by time and by member.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CheckInRecord {
-    pub event_id: String,
-    pub member: String,
-    pub at_ms: u64,
-    /// Not a key anywhere, so a boolean is fine here.
+/// One row of an event table (`Projected::TABLES`, keyPath `key`): what the aggregate's
+/// `Projected::rows` derives from one event, with the table's indexes over fields of `value`
+/// (keyPath `value.<field>`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RowRecord {
+    /// The table it belongs to (not stored: each table is its own object store).
+    #[serde(skip)]
+    pub table: &'static str,
+    /// The event's id.
+    pub key: String,
+    pub stream: String,
+    /// What the table orders by (`Row::sort`).
+    pub sort: u64,
+    /// The event is still pending here. Not a key anywhere, so a boolean is fine.
     pub pending: bool,
+    /// A JSON object (`Row::value`).
+    pub value: serde_json::Value,
 }
 
-impl CheckInRecord {
-    /// The `check_ins` row the member's shared projection (`Projected::rows`) derives from
-    /// `event`, if any, with where it stands on this device.
-    pub fn of(envelope: &EventEnvelope, event: &MemberEvent, pending: bool) -> Option<Self> {
-        let row = Member::rows(envelope, event).into_iter().find(|r| r.table == CHECK_INS)?;
-        Some(Self {
-            event_id: row.key.to_string(),
-            member: row.value.get("member")?.as_str()?.to_owned(),
-            at_ms: row.sort,
-            pending,
-        })
-    }
-
-    pub fn row(&self) -> Option<CheckInRow> {
-        Some(CheckInRow {
-            event_id: Uuid::parse_str(&self.event_id).ok()?,
-            member: Uuid::parse_str(&self.member).ok()?,
-            at_ms: self.at_ms,
-            pending: self.pending,
-        })
+impl RowRecord {
+    /// The rows the stored `envelope` puts in its aggregate's event tables, through the registry.
+    pub fn of(envelope: &EventEnvelope, pending: bool) -> Vec<Self> {
+        shared::projection::rows_of(envelope)
+            .into_iter()
+            .map(|row| Self {
+                table: row.table,
+                key: row.key.to_string(),
+                stream: envelope.stream.to_string(),
+                sort: row.sort,
+                pending,
+                value: row.value,
+            })
+            .collect()
     }
 }
 
@@ -262,6 +246,9 @@ pub const META_EPOCH: &str = "epoch";
 pub const META_RESYNCING: &str = "resyncing";
 /// How many times the server's log was found replaced (see `EventRecord::generation`).
 pub const META_GENERATION: &str = "generation";
+/// The projections the stored read models were built by (`shared::projection::signature`): when
+/// the app's differ, they are rebuilt from the log on open.
+pub const META_PROJECTIONS: &str = "projections";
 
 impl<T> Meta<T> {
     pub fn new(key: &str, value: T) -> Self {

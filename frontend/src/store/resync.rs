@@ -6,30 +6,24 @@
 //! large the store; a confirmed event is unconfirmed exactly when its generation is older.
 
 use super::{
-    db_error, decoded,
-    fold::{decode, fold},
-    get_meta,
-    records::*,
-    writes::Writes,
-    Changes, Store,
+    apply::rows_of, db_error, decoded, fold::fold, get_meta, records::*, schema::all_stores, writes::Writes, Changes,
+    Store,
 };
 use indexed_db_futures::{prelude::*, transaction::TransactionMode};
 use shared::{protocol::LogEpoch, StreamId};
 use std::collections::BTreeMap;
 
-const ALL: [&str; 4] = [EVENTS, MEMBERS, CHECK_INS, META];
-
 impl Store {
     /// The first answer of a device that knew no epoch yet: remember it.
     pub(super) async fn adopt_epoch(&self, epoch: LogEpoch) -> Result<Changes, String> {
-        let tx = self.transaction(&ALL, TransactionMode::Readwrite)?;
+        let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         Writes { epoch: Some(epoch), ..Writes::default() }.commit(tx).await
     }
 
     /// The server's log is not the one this store synced with: save `epoch`, sync again from
     /// position 0, and make every confirmed event unconfirmed (they still count here).
     pub(super) async fn reset(&self, epoch: LogEpoch) -> Result<Changes, String> {
-        let tx = self.transaction(&ALL, TransactionMode::Readwrite)?;
+        let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         let generation = {
             let meta = tx.object_store(META).map_err(db_error)?;
             get_meta::<u32>(&meta, META_GENERATION).map_err(db_error)?.await.map_err(db_error)?.unwrap_or(0)
@@ -50,7 +44,7 @@ impl Store {
     /// number so that each stream's go out in version order: the lost ones before the pending ones
     /// built on them.
     pub(super) async fn reoffer(&self) -> Result<Changes, String> {
-        let tx = self.transaction(&ALL, TransactionMode::Readwrite)?;
+        let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         // Reads: the whole log (a rare operation: once per restore of the server).
         let (records, generation, mut seq) = {
             let events = tx.object_store(EVENTS).map_err(db_error)?;
@@ -96,7 +90,7 @@ impl Store {
             touched.entry(stream).or_default().push(i);
         }
 
-        // Writes: the renumbered events, the projections of their streams, their check-in rows.
+        // Writes: the renumbered events, the projections of their streams, their event-table rows.
         for (stream, changed) in touched {
             let records = &streams[&stream];
             let Ok(id) = stream.parse::<StreamId>() else {
@@ -104,19 +98,10 @@ impl Store {
                 writes.events.extend(changed.iter().map(|&i| records[i].clone()));
                 continue;
             };
-            let folded = fold(records);
-            writes.members.push(MemberRecord::new(
-                id.id,
-                &folded.member,
-                folded.version,
-                folded.pending,
-                folded.rejected,
-            ));
+            writes.streams.push(fold(id, records, &self.device).record);
             for i in changed {
                 let record = &records[i];
-                if let Ok((envelope, event)) = decode(record) {
-                    writes.check_ins.extend(CheckInRecord::of(&envelope, &event, true));
-                }
+                writes.rows.extend(rows_of(record));
                 writes.events.push(record.clone());
             }
         }

@@ -1,12 +1,27 @@
-//! The database layout. A changed projection gets a new version whose upgrade drops and rebuilds
-//! it from `events`: the log is the only data that is ever migrated.
+//! The database layout: the log (`events`), `meta`, and one object store per read-model table of
+//! the registry (`shared::projection::Projected`), created here from the registry. Read models are
+//! never migrated: when the app's projections differ from the ones they were built by, the store
+//! rebuilds them from the log on open (`rebuild.rs`).
 
 use super::records::*;
 use indexed_db_futures::{database::Database, prelude::*, KeyPath};
+use shared::{projection::Tables, StreamKind};
 
 pub const DB_NAME: &str = "faraday";
-/// 2: `events.by_position` dropped. 3: `events.by_corrected` (the inbox's corrections).
-pub const DB_VERSION: u32 = 3;
+
+/// The layout of the log and `meta`, and the read models' shape. 2: `events.by_position`
+/// dropped. 3: `events.by_corrected` (the inbox's corrections). 4: the read models are the
+/// registry's tables (a stream's state as its aggregate's JSON, rows by `Projected::rows`).
+/// Bump it when a read-model table is renamed or removed.
+const LAYOUT: u32 = 4;
+
+/// The version the store is opened at: the layout, plus one for every read-model table beyond
+/// version 4's two. A new aggregate or table is a new object store, which only an upgrade can
+/// create: counting them makes one without anyone bumping a number, and an older app that lacks
+/// them sees a newer store (and says so) instead of failing on a missing table.
+pub fn db_version() -> u32 {
+    LAYOUT + read_model_stores().len() as u32 - 2
+}
 
 pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()> {
     if old_version < 1.0 {
@@ -17,14 +32,8 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
         events.create_index(BY_REJECTED, KeyPath::One("rejected")).build()?;
         events.create_index(BY_CORRECTED, KeyPath::One("corrected")).build()?;
 
-        db.create_object_store(MEMBERS).with_key_path(KeyPath::One("id")).build()?;
-
-        let check_ins = db.create_object_store(CHECK_INS).with_key_path(KeyPath::One("event_id")).build()?;
-        check_ins.create_index(BY_AT, KeyPath::One("at_ms")).build()?;
-        check_ins.create_index(BY_MEMBER, KeyPath::One("member")).build()?;
-
         db.create_object_store(META).with_key_path(KeyPath::One("key")).build()?;
-        return Ok(());
+        return create_read_models(db);
     }
     if old_version < 2.0 {
         // Every confirmed event paid for this index and no query read it.
@@ -35,7 +44,64 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
             tx.object_store(EVENTS)?.create_index(BY_CORRECTED, KeyPath::One("corrected")).build().map(drop)
         })?;
     }
+    if old_version < 4.0 {
+        // Their records had other shapes; the rebuild on open refills the new ones from the log.
+        for old in [OLD_MEMBERS, OLD_CHECK_INS] {
+            if db.object_store_names().any(|name| name == old) {
+                db.delete_object_store(old)?;
+            }
+        }
+    }
+    // Tables no aggregate declares any more go (the rebuild on open fills the ones that are new).
+    let known = all_stores();
+    let stale: Vec<String> = db.object_store_names().filter(|name| !known.contains(&name.as_str())).collect();
+    for name in stale {
+        db.delete_object_store(&name)?;
+    }
+    create_read_models(db)
+}
+
+/// Every read-model table of the registry, as an object store, unless it exists already.
+fn create_read_models(db: &Database) -> indexed_db_futures::Result<()> {
+    let existing: Vec<String> = db.object_store_names().collect();
+    let absent = |name: &str| !existing.iter().any(|e| e == name);
+    for kind in StreamKind::ALL {
+        let (streams, tables) = kind.run(Tables);
+        if absent(streams) {
+            db.create_object_store(streams).with_key_path(KeyPath::One("id")).build()?;
+        }
+        for table in tables.iter().filter(|t| absent(t.name)) {
+            let store = db.create_object_store(table.name).with_key_path(KeyPath::One("key")).build()?;
+            for (index, field) in table.indexes {
+                let path = format!("value.{field}");
+                store.create_index(index, KeyPath::One(path.as_str())).build()?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// The names of every read-model object store, for transactions that write projections.
+pub fn read_model_stores() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for kind in StreamKind::ALL {
+        let (streams, tables) = kind.run(Tables);
+        names.push(streams);
+        names.extend(tables.iter().map(|t| t.name));
+    }
+    names
+}
+
+/// `events`, `meta` and every read-model store: what an operation on the log may touch.
+pub fn all_stores() -> Vec<&'static str> {
+    let mut names = vec![EVENTS, META];
+    names.extend(read_model_stores());
+    names
+}
+
+/// The stream table of `kind`'s aggregate.
+pub fn stream_table(kind: StreamKind) -> &'static str {
+    kind.run(Tables).0
 }
 
 /// Runs `change` on the upgrade's own transaction. indexed_db_futures hands an upgrade only the

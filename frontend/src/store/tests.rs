@@ -28,16 +28,18 @@ const NOW: u64 = 1_764_000_000_000;
 struct Twins {
     store: Store,
     reference: MemoryDevice,
+    /// The store's database, to open it again.
+    name: String,
 }
 
 impl Twins {
     async fn new() -> Self {
         let name = format!("faraday-test-{}", Uuid::from_bytes(browser::random_bytes()));
         let hooks = OpenHooks { blocked: Box::new(|| {}), replaced: Box::new(|| {}) };
-        let store = Store::open_named(&name, schema::DB_VERSION, hooks).await.expect("the store opens");
+        let store = Store::open_named(&name, schema::db_version(), hooks).await.expect("the store opens");
         // The reference is this same device: what it tells its staff depends on whose events are whose.
         let reference = MemoryDevice::new(store.device().as_str(), 1);
-        Self { store, reference }
+        Self { store, reference, name }
     }
 
     /// A command decided and stored by the store; the reference gets the very same events.
@@ -68,7 +70,7 @@ impl Twins {
                 .filter(|e| e.envelope.stream == stream)
                 .map(|e| (e.envelope.id, state(&e.state)))
                 .collect();
-            let mut actual: Vec<(Uuid, EventState)> = (self.store.timeline(member).await.expect("a timeline"))
+            let mut actual: Vec<(Uuid, EventState)> = (self.store.timeline(stream).await.expect("a timeline"))
                 .into_iter()
                 .map(|row| (row.event_id, row.state))
                 .collect();
@@ -80,7 +82,7 @@ impl Twins {
         let reference: Vec<Uuid> = self.reference.pending().iter().map(|e| e.id).collect();
         assert_eq!(pushed, reference, "pending events, in push order");
 
-        let mut rows = self.store.load_members().await.expect("members");
+        let mut rows = members_of(&self.store).await;
         rows.sort_by_key(|r| r.id);
         let mut expected: Vec<MemberRow> = members
             .iter()
@@ -94,7 +96,7 @@ impl Twins {
         expected.sort_by_key(|r| r.id);
         assert_eq!(rows, expected, "the members projection");
 
-        let mut inbox: Vec<Uuid> = self.store.inbox().await.expect("the inbox").iter().map(|e| e.event_id).collect();
+        let mut inbox: Vec<Uuid> = self.store.inbox(NOW).await.expect("the inbox").iter().map(|e| e.event_id).collect();
         let mut reference: Vec<Uuid> = self
             .reference
             .log
@@ -109,23 +111,35 @@ impl Twins {
 }
 
 /// The read models as this store holds them, in the shape `ReadModels::fold` gives (local-only
-/// fields left out).
+/// fields left out), read generically from every table of the registry.
 async fn stored_read_models(store: &Store) -> ReadModels {
-    use super::records::{CheckInRecord, MemberRecord, CHECK_INS, MEMBERS};
+    use super::{records::StreamRecord, schema::read_model_stores};
     use indexed_db_futures::{prelude::*, transaction::TransactionMode};
-    let tx = store.transaction(&[MEMBERS, CHECK_INS], TransactionMode::Readonly).unwrap();
-    let members = tx.object_store(MEMBERS).unwrap().get_all::<MemberRecord>().serde().unwrap().await.unwrap();
-    let check_ins = tx.object_store(CHECK_INS).unwrap().get_all::<CheckInRecord>().serde().unwrap().await.unwrap();
+    use shared::{projection::Tables, StreamKind};
     let mut models = ReadModels::default();
-    for m in members.map(Result::unwrap) {
-        let stream = StreamId::member(m.id.parse().unwrap());
-        models.streams.insert(stream, (m.version, shared::projection::state_value(&m.state)));
-    }
-    for c in check_ins.map(Result::unwrap) {
-        let value = serde_json::json!({ "event_id": c.event_id, "member": c.member, "at_ms": c.at_ms });
-        models.rows.insert(("check_ins", c.event_id.parse().unwrap()), (c.at_ms, value));
+    let tables = read_model_stores();
+    let tx = store.transaction(&tables, TransactionMode::Readonly).unwrap();
+    for kind in StreamKind::ALL {
+        let (streams, event_tables) = kind.run(Tables);
+        let rows = tx.object_store(streams).unwrap().get_all::<StreamRecord>().serde().unwrap().await.unwrap();
+        for record in rows.map(Result::unwrap) {
+            let state: serde_json::Value = serde_json::from_str(&record.state).unwrap();
+            models.streams.insert(record.id.parse().unwrap(), (record.version, state));
+        }
+        for table in event_tables {
+            let rows = tx.object_store(table.name).unwrap().get_all::<super::RowRecord>().serde().unwrap();
+            for row in rows.await.unwrap().map(Result::unwrap) {
+                models.rows.insert((table.name, row.key.parse().unwrap()), (row.sort, row.value));
+            }
+        }
     }
     models
+}
+
+/// The member rows the runtime would show, from the store's members table.
+async fn members_of(store: &Store) -> Vec<MemberRow> {
+    let records = store.streams(crate::views::members_table()).await.expect("members");
+    records.iter().filter_map(|r| crate::views::member_row(r).unwrap()).collect()
 }
 
 fn state(local: &LocalState) -> EventState {
@@ -232,21 +246,24 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
     duplicate.data = serde_json::json!({ "at_ms": NOW + 60_000, "reason": { "duplicate": { "of_ms": NOW + 30_000 } } });
     let changes = twins.apply(StoreOp::Confirm { stored: vec![duplicate], server_events: vec![theirs] }, None).await;
     assert_eq!((changes.counts.pending, changes.counts.corrected), (0, 1));
-    assert!(changes.removed_check_ins.contains(&mine.id), "this desk's check-in no longer counts");
+    assert!(
+        changes.removed_rows.contains(&("check_ins", mine.id.to_string())),
+        "this desk's check-in no longer counts"
+    );
     twins.assert_alike(&[anna]).await;
     // Everything is confirmed: the store's read models are what the server's fold of this log gives.
     let log: Vec<EventEnvelope> = twins.reference.log.iter().map(|e| e.envelope.clone()).collect();
     assert_eq!(stored_read_models(&twins.store).await, ReadModels::fold(&log));
-    let entry = twins.store.inbox().await.unwrap().remove(0);
+    let entry = twins.store.inbox(NOW).await.unwrap().remove(0);
     assert_eq!(entry.kind, InboxKind::Correction);
     assert!(entry.summary.contains("duplicate"), "{}", entry.summary);
-    assert_eq!(twins.store.load_members().await.unwrap()[0].check_ins, 1, "one check-in counts");
+    assert_eq!(members_of(&twins.store).await[0].check_ins, 1, "one check-in counts");
 
     let changes = twins.store.settle(mine.id, Settle::Acknowledge, NOW).await.expect("acknowledged");
     twins.reference.acknowledge(mine.id);
     assert_eq!(changes.counts.corrected, 0);
     twins.assert_alike(&[anna]).await;
-    assert!(twins.store.inbox().await.unwrap().is_empty());
+    assert!(twins.store.inbox(NOW).await.unwrap().is_empty());
 }
 
 /// A change the server refused waits in the inbox; applied again on top, it is pending once more
@@ -264,15 +281,15 @@ async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_in
     let stream = StreamId::member(anna);
     twins.apply(StoreOp::Reject { stream, server_events: vec![], reason }, None).await;
     twins.assert_alike(&[anna]).await;
-    let entry = twins.store.inbox().await.unwrap().remove(0);
-    assert!(matches!(entry.kind, InboxKind::Conflict { .. }));
+    let entry = twins.store.inbox(NOW).await.unwrap().remove(0);
+    assert!(matches!(entry.kind, InboxKind::Conflict { blocked: None, .. }), "nothing stands in its way");
 
     let changes = twins.store.settle(archive.id, Settle::ApplyAgain, NOW + 5_000).await.expect("decided again");
     assert_eq!((changes.counts.pending, changes.counts.rejected), (1, 0));
     let pending = twins.store.pending(10).await.unwrap();
     assert_ne!(pending[0].id, archive.id, "a new decision, a new event");
     assert_eq!(pending[0].version, 2, "built on the server's head");
-    let timeline = twins.store.timeline(anna).await.unwrap();
+    let timeline = twins.store.timeline(StreamId::member(anna)).await.unwrap();
     assert!(timeline.iter().any(|r| r.event_id == archive.id && matches!(r.state, EventState::Settled(_))));
     assert!(matches!(twins.store.settle(archive.id, Settle::Discard, NOW).await, Err(super::ExecuteError::NotInInbox)));
 }
@@ -302,7 +319,7 @@ async fn another_desks_merge_over_this_desks_change_is_a_correction_here() {
     let changes = twins.apply(StoreOp::Apply { events: vec![merged.clone()], cursor: 3 }, None).await;
     assert_eq!(changes.counts.corrected, 1);
     twins.assert_alike(&[anna]).await;
-    let entry = twins.store.inbox().await.unwrap().remove(0);
+    let entry = twins.store.inbox(NOW).await.unwrap().remove(0);
     assert_eq!(entry.event_id, merged.id);
     assert!(
         entry.summary.starts_with("Your change of the phone to 0470 11 11 11 was overwritten"),
@@ -315,4 +332,62 @@ async fn another_desks_merge_over_this_desks_change_is_a_correction_here() {
     let changes = twins.apply(StoreOp::Apply { events: vec![merged], cursor: 3 }, None).await;
     assert_eq!(changes.counts.corrected, 0);
     twins.assert_alike(&[anna]).await;
+}
+
+#[wasm_bindgen_test]
+async fn read_models_built_by_other_projections_are_rebuilt_from_the_log_on_open() {
+    use super::{records::*, schema::all_stores};
+    use indexed_db_futures::{prelude::*, transaction::TransactionMode};
+    let mut twins = Twins::new().await;
+    let (anna, bo) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    twins.execute(anna, register("Anna"), NOW).await;
+    twins.execute(anna, MemberCommand::CheckIn, NOW + 1_000).await;
+    twins.execute(bo, register("Bo"), NOW + 2_000).await;
+    let log: Vec<EventEnvelope> = twins.reference.log.iter().map(|e| e.envelope.clone()).collect();
+    let built = stored_read_models(&twins.store).await;
+    assert_eq!(built, ReadModels::fold(&log), "kept in step by every operation");
+
+    // An older app's projections: rows this app would not write, under another signature.
+    {
+        let tx = twins.store.transaction(&all_stores(), TransactionMode::Readwrite).unwrap();
+        tx.object_store("members").unwrap().clear().unwrap().await.unwrap();
+        tx.object_store("check_ins").unwrap().clear().unwrap().await.unwrap();
+        let meta = tx.object_store(META).unwrap();
+        meta.put(Meta::new(META_PROJECTIONS, "v0;members")).serde().unwrap().await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(stored_read_models(&twins.store).await, ReadModels::default());
+
+    let hooks = OpenHooks { blocked: Box::new(|| {}), replaced: Box::new(|| {}) };
+    let reopened = Store::open_named(&twins.name, schema::db_version(), hooks).await.expect("the store opens");
+    assert_eq!(stored_read_models(&reopened).await, built, "rebuilt from the log");
+    assert_eq!(members_of(&reopened).await.len(), 2);
+    assert_eq!(reopened.counts().await.unwrap().pending, 3, "the log itself is untouched");
+}
+
+/// This desk archived a member another desk had archived first (the server refused this desk's
+/// batch): applying it on top would be refused again, so the inbox says why instead of offering it.
+#[wasm_bindgen_test]
+async fn a_refused_change_that_a_rule_would_refuse_again_says_so_in_the_inbox() {
+    let mut twins = Twins::new().await;
+    let anna = Uuid::from_u128(1);
+    let stream = StreamId::member(anna);
+    twins.execute(anna, register("Anna Peeters"), NOW).await;
+    let registered = stored(&twins.store.pending(10).await.unwrap()[0], 1);
+    twins.apply(StoreOp::Confirm { stored: vec![registered.clone()], server_events: vec![] }, None).await;
+    twins.execute(anna, MemberCommand::ArchiveMember, NOW + 1_000).await;
+    let mine = twins.store.pending(10).await.unwrap().remove(0);
+    let mut other = MemoryDevice::new("desk-2", 2);
+    other.apply(StoreOp::Apply { events: vec![registered], cursor: 1 }, NOW);
+    other.execute::<Member>(stream, MemberCommand::ArchiveMember, NOW + 500).unwrap();
+    let theirs = stored(&other.pending()[0], 2);
+    let reason = "another device changed this record first; your change was not applied".to_owned();
+    twins.apply(StoreOp::Reject { stream, server_events: vec![theirs], reason }, None).await;
+    twins.assert_alike(&[anna]).await;
+
+    let entry = twins.store.inbox(NOW + 2_000).await.unwrap().remove(0);
+    assert_eq!(entry.event_id, mine.id);
+    let InboxKind::Conflict { blocked: Some(rule), .. } = entry.kind else { panic!("{:?}", entry.kind) };
+    let refused = twins.store.settle(mine.id, Settle::ApplyAgain, NOW + 2_000).await;
+    assert!(matches!(refused, Err(super::ExecuteError::Rule(r)) if r == rule), "the rule the inbox named");
 }

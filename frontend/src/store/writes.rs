@@ -4,17 +4,18 @@
 //! listener per request keeps a 1,000-event page cheap. The totals are counted last, in the same
 //! transaction (so they include these writes), then it is committed.
 
-use super::{counts, db_error, put, records::*, Changes, Counts};
+use super::{counts, db_error, put, records::*, schema::stream_table, Changes, Counts};
 use indexed_db_futures::{prelude::*, transaction::Transaction};
 use shared::{protocol::LogEpoch, HlcClock};
-use uuid::Uuid;
 
 #[derive(Default)]
 pub struct Writes {
     pub events: Vec<EventRecord>,
-    pub members: Vec<MemberRecord>,
-    pub check_ins: Vec<CheckInRecord>,
-    pub removed_check_ins: Vec<String>,
+    /// Stream-table rows, each put in its kind's table.
+    pub streams: Vec<StreamRecord>,
+    pub rows: Vec<RowRecord>,
+    /// (table, key) of event-table rows that no longer hold.
+    pub removed_rows: Vec<(&'static str, String)>,
     pub cursor: Option<u64>,
     pub clock: Option<HlcClock>,
     pub seq: Option<u64>,
@@ -26,7 +27,8 @@ pub struct Writes {
 }
 
 impl Writes {
-    /// Writes everything in `tx` (which must cover all four stores) and commits it.
+    /// Writes everything in `tx` (which must cover every store it writes to: `schema::all_stores`
+    /// does) and commits it.
     pub async fn commit(self, tx: Transaction<'_>) -> Result<Changes, String> {
         match self.issue(&tx).await {
             Ok(counts) => {
@@ -40,21 +42,21 @@ impl Writes {
 
     async fn issue(&self, tx: &Transaction<'_>) -> indexed_db_futures::Result<Counts> {
         let events = tx.object_store(EVENTS)?;
-        let members = tx.object_store(MEMBERS)?;
-        let check_ins = tx.object_store(CHECK_INS)?;
         let meta = tx.object_store(META)?;
         // `drop`: the request is already on its way; only its completion is not listened to.
         for record in &self.events {
             drop(put(&events, record)?);
         }
-        for record in &self.members {
-            drop(put(&members, record)?);
+        for record in &self.streams {
+            let Some(stream) = record.stream() else { continue };
+            drop(put(&tx.object_store(stream_table(stream.kind))?, record)?);
         }
-        for record in &self.check_ins {
-            drop(put(&check_ins, record)?);
+        // A row removed and written again in one operation stands: removals go first.
+        for (table, key) in &self.removed_rows {
+            drop(tx.object_store(table)?.delete(key.as_str()).primitive()?);
         }
-        for id in &self.removed_check_ins {
-            drop(check_ins.delete(id.as_str()).primitive()?);
+        for record in &self.rows {
+            drop(put(&tx.object_store(record.table)?, record)?);
         }
         if let Some(cursor) = self.cursor {
             drop(put(&meta, &Meta::new(META_CURSOR, cursor))?);
@@ -77,16 +79,11 @@ impl Writes {
         counts(&events).await
     }
 
-    fn changes(&self, counts: Counts) -> Changes {
-        let mut changes = Changes { counts, reoffered: self.reoffered, ..Changes::default() };
-        for record in &self.members {
-            match record.row() {
-                Some(row) => changes.members.push(row),
-                None => changes.removed_members.extend(Uuid::parse_str(&record.id).ok()),
-            }
-        }
-        changes.check_ins = self.check_ins.iter().filter_map(CheckInRecord::row).collect();
-        changes.removed_check_ins = self.removed_check_ins.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
-        changes
+    fn changes(self, counts: Counts) -> Changes {
+        let written: std::collections::HashSet<(&str, &str)> =
+            self.rows.iter().map(|r| (r.table, r.key.as_str())).collect();
+        let removed_rows =
+            self.removed_rows.into_iter().filter(|(table, key)| !written.contains(&(*table, key.as_str()))).collect();
+        Changes { counts, reoffered: self.reoffered, streams: self.streams, rows: self.rows, removed_rows }
     }
 }

@@ -97,6 +97,7 @@ impl Reading<'_> {
         loop {
             self.buf.clear();
             if self.lines.read_until(b'\n', &mut self.buf)? == 0 {
+                self.checks.finish()?;
                 return Ok(None);
             }
             self.line += 1;
@@ -132,16 +133,33 @@ impl Reading<'_> {
 
 /// Everything the server checks of a push (shape, canonical data, clock bound), per event, and
 /// what an export promises: each id once, each stream whole and in order, its rules folded from
-/// its first event.
+/// its first event, decision by decision.
 struct Checks {
     heads: HashMap<StreamId, StreamHead>,
+    /// Per stream, the events of a decision read so far that do not make a whole decision yet
+    /// (a decision of several events is re-decided as a whole), with the line of its first.
+    undecided: HashMap<StreamId, (usize, Vec<EventEnvelope>)>,
     ids: HashSet<uuid::Uuid>,
     now: u64,
 }
 
+/// More events than any decision makes: a run this long that still does not re-decide is wrong.
+const MAX_DECISION_EVENTS: usize = 64;
+
 impl Checks {
     fn new(now: u64) -> Self {
-        Self { heads: HashMap::new(), ids: HashSet::new(), now }
+        Self { heads: HashMap::new(), undecided: HashMap::new(), ids: HashSet::new(), now }
+    }
+
+    /// The end of the file: a decision still incomplete breaks its stream's rules.
+    fn finish(&mut self) -> Result<(), TransferError> {
+        let mut left: Vec<_> = self.undecided.drain().collect();
+        left.sort_by_key(|(_, (line, _))| *line);
+        let Some((stream, (line, events))) = left.into_iter().next() else { return Ok(()) };
+        let head = self.heads.get(&stream).expect("every undecided stream has a head");
+        let reason =
+            head.state.clone().accept(&events).err().map(|(id, why)| format!("event {id} breaks a rule: {why}"));
+        Err(TransferError::Invalid { line, reason: reason.unwrap_or_else(|| "an incomplete decision".into()) })
     }
 
     fn check(&mut self, line: usize, event: EventEnvelope) -> Result<EventEnvelope, TransferError> {
@@ -167,8 +185,24 @@ impl Checks {
         check_request(&single, self.now).map_err(|e| invalid(e.to_string()))?;
         let event = single.batches.into_iter().next().and_then(|b| b.events.into_iter().next());
         let event = event.expect("the event just put in");
-        head.state.accept(&event).map_err(|reason| invalid(format!("event {} breaks a rule: {reason}", event.id)))?;
         head.version = event.version;
+        // Checked when its decision is whole: until then, the stream's state stays before it.
+        let (first_line, undecided) = self.undecided.entry(event.stream).or_insert_with(|| (line, vec![]));
+        undecided.push(event.clone());
+        let mut tried = head.state.clone();
+        match tried.accept(undecided) {
+            Ok(()) => {
+                head.state = tried;
+                self.undecided.remove(&event.stream);
+            }
+            Err((id, why)) if undecided.len() >= MAX_DECISION_EVENTS => {
+                return Err(TransferError::Invalid {
+                    line: *first_line,
+                    reason: format!("event {id} breaks a rule: {why}"),
+                });
+            }
+            Err(_) => {}
+        }
         Ok(event)
     }
 }

@@ -144,10 +144,8 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     let mut next = head.clone();
     let mut new = Vec::with_capacity(rest.len());
     if parent == head.version {
-        for e in rest {
-            next.state.accept(e).map_err(|reason| Refusal::RuleBroken { stream, event: e.id, reason })?;
-            next.version = e.version;
-        }
+        next.state.accept(rest).map_err(|(event, reason)| Refusal::RuleBroken { stream, event, reason })?;
+        next.version = rest.last().map_or(next.version, |e| e.version);
         // `check_request` refused any event whose data is not exactly the domain's encoding of it, so
         // what is stored is that encoding, never other bytes that happen to parse.
         new.extend_from_slice(rest);
@@ -167,17 +165,17 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
         return Ok(conflict("this record already exists on the server; your change was not applied".into()));
     }
     let mut merged = true;
-    for e in rest {
-        match next.state.resolve(e, parent, next.version + 1) {
-            Ok(resolved) => {
-                merged &= resolved.merged;
+    match next.state.resolve(rest, parent, next.version + 1) {
+        Ok(resolved) => {
+            for r in resolved {
+                merged &= r.merged;
                 next.version += 1;
-                new.push(resolved.envelope);
+                new.push(r.envelope);
             }
-            // Wrong whatever the state: refused as at the head.
-            Err(Unjoinable::Invalid(reason)) => return Err(Refusal::RuleBroken { stream, event: e.id, reason }),
-            Err(Unjoinable::Conflict(reason)) => return Ok(conflict(reason)),
         }
+        // Wrong whatever the state: refused as at the head.
+        Err((event, Unjoinable::Invalid(reason))) => return Err(Refusal::RuleBroken { stream, event, reason }),
+        Err((_, Unjoinable::Conflict(reason))) => return Ok(conflict(reason)),
     }
     let status = if merged { BatchStatus::Merged } else { BatchStatus::Rebased };
     Ok(Plan::Append { stored: retried, new, head: Box::new(next), status, after_version })

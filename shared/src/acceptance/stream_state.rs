@@ -8,6 +8,7 @@ use crate::{
     registry::{ForKind, ForState, Registered},
     stream::StreamKind,
 };
+use uuid::Uuid;
 
 pub use crate::registry::StreamState;
 
@@ -44,18 +45,30 @@ impl StreamState {
         self.visit(Evolve(event))
     }
 
-    /// Checks that `event` is what the aggregate decides on this state, then folds it in. The error
-    /// is the rule it breaks, in the aggregate's words.
-    pub fn accept(&mut self, event: &EventEnvelope) -> Result<(), String> {
-        self.visit(Accept(event))
+    /// Checks that `events` (a batch continuing the head) are what the aggregate decides on this
+    /// state, decision by decision, each re-decided as a whole, and folds them in. The error names
+    /// the event whose decision breaks a rule, with the rule in the aggregate's words.
+    pub fn accept(&mut self, events: &[EventEnvelope]) -> Result<(), (Uuid, String)> {
+        self.visit(Accept(events))
     }
 
-    /// Resolves `event`, decided on the stream at version `parent`, on this newer state by the
-    /// aggregate's policy, and folds in what is to be stored (numbered `version`): the event as
-    /// sent, or its compensation under the same id. The error says why the batch is rejected.
-    pub fn resolve(&mut self, event: &EventEnvelope, parent: u64, version: u64) -> Result<Resolved, Unjoinable> {
-        self.visit(Resolve { sent: event, parent, version })
+    /// Resolves `events`, decided on the stream at version `parent`, on this newer state by the
+    /// aggregate's policy, decision by decision, and folds in what is to be stored (numbered from
+    /// `version`): each event as sent, or its compensation under the same id. The error names the
+    /// event whose decision cannot join, and why.
+    pub fn resolve(
+        &mut self,
+        events: &[EventEnvelope],
+        parent: u64,
+        version: u64,
+    ) -> Result<Vec<Resolved>, (Uuid, Unjoinable)> {
+        self.visit(Resolve { sent: events, parent, version })
     }
+}
+
+/// The events of a batch, each read as its aggregate's event (the error names the one that is not).
+fn decode_all<A: Registered>(events: &[EventEnvelope]) -> Result<Vec<A::Event>, (Uuid, String)> {
+    events.iter().map(|e| e.decode::<A::Event>().map_err(|err| (e.id, err.to_string()))).collect()
 }
 
 struct Evolve<'a>(&'a EventEnvelope);
@@ -68,55 +81,81 @@ impl ForState for Evolve<'_> {
     }
 }
 
-struct Accept<'a>(&'a EventEnvelope);
+struct Accept<'a>(&'a [EventEnvelope]);
 
 impl ForState for Accept<'_> {
-    type Output = Result<(), String>;
+    type Output = Result<(), (Uuid, String)>;
     fn run<A: Registered>(self, state: &mut A) -> Self::Output {
-        let envelope = self.0;
-        let event = envelope.decode::<A::Event>().map_err(|e| e.to_string())?;
-        let meta = EventMeta::of(envelope);
-        state.validate(&event, &meta).map_err(|v| match v {
-            Validation::Refused(err) => err.to_string(),
-            Validation::Mismatch => Validation::<A::Error>::Mismatch.to_string(),
-        })?;
-        state.evolve(&event, &meta);
+        let envelopes = self.0;
+        let events = decode_all::<A>(envelopes)?;
+        let mut i = 0;
+        while i < events.len() {
+            let meta = EventMeta::of(&envelopes[i]);
+            let spans = state.validate(&events[i..], &meta).map_err(|v| {
+                let why = match v {
+                    Validation::Refused(err) => err.to_string(),
+                    Validation::Mismatch => Validation::<A::Error>::Mismatch.to_string(),
+                };
+                (envelopes[i].id, why)
+            })?;
+            for (event, envelope) in events[i..i + spans].iter().zip(&envelopes[i..]) {
+                state.evolve(event, &EventMeta::of(envelope));
+            }
+            i += spans;
+        }
         Ok(())
     }
 }
 
 struct Resolve<'a> {
-    sent: &'a EventEnvelope,
+    sent: &'a [EventEnvelope],
     parent: u64,
     version: u64,
 }
 
 impl ForState for Resolve<'_> {
-    type Output = Result<Resolved, Unjoinable>;
+    type Output = Result<Vec<Resolved>, (Uuid, Unjoinable)>;
     fn run<A: Registered>(self, state: &mut A) -> Self::Output {
-        let event = self.sent.decode::<A::Event>().map_err(|e| Unjoinable::Invalid(e.to_string()))?;
-        let merged = A::policy(&event) == Policy::Merge;
-        let mut envelope = EventEnvelope { version: self.version, position: None, ..self.sent.clone() };
-        let resolution = state.resolve(&event, &EventMeta::of(&envelope), self.parent).map_err(|u| match u {
-            Unresolved::Conflict => {
-                Unjoinable::Conflict("another device changed this record first; your change was not applied".to_owned())
+        let events = decode_all::<A>(self.sent).map_err(|(id, why)| (id, Unjoinable::Invalid(why)))?;
+        let renumbered =
+            |i: usize| EventEnvelope { version: self.version + i as u64, position: None, ..self.sent[i].clone() };
+        let mut resolved = Vec::with_capacity(events.len());
+        let mut i = 0;
+        while i < events.len() {
+            let first = renumbered(i);
+            let merged = A::policy(&events[i]) == Policy::Merge;
+            let resolutions = state.resolve(&events[i..], &EventMeta::of(&first), self.parent).map_err(|u| {
+                let why = match u {
+                    Unresolved::Conflict => Unjoinable::Conflict(
+                        "another device changed this record first; your change was not applied".to_owned(),
+                    ),
+                    Unresolved::Broken(e) => {
+                        Unjoinable::Conflict(format!("another device changed this record first, and now {e}"))
+                    }
+                    Unresolved::Invalid(why) => Unjoinable::Invalid(why),
+                };
+                (first.id, why)
+            })?;
+            if resolutions.is_empty() {
+                return Err((first.id, Unjoinable::Conflict("this change could not be applied again".to_owned())));
             }
-            Unresolved::Broken(e) => {
-                Unjoinable::Conflict(format!("another device changed this record first, and now {e}"))
+            for (k, resolution) in resolutions.into_iter().enumerate() {
+                let mut envelope = renumbered(i + k);
+                let event = match resolution {
+                    Resolution::Keep => events[i + k].clone(),
+                    Resolution::Replace(compensation) => {
+                        envelope.event_type = compensation.event_type().to_owned();
+                        envelope.schema_version = compensation.schema_version();
+                        envelope.data = compensation.encode();
+                        compensation
+                    }
+                };
+                state.evolve(&event, &EventMeta::of(&envelope));
+                resolved.push(Resolved { envelope, merged });
+                i += 1;
             }
-            Unresolved::Invalid(why) => Unjoinable::Invalid(why),
-        })?;
-        let event = match resolution {
-            Resolution::Keep => event,
-            Resolution::Replace(compensation) => {
-                envelope.event_type = compensation.event_type().to_owned();
-                envelope.schema_version = compensation.schema_version();
-                envelope.data = compensation.encode();
-                compensation
-            }
-        };
-        state.evolve(&event, &EventMeta::of(&envelope));
-        Ok(Resolved { envelope, merged })
+        }
+        Ok(resolved)
     }
 }
 

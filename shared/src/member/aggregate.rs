@@ -115,6 +115,28 @@ fn too_soon(last_ms: u64, now_ms: u64) -> String {
 }
 
 impl Member {
+    /// What records `event` when re-deciding it fails with `error` (see `Aggregate::compensate`).
+    fn compensate_one(&self, event: &MemberEvent, error: &MemberError) -> Option<MemberEvent> {
+        match (event, error) {
+            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInTooSoon { last_ms, .. }) => {
+                Some(MemberEvent::MemberCheckInNotCounted {
+                    at_ms: *at_ms,
+                    reason: NotCounted::Duplicate { of_ms: *last_ms },
+                })
+            }
+            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInBeforeHistory) => {
+                Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason: NotCounted::BeforeHistory })
+            }
+            (MemberEvent::MemberArchived {}, MemberError::Archived) => {
+                Some(MemberEvent::MemberChangeRepeated { change: Repeated::Archived })
+            }
+            (MemberEvent::MemberRestored {}, MemberError::NotArchived) => {
+                Some(MemberEvent::MemberChangeRepeated { change: Repeated::Restored })
+            }
+            _ => None,
+        }
+    }
+
     fn active(&self) -> Result<(), MemberError> {
         if !self.registered {
             Err(MemberError::NotRegistered)
@@ -314,25 +336,9 @@ impl Aggregate for Member {
     /// the second is recorded as repeated. A check-in of a member archived meanwhile is not
     /// compensated: the visit happened, so it goes to the desk's inbox, to be applied again once
     /// the member is restored.
-    fn compensate(&self, event: &MemberEvent, error: &MemberError) -> Option<MemberEvent> {
-        match (event, error) {
-            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInTooSoon { last_ms, .. }) => {
-                Some(MemberEvent::MemberCheckInNotCounted {
-                    at_ms: *at_ms,
-                    reason: NotCounted::Duplicate { of_ms: *last_ms },
-                })
-            }
-            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInBeforeHistory) => {
-                Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason: NotCounted::BeforeHistory })
-            }
-            (MemberEvent::MemberArchived {}, MemberError::Archived) => {
-                Some(MemberEvent::MemberChangeRepeated { change: Repeated::Archived })
-            }
-            (MemberEvent::MemberRestored {}, MemberError::NotArchived) => {
-                Some(MemberEvent::MemberChangeRepeated { change: Repeated::Restored })
-            }
-            _ => None,
-        }
+    /// Every member decision is one event: its compensation is one event too.
+    fn compensate(&self, decision: &[MemberEvent], error: &MemberError) -> Option<Vec<MemberEvent>> {
+        self.compensate_one(decision.first()?, error).map(|c| vec![c])
     }
 
     fn undone(stored: &MemberEvent) -> bool {
@@ -462,5 +468,9 @@ impl crate::projection::Projected for Member {
 
     fn listed(&self) -> bool {
         self.registered
+    }
+
+    fn title(&self) -> String {
+        self.name.clone()
     }
 }

@@ -39,7 +39,10 @@ fn resolve(
     parent: u64,
 ) -> Result<Resolution<MemberEvent>, Unresolved<MemberError>> {
     let device = desk(d);
-    state.resolve(event, &EventMeta { version: 99, hlc: Hlc { ms, c: 0 }, device: &device }, parent)
+    let meta = EventMeta { version: 99, hlc: Hlc { ms, c: 0 }, device: &device };
+    let mut resolutions = state.resolve(std::slice::from_ref(event), &meta, parent)?;
+    assert_eq!(resolutions.len(), 1, "every member decision is one event");
+    Ok(resolutions.remove(0))
 }
 
 #[test]
@@ -200,16 +203,16 @@ fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_d
     let checked_in = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
     let duplicate =
         |of_ms| MemberEvent::MemberCheckInNotCounted { at_ms: 12 * MIN, reason: NotCounted::Duplicate { of_ms } };
-    assert_eq!(checked_in.validate(&duplicate(10 * MIN), &meta), Ok(()), "an exported log imports again");
-    assert!(checked_in.validate(&duplicate(3 * MIN), &meta).is_err(), "no such check-in to duplicate");
+    assert_eq!(checked_in.validate(&[duplicate(10 * MIN)], &meta), Ok(1), "an exported log imports again");
+    assert!(checked_in.validate(&[duplicate(3 * MIN)], &meta).is_err(), "no such check-in to duplicate");
     let repeated = MemberEvent::MemberChangeRepeated { change: Repeated::Archived };
-    assert!(checked_in.validate(&repeated, &meta).is_err(), "the member is not archived");
+    assert!(checked_in.validate(std::slice::from_ref(&repeated), &meta).is_err(), "the member is not archived");
     let merged = MemberEvent::MemberDetailsMerged {
         field: MemberField::Phone,
         value: "0470 99 99 99".into(),
         overwritten: "0470 00 00 00".into(),
     };
-    assert!(checked_in.validate(&merged, &meta).is_err(), "it did not overwrite that value");
+    assert!(checked_in.validate(std::slice::from_ref(&merged), &meta).is_err(), "it did not overwrite that value");
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub fn Decided(entries: Entries) -> impl IntoView {
                     <ul>
                         {entries.into_iter().map(|e| {
                             let what = match e.kind {
-                                InboxKind::Conflict { reason } => format!("{} ({}): not accepted — {reason}", e.summary, format::time_of(e.at_ms)),
+                                InboxKind::Conflict { reason, .. } => format!("{} ({}): not accepted — {reason}", e.summary, format::time_of(e.at_ms)),
                                 InboxKind::Correction => e.summary,
                             };
                             view! { <li>{what}</li> }

@@ -15,7 +15,7 @@ pub fn rows(client: &Client, id: Uuid) -> Rows {
     LocalResource::new(move || {
         revision.track();
         let api = api.clone();
-        async move { api.timeline(id).await }
+        async move { api.timeline(shared::StreamId::member(id)).await }
     })
 }
 
