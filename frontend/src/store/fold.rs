@@ -10,7 +10,7 @@ use super::records::{EventRecord, StreamRecord, STATE_CONFIRMED, STATE_PENDING, 
 use shared::{
     aggregate::EventMeta,
     envelope::Stamp,
-    projection::{state_value, Projected},
+    projection::Projected,
     registry::{ForKind, Registered},
     Aggregate, Command, DeviceId, EventEnvelope, RuleError, StreamId,
 };
@@ -86,7 +86,8 @@ impl ForKind for FoldOnto<'_> {
             }
         }
         record.listed = state.listed();
-        record.state = state_value(&state).to_string();
+        // The same JSON as `shared::projection::state_value` gives the server, written in one pass.
+        record.state = serde_json::to_string(&state).expect("aggregate states always serialize");
         Folded { record, overruled }
     }
 }
