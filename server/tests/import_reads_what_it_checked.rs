@@ -152,3 +152,27 @@ async fn an_import_stopped_by_a_change_keeps_only_checked_chunks_and_a_rerun_com
     assert_eq!(report, server::transfer::ImportReport { read: 2_500, stored: 500 });
     assert_eq!(store.head().await.unwrap().position, 2_500);
 }
+
+#[tokio::test]
+async fn a_file_with_what_a_push_would_refuse_is_refused_on_its_line_and_stores_nothing() {
+    // 3 members with 4 events each: lines 1, 5 and 9 register them.
+    let original = export_lines(3, 4);
+    #[rustfmt::skip]
+    let table: Vec<(&str, Vec<String>, usize)> = vec![
+        ("an envelope field the server does not know", changed(&original, 6, |e| e["extra"] = 1.into()), 6),
+        ("two envelopes on one line", { let mut l = original.clone(); l[2] = format!("{} {}", l[2], l[3]); l }, 3),
+        ("a check-in forged into a duplicate of nothing", changed(&original, 7, |e| {
+            e["type"] = "MemberCheckInNotCounted".into();
+            e["data"] = serde_json::json!({ "at_ms": e["data"]["at_ms"], "reason": { "duplicate": { "of_ms": 1 } } });
+        }), 7),
+    ];
+    for (what, rewritten, line) in table {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, store) = empty_store(dir.path()).await;
+        let file = dir.path().join("export.jsonl");
+        write(&file, &rewritten);
+        let err = Import::open(&file).unwrap().check().err().unwrap_or_else(|| panic!("{what} must be refused"));
+        assert!(matches!(err, TransferError::Invalid { line: l, .. } if l == line), "{what}: {err}");
+        assert_eq!(store.head().await.unwrap().position, 0, "{what}: nothing stored");
+    }
+}

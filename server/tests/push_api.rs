@@ -94,6 +94,39 @@ async fn a_batch_built_on_an_old_parent_is_rebased_on_the_servers_events_and_its
 }
 
 #[tokio::test]
+async fn a_retry_whose_first_part_was_merged_over_another_desk_still_sees_that_desks_change_as_concurrent() {
+    let server = TestServer::start().await;
+    let anna = member(1);
+    let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
+    server.push(&push_of(&desk1, anna, 0)).await;
+    let log = server.log().await;
+    let mut x = shared::replication::memory::MemoryDevice::new("desk-x", 1);
+    let mut y = shared::replication::memory::MemoryDevice::new("desk-y", 2);
+    let change = |field, value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(field, value.to_owned())] };
+    for d in [&mut x, &mut y] {
+        d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
+    }
+    // Desk x, offline, renames Anna, then (5 min later) changes her phone; desk y changes the
+    // phone too, later still, and pushes first.
+    x.execute::<shared::member::Member>(anna, change(MemberField::Name, "Anna Peeters"), T0 + 1_000).unwrap();
+    y.execute::<shared::member::Member>(anna, change(MemberField::Phone, "0470 11 11 11"), T0 + 600_000).unwrap();
+    server.push(&push_of(&y, anna, 1)).await;
+    // x pushes the rename alone; it is merged after y's change, and the answer is lost.
+    let (_, first) = server.push(&push_of(&x, anna, 1)).await;
+    assert_eq!(first["results"][0]["status"], "merged", "{first}");
+    x.execute::<shared::member::Member>(anna, change(MemberField::Phone, "0470 22 22 22"), T0 + 300_000).unwrap();
+    let (status, retried) = server.push(&push_of(&x, anna, 1)).await;
+    assert_eq!(status, 200, "{retried}");
+    let events = retried["results"][0]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{retried}");
+    assert_eq!(events[1]["type"], "MemberDetailsOverwritten", "y's phone is the later stamp: {retried}");
+    assert_eq!(events[1]["data"]["kept"], "0470 11 11 11");
+    // The same as if the first answer had arrived: whatever the network did, the later stamp wins.
+    let models = shared::projection::ReadModels::fold(&server.log().await);
+    assert_eq!(models.streams[&anna].1["phone"], "0470 11 11 11");
+}
+
+#[tokio::test]
 async fn concurrent_changes_of_one_member_are_merged_field_by_field() {
     let server = TestServer::start().await;
     let anna = member(1);

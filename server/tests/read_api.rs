@@ -65,6 +65,10 @@ async fn bad_reads_are_refused_with_a_json_error() {
     for (path, status, code) in [
         ("/api/read/payments", 404, "not_found"),
         ("/api/read/members/not-a-uuid", 400, "bad_request"),
+        // One row, one address: other spellings of the same uuid are refused, not served.
+        ("/api/read/members/0190A000-0000-7000-8000-000000000001", 400, "bad_request"),
+        ("/api/read/members/0190a000000070008000000000000001", 400, "bad_request"),
+        ("/api/read/members/urn:uuid:0190a000-0000-7000-8000-000000000001", 400, "bad_request"),
         ("/api/read/members/0190a000-0000-7000-8000-000000000001", 404, "not_found"),
         ("/api/read/check_ins/0190a000-0000-7000-8000-000000000001", 404, "not_found"),
         ("/api/read/members?after=class-0190a000-0000-7000-8000-000000000001", 400, "bad_request"),

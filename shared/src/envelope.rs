@@ -92,12 +92,9 @@ struct StrictEnvelope {
     position: Option<u64>,
 }
 
-/// `deserialize_with` for the events of a push: refuses an envelope with a field it does not know.
-pub fn strict_envelopes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<EventEnvelope>, D::Error> {
-    let strict = Vec::<StrictEnvelope>::deserialize(deserializer)?;
-    Ok(strict
-        .into_iter()
-        .map(|e| EventEnvelope {
+impl From<StrictEnvelope> for EventEnvelope {
+    fn from(e: StrictEnvelope) -> Self {
+        EventEnvelope {
             id: e.id,
             stream: e.stream,
             version: e.version,
@@ -107,8 +104,20 @@ pub fn strict_envelopes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Re
             hlc: e.hlc,
             device: e.device,
             position: e.position,
-        })
-        .collect())
+        }
+    }
+}
+
+/// `deserialize_with` for the events of a push: refuses an envelope with a field it does not know.
+pub fn strict_envelopes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<EventEnvelope>, D::Error> {
+    let strict = Vec::<StrictEnvelope>::deserialize(deserializer)?;
+    Ok(strict.into_iter().map(EventEnvelope::from).collect())
+}
+
+/// One envelope read as strictly as a push reads it (an import's lines: what the server stores
+/// from a file is held to what it stores from a device).
+pub fn strict_envelope<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<EventEnvelope, D::Error> {
+    StrictEnvelope::deserialize(deserializer).map(EventEnvelope::from)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ fn Inbox(client: Client) -> impl IntoView {
             None => EitherOf3::A(view! { <p class="loading">"Loading…"</p> }),
             Some(Err(e)) => EitherOf3::B(view! { <p class="notice error" role="alert">{sentences::store_failed(&e)}</p> }),
             Some(Ok(entries)) => EitherOf3::C(view! {
-                {entries.is_empty().then(|| view! { <p data-testid="inbox-empty">"Nothing waits for you: every change of this desk stands as it was made."</p> })}
+                {entries.is_empty().then(|| view! { <p data-testid="inbox-empty">"Nothing waits for you here."</p> })}
                 <ol class="inbox" data-testid="inbox">
                     {entries.into_iter().map(|entry| entry_view(entry, settle, error)).collect_view()}
                 </ol>

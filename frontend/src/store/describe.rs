@@ -7,11 +7,21 @@ use shared::{
     DeviceId, EventEnvelope, StreamKind,
 };
 
-/// What an inbox entry says to the staff of `device`: another desk's merge over this desk's change
-/// is told from this desk's side.
+/// What an event says to the staff of `device` (the inbox, the timeline): a change of this desk
+/// that did not stand is told from this desk's side.
 pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
     let member = |kind| kind == StreamKind::Member;
     match envelope.decode::<MemberEvent>() {
+        Ok(MemberEvent::MemberDetailsOverwritten { field, value, kept })
+            if member(envelope.stream.kind) && envelope.device == *device =>
+        {
+            format!(
+                "Your change of the {} to {} did not stand: another desk's later change to {} did",
+                field_label(field).to_lowercase(),
+                shown(&value),
+                shown(&kept)
+            )
+        }
         Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten })
             if member(envelope.stream.kind) && envelope.device != *device =>
         {
@@ -26,7 +36,7 @@ pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
     }
 }
 
-pub fn describe(envelope: &EventEnvelope) -> String {
+fn describe(envelope: &EventEnvelope) -> String {
     match envelope.stream.kind {
         StreamKind::Member => describe_member(envelope),
     }
@@ -44,7 +54,7 @@ fn describe_member(envelope: &EventEnvelope) -> String {
         Ok(MemberEvent::MemberCheckedIn { .. }) => "Checked in".into(),
         Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } }) => {
             let (at, of) = two_times(at_ms, of_ms);
-            format!("Check-in at {at} recorded as a duplicate: another desk had checked them in at {of}")
+            format!("Check-in at {at} recorded as a duplicate of the same visit: another desk's check-in at {of} reached the server first")
         }
         Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory }) => format!(
             "Check-in at {} not counted: it is older than this member's latest check-ins",

@@ -176,3 +176,20 @@ impl ForKind for Title<'_> {
         self.0.state::<A>().map(|state| Projected::title(&state)).unwrap_or_default()
     }
 }
+
+/// When an event says something happened (ms since the epoch): the time its command was decided
+/// at, where the aggregate records one (`Aggregate::decided_at_ms`: a check-in applied again later
+/// keeps the time the member came in), else the deciding device's clock.
+pub fn happened_at(envelope: &EventEnvelope) -> u64 {
+    envelope.stream.kind.run(HappenedAt(envelope))
+}
+
+struct HappenedAt<'a>(&'a EventEnvelope);
+
+impl ForKind for HappenedAt<'_> {
+    type Output = u64;
+    fn run<A: Registered>(self) -> u64 {
+        let decided = self.0.decode::<A::Event>().ok().and_then(|e| A::decided_at_ms(&e));
+        decided.unwrap_or(self.0.hlc.ms)
+    }
+}

@@ -6,7 +6,7 @@ use super::{
     db_error, decoded,
     describe::describe_for,
     execute::{load, ExecuteError},
-    fold::{command_of, decide, fold, title, Refused},
+    fold::{command_of, decide, fold, happened_at, title, Refused},
     read_stream,
     records::*,
     schema::{all_stores, read_model_stores, stream_table},
@@ -82,7 +82,7 @@ impl Store {
                     member: envelope.stream.id,
                     member_name: names.get(&envelope.stream).cloned().unwrap_or_default(),
                     summary: describe_for(&envelope, &self.device),
-                    at_ms: envelope.hlc.ms,
+                    at_ms: happened_at(&envelope),
                     kind,
                 })
             })

@@ -21,7 +21,7 @@ mod tests;
 mod writes;
 
 pub use app::client::Counts;
-pub use describe::describe;
+use describe::describe_for;
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
 pub use records::{RowRecord, StreamRecord};
@@ -121,8 +121,8 @@ impl Store {
                     event_id: envelope.id,
                     version: envelope.version,
                     event_type: envelope.event_type.clone(),
-                    summary: describe(&envelope),
-                    at_ms: envelope.hlc.ms,
+                    summary: describe_for(&envelope, &self.device),
+                    at_ms: fold::happened_at(&envelope),
                     device: envelope.device.to_string(),
                     this_device: envelope.device == self.device,
                     state: record.event_state(generation),

@@ -277,7 +277,7 @@ async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_in
     twins.apply(StoreOp::Confirm { stored: vec![registered], server_events: vec![] }, None).await;
     twins.execute(anna, MemberCommand::ArchiveMember, NOW + 1_000).await;
     let archive = twins.store.pending(10).await.unwrap().remove(0);
-    let reason = "another device changed this record first, and now this member is archived".to_owned();
+    let reason = "another desk changed this first, and now this member is archived".to_owned();
     let stream = StreamId::member(anna);
     twins.apply(StoreOp::Reject { stream, server_events: vec![], reason }, None).await;
     twins.assert_alike(&[anna]).await;
@@ -381,7 +381,7 @@ async fn a_refused_change_that_a_rule_would_refuse_again_says_so_in_the_inbox() 
     other.apply(StoreOp::Apply { events: vec![registered], cursor: 1 }, NOW);
     other.execute::<Member>(stream, MemberCommand::ArchiveMember, NOW + 500).unwrap();
     let theirs = stored(&other.pending()[0], 2);
-    let reason = "another device changed this record first; your change was not applied".to_owned();
+    let reason = "another desk changed this first; your change was not applied".to_owned();
     twins.apply(StoreOp::Reject { stream, server_events: vec![theirs], reason }, None).await;
     twins.assert_alike(&[anna]).await;
 
@@ -390,4 +390,19 @@ async fn a_refused_change_that_a_rule_would_refuse_again_says_so_in_the_inbox() 
     let InboxKind::Conflict { blocked: Some(rule), .. } = entry.kind else { panic!("{:?}", entry.kind) };
     let refused = twins.store.settle(mine.id, Settle::ApplyAgain, NOW + 2_000).await;
     assert!(matches!(refused, Err(super::ExecuteError::Rule(r)) if r == rule), "the rule the inbox named");
+}
+
+/// A check-in applied again from the inbox is stamped when it was applied, but happened when the
+/// member came in: the timeline and the inbox show that time, as the day's check-ins do.
+#[wasm_bindgen_test]
+async fn an_event_shows_the_time_it_says_it_happened_at_not_when_it_was_stamped() {
+    let mut desk = MemoryDevice::new("desk-1", 1);
+    let anna = StreamId::member(Uuid::from_u128(1));
+    desk.execute::<Member>(anna, register("Anna"), NOW).unwrap();
+    desk.execute::<Member>(anna, MemberCommand::CheckIn, NOW + 60_000).unwrap();
+    let mut check_in = desk.pending()[1].clone();
+    check_in.hlc.ms = NOW + 600_000;
+    assert_eq!(super::fold::happened_at(&check_in), NOW + 60_000);
+    let registered = desk.pending()[0].clone();
+    assert_eq!(super::fold::happened_at(&registered), registered.hlc.ms, "no time of its own: the stamp");
 }

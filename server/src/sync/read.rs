@@ -119,8 +119,12 @@ pub async fn read_one(
     let Table::Streams(kind) = table(&name)? else {
         return Err(ApiError::NotFound(format!("/api/read/{name}/…: rows of {name} are read by time, not one by one")));
     };
-    let Ok(id) = uuid::Uuid::try_parse(&id) else {
-        return Err(ApiError::BadRequest(format!("{:?} is not a uuid", id.chars().take(60).collect::<String>())));
+    // Only the form stream names use (lower-case, hyphenated): one row, one address.
+    let Some(id) = uuid::Uuid::try_parse(&id).ok().filter(|parsed| parsed.to_string() == id) else {
+        return Err(ApiError::BadRequest(format!(
+            "{:?} is not a uuid in its lower-case hyphenated form",
+            id.chars().take(60).collect::<String>()
+        )));
     };
     let stream = StreamId::new(kind, id);
     match state.store.read_stream(stream).await? {

@@ -106,7 +106,10 @@ impl Reading<'_> {
                 continue;
             }
             let line = self.line;
-            let mut event = serde_json::from_slice::<EventEnvelope>(&self.buf)
+            // Read as strictly as a push (a field the server does not know is refused), and whole.
+            let mut json = serde_json::Deserializer::from_slice(&self.buf);
+            let mut event = shared::envelope::strict_envelope(&mut json)
+                .and_then(|event| json.end().map(|()| event))
                 .map_err(|e| TransferError::Invalid { line, reason: e.to_string() })?;
             event.position = None;
             let event = self.checks.check(line, event)?;

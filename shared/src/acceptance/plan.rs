@@ -137,7 +137,11 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
             after_version,
         });
     }
-    let parent = batch.parent_version + retried.len() as u64;
+    // What the device knew of the stream: the batch's parent, and its own events the retried prefix
+    // stored right after it. A prefix stored further on (rebased or merged over other devices'
+    // events) does not make those events known to it: their changes stay concurrent with the rest.
+    let in_line = retried.iter().enumerate().all(|(i, e)| e.version == batch.parent_version + 1 + i as u64);
+    let parent = if in_line { batch.parent_version + retried.len() as u64 } else { batch.parent_version };
     if parent > head.version {
         return Err(Refusal::ParentAhead { stream, parent, head: head.version });
     }

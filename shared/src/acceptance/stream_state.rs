@@ -126,11 +126,11 @@ impl ForState for Resolve<'_> {
             let merged = A::policy(&events[i]) == Policy::Merge;
             let resolutions = state.resolve(&events[i..], &EventMeta::of(&first), self.parent).map_err(|u| {
                 let why = match u {
-                    Unresolved::Conflict => Unjoinable::Conflict(
-                        "another device changed this record first; your change was not applied".to_owned(),
-                    ),
+                    Unresolved::Conflict => {
+                        Unjoinable::Conflict("another desk changed this first; your change was not applied".to_owned())
+                    }
                     Unresolved::Broken(e) => {
-                        Unjoinable::Conflict(format!("another device changed this record first, and now {e}"))
+                        Unjoinable::Conflict(format!("another desk changed this first, and now {e}"))
                     }
                     Unresolved::Invalid(why) => Unjoinable::Invalid(why),
                 };

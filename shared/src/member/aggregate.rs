@@ -310,11 +310,15 @@ impl Aggregate for Member {
             return false;
         }
         match event {
+            // As the merge writes them: only over a different value (the same value is a repeat).
             MemberEvent::MemberDetailsMerged { field, value, overwritten } => {
-                !self.archived && Self::valid_value(*field, value) && self.field(*field) == overwritten
+                !self.archived
+                    && Self::valid_value(*field, value)
+                    && self.field(*field) == overwritten
+                    && value != overwritten
             }
             MemberEvent::MemberDetailsOverwritten { field, value, kept } => {
-                !self.archived && Self::valid_value(*field, value) && self.field(*field) == kept
+                !self.archived && Self::valid_value(*field, value) && self.field(*field) == kept && value != kept
             }
             MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } } => {
                 self.recent_check_ins_ms.contains(of_ms) && of_ms.abs_diff(*at_ms) < CHECK_IN_WINDOW_MS
@@ -372,8 +376,9 @@ impl Aggregate for Member {
         self.active().map_err(Unresolved::Broken)?;
         let current = self.field(*field);
         let stamp = self.stamp(*field);
-        if stamp.version <= parent {
-            // Not concurrent: the device knew this field's last change. A change to what the field
+        if stamp.version <= parent || stamp.device.as_ref() == Some(meta.device) {
+            // Not concurrent: the device knew this field's last change (it was before the version
+            // the device built on, or the device's own). A change to what the field
             // already holds (a desk that changed another field meanwhile cannot cause that) is not a
             // decision, so it is not appended as one.
             return if current == value {

@@ -213,6 +213,14 @@ fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_d
         overwritten: "0470 00 00 00".into(),
     };
     assert!(checked_in.validate(std::slice::from_ref(&merged), &meta).is_err(), "it did not overwrite that value");
+    // A merge "over" the value the field already holds moves nothing but the field's stamp: the
+    // server never writes one (it writes a repeat), so none is admitted.
+    let name = checked_in.name.clone();
+    let no_op =
+        MemberEvent::MemberDetailsMerged { field: MemberField::Name, value: name.clone(), overwritten: name.clone() };
+    assert!(checked_in.validate(std::slice::from_ref(&no_op), &meta).is_err(), "a merge that changes nothing");
+    let no_op = MemberEvent::MemberDetailsOverwritten { field: MemberField::Name, value: name.clone(), kept: name };
+    assert!(checked_in.validate(std::slice::from_ref(&no_op), &meta).is_err(), "an overwrite of the same value");
 }
 
 #[test]

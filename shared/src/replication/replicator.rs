@@ -439,7 +439,7 @@ impl Replicator {
                                 stream: result.stream,
                                 server_events: result.server_events,
                                 reason: result.reason.unwrap_or_else(|| {
-                                    "another device changed this record first; your change was not applied".into()
+                                    "another desk changed this first; your change was not applied".into()
                                 }),
                             }
                         }

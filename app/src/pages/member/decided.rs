@@ -43,13 +43,14 @@ pub fn Decided(entries: Entries) -> impl IntoView {
                     <ul>
                         {entries.into_iter().map(|e| {
                             let what = match e.kind {
+                                InboxKind::Conflict { reason, blocked: None } => format!("{} ({}): not accepted — {reason}. It can be applied now, from the inbox.", e.summary, format::time_of(e.at_ms)),
                                 InboxKind::Conflict { reason, .. } => format!("{} ({}): not accepted — {reason}", e.summary, format::time_of(e.at_ms)),
                                 InboxKind::Correction => e.summary,
                             };
                             view! { <li>{what}</li> }
                         }).collect_view()}
                     </ul>
-                    <a href="/inbox">"Open corrections and conflicts to settle them"</a>
+                    <a href="/inbox">"Open corrections and conflicts"</a>
                 </div>
             }
         })
