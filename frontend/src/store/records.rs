@@ -9,10 +9,6 @@ use shared::{EventEnvelope, StreamId};
 
 pub const EVENTS: &str = "events";
 pub const META: &str = "meta";
-/// The projections of the first three versions, which stored members flattened and check-ins in
-/// their own shape; version 4 replaced them with the registry's tables, rebuilt from the log.
-pub const OLD_MEMBERS: &str = "members";
-pub const OLD_CHECK_INS: &str = "check_ins";
 
 pub const BY_STREAM: &str = "by_stream";
 pub const BY_PENDING: &str = "by_pending";

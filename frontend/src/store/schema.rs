@@ -12,15 +12,17 @@ pub const DB_NAME: &str = "faraday";
 /// The layout of the log and `meta`, and the read models' shape. 2: `events.by_position`
 /// dropped. 3: `events.by_corrected` (the inbox's corrections). 4: the read models are the
 /// registry's tables (a stream's state as its aggregate's JSON, rows by `Projected::rows`).
-/// Bump it when a read-model table is renamed or removed.
+/// Bump it when a read-model table or index is renamed or removed.
 const LAYOUT: u32 = 4;
 
-/// The version the store is opened at: the layout, plus one for every read-model table beyond
-/// version 4's two. A new aggregate or table is a new object store, which only an upgrade can
-/// create: counting them makes one without anyone bumping a number, and an older app that lacks
-/// them sees a newer store (and says so) instead of failing on a missing table.
+/// The version the store is opened at: the layout, plus one for every read-model table and index
+/// beyond version 4's two tables and two indexes. Only an upgrade can create an object store or an
+/// index: counting them makes one whenever an aggregate declares more, without anyone bumping a
+/// number, and an older app that lacks them sees a newer store (and says so) instead of failing.
 pub fn db_version() -> u32 {
-    LAYOUT + read_model_stores().len() as u32 - 2
+    let indexes: usize =
+        StreamKind::ALL.iter().map(|k| k.run(Tables).1.iter().map(|t| t.indexes.len()).sum::<usize>()).sum();
+    LAYOUT + (read_model_stores().len() + indexes) as u32 - 4
 }
 
 pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()> {
@@ -44,20 +46,14 @@ pub fn upgrade(old_version: f64, db: &Database) -> indexed_db_futures::Result<()
             tx.object_store(EVENTS)?.create_index(BY_CORRECTED, KeyPath::One("corrected")).build().map(drop)
         })?;
     }
-    if old_version < 4.0 {
-        // Their records had other shapes; the rebuild on open refills the new ones from the log.
-        for old in [OLD_MEMBERS, OLD_CHECK_INS] {
-            if db.object_store_names().any(|name| name == old) {
-                db.delete_object_store(old)?;
-            }
-        }
-    }
-    // Tables no aggregate declares any more go (the rebuild on open fills the ones that are new).
-    let known = all_stores();
-    let stale: Vec<String> = db.object_store_names().filter(|name| !known.contains(&name.as_str())).collect();
-    for name in stale {
+    // Every read model is made anew, with the tables and indexes the registry declares now (the
+    // stores of versions 1 to 3 had other shapes), and the rebuild on open refills them from the
+    // log: forgetting which projections built them makes sure it runs.
+    let read_models: Vec<String> = db.object_store_names().filter(|name| name != EVENTS && name != META).collect();
+    for name in read_models {
         db.delete_object_store(&name)?;
     }
+    upgrade_transaction(db, |tx| tx.object_store(META)?.delete(META_PROJECTIONS).primitive().map(drop))?;
     create_read_models(db)
 }
 
