@@ -36,7 +36,8 @@ pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
     }
 }
 
-fn describe(envelope: &EventEnvelope) -> String {
+/// What an event says to anyone reading the stream's history.
+pub fn describe(envelope: &EventEnvelope) -> String {
     match envelope.stream.kind {
         StreamKind::Member => describe_member(envelope),
     }

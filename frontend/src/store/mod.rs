@@ -21,7 +21,7 @@ mod tests;
 mod writes;
 
 pub use app::client::Counts;
-use describe::describe_for;
+use describe::{describe, describe_for};
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
 pub use records::{RowRecord, StreamRecord};
@@ -121,7 +121,13 @@ impl Store {
                     event_id: envelope.id,
                     version: envelope.version,
                     event_type: envelope.event_type.clone(),
-                    summary: describe_for(&envelope, &self.device),
+                    // This desk's own changes that did not stand are told from its side; another
+                    // desk's merge is told from this side only in the inbox, where it concerns this desk.
+                    summary: if envelope.device == self.device {
+                        describe_for(&envelope, &self.device)
+                    } else {
+                        describe(&envelope)
+                    },
                     at_ms: fold::happened_at(&envelope),
                     device: envelope.device.to_string(),
                     this_device: envelope.device == self.device,
