@@ -212,9 +212,9 @@ fn append(
     generation: u32,
     device: &DeviceId,
 ) {
-    let records: Vec<EventRecord> = events.iter().map(|e| EventRecord::confirmed(e, generation)).collect();
-    let folded = fold_onto(stream, base, &records.iter().collect::<Vec<_>>(), device);
-    for (mut record, envelope) in records.into_iter().zip(events) {
+    let folded = fold_onto(stream, base, events, device);
+    for envelope in events {
+        let mut record = EventRecord::confirmed(envelope, generation);
         // Another desk's merge over one of this device's changes: staff are told.
         if folded.overruled.contains(&record.id) {
             record.corrected = envelope.position.or(Some(0));

@@ -4,7 +4,7 @@
 
 use super::{
     db_error, decoded,
-    fold::{decide, fold, Refused},
+    fold::{decide, Refused},
     get_meta, read_stream,
     records::*,
     schema::all_stores,
@@ -63,26 +63,24 @@ impl Store {
         &self,
         writes: &mut Writes,
         stream: StreamId,
-        mut loaded: Loaded,
+        loaded: Loaded,
         command: Command,
         now_ms: u64,
     ) -> Result<(), ExecuteError> {
         let mut clock = loaded.clock;
         let mut random = browser::random_bytes::<10>;
         let stamp = Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut random };
-        let envelopes = decide(stream, &loaded.records, command, now_ms, stamp).map_err(|refused| match refused {
+        let decided = decide(stream, &loaded.records, command, now_ms, stamp).map_err(|refused| match refused {
             Refused::Rule(rule) => ExecuteError::Rule(rule),
             Refused::WrongKind(command) => ExecuteError::WrongKind { stream, command: command.kind() },
         })?;
         let mut seq = loaded.seq;
-        for envelope in &envelopes {
-            let record = EventRecord::pending(envelope, seq);
-            seq += 1;
+        for envelope in &decided.envelopes {
             writes.rows.extend(RowRecord::of(envelope, true));
-            writes.events.push(record.clone());
-            loaded.records.push(record);
+            writes.events.push(EventRecord::pending(envelope, seq));
+            seq += 1;
         }
-        writes.streams.push(fold(stream, &loaded.records, &self.device).record);
+        writes.streams.push(decided.record);
         writes.clock = Some(clock);
         writes.seq = Some(seq);
         Ok(())

@@ -12,7 +12,7 @@ use shared::{
     envelope::Stamp,
     projection::Projected,
     registry::{ForKind, Registered},
-    Aggregate, Command, DeviceId, EventEnvelope, RuleError, StreamId,
+    Command, DeviceId, EventEnvelope, RuleError, StreamId,
 };
 use std::collections::HashSet;
 
@@ -33,25 +33,43 @@ pub struct Folded {
     pub overruled: HashSet<String>,
 }
 
+/// The envelopes of `records` (already in fold order), each parsed once, and the head: the highest
+/// version among them, an unreadable one included (new events must still be numbered after it).
+fn parsed(records: &[&EventRecord]) -> (Vec<EventEnvelope>, u64) {
+    let head = records.iter().map(|r| r.version).max().unwrap_or(0);
+    let envelopes = records
+        .iter()
+        .filter_map(|r| {
+            r.envelope().inspect_err(|e| log::warn!("skipping a stored event that cannot be read: {e}")).ok()
+        })
+        .collect();
+    (envelopes, head)
+}
+
 /// Folds every stored event of `stream` (`records`, in any order) into its row.
 pub fn fold(stream: StreamId, records: &[EventRecord], device: &DeviceId) -> Folded {
-    let count = |state| records.iter().filter(|r| r.state == state).count() as u32;
-    let mut folded = fold_onto(stream, None, &effective(records), device);
-    folded.record.pending = count(STATE_PENDING);
-    folded.record.rejected = count(STATE_REJECTED);
+    let (envelopes, head) = parsed(&effective(records));
+    let mut folded = fold_onto(stream, None, &envelopes, device);
+    folded.record.version = folded.record.version.max(head);
+    folded.record.pending = count(records, STATE_PENDING);
+    folded.record.rejected = count(records, STATE_REJECTED);
     folded
+}
+
+fn count(records: &[EventRecord], state: u8) -> u32 {
+    records.iter().filter(|r| r.state == state).count() as u32
 }
 
 /// Folds `events` (in order) onto `base` (the stored row, or a new stream when `None`); the
 /// counts of `base` are kept.
-pub fn fold_onto(stream: StreamId, base: Option<&StreamRecord>, events: &[&EventRecord], device: &DeviceId) -> Folded {
+pub fn fold_onto(stream: StreamId, base: Option<&StreamRecord>, events: &[EventEnvelope], device: &DeviceId) -> Folded {
     stream.kind.run(FoldOnto { stream, base, events, device })
 }
 
 struct FoldOnto<'a> {
     stream: StreamId,
     base: Option<&'a StreamRecord>,
-    events: &'a [&'a EventRecord],
+    events: &'a [EventEnvelope],
     device: &'a DeviceId,
 }
 
@@ -71,31 +89,40 @@ impl ForKind for FoldOnto<'_> {
             None => A::default(),
         };
         let mut overruled = HashSet::new();
-        for stored in self.events {
-            // The head counts an undecodable event too: new events must still be numbered after it.
-            record.version = record.version.max(stored.version);
-            match decode::<A>(stored) {
-                Ok((envelope, event)) => {
-                    if envelope.device != *self.device && state.overruled(&event).as_ref() == Some(self.device) {
-                        overruled.insert(stored.id.clone());
-                    }
-                    state.evolve(&event, &EventMeta::of(&envelope));
-                }
-                // Stored anyway (the log is complete); a newer app version will know how to fold it.
-                Err(e) => log::warn!("skipping a stored event that cannot be read: {e}"),
+        evolve_all(&mut state, self.events, |state, envelope, event| {
+            if envelope.device != *self.device && state.overruled(event).as_ref() == Some(self.device) {
+                overruled.insert(envelope.id.to_string());
             }
-        }
-        record.listed = state.listed();
-        // The same JSON as `shared::projection::state_value` gives the server, written in one pass.
-        record.state = serde_json::to_string(&state).expect("aggregate states always serialize");
-        Folded { record, overruled }
+        });
+        record.version = self.events.iter().map(|e| e.version).fold(record.version, u64::max);
+        Folded { record: with_state(record, &state), overruled }
     }
 }
 
-fn decode<A: Aggregate>(record: &EventRecord) -> Result<(EventEnvelope, A::Event), String> {
-    let envelope = record.envelope()?;
-    let event = envelope.decode::<A::Event>().map_err(|e| format!("event {}: {e}", record.id))?;
-    Ok((envelope, event))
+/// Folds `envelopes` (in order) into `state`, showing `see` each event with the state just before it.
+fn evolve_all<A: Registered>(
+    state: &mut A,
+    envelopes: &[EventEnvelope],
+    mut see: impl FnMut(&A, &EventEnvelope, &A::Event),
+) {
+    for envelope in envelopes {
+        match envelope.decode::<A::Event>() {
+            Ok(event) => {
+                see(state, envelope, &event);
+                state.evolve(&event, &EventMeta::of(envelope));
+            }
+            // Stored anyway (the log is complete); a newer app version will know how to fold it.
+            Err(e) => log::warn!("skipping event {} of {}, which cannot be read: {e}", envelope.id, envelope.stream),
+        }
+    }
+}
+
+/// `record` holding `state`: listed or not, and the same JSON as `shared::projection::state_value`
+/// gives the server, written in one pass.
+fn with_state<A: Registered>(mut record: StreamRecord, state: &A) -> StreamRecord {
+    record.listed = state.listed();
+    record.state = serde_json::to_string(state).expect("aggregate states always serialize");
+    record
 }
 
 /// Why a command was not decided.
@@ -106,6 +133,13 @@ pub enum Refused {
     WrongKind(Command),
 }
 
+/// A command decided on a stream: its new events, and the stream's row with them appended
+/// (pending), from the one fold the decision needed.
+pub struct Decided {
+    pub envelopes: Vec<EventEnvelope>,
+    pub record: StreamRecord,
+}
+
 /// Decides `command` with the aggregate of `stream`, folded from `records`, at `now_ms`; the new
 /// events come wrapped after the stream's head, stamped by `stamp`.
 pub fn decide(
@@ -114,7 +148,7 @@ pub fn decide(
     command: Command,
     now_ms: u64,
     stamp: Stamp<'_>,
-) -> Result<Vec<EventEnvelope>, Refused> {
+) -> Result<Decided, Refused> {
     stream.kind.run(Decide { stream, records, command, now_ms, stamp })
 }
 
@@ -127,19 +161,26 @@ struct Decide<'a, 's> {
 }
 
 impl ForKind for Decide<'_, '_> {
-    type Output = Result<Vec<EventEnvelope>, Refused>;
+    type Output = Result<Decided, Refused>;
     fn run<A: Registered>(self) -> Self::Output {
         let command = A::command(self.command).map_err(Refused::WrongKind)?;
+        let (envelopes, head) = parsed(&effective(self.records));
         let mut state = A::default();
-        let mut head = 0;
-        for stored in effective(self.records) {
-            head = head.max(stored.version);
-            if let Ok((envelope, event)) = decode::<A>(stored) {
-                state.evolve(&event, &EventMeta::of(&envelope));
-            }
-        }
+        evolve_all(&mut state, &envelopes, |_, _, _| {});
         let decided = state.decide(command, self.now_ms).map_err(|e| Refused::Rule(A::into_error(e)))?;
-        Ok(EventEnvelope::wrap(self.stream, head, &decided, self.stamp))
+        let envelopes = EventEnvelope::wrap(self.stream, head, &decided, self.stamp);
+        for (event, envelope) in decided.iter().zip(&envelopes) {
+            state.evolve(event, &EventMeta::of(envelope));
+        }
+        let appended = envelopes.len() as u32;
+        let record = StreamRecord {
+            id: self.stream.to_string(),
+            version: head + u64::from(appended),
+            pending: count(self.records, STATE_PENDING) + appended,
+            rejected: count(self.records, STATE_REJECTED),
+            ..StreamRecord::default()
+        };
+        Ok(Decided { envelopes, record: with_state(record, &state) })
     }
 }
 

@@ -54,6 +54,14 @@ impl Twins {
         }
     }
 
+    /// `member` registered on this desk and confirmed by the server at version 1: the server's copy.
+    async fn registered(&mut self, member: Uuid, name: &str) -> EventEnvelope {
+        self.execute(member, register(name), NOW).await;
+        let registered = stored(&self.store.pending(10).await.unwrap()[0], 1);
+        self.apply(StoreOp::Confirm { stored: vec![registered.clone()], server_events: vec![] }, None).await;
+        registered
+    }
+
     async fn apply(&mut self, op: StoreOp, epoch: Option<LogEpoch>) -> Changes {
         self.reference.apply(op.clone(), NOW);
         self.store.apply(op, NOW, epoch).await.expect("the store carries it out")
@@ -230,9 +238,7 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
     let mut twins = Twins::new().await;
     let anna = Uuid::from_u128(1);
     let stream = StreamId::member(anna);
-    twins.execute(anna, register("Anna Peeters"), NOW).await;
-    let registered = stored(&twins.store.pending(10).await.unwrap()[0], 1);
-    twins.apply(StoreOp::Confirm { stored: vec![registered.clone()], server_events: vec![] }, None).await;
+    let registered = twins.registered(anna, "Anna Peeters").await;
     twins.execute(anna, MemberCommand::CheckIn, NOW + 60_000).await;
     // The other desk's check-in, and what the server made of this one.
     let mut other = MemoryDevice::new("other", 2);
@@ -272,9 +278,7 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
 async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_inbox() {
     let mut twins = Twins::new().await;
     let anna = Uuid::from_u128(1);
-    twins.execute(anna, register("Anna Peeters"), NOW).await;
-    let registered = stored(&twins.store.pending(10).await.unwrap()[0], 1);
-    twins.apply(StoreOp::Confirm { stored: vec![registered], server_events: vec![] }, None).await;
+    twins.registered(anna, "Anna Peeters").await;
     twins.execute(anna, MemberCommand::ArchiveMember, NOW + 1_000).await;
     let archive = twins.store.pending(10).await.unwrap().remove(0);
     let reason = "another desk changed this first, and now this member is archived".to_owned();
@@ -372,9 +376,7 @@ async fn a_refused_change_that_a_rule_would_refuse_again_says_so_in_the_inbox() 
     let mut twins = Twins::new().await;
     let anna = Uuid::from_u128(1);
     let stream = StreamId::member(anna);
-    twins.execute(anna, register("Anna Peeters"), NOW).await;
-    let registered = stored(&twins.store.pending(10).await.unwrap()[0], 1);
-    twins.apply(StoreOp::Confirm { stored: vec![registered.clone()], server_events: vec![] }, None).await;
+    let registered = twins.registered(anna, "Anna Peeters").await;
     twins.execute(anna, MemberCommand::ArchiveMember, NOW + 1_000).await;
     let mine = twins.store.pending(10).await.unwrap().remove(0);
     let mut other = MemoryDevice::new("desk-2", 2);
