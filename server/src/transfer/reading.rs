@@ -190,7 +190,15 @@ impl Checks {
         let event = event.expect("the event just put in");
         head.version = event.version;
         // Checked when its decision is whole: until then, the stream's state stays before it.
-        let (first_line, undecided) = self.undecided.entry(event.stream).or_insert_with(|| (line, vec![]));
+        let Some((first_line, undecided)) = self.undecided.get_mut(&event.stream) else {
+            // Nothing waits on this stream (the usual case: most decisions are one event). A
+            // decision is checked before anything of it is folded in, so a refusal of this one
+            // event leaves the state as it was, and no copy of it is needed.
+            if head.state.accept(std::slice::from_ref(&event)).is_err() {
+                self.undecided.insert(event.stream, (line, vec![event.clone()]));
+            }
+            return Ok(event);
+        };
         undecided.push(event.clone());
         let mut tried = head.state.clone();
         match tried.accept(undecided) {
