@@ -7,4 +7,6 @@ cd "$root"
 cargo leptos build --release
 # cargo-leptos writes the site inside the checkout (target/site) even when CARGO_TARGET_DIR is elsewhere.
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
+# First start: a demo club's accounts, with fresh random passwords printed here (never a default one).
+"$CARGO_TARGET_DIR/release/faraday" demo --if-no-accounts
 exec "$CARGO_TARGET_DIR/release/faraday" serve "$@"

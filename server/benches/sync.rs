@@ -21,15 +21,43 @@ use shared::{
 use std::time::{Duration, Instant};
 use workload::{env, member_events, Backend, RawTable, EVENTS_PER_MEMBER, MEMBERS_PER_PUSH};
 
+/// Each bench server's club and the session cookie of the workload's desk on it, by base URL.
+static SESSIONS: std::sync::Mutex<Vec<(String, String, shared::ClubId)>> = std::sync::Mutex::new(Vec::new());
+
+/// A server with the workload's staff account, its desk signed in (the API needs a session).
 async fn start_server(url: &str) -> (String, AppState) {
     let store = store::connect(url).await.unwrap();
-    let mut state = AppState::new(LeptosOptions::builder().output_name("faraday").build(), store);
+    let accounts = server::auth::accounts::connect(url).await.unwrap();
+    let mut state = AppState::new(LeptosOptions::builder().output_name("faraday").build(), store, accounts);
     // Room for the fan-out's connections; served by the real accept loop, as `faraday serve` does.
     state.limits = server::limits::Limits::for_connections(20_000);
+    let club = state.accounts.club("Bench club", 1).await.unwrap();
+    let hash = server::auth::password::hash(workload::PASSWORD);
+    state.accounts.add_staff(workload::STAFF, "bench@club.test", "Bench", &hash, 1).await.unwrap();
+    state.accounts.grant(workload::STAFF, club, shared::Role::Manager).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(server::serve::serve(listener, state.clone()));
+    let login = serde_json::json!({"email": "bench@club.test", "password": workload::PASSWORD, "device": "bench-desk"});
+    let res = reqwest::Client::new().post(format!("{base}/api/auth/login")).json(&login).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    SESSIONS.lock().unwrap().push((base.clone(), cookie, club));
     (base, state)
+}
+
+/// A client of the server at `base`, signed in as the workload's desk.
+fn signed_in(base: &str) -> reqwest::ClientBuilder {
+    let sessions = SESSIONS.lock().unwrap();
+    let (_, cookie, _) = sessions.iter().find(|(b, _, _)| b == base).expect("a bench server");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    reqwest::Client::builder().default_headers(headers)
+}
+
+/// The club of the server at `base`.
+fn club_of(base: &str) -> shared::ClubId {
+    SESSIONS.lock().unwrap().iter().find(|(b, _, _)| b == base).expect("a bench server").2
 }
 
 fn pushes_of(events: &[EventEnvelope]) -> Vec<String> {
@@ -49,7 +77,7 @@ fn pushes_of(events: &[EventEnvelope]) -> Vec<String> {
 
 /// Sends the bodies, `clients` at a time; how long it took.
 async fn http_pushes(base: &str, bodies: Vec<String>, clients: usize) -> Duration {
-    let http = reqwest::Client::new();
+    let http = signed_in(base).build().unwrap();
     let start = Instant::now();
     futures::stream::iter(bodies)
         .map(|body| {
@@ -133,10 +161,10 @@ async fn long_stream(backend: &Backend, length: usize) {
             }],
             epoch: None,
         };
-        let done = state.writer.push(push).await.unwrap().unwrap();
+        let done = state.writer.push(club_of(&base), push).await.unwrap().unwrap();
         assert_eq!(done.results[0].status, shared::protocol::BatchStatus::Accepted);
     }
-    let http = reqwest::Client::new();
+    let http = signed_in(&base).build().unwrap();
     let one_by_one = |events: Vec<EventEnvelope>| {
         let http = http.clone();
         let base = base.clone();
@@ -171,7 +199,7 @@ async fn long_stream(backend: &Backend, length: usize) {
 }
 
 async fn bootstrap(base: &str, expected: usize) -> Duration {
-    let http = reqwest::Client::new();
+    let http = signed_in(base).build().unwrap();
     let start = Instant::now();
     let (mut after, mut got) = (0u64, 0usize);
     loop {
@@ -194,8 +222,8 @@ async fn bootstrap(base: &str, expected: usize) -> Duration {
 }
 
 async fn live_fan_out(base: &str, state: &AppState, connections: usize, rounds: usize) -> (Duration, Duration) {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    let head = state.store.head().await.unwrap().position;
+    let http = signed_in(base).pool_max_idle_per_host(0).build().unwrap();
+    let head = state.store.head(club_of(base)).await.unwrap().position;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
     for _ in 0..connections {
         let res = http.get(format!("{base}/api/sync/live?after={head}")).send().await.unwrap();

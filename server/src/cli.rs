@@ -20,8 +20,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create or update the database schema, then exit.
     Migrate,
-    /// Write the whole event log as JSON lines (one envelope per line, in position order).
+    /// Write one club's whole event log as JSON lines (one envelope per line, in position order).
     Export {
+        /// The club whose log is written (its UUID).
+        #[arg(long)]
+        club: shared::ClubId,
         /// File to write; standard output when absent.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -31,18 +34,86 @@ pub enum Command {
     /// stored are skipped: an import that stopped can be run again. Only what was checked is stored:
     /// if the file changes meanwhile, the import stops.
     Import {
+        /// The club whose log it goes into (its UUID).
+        #[arg(long)]
+        club: shared::ClubId,
         /// A file written by `faraday export`: a regular file, read twice (not a pipe such as
         /// /dev/stdin).
         input: PathBuf,
     },
+    /// Staff accounts: `faraday user add …`.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Make a demo club with one account per role and print their e-mail addresses and passwords
+    /// (the password is `FARADAY_DEMO_PASSWORD` when set, else a fresh random one each).
+    Demo {
+        /// Only when the database has no account yet (what `scripts/run.sh` does on first start).
+        #[arg(long)]
+        if_no_accounts: bool,
+    },
     /// Give the log a new identity. Run it after putting back a file-level backup of the database
     /// (not needed after `import` into a new database, which has its own): every device then syncs
     /// again from the start and offers back the events the backup lacks.
-    NewEpoch,
+    NewEpoch {
+        /// The club whose log gets a new identity (its UUID).
+        #[arg(long)]
+        club: shared::ClubId,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Make a staff account with a role in a club (the club is made if it does not exist). The
+    /// password is read from `FARADAY_PASSWORD`, or asked for when a terminal is attached.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The club's name.
+        #[arg(long)]
+        club: String,
+        /// owner, manager, front_desk or coach.
+        #[arg(long, default_value = "front_desk")]
+        role: shared::Role,
+        /// Short for `--role owner`: the first account of a new club.
+        #[arg(long)]
+        owner: bool,
+    },
+    /// End every session of an account on every device (a lost phone, a person who left); with
+    /// `--disable`, the account cannot sign in again until `enable`.
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Let a disabled account sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Give an account a new password (from `FARADAY_PASSWORD` or asked for); its sessions end.
+    Password {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
+    /// The address staff open, `https://club.example.com`: the only `Host` this server answers to
+    /// (no DNS rebinding), and https makes the session cookie Secure. Without it, only loopback
+    /// names (localhost, 127.0.0.1) are answered.
+    #[arg(long, env = "FARADAY_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
+    /// Milliseconds between reads of every club's head, to find commits of other processes (an
+    /// import, another server) [default: 500; 5000 on PostgreSQL, where commits are announced].
+    #[arg(long, env = "FARADAY_HEAD_POLL_MS")]
+    pub head_poll_ms: Option<u64>,
+    /// Hours a sign-in lasts, online and offline on the device [default: 12].
+    #[arg(long, env = "FARADAY_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,

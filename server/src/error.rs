@@ -28,6 +28,21 @@ pub enum ApiError {
     Refused(#[from] Refusal),
     #[error("{0}")]
     BadRequest(String),
+    #[error("sign in first: this needs a staff member signed in on this device")]
+    NotSignedIn,
+    /// Signed in, but this is not theirs to do or see (`code` says which rule: `forbidden`,
+    /// `staff_mismatch`, `device_mismatch`, `other_club`, `cross_origin`).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("the e-mail address or the password is wrong")]
+    LoginFailed,
+    #[error("too many sign-in attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// A sign-in to another club than the one this device's sessions are in.
+    #[error("{0}")]
+    OtherClub(String),
+    #[error("this server answers for {expected}, not for the host {got:?}")]
+    WrongHost { expected: String, got: String },
     #[error("no API endpoint at {0}")]
     NotFound(String),
     #[error(transparent)]
@@ -66,6 +81,11 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotSignedIn | ApiError::LoginFailed => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::OtherClub(_) => StatusCode::CONFLICT,
+            ApiError::WrongHost { .. } => StatusCode::MISDIRECTED_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -88,6 +108,12 @@ impl ApiError {
             ApiError::Shape(e) => e.code(),
             ApiError::Refused(r) => r.code(),
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotSignedIn => "not_signed_in",
+            ApiError::Forbidden { code, .. } => code,
+            ApiError::LoginFailed => "login_failed",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::OtherClub(_) => "other_club",
+            ApiError::WrongHost { .. } => "wrong_host",
             ApiError::NotFound(_) => "not_found",
             ApiError::Store(_) | ApiError::Internal(_) => "internal",
             ApiError::Unavailable => "unavailable",
@@ -135,7 +161,7 @@ impl IntoResponse for ApiError {
         }
         // (The Allow header of a 405 is axum's: it knows the route's methods.)
         let extra = match &self {
-            ApiError::TooManyLiveConnections { retry_after_secs } => {
+            ApiError::TooManyLiveConnections { retry_after_secs } | ApiError::TooManyAttempts { retry_after_secs } => {
                 Some((header::RETRY_AFTER, HeaderValue::from(*retry_after_secs)))
             }
             // RFC 9110, 15.5.16: a 415 for a content coding says which codings are accepted.

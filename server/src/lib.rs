@@ -1,7 +1,9 @@
 //! Faraday's server: the sync API over the event store, the live stream, and the Leptos app.
 
+pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod guard;
 pub mod limits;
 pub mod live;
 mod precompressed;
@@ -27,14 +29,17 @@ pub fn app(state: AppState) -> Router {
     let precompressed = precompressed::Precompressed::spawn(&options.site_root, &options.site_pkg_dir);
     let body_timeout = tower_http::timeout::RequestBodyTimeoutLayer::new(state.limits.body_read_timeout);
     Router::new()
-        .merge(sync::routes().layer(body_timeout))
+        .merge(sync::routes(&state).layer(body_timeout))
         .route("/sw.js", get(service_worker::service_worker))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        // Inside compression: the page's inline scripts are hashed as written.
+        .layer(axum::middleware::from_fn(guard::page_csp))
         // Compression skips text/event-stream by default, so the live stream is not buffered, and
         // responses that are already encoded (the pre-compressed wasm below).
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(precompressed, precompressed::serve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(CatchPanicLayer::custom(answer_panic))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,21 +1,25 @@
-//! The live fan-out: each commit's events, serialised once, broadcast to every connected device;
+//! The live fan-out: each commit's events, serialised once, broadcast to every device connected
+//! to the club whose log they are in (one channel per club: a device never hears another club);
 //! and the watch that tells them about commits made by other processes.
 
 use crate::store::EventStore;
-use shared::EventEnvelope;
+use shared::{ClubId, EventEnvelope};
 use std::{
+    collections::HashMap,
     sync::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-/// How often the log's head is read to find commits this process did not make (an import, another
+/// How often the clubs' heads are read to find commits this process did not make (an import, another
 /// server on the same PostgreSQL database).
 pub const HEAD_WATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// The same when commits are announced (PostgreSQL): a safety net only.
+pub const LISTENING_POLL: Duration = Duration::from_secs(5);
 
 /// One stored event ready to send: its position (the SSE id) and its JSON.
 #[derive(Clone, Debug)]
@@ -33,27 +37,48 @@ impl LiveEvent {
     }
 }
 
-/// What subscribers hear.
+/// What a club's subscribers hear.
 #[derive(Clone, Debug)]
 pub enum LiveUpdate {
-    /// One commit of this process, in position order.
+    /// One commit of this process to the club's log, in position order.
     Events(Arc<[LiveEvent]>),
-    /// The log reached this position through a commit of another process: read it from the database.
+    /// The club's log reached this position through a commit of another process: read it from
+    /// the database.
     Head(u64),
 }
 
-/// Cloneable handle on the broadcast. Receivers that fall behind get `Lagged` and refill from the
-/// database, so a slow device never holds the others back.
+/// Cloneable handle on the clubs' broadcasts. Receivers that fall behind get `Lagged` and refill
+/// from the database, so a slow device never holds the others back.
 #[derive(Clone)]
 pub struct LiveHub {
-    sender: broadcast::Sender<LiveUpdate>,
+    clubs: Arc<Mutex<HashMap<ClubId, ClubChannel>>>,
+    /// Updates a club's channel holds for its slowest subscriber.
+    capacity: usize,
     counters: Arc<Counters>,
+}
+
+/// One club's broadcast.
+#[derive(Default)]
+struct ClubChannel {
+    /// While anyone of the club listens; dropped with the last receiver (a channel holds
+    /// `capacity` slots), made again by the next subscriber.
+    sender: Option<broadcast::Sender<LiveUpdate>>,
+    /// The highest position of the club's log announced to its subscribers.
+    published: u64,
+}
+
+impl ClubChannel {
+    /// The sender, if anyone listens; forgets it when nobody does any more.
+    fn listened(&mut self) -> Option<broadcast::Sender<LiveUpdate>> {
+        if self.sender.as_ref().is_some_and(|s| s.receiver_count() == 0) {
+            self.sender = None;
+        }
+        self.sender.clone()
+    }
 }
 
 #[derive(Default)]
 struct Counters {
-    /// The highest position announced to subscribers.
-    published: AtomicU64,
     /// Live connections open (each holds a [`LiveSeat`]).
     seats: AtomicUsize,
     /// Bytes queued for live connections and not yet taken by their sockets, all together.
@@ -63,37 +88,54 @@ struct Counters {
 }
 
 impl LiveHub {
+    /// A hub whose clubs' channels hold `capacity` updates each.
     pub fn new(capacity: usize) -> Self {
-        Self { sender: broadcast::channel(capacity).0, counters: Arc::default() }
+        Self { clubs: Arc::default(), capacity, counters: Arc::default() }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveUpdate> {
-        self.sender.subscribe()
+    fn clubs(&self) -> std::sync::MutexGuard<'_, HashMap<ClubId, ClubChannel>> {
+        self.clubs.lock().expect("not poisoned")
     }
 
-    /// Publishes one commit's events, in position order.
-    pub fn publish(&self, events: &[&EventEnvelope]) {
+    /// Everything published to `club` from now on.
+    pub fn subscribe(&self, club: ClubId) -> broadcast::Receiver<LiveUpdate> {
+        let mut clubs = self.clubs();
+        let channel = clubs.entry(club).or_default();
+        channel.sender.get_or_insert_with(|| broadcast::channel(self.capacity).0).subscribe()
+    }
+
+    /// Publishes one commit's events to `club`'s log, in position order.
+    pub fn publish(&self, club: ClubId, events: &[&EventEnvelope]) {
         let Some(last) = events.last().and_then(|e| e.position) else { return };
-        self.counters.published.fetch_max(last, Ordering::SeqCst);
-        if self.sender.receiver_count() == 0 {
-            // Nobody to serialise for: a subscriber arriving later catches up from the database.
-            return;
-        }
+        let sender = {
+            let mut clubs = self.clubs();
+            let channel = clubs.entry(club).or_default();
+            channel.published = channel.published.max(last);
+            channel.listened()
+        };
+        // Nobody to serialise for: a subscriber arriving later catches up from the database.
+        let Some(sender) = sender else { return };
         let batch: Arc<[LiveEvent]> = events.iter().map(|e| LiveEvent::new(e)).collect();
-        // No subscriber is not an error: nobody is listening right now.
-        let _ = self.sender.send(LiveUpdate::Events(batch));
+        // No subscriber is not an error: the last one just left.
+        let _ = sender.send(LiveUpdate::Events(batch));
     }
 
-    /// Tells subscribers that the log reached `head` without this process publishing it, so that
-    /// they catch up from the database. Nothing when it was published already.
-    pub fn nudge(&self, head: u64) {
-        if self.counters.published.fetch_max(head, Ordering::SeqCst) < head {
-            let _ = self.sender.send(LiveUpdate::Head(head));
+    /// Tells `club`'s subscribers that its log reached `head` without this process publishing it,
+    /// so that they catch up from the database. Nothing when it was published already.
+    pub fn nudge(&self, club: ClubId, head: u64) {
+        let mut clubs = self.clubs();
+        let channel = clubs.entry(club).or_default();
+        if channel.published < head {
+            channel.published = head;
+            if let Some(sender) = channel.listened() {
+                let _ = sender.send(LiveUpdate::Head(head));
+            }
         }
     }
 
+    /// Subscribers of every club together.
     pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
+        self.clubs().values().filter_map(|c| c.sender.as_ref()).map(|s| s.receiver_count()).sum()
     }
 
     /// A seat for one live connection, if fewer than `max` are taken; given back when dropped.
@@ -139,24 +181,50 @@ impl Drop for LiveSeat {
     }
 }
 
-/// Reads the log's head every `every` while anyone listens, and nudges the subscribers when it is
-/// past what this process published: another process committed. Ends on `shutdown`.
-pub async fn watch_head(store: Arc<dyn EventStore>, hub: LiveHub, every: Duration, shutdown: CancellationToken) {
+/// Finds commits other processes made (an import, another server on the same PostgreSQL) and
+/// nudges the club's subscribers when its head is past what this process published. With
+/// PostgreSQL every commit is announced (NOTIFY), and the club's head is read when it is; every
+/// head is still read every `poll` while anyone listens (one query), which is the only way on
+/// SQLite and the safety net for announcements lost while the listening connection was down.
+/// `poll` defaults to [`HEAD_WATCH_INTERVAL`], or [`LISTENING_POLL`] when commits are announced.
+/// Ends on `shutdown`.
+pub async fn watch_head(store: Arc<dyn EventStore>, hub: LiveHub, poll: Option<Duration>, shutdown: CancellationToken) {
+    let mut commits = match store.listen_commits().await {
+        Ok(commits) => commits,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for other servers' commits; reading the heads instead");
+            None
+        }
+    };
+    let every = poll.unwrap_or(if commits.is_some() { LISTENING_POLL } else { HEAD_WATCH_INTERVAL });
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
     loop {
-        tokio::select! {
+        let announced = tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
+            _ = ticks.tick() => None,
+            commit = next_commit(&mut commits) => match commit {
+                Ok(club) => Some(club),
+                Err(e) => {
+                    tracing::warn!(error = %e, "announcements of commits may have been missed; reading every head");
+                    None
+                }
+            },
+        };
         if hub.subscribers() == 0 {
             continue;
         }
-        match store.head().await {
-            Ok(head) => {
+        let heads = match announced {
+            Some(club) => store.head(club).await.map(|head| vec![(club, head)]),
+            None => store.heads().await,
+        };
+        match heads {
+            Ok(heads) => {
                 failing = false;
-                hub.nudge(head.position);
+                for (club, head) in heads {
+                    hub.nudge(club, head.position);
+                }
             }
             // Once per outage, not twice a second.
             Err(e) if !failing => {
@@ -166,4 +234,18 @@ pub async fn watch_head(store: Arc<dyn EventStore>, hub: LiveHub, every: Duratio
             Err(_) => {}
         }
     }
+}
+
+/// The next announced commit; never, once there are no announcements.
+async fn next_commit(
+    commits: &mut Option<crate::store::CommitStream>,
+) -> Result<shared::ClubId, crate::store::StoreError> {
+    use futures::StreamExt;
+    if let Some(stream) = commits.as_mut() {
+        if let Some(commit) = stream.next().await {
+            return commit;
+        }
+    }
+    *commits = None;
+    std::future::pending().await
 }

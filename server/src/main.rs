@@ -1,7 +1,8 @@
 use clap::Parser;
 use leptos::prelude::LeptosOptions;
 use server::{
-    cli::{Cli, Command, ServeArgs},
+    auth::{self, admin},
+    cli::{Cli, Command, ServeArgs, UserCommand},
     limits, store, transfer, AppState,
 };
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
@@ -24,20 +25,81 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let store = store::connect(&cli.database_url).await?;
+    let accounts = auth::accounts::connect(&cli.database_url).await?;
     match cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::from_env())) {
-        Command::Serve(args) => serve(store, args).await?,
+        Command::Serve(args) => serve(store, accounts, args).await?,
+        Command::User(command) => user(&*store, &*accounts, command).await?,
+        Command::Demo { if_no_accounts } => {
+            if if_no_accounts && accounts.staff_count().await? > 0 {
+                return Ok(());
+            }
+            let (club, printed) = admin::demo(&*accounts).await?;
+            adopt(&*store, club).await?;
+            println!("The demo club ({club}) has these accounts:");
+            for (email, role, password) in printed {
+                println!("  {:<11} {email:<20} password: {password}", role.label());
+            }
+        }
         Command::Migrate => tracing::info!("the database schema is up to date"),
-        Command::Export { output } => transfer::export(&*store, output.as_deref()).await?,
-        Command::Import { input } => drop(transfer::import(&*store, &input).await?),
-        Command::NewEpoch => {
-            let epoch = store.new_epoch().await?;
+        Command::Export { club, output } => transfer::export(&*store, club, output.as_deref()).await?,
+        Command::Import { club, input } => drop(transfer::import(&*store, club, &input).await?),
+        Command::NewEpoch { club } => {
+            let epoch = store.new_epoch(club).await?;
             tracing::info!(%epoch, "the log has a new epoch: every device syncs again from the start and offers back what the server lost");
         }
     }
     Ok(())
 }
 
-async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) -> std::io::Result<()> {
+/// A log kept before clubs existed becomes the first club's (its devices then sync on as before).
+async fn adopt(store: &dyn store::EventStore, club: shared::ClubId) -> Result<(), store::StoreError> {
+    if let Some(head) = store.adopt_unowned_log(club).await? {
+        tracing::info!(%club, events = head.position, "the log kept before clubs existed now belongs to this club");
+    }
+    Ok(())
+}
+
+async fn user(
+    store: &dyn store::EventStore,
+    accounts: &dyn auth::Accounts,
+    command: UserCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        UserCommand::Add { email, name, club, role, owner } => {
+            let role = if owner { shared::Role::Owner } else { role };
+            let password = admin::password_from_environment()?;
+            let (club_id, staff) = admin::add_user(accounts, &email, &name, &club, role, &password).await?;
+            adopt(store, club_id).await?;
+            println!("{name} <{email}> can now sign in as {} of {club} (staff {staff}, club {club_id}).", role.label());
+        }
+        UserCommand::Revoke { email, disable } => {
+            let staff = admin::find(accounts, &email).await?;
+            let ended = accounts.revoke_all(staff, server::writer::now_ms()).await?;
+            if disable {
+                accounts.set_disabled(staff, Some(server::writer::now_ms())).await?;
+            }
+            println!("{ended} session(s) of {email} ended{}.", if disable { "; the account is disabled" } else { "" });
+        }
+        UserCommand::Enable { email } => {
+            accounts.set_disabled(admin::find(accounts, &email).await?, None).await?;
+            println!("{email} can sign in again.");
+        }
+        UserCommand::Password { email } => {
+            admin::set_password(accounts, &email, &admin::password_from_environment()?).await?;
+            println!("{email} has a new password; their sessions ended.");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(
+    store: std::sync::Arc<dyn store::EventStore>,
+    accounts: std::sync::Arc<dyn auth::Accounts>,
+    args: ServeArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if accounts.staff_count().await? == 0 {
+        tracing::warn!("{}", admin::FIRST_RUN_HINT);
+    }
     // Before anything is opened: every connection costs a descriptor, and the caps follow from them.
     let descriptors = limits::raise_descriptor_limit();
     let options = LeptosOptions::builder()
@@ -46,8 +108,19 @@ async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) ->
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
-    let mut state = AppState::new(options, store);
+    let mut state = AppState::new(options, store, accounts);
+    if let Some(origin) = &args.public_origin {
+        state = state.with_public_origin(origin)?;
+    } else if !args.addr.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {} without --public-origin: only requests for localhost are answered; set \
+             FARADAY_PUBLIC_ORIGIN to the address staff open",
+            args.addr
+        );
+    }
+    state.auth.session_lifetime = std::time::Duration::from_secs(args.session_hours.clamp(1, 24 * 30) * 3600);
     state.limits = args.limits(descriptors);
+    state.head_poll = args.head_poll_ms.map(|ms| std::time::Duration::from_millis(ms.max(10)));
     let shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!("Faraday listening on http://{}", listener.local_addr()?);
@@ -63,5 +136,5 @@ async fn serve(store: std::sync::Arc<dyn store::EventStore>, args: ServeArgs) ->
         tracing::info!("shutting down");
         shutdown.cancel();
     });
-    server::serve::serve(listener, state).await
+    Ok(server::serve::serve(listener, state).await?)
 }

@@ -31,6 +31,7 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
     state.limits = state.limits.checked();
     let limits = state.limits.clone();
     let shutdown = state.shutdown.clone();
+    tokio::spawn(crate::live::watch_head(state.store.clone(), state.live.clone(), state.head_poll, shutdown.clone()));
     let app = crate::app(state);
     tracing::info!(
         max_connections = limits.max_connections,
@@ -79,8 +80,8 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
                 }
             }
         };
-        let tcp = match tcp {
-            Ok((tcp, _)) => tcp,
+        let (tcp, peer) = match tcp {
+            Ok(accepted) => accepted,
             Err(e) => {
                 accept_failed(e).await;
                 continue;
@@ -88,7 +89,7 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
         };
         full = false;
         let place = idle.add();
-        tokio::spawn(connection(tcp, app.clone(), limits.clone(), slot, shutdown.clone(), place));
+        tokio::spawn(connection(tcp, peer, app.clone(), limits.clone(), slot, shutdown.clone(), place));
     }
     drop(listener);
     // Every connection holds a slot until it ends: all slots back means all connections ended.
@@ -170,8 +171,10 @@ impl Drop for AnswerSent {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     tcp: TcpStream,
+    peer: std::net::SocketAddr,
     app: axum::Router,
     limits: Limits,
     _slot: OwnedSemaphorePermit,
@@ -189,8 +192,10 @@ async fn connection(
     // service then), and joins them again when its answer's body is done.
     let closed = place.clone();
     let service = TowerToHyperService::new(app);
-    let service = hyper::service::service_fn(move |request| {
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         place.busy();
+        // Who is asking, for the per-address limit on sign-in attempts.
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         let sent = AnswerSent(place.clone());
         hyper::service::Service::call(&service, request).map_ok(move |answer| {
             answer.map(|body| {

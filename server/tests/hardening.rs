@@ -13,7 +13,7 @@ use server::{
 };
 use shared::{
     protocol::{LogEpoch, PushRequest},
-    EventEnvelope,
+    ClubId, EventEnvelope,
 };
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{
@@ -93,7 +93,7 @@ async fn health_push_and_pull_answer_while_every_live_seat_is_taken() {
 async fn a_client_sending_its_headers_byte_by_byte_is_cut_off_while_others_are_answered() {
     let server = TestServer::serve(|s| s.limits.header_read_timeout = Duration::from_millis(300)).await;
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
-    slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: test\r\nX-Slow: ").await.unwrap();
+    slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.unwrap();
     let mut buf = [0; 1024];
     let mut dripped = 0;
     // The headers never end: only the server can end this, by closing the connection.
@@ -119,9 +119,11 @@ async fn a_client_sending_its_headers_byte_by_byte_is_cut_off_while_others_are_a
 #[tokio::test]
 async fn a_push_whose_body_drips_in_is_refused_with_a_json_error_and_stores_nothing() {
     let server = TestServer::serve(|s| s.limits.body_read_timeout = Duration::from_millis(300)).await;
+    let cookie = server.cookie_for("desk-1").await;
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
-    let head =
-        "POST /api/sync/push HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    let head = format!(
+        "POST /api/sync/push HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    );
     slow.write_all(head.as_bytes()).await.unwrap();
     slow.write_all(b"{\"device\": \"desk-1\", ").await.unwrap();
     // The other 970 bytes never come.
@@ -137,7 +139,7 @@ async fn a_push_whose_body_drips_in_is_refused_with_a_json_error_and_stores_noth
 async fn an_idle_kept_alive_connection_is_closed() {
     let server = TestServer::serve(|s| s.limits.header_read_timeout = Duration::from_millis(300)).await;
     let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-    tcp.write_all(b"GET /api/health HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+    tcp.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     let bytes = read_until_closed(&mut tcp).await;
     let answer = String::from_utf8_lossy(&bytes);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -166,7 +168,7 @@ async fn connections_that_never_finish_a_request_make_room_for_devices_that_do()
 
 /// Sends one whole request on `tcp` and reads its answer, leaving the connection open.
 async fn one_request(tcp: &mut TcpStream) {
-    tcp.write_all(b"GET /api/health HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+    tcp.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     let mut answer = Vec::new();
     let mut buf = [0u8; 1024];
     while !answer.ends_with(b"ok") {
@@ -180,11 +182,13 @@ async fn one_request(tcp: &mut TcpStream) {
 async fn connections_kept_open_between_requests_make_room_too_but_a_request_under_way_is_never_cut() {
     let limits = Limits { max_live_connections: 2, header_read_timeout: PATIENCE * 4, ..Limits::for_connections(4) };
     let server = TestServer::serve(|s| s.limits = limits).await;
+    let cookie = server.cookie_for("test-device").await;
     // Two live streams: requests under way for as long as they stream.
     let mut live = vec![];
     for _ in 0..2 {
         let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-        tcp.write_all(b"GET /api/sync/live?after=0 HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+        let request = format!("GET /api/sync/live?after=0 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.unwrap();
         let mut buf = [0u8; 512];
         assert!(tcp.read(&mut buf).await.unwrap() > 0, "the live stream answered");
         live.push(tcp);
@@ -200,7 +204,7 @@ async fn connections_kept_open_between_requests_make_room_too_but_a_request_unde
     for _ in 0..3 {
         let health = tokio::time::timeout(PATIENCE, server.http.get(server.url("/api/health")).send()).await;
         assert_eq!(health.expect("answered while every connection is taken").unwrap().status(), 200);
-        let fresh = reqwest::Client::new();
+        let fresh = common::accounts::client_with(&cookie);
         let pull = tokio::time::timeout(PATIENCE, fresh.get(server.url("/api/sync/pull?after=0")).send()).await;
         assert_eq!(pull.expect("answered").unwrap().status(), 200);
     }
@@ -220,13 +224,23 @@ async fn connections_kept_open_between_requests_make_room_too_but_a_request_unde
 #[tokio::test]
 async fn shutting_down_ends_live_streams_and_idle_connections_then_the_loop() {
     let dir = tempfile::tempdir().unwrap();
-    let store = server::store::connect(&format!("sqlite://{}", dir.path().join("f.db").display())).await.unwrap();
+    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let store = server::store::connect(&url).await.unwrap();
+    let accounts = server::auth::accounts::connect(&url).await.unwrap();
     let options = leptos::prelude::LeptosOptions::builder().output_name("faraday").build();
-    let state = server::AppState::new(options, store);
+    let state = server::AppState::new(options, store, accounts);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    common::accounts::make_club(&state, common::accounts::CLUB_NAME, 0).await;
     let serving = tokio::spawn(server::serve::serve(listener, state.clone()));
-    let http = reqwest::Client::new();
+    let (_, cookie, _) = common::accounts::sign_in(
+        &format!("http://{addr}"),
+        common::accounts::email_of(common::accounts::MANAGER),
+        common::accounts::PASSWORD,
+        "desk-1",
+    )
+    .await;
+    let http = common::accounts::client_with(&cookie.unwrap());
     let live = http.get(format!("http://{addr}/api/sync/live")).send().await.unwrap();
     assert_eq!(live.status(), 200);
     let health = http.get(format!("http://{addr}/api/health")).send().await.unwrap();
@@ -250,6 +264,14 @@ impl Binary {
     fn start(descriptors: u64) -> Self {
         use std::io::BufRead;
         let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("faraday.db").display());
+        let made = std::process::Command::new(env!("CARGO_BIN_EXE_faraday"))
+            .args(["user", "add", "--club", "C", "--email", "desk@c.test", "--name", "Desk", "--role", "front_desk"])
+            .env("DATABASE_URL", &database_url)
+            .env("FARADAY_PASSWORD", common::accounts::PASSWORD)
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
         let mut child = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!("ulimit -n {descriptors} && exec \"$0\" serve --addr 127.0.0.1:0"))
@@ -290,8 +312,11 @@ impl Drop for Binary {
 async fn the_binary_answers_everyone_when_idle_live_connections_outnumber_its_descriptors() {
     const DESCRIPTORS: u64 = 256;
     let binary = Binary::start(DESCRIPTORS);
-    let http = reqwest::Client::new();
     let url = |path: &str| format!("http://{}{path}", binary.addr);
+    let (status, cookie, me) =
+        common::accounts::sign_in(&url(""), "desk@c.test", common::accounts::PASSWORD, "desk-1").await;
+    assert_eq!(status, 200, "{me}");
+    let http = common::accounts::client_with(&cookie.unwrap());
     let mut listening = vec![];
     let mut refused = 0;
     for _ in 0..DESCRIPTORS + 44 {
@@ -315,7 +340,9 @@ async fn the_binary_answers_everyone_when_idle_live_connections_outnumber_its_de
 
     let answers = async {
         let health = http.get(url("/api/health")).send().await.unwrap().status();
-        let device = device_with("desk-1", member(1), vec![register("Anna")]);
+        let mut device = common::desk("desk-1", 1);
+        device.staff = Some(serde_json::from_value(me["staff"].clone()).unwrap());
+        device.execute::<shared::member::Member>(member(1), register("Anna"), T0).unwrap();
         let push = http.post(url("/api/sync/push")).json(&push_of(&device, member(1), 0)).send().await.unwrap();
         let pull = http.get(url("/api/sync/pull")).send().await.unwrap().status();
         (health, push.status(), pull)
@@ -330,13 +357,16 @@ async fn the_binary_answers_everyone_when_idle_live_connections_outnumber_its_de
 /// server (before the domain's limit on event data) or another process would have; the last position.
 async fn store_large_events(server: &TestServer, count: usize, data_bytes: usize) -> u64 {
     let other = server::store::SqliteStore::connect(&server.database_url()).await.unwrap();
+    // The club's log exists (its head row) before the rows go in.
+    server.state.store.head(server.club).await.unwrap();
     let data = serde_json::json!({ "name": "x".repeat(data_bytes), "email": "", "phone": "" }).to_string();
     let mut tx = other.pool().begin().await.unwrap();
     for position in 1..=count as i64 {
         sqlx::query(
-            "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, \
-             device, recorded_ms) VALUES ($1, $2, $3, 1, 'MemberRegistered', 1, $4, $5, 0, 'loader', $5)",
+            "INSERT INTO events (club, position, id, stream, version, event_type, schema_version, data, hlc_ms, \
+             hlc_c, device, recorded_ms) VALUES ($1, $2, $3, $4, 1, 'MemberRegistered', 1, $5, $6, 0, 'loader', $6)",
         )
+        .bind(server.club.to_string())
         .bind(position)
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(member(1_000 + position as u128).to_string())
@@ -346,7 +376,12 @@ async fn store_large_events(server: &TestServer, count: usize, data_bytes: usize
         .await
         .unwrap();
     }
-    sqlx::query("UPDATE log_head SET position = $1").bind(count as i64).execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE club_logs SET position = $1 WHERE club = $2")
+        .bind(count as i64)
+        .bind(server.club.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     count as u64
 }
@@ -387,8 +422,10 @@ async fn a_subscriber_that_never_reads_is_dropped_while_a_reading_one_gets_every
     // Asks for everything, then never reads a byte (and keeps its receive window small).
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let cookie = server.cookie_for("test-device").await;
     let mut stuck = socket.connect(server.addr).await.unwrap();
-    stuck.write_all(b"GET /api/sync/live?after=0 HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+    let request = format!("GET /api/sync/live?after=0 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n");
+    stuck.write_all(request.as_bytes()).await.unwrap();
     until("the stuck subscriber is connected", || server.state.live.connections() == 1).await;
 
     let got = read_live(&server, 0, head).await;
@@ -420,54 +457,69 @@ struct PanicsOnPull(Arc<dyn EventStore>);
 impl EventStore for PanicsOnPull {
     async fn push_group(
         &self,
+        club: ClubId,
         pushes: &[PushRequest],
         now_ms: u64,
         commit: Commit,
     ) -> Result<GroupOutcome, StoreError> {
-        self.0.push_group(pushes, now_ms, commit).await
+        self.0.push_group(club, pushes, now_ms, commit).await
     }
 
-    async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+    async fn pull(&self, club: ClubId, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
         assert_ne!(after, 999, "a bug");
-        self.0.pull(after, limit).await
+        self.0.pull(club, after, limit).await
     }
 
-    async fn head(&self) -> Result<LogHead, StoreError> {
-        self.0.head().await
+    async fn head(&self, club: ClubId) -> Result<LogHead, StoreError> {
+        self.0.head(club).await
+    }
+
+    async fn heads(&self) -> Result<Vec<(ClubId, LogHead)>, StoreError> {
+        self.0.heads().await
     }
 
     async fn read_streams(
         &self,
+        club: ClubId,
         table: &str,
         after: Option<shared::StreamId>,
         limit: u32,
     ) -> Result<Vec<shared::protocol::StreamRow>, StoreError> {
-        self.0.read_streams(table, after, limit).await
+        self.0.read_streams(club, table, after, limit).await
     }
 
-    async fn read_stream(&self, stream: shared::StreamId) -> Result<Option<shared::protocol::StreamRow>, StoreError> {
-        self.0.read_stream(stream).await
+    async fn read_stream(
+        &self,
+        club: ClubId,
+        stream: shared::StreamId,
+    ) -> Result<Option<shared::protocol::StreamRow>, StoreError> {
+        self.0.read_stream(club, stream).await
     }
 
     async fn read_rows(
         &self,
+        club: ClubId,
         table: &str,
         from: u64,
         after: Option<uuid::Uuid>,
         to: u64,
         limit: u32,
     ) -> Result<Vec<shared::protocol::EventRow>, StoreError> {
-        self.0.read_rows(table, from, after, to, limit).await
+        self.0.read_rows(club, table, from, after, to, limit).await
     }
 
-    async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {
-        self.0.new_epoch().await
+    async fn new_epoch(&self, club: ClubId) -> Result<LogEpoch, StoreError> {
+        self.0.new_epoch(club).await
+    }
+
+    async fn adopt_unowned_log(&self, club: ClubId) -> Result<Option<LogHead>, StoreError> {
+        self.0.adopt_unowned_log(club).await
     }
 }
 
 /// A request as bytes, on a connection the server closes after answering.
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -513,34 +565,36 @@ async fn every_refusal_of_the_api_answers_json_and_stores_nothing() {
     let push = serde_json::to_vec(&push_of(&device, member(2), 0)).unwrap();
     let length = push.len().to_string();
     let json = ("Content-Type", "application/json");
+    let cookie = server.cookie_for("desk-2").await;
+    let c = ("Cookie", cookie.as_str());
 
     #[rustfmt::skip]
     let table: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("POST on pull", request("POST", "/api/sync/pull", &[json, ("Content-Length", &length)], &push), 405, "method_not_allowed"),
-        ("GET on push", request("GET", "/api/sync/push", &[], b""), 405, "method_not_allowed"),
-        ("DELETE on live", request("DELETE", "/api/sync/live", &[], b""), 405, "method_not_allowed"),
-        ("PUT on health", request("PUT", "/api/health", &[("Content-Length", "0")], b""), 405, "method_not_allowed"),
+        ("POST on pull", request("POST", "/api/sync/pull", &[c, json, ("Content-Length", &length)], &push), 405, "method_not_allowed"),
+        ("GET on push", request("GET", "/api/sync/push", &[c], b""), 405, "method_not_allowed"),
+        ("DELETE on live", request("DELETE", "/api/sync/live", &[c], b""), 405, "method_not_allowed"),
+        ("PUT on health", request("PUT", "/api/health", &[c, ("Content-Length", "0")], b""), 405, "method_not_allowed"),
         ("Content-Length, then Transfer-Encoding",
-            request("POST", "/api/sync/push", &[json, ("Content-Length", &length), ("Transfer-Encoding", "chunked")], &chunked(&push)),
+            request("POST", "/api/sync/push", &[c, json, ("Content-Length", &length), ("Transfer-Encoding", "chunked")], &chunked(&push)),
             400, "transfer_encoding_refused"),
         ("Transfer-Encoding, then Content-Length",
-            request("POST", "/api/sync/push", &[json, ("Transfer-Encoding", "chunked"), ("Content-Length", &length)], &chunked(&push)),
+            request("POST", "/api/sync/push", &[c, json, ("Transfer-Encoding", "chunked"), ("Content-Length", &length)], &chunked(&push)),
             400, "transfer_encoding_refused"),
         ("Transfer-Encoding alone",
-            request("POST", "/api/sync/push", &[json, ("Transfer-Encoding", "chunked")], &chunked(&push)),
+            request("POST", "/api/sync/push", &[c, json, ("Transfer-Encoding", "chunked")], &chunked(&push)),
             400, "transfer_encoding_refused"),
         ("gzip the server does not decode",
-            request("POST", "/api/sync/push", &[json, ("Content-Length", &length), ("Content-Encoding", "gzip")], &push),
+            request("POST", "/api/sync/push", &[c, json, ("Content-Length", &length), ("Content-Encoding", "gzip")], &push),
             415, "unsupported_content_encoding"),
         ("identity, then br",
-            request("POST", "/api/sync/push", &[json, ("Content-Length", &length), ("Content-Encoding", "identity, br")], &push),
+            request("POST", "/api/sync/push", &[c, json, ("Content-Length", &length), ("Content-Encoding", "identity, br")], &push),
             415, "unsupported_content_encoding"),
-        ("a handler that panics", request("GET", "/api/sync/pull?after=999", &[], b""), 500, "internal"),
-        ("no such endpoint", request("GET", "/api/nothing", &[], b""), 404, "not_found"),
-        ("the API's root", request("GET", "/api", &[], b""), 404, "not_found"),
-        ("the API's root, with a slash", request("GET", "/api/", &[], b""), 404, "not_found"),
-        ("a POST to the API's root", request("POST", "/api/", &[json, ("Content-Length", &length)], &push), 404, "not_found"),
-        ("a DELETE deep under the API", request("DELETE", "/api/sync/push/x/y", &[], b""), 404, "not_found"),
+        ("a handler that panics", request("GET", "/api/sync/pull?after=999", &[c], b""), 500, "internal"),
+        ("no such endpoint", request("GET", "/api/nothing", &[c], b""), 404, "not_found"),
+        ("the API's root", request("GET", "/api", &[c], b""), 404, "not_found"),
+        ("the API's root, with a slash", request("GET", "/api/", &[c], b""), 404, "not_found"),
+        ("a POST to the API's root", request("POST", "/api/", &[c, json, ("Content-Length", &length)], &push), 404, "not_found"),
+        ("a DELETE deep under the API", request("DELETE", "/api/sync/push/x/y", &[c], b""), 404, "not_found"),
     ];
     for (line, bytes, status, code) in table {
         let answer = send_raw(server.addr, &bytes).await;
@@ -564,7 +618,7 @@ async fn every_refusal_of_the_api_answers_json_and_stores_nothing() {
     let plain = request(
         "POST",
         "/api/sync/push",
-        &[json, ("Content-Length", &length), ("Content-Encoding", "identity")],
+        &[c, json, ("Content-Length", &length), ("Content-Encoding", "identity")],
         &push,
     );
     assert_eq!(send_raw(server.addr, &plain).await.status, 200);

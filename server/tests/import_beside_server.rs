@@ -40,10 +40,10 @@ async fn desks_keep_pushing_while_an_import_runs_beside_the_server_and_live_devi
     let mut live = res.bytes_stream().eventsource();
 
     // The import: another process on the same database file.
-    let url = server.database_url();
+    let (url, club) = (server.database_url(), server.club);
     let import = tokio::spawn(async move {
         let store = server::store::connect(&url).await.unwrap();
-        server::transfer::import(&*store, file.path()).await.unwrap()
+        server::transfer::import(&*store, club, file.path()).await.unwrap()
     });
 
     // Meanwhile, desks check members in, one push after another.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::*;
+use common::{backends::CLUB, *};
 use server::{
     store::EventStore,
     transfer::{Import, TransferError},
@@ -54,7 +54,7 @@ async fn an_import_from_a_pipe_is_refused_with_what_to_do_and_stores_nothing() {
     let (url, store) = empty_store(dir.path()).await;
     // `cat export.jsonl | faraday import /dev/stdin`: 3,000 events that a pipe gives only once.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_faraday"))
-        .args(["import", "/dev/stdin"])
+        .args(["import", "--club", &CLUB.to_string(), "/dev/stdin"])
         .env("DATABASE_URL", &url)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
@@ -72,7 +72,7 @@ async fn an_import_from_a_pipe_is_refused_with_what_to_do_and_stores_nothing() {
     assert!(!out.status.success(), "refused, not a success: {said}");
     assert!(said.contains("/dev/stdin is a pipe, not a regular file"), "{said}");
     assert!(said.contains("Save it to a file first"), "says what to do: {said}");
-    assert_eq!(store.head().await.unwrap().position, 0, "nothing stored");
+    assert_eq!(store.head(CLUB).await.unwrap().position, 0, "nothing stored");
 }
 
 #[tokio::test]
@@ -115,14 +115,14 @@ async fn a_file_changed_after_its_check_stops_the_import_before_anything_uncheck
         assert_eq!(checked.events(), 12, "{what}");
 
         write(&file, &rewritten);
-        let err = checked.store(&*store).await.expect_err(what);
+        let err = checked.store(&*store, CLUB).await.expect_err(what);
         let message = err.to_string();
         assert!(
             matches!(err, TransferError::Changed { line, stored_before: 0, .. } if line == stopped_at),
             "{what}: {message}"
         );
         assert!(message.contains("changed after it was checked"), "{what}: {message}");
-        assert_eq!(store.head().await.unwrap().position, 0, "{what}: nothing stored");
+        assert_eq!(store.head(CLUB).await.unwrap().position, 0, "{what}: nothing stored");
     }
 }
 
@@ -137,9 +137,9 @@ async fn an_import_stopped_by_a_change_keeps_only_checked_chunks_and_a_rerun_com
     let checked = Import::open(&file).unwrap().check().unwrap();
     write(&file, &changed(&original, 2_301, |e| e["data"]["name"] = "Someone else".into()));
 
-    let err = checked.store(&*store).await.unwrap_err();
+    let err = checked.store(&*store, CLUB).await.unwrap_err();
     assert!(matches!(err, TransferError::Changed { stored_before: 2_000, .. }), "{err}");
-    let stored = store.pull(0, 5_000).await.unwrap();
+    let stored = store.pull(CLUB, 0, 5_000).await.unwrap();
     assert_eq!(stored.len(), 2_000, "the first chunk, which read as it was checked");
     for (event, line) in stored.iter().zip(&original) {
         let exported: shared::EventEnvelope = serde_json::from_str(line).unwrap();
@@ -148,9 +148,9 @@ async fn an_import_stopped_by_a_change_keeps_only_checked_chunks_and_a_rerun_com
     }
 
     write(&file, &original);
-    let report = server::transfer::import(&*store, &file).await.unwrap();
+    let report = server::transfer::import(&*store, CLUB, &file).await.unwrap();
     assert_eq!(report, server::transfer::ImportReport { read: 2_500, stored: 500 });
-    assert_eq!(store.head().await.unwrap().position, 2_500);
+    assert_eq!(store.head(CLUB).await.unwrap().position, 2_500);
 }
 
 #[tokio::test]
@@ -173,6 +173,6 @@ async fn a_file_with_what_a_push_would_refuse_is_refused_on_its_line_and_stores_
         write(&file, &rewritten);
         let err = Import::open(&file).unwrap().check().err().unwrap_or_else(|| panic!("{what} must be refused"));
         assert!(matches!(err, TransferError::Invalid { line: l, .. } if l == line), "{what}: {err}");
-        assert_eq!(store.head().await.unwrap().position, 0, "{what}: nothing stored");
+        assert_eq!(store.head(CLUB).await.unwrap().position, 0, "{what}: nothing stored");
     }
 }

@@ -87,7 +87,7 @@ async fn a_live_stream_opens_with_where_the_log_stands() {
     let mut live = open(&server, "?after=0").await;
     let status = status_of(&next(&mut live).await);
     let after = now_ms();
-    let head = server.state.store.head().await.unwrap();
+    let head = server.state.store.head(server.club).await.unwrap();
     assert_eq!(status.head, 2);
     assert_eq!(status.epoch, head.epoch);
     assert!((before..=after).contains(&status.server_ms), "the server's clock when it answered");
@@ -152,7 +152,7 @@ async fn events_another_process_writes_reach_live_subscribers() {
     // An import, or a second server on the same database: it appends without this server's writer.
     let other = server::store::connect(&server.database_url()).await.unwrap();
     let device = device_with("importer", member(1), vec![register("Anna"), MemberCommand::CheckIn]);
-    other.push_group(&[push_of(&device, member(1), 0)], now_ms(), Commit::EachPush).await.unwrap();
+    other.push_group(server.club, &[push_of(&device, member(1), 0)], now_ms(), Commit::EachPush).await.unwrap();
     assert_eq!(next_events(&mut live, 2).await, ["1", "2"]);
 
     // This server's own commits follow, with no gap and no repeat.

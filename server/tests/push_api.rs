@@ -63,8 +63,8 @@ async fn a_batch_built_on_an_old_parent_is_rebased_on_the_servers_events_and_its
     server.push(&push_of(&desk1, anna, 0)).await;
     let log = server.log().await;
     // Two desks, both offline, both check Anna in on top of version 1.
-    let mut a = shared::replication::memory::MemoryDevice::new("desk-a", 1);
-    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    let mut a = common::desk("desk-a", 1);
+    let mut b = common::desk("desk-b", 2);
     for d in [&mut a, &mut b] {
         d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
         d.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
@@ -100,8 +100,8 @@ async fn a_retry_whose_first_part_was_merged_over_another_desk_still_sees_that_d
     let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
     server.push(&push_of(&desk1, anna, 0)).await;
     let log = server.log().await;
-    let mut x = shared::replication::memory::MemoryDevice::new("desk-x", 1);
-    let mut y = shared::replication::memory::MemoryDevice::new("desk-y", 2);
+    let mut x = common::desk("desk-x", 1);
+    let mut y = common::desk("desk-y", 2);
     let change = |field, value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(field, value.to_owned())] };
     for d in [&mut x, &mut y] {
         d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
@@ -133,8 +133,8 @@ async fn concurrent_changes_of_one_member_are_merged_field_by_field() {
     let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
     server.push(&push_of(&desk1, anna, 0)).await;
     let log = server.log().await;
-    let mut a = shared::replication::memory::MemoryDevice::new("desk-a", 1);
-    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    let mut a = common::desk("desk-a", 1);
+    let mut b = common::desk("desk-b", 2);
     let change = |field, value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(field, value.to_owned())] };
     for d in [&mut a, &mut b] {
         d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
@@ -423,7 +423,7 @@ async fn concurrent_pushes_get_dense_unique_positions_and_one_counted_check_in()
                     0,
                 )
             } else {
-                let mut d = shared::replication::memory::MemoryDevice::new(&format!("d{i}"), i as u64);
+                let mut d = common::desk(&format!("d{i}"), i as u64);
                 d.apply(shared::replication::StoreOp::Apply { events: log, cursor: 1 }, T0);
                 d.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
                 push_of(&d, anna, 1)

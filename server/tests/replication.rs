@@ -22,7 +22,7 @@ struct Desk {
 
 impl Desk {
     fn new(name: &str, seed: u64) -> Self {
-        Self { device: MemoryDevice::new(name, seed), live: None }
+        Self { device: common::desk(name, seed), live: None }
     }
 
     async fn answer<T: serde::de::DeserializeOwned>(res: reqwest::Result<reqwest::Response>) -> Result<T, Failure> {
@@ -52,7 +52,8 @@ impl Desk {
                     Input::Pending(pending)
                 }
                 Output::Push(request) if online => {
-                    let res = server.http.post(server.url("/api/sync/push")).json(&request).send().await;
+                    let client = server.client_for(self.device.device.as_str()).await;
+                    let res = client.post(server.url("/api/sync/push")).json(&request).send().await;
                     Input::PushAnswered(Self::answer::<PushResponse>(res).await)
                 }
                 Output::Pull { after, limit } if online => {
@@ -222,7 +223,7 @@ async fn a_server_restored_from_an_older_export_gets_back_what_the_desks_still_h
     }
     desk.drive(&old, true).await;
     let backup = tempfile::NamedTempFile::new().unwrap();
-    server::transfer::export(&*old.state.store, Some(backup.path())).await.unwrap();
+    server::transfer::export(&*old.state.store, old.club, Some(backup.path())).await.unwrap();
     for n in 4..=6 {
         desk.device.execute::<Member>(member(n), register(&format!("Member {n}")), T0).unwrap();
     }
@@ -232,7 +233,7 @@ async fn a_server_restored_from_an_older_export_gets_back_what_the_desks_still_h
 
     // The server is rebuilt from the backup (a new database, so a new epoch) and takes new work.
     let restored = TestServer::start().await;
-    server::transfer::import(&*restored.state.store, backup.path()).await.unwrap();
+    server::transfer::import(&*restored.state.store, restored.club, backup.path()).await.unwrap();
     let mut other = Desk::new("office", 2);
     other.device.replicator.handle_input(T0, Input::Online);
     other.device.execute::<Member>(member(7), register("Member 7"), T0).unwrap();

@@ -1,61 +1,15 @@
 //! The event-store contract, run against SQLite and — when DATABASE_URL names one — PostgreSQL.
-//! CI sets DATABASE_URL to the machine's PostgreSQL, so both backends are proven there.
+//! CI sets DATABASE_URL to the machine's PostgreSQL, so both backends are proven there. (One club's
+//! log here; tests/club_logs.rs has several.)
 
 mod common;
 
-use common::*;
+use common::{backends::*, *};
 use server::store::{self, Commit, EventStore};
 use shared::{
     member::{Member, MemberCommand},
     protocol::BatchStatus,
 };
-use std::sync::Arc;
-
-async fn sqlite() -> (Arc<dyn EventStore>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    (store::connect(&url).await.unwrap(), dir)
-}
-
-/// A fresh PostgreSQL database for one test, or None when no server is configured (never in CI).
-async fn postgres(test: &str) -> Option<String> {
-    let admin = match std::env::var("DATABASE_URL") {
-        Ok(url) if url.starts_with("postgres") => url,
-        _ => {
-            assert!(std::env::var("CI").is_err(), "CI must set DATABASE_URL to a PostgreSQL server");
-            eprintln!("DATABASE_URL is not a PostgreSQL URL: skipping the PostgreSQL half of {test}");
-            return None;
-        }
-    };
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL reachable");
-    let name = format!("faraday_{test}_{}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    let (base, _) = admin.rsplit_once('/').expect("URL with a database");
-    Some(format!("{base}/{name}"))
-}
-
-async fn drop_database(url: &str) {
-    use sqlx::Connection;
-    let (base, name) = url.rsplit_once('/').unwrap();
-    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres")).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
-}
-
-async fn each_backend(test: &str, check: impl AsyncFn(Arc<dyn EventStore>, Option<Arc<dyn EventStore>>)) {
-    let (s, dir) = sqlite().await;
-    // A second store on the same file: another process (an import, say) writing beside the server.
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    check(s, Some(store::connect(&url).await.unwrap())).await;
-    if let Some(url) = postgres(test).await {
-        // Two store instances on one database: two server processes.
-        let first = store::connect(&url).await.unwrap();
-        let second = store::connect(&url).await.unwrap();
-        check(first, Some(second)).await;
-        drop_database(&url).await;
-    }
-}
 
 #[tokio::test]
 async fn appends_are_idempotent_and_conflicts_store_nothing() {
@@ -63,7 +17,7 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         let anna = member(1);
         let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
         let push = push_of(&device, anna, 0);
-        let done = store.push_group(&[push.clone(), push.clone()], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(CLUB, &[push.clone(), push.clone()], T0, Commit::EachPush).await.unwrap();
         let (outcomes, appended) = (done.outcomes.clone(), done.appended());
         assert_eq!(appended.len(), 2, "the second copy in the same group stored nothing");
         let first = outcomes[0].as_ref().unwrap();
@@ -71,15 +25,15 @@ async fn appends_are_idempotent_and_conflicts_store_nothing() {
         assert_eq!(first[0].status, BatchStatus::Accepted);
         assert_eq!(second[0].events, first[0].events);
         let other = device_with("desk-2", anna, vec![register("Anna bis")]);
-        let done = store.push_group(&[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(CLUB, &[push_of(&other, anna, 0)], T0, Commit::EachPush).await.unwrap();
         let (outcomes, appended) = (done.outcomes.clone(), done.appended());
         assert!(appended.is_empty());
         let conflict = outcomes[0].as_ref().unwrap();
         assert_eq!(conflict[0].status, BatchStatus::Rejected);
         assert_eq!(conflict[0].server_events.len(), 2);
         assert_eq!(conflict[0].head, 2);
-        assert_eq!(store.head().await.unwrap().position, 2);
-        assert_eq!(store.pull(0, 10).await.unwrap(), first[0].events);
+        assert_eq!(store.head(CLUB).await.unwrap().position, 2);
+        assert_eq!(store.pull(CLUB, 0, 10).await.unwrap(), first[0].events);
     })
     .await;
 }
@@ -92,13 +46,13 @@ async fn a_refused_push_in_a_group_leaves_the_others_stored() {
         let mut broken = push_of(&bad, member(2), 0);
         broken.batches[0].events.remove(0);
         broken.batches[0].events[0].version = 1;
-        let done = store.push_group(&[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(CLUB, &[broken, push_of(&ok, member(1), 0)], T0, Commit::EachPush).await.unwrap();
         let (outcomes, appended) = (done.outcomes.clone(), done.appended());
         assert!(outcomes[0].is_err());
         assert!(outcomes[1].is_ok());
         assert_eq!(appended.len(), 1);
-        assert_eq!(store.head().await.unwrap().position, 1);
-        assert_eq!(store.pull(0, 10).await.unwrap().len(), 1);
+        assert_eq!(store.head(CLUB).await.unwrap().position, 1);
+        assert_eq!(store.pull(CLUB, 0, 10).await.unwrap().len(), 1);
     })
     .await;
 }
@@ -109,7 +63,7 @@ async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_
         let second = second.expect("two stores on one database");
         let anna = member(1);
         let mut a = device_with("desk-a", anna, vec![register("Anna")]);
-        let first = store.push_group(&[push_of(&a, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let first = store.push_group(CLUB, &[push_of(&a, anna, 0)], T0, Commit::EachPush).await.unwrap();
         a.apply(
             shared::replication::StoreOp::Confirm {
                 stored: first.appended().into_iter().cloned().collect(),
@@ -118,14 +72,14 @@ async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_
             T0,
         );
         // Another server (or an import) checks Anna in; this one has her cached at version 1.
-        let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
-        b.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 1 }, T0);
+        let mut b = common::desk("desk-b", 2);
+        b.apply(shared::replication::StoreOp::Apply { events: store.pull(CLUB, 0, 10).await.unwrap(), cursor: 1 }, T0);
         b.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 60 * 60_000).unwrap();
-        let by_b = second.push_group(&[push_of(&b, anna, 1)], T0, Commit::EachPush).await.unwrap();
+        let by_b = second.push_group(CLUB, &[push_of(&b, anna, 1)], T0, Commit::EachPush).await.unwrap();
         assert_eq!(by_b.appended().len(), 1);
         // A desk that saw B's check-in checks her in again two minutes later: too soon, whoever cached what.
-        let mut c = shared::replication::memory::MemoryDevice::new("desk-c", 3);
-        c.apply(shared::replication::StoreOp::Apply { events: store.pull(0, 10).await.unwrap(), cursor: 2 }, T0);
+        let mut c = common::desk("desk-c", 3);
+        c.apply(shared::replication::StoreOp::Apply { events: store.pull(CLUB, 0, 10).await.unwrap(), cursor: 2 }, T0);
         let stored = c.log[1].envelope.clone();
         let mut forged = stored.clone();
         forged.id = shared::new_event_id(T0, [9; 10]);
@@ -138,7 +92,7 @@ async fn a_push_is_decided_on_what_other_writers_stored_since_this_one_last_saw_
             batches: vec![shared::protocol::PushBatch { stream: anna, parent_version: 2, events: vec![forged] }],
             epoch: None,
         };
-        let done = store.push_group(&[push], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(CLUB, &[push], T0, Commit::EachPush).await.unwrap();
         let refusal = done.outcomes[0].as_ref().unwrap_err();
         assert_eq!(refusal.code(), "rule_broken", "{refusal}");
         assert!(refusal.to_string().contains("already checked in"), "{refusal}");
@@ -153,9 +107,9 @@ async fn a_conflict_answer_holds_a_bounded_page_of_the_servers_events_and_their_
         let mut commands = vec![register("Anna")];
         commands.extend((0..149).map(|_| MemberCommand::CheckIn));
         let busy = device_with("desk-1", anna, commands);
-        store.push_group(&[push_of(&busy, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        store.push_group(CLUB, &[push_of(&busy, anna, 0)], T0, Commit::EachPush).await.unwrap();
         let late = device_with("desk-2", anna, vec![register("Anna")]);
-        let done = store.push_group(&[push_of(&late, anna, 0)], T0, Commit::EachPush).await.unwrap();
+        let done = store.push_group(CLUB, &[push_of(&late, anna, 0)], T0, Commit::EachPush).await.unwrap();
         let result = &done.outcomes[0].as_ref().unwrap()[0];
         assert_eq!(result.status, BatchStatus::Rejected);
         assert_eq!(result.server_events.len(), shared::protocol::MAX_SERVER_EVENTS);
@@ -174,18 +128,18 @@ async fn concurrent_writers_get_dense_positions_visible_in_order() {
             let target = if i % 2 == 0 { store.clone() } else { second.clone() };
             tasks.push(tokio::spawn(async move {
                 let d = device_with(&format!("d{i}"), member(10 + i), vec![register("X"), MemberCommand::CheckIn]);
-                target.push_group(&[push_of(&d, member(10 + i), 0)], T0, Commit::EachPush).await.unwrap()
+                target.push_group(CLUB, &[push_of(&d, member(10 + i), 0)], T0, Commit::EachPush).await.unwrap()
             }));
         }
         for t in tasks {
             t.await.unwrap();
         }
-        let all = store.pull(0, 1_000).await.unwrap();
+        let all = store.pull(CLUB, 0, 1_000).await.unwrap();
         assert_eq!(all.len(), 48);
         for (i, e) in all.iter().enumerate() {
             assert_eq!(e.position, Some(i as u64 + 1));
         }
-        assert_eq!(store.head().await.unwrap().position, 48);
+        assert_eq!(store.head(CLUB).await.unwrap().position, 48);
     })
     .await;
 }
@@ -195,18 +149,18 @@ async fn an_export_imports_whole_into_an_empty_server_and_again_changes_nothing(
     let (source, _a) = sqlite().await;
     for i in 1..=30u128 {
         let d = device_with(&format!("desk-{}", i % 3), member(i), vec![register("M"), MemberCommand::CheckIn]);
-        source.push_group(&[push_of(&d, member(i), 0)], T0, Commit::EachPush).await.unwrap();
+        source.push_group(CLUB, &[push_of(&d, member(i), 0)], T0, Commit::EachPush).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("club.jsonl");
-    server::transfer::export(&*source, Some(&file)).await.unwrap();
+    server::transfer::export(&*source, CLUB, Some(&file)).await.unwrap();
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 60);
 
     let (target, _b) = sqlite().await;
-    server::transfer::import(&*target, &file).await.unwrap();
-    server::transfer::import(&*target, &file).await.unwrap();
-    let copied = target.pull(0, 1_000).await.unwrap();
-    assert_eq!(copied, source.pull(0, 1_000).await.unwrap(), "same events, same order, same positions");
+    server::transfer::import(&*target, CLUB, &file).await.unwrap();
+    server::transfer::import(&*target, CLUB, &file).await.unwrap();
+    let copied = target.pull(CLUB, 0, 1_000).await.unwrap();
+    assert_eq!(copied, source.pull(CLUB, 0, 1_000).await.unwrap(), "same events, same order, same positions");
 
     // A damaged file is refused whole.
     let damaged = dir.path().join("damaged.jsonl");
@@ -214,9 +168,9 @@ async fn an_export_imports_whole_into_an_empty_server_and_again_changes_nothing(
     lines[41] = lines[41].replace("MemberCheckedIn", "MemberTeleported");
     std::fs::write(&damaged, lines.join("\n")).unwrap();
     let (fresh, _c) = sqlite().await;
-    let err = server::transfer::import(&*fresh, &damaged).await.unwrap_err();
+    let err = server::transfer::import(&*fresh, CLUB, &damaged).await.unwrap_err();
     assert!(err.to_string().contains("line 42"), "{err}");
-    assert_eq!(fresh.head().await.unwrap().position, 0);
+    assert_eq!(fresh.head(CLUB).await.unwrap().position, 0);
 }
 
 #[tokio::test]
@@ -225,25 +179,28 @@ async fn a_log_put_back_from_a_backup_is_decided_on_its_own_events_not_on_what_a
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let s = member(1);
     let a = device_with("desk-a", s, vec![register("Sam"), MemberCommand::ArchiveMember]);
-    store.push_group(&[push_of(&a, s, 0)], T0, Commit::EachPush).await.unwrap();
+    store.push_group(CLUB, &[push_of(&a, s, 0)], T0, Commit::EachPush).await.unwrap();
     // This server now has Sam cached, archived, at version 2. The database is put back to a
     // backup taken before the archiving, and `faraday new-epoch` run, as docs/PROTOCOL.md says.
     {
         use sqlx::Connection;
         let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
         sqlx::query("DELETE FROM events WHERE position = 2").execute(&mut db).await.unwrap();
-        sqlx::query("UPDATE log_head SET position = 1").execute(&mut db).await.unwrap();
+        sqlx::query("UPDATE club_logs SET position = 1").execute(&mut db).await.unwrap();
     }
     let restored = store::connect(&url).await.unwrap();
-    restored.new_epoch().await.unwrap();
+    restored.new_epoch(CLUB).await.unwrap();
     // Another server checks Sam in at version 2 of the restored log.
-    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
-    b.apply(shared::replication::StoreOp::Apply { events: restored.pull(0, 10).await.unwrap(), cursor: 1 }, T0);
+    let mut b = common::desk("desk-b", 2);
+    b.apply(shared::replication::StoreOp::Apply { events: restored.pull(CLUB, 0, 10).await.unwrap(), cursor: 1 }, T0);
     b.execute::<Member>(s, MemberCommand::CheckIn, T0).unwrap();
-    assert_eq!(restored.push_group(&[push_of(&b, s, 1)], T0, Commit::EachPush).await.unwrap().appended().len(), 1);
+    assert_eq!(
+        restored.push_group(CLUB, &[push_of(&b, s, 1)], T0, Commit::EachPush).await.unwrap().appended().len(),
+        1
+    );
     // Restoring Sam through the first server must be refused: in this log Sam was never archived.
-    let mut c = shared::replication::memory::MemoryDevice::new("desk-c", 3);
-    c.apply(shared::replication::StoreOp::Apply { events: restored.pull(0, 10).await.unwrap(), cursor: 2 }, T0);
+    let mut c = common::desk("desk-c", 3);
+    c.apply(shared::replication::StoreOp::Apply { events: restored.pull(CLUB, 0, 10).await.unwrap(), cursor: 2 }, T0);
     let mut forged = c.log[0].envelope.clone();
     forged.id = shared::new_event_id(T0, [8; 10]);
     forged.version = 3;
@@ -255,7 +212,7 @@ async fn a_log_put_back_from_a_backup_is_decided_on_its_own_events_not_on_what_a
         batches: vec![shared::protocol::PushBatch { stream: s, parent_version: 2, events: vec![forged] }],
         epoch: None,
     };
-    let done = store.push_group(&[push], T0, Commit::EachPush).await.unwrap();
+    let done = store.push_group(CLUB, &[push], T0, Commit::EachPush).await.unwrap();
     let refusal = done.outcomes[0].as_ref().unwrap_err();
     assert_eq!(refusal.code(), "rule_broken", "{refusal}");
     assert!(refusal.to_string().contains("not archived"), "{refusal}");
@@ -264,10 +221,10 @@ async fn a_log_put_back_from_a_backup_is_decided_on_its_own_events_not_on_what_a
 /// Every read model, as the store serves it: (stream → (version, state)), ((table, event) → (sort, value)).
 async fn served_read_models(store: &dyn EventStore) -> shared::projection::ReadModels {
     let mut models = shared::projection::ReadModels::default();
-    for row in store.read_streams("members", None, 5_000).await.unwrap() {
+    for row in store.read_streams(CLUB, "members", None, 5_000).await.unwrap() {
         models.streams.insert(row.stream, (row.version, row.state));
     }
-    for row in store.read_rows("check_ins", 0, None, i64::MAX as u64, 5_000).await.unwrap() {
+    for row in store.read_rows(CLUB, "check_ins", 0, None, i64::MAX as u64, 5_000).await.unwrap() {
         models.rows.insert(("check_ins", row.id), (row.sort, row.value));
     }
     models
@@ -281,10 +238,10 @@ async fn busy_club(store: &dyn EventStore) {
     a.execute::<Member>(bob, register("Bob"), T0).unwrap();
     let mut first = push_of(&a, anna, 0);
     first.batches.extend(push_of(&a, bob, 0).batches);
-    let done = store.push_group(&[first], T0, Commit::EachPush).await.unwrap();
+    let done = store.push_group(CLUB, &[first], T0, Commit::EachPush).await.unwrap();
     let stored: Vec<_> = done.appended().into_iter().cloned().collect();
     a.apply(StoreOp::Confirm { stored: stored.clone(), server_events: vec![] }, T0);
-    let mut b = shared::replication::memory::MemoryDevice::new("desk-b", 2);
+    let mut b = common::desk("desk-b", 2);
     b.apply(StoreOp::Apply { events: stored, cursor: 2 }, T0);
     let phone = |value: &str| MemberCommand::ChangeMemberDetails { changes: vec![(MemberField::Phone, value.into())] };
     a.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 60_000).unwrap();
@@ -292,25 +249,13 @@ async fn busy_club(store: &dyn EventStore) {
     b.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 62_000).unwrap();
     b.execute::<Member>(anna, phone("0470 22 22 22"), T0 + 63_000).unwrap();
     b.execute::<Member>(bob, MemberCommand::CheckIn, T0 + 64_000).unwrap();
-    store.push_group(&[push_of(&a, anna, 1)], T0 + 100_000, Commit::EachPush).await.unwrap();
+    store.push_group(CLUB, &[push_of(&a, anna, 1)], T0 + 100_000, Commit::EachPush).await.unwrap();
     let mut late = push_of(&b, anna, 1);
     late.batches.extend(push_of(&b, bob, 1).batches);
-    let done = store.push_group(&[late], T0 + 100_000, Commit::EachPush).await.unwrap();
+    let done = store.push_group(CLUB, &[late], T0 + 100_000, Commit::EachPush).await.unwrap();
     let results = done.outcomes[0].as_ref().unwrap();
     assert_eq!(results[0].status, BatchStatus::Rebased, "b's check-in of Anna became a recorded duplicate");
     assert_eq!(results[1].status, BatchStatus::Accepted);
-}
-
-/// Runs `sql` on the database at `url` (SQLite or PostgreSQL), outside the store.
-async fn execute_sql(url: &str, sql: &str) {
-    use sqlx::Connection;
-    if url.starts_with("sqlite") {
-        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
-    } else {
-        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
-    }
 }
 
 #[tokio::test]
@@ -321,7 +266,7 @@ async fn read_models_hold_the_fold_of_the_log_and_are_rebuilt_from_it_when_the_p
     for url in &urls {
         let store = store::connect(url).await.unwrap();
         busy_club(store.as_ref()).await;
-        let log = store.pull(0, 5_000).await.unwrap();
+        let log = store.pull(CLUB, 0, 5_000).await.unwrap();
         let expected = shared::projection::ReadModels::fold(&log);
         assert_eq!(expected.streams.len(), 2);
         assert_eq!(expected.rows.len(), 2, "Anna's counted check-in and Bob's; the duplicate has no row");

@@ -114,6 +114,10 @@ pub trait Aggregate: Default + Clone + Debug {
     /// Decides what happens: the events a command produces, or why it is refused.
     fn decide(&self, command: Self::Command, now_ms: u64) -> Result<Vec<Self::Event>, Self::Error>;
 
+    /// What the command's author must be allowed (DOMAIN.md "Roles"; granted by `Role::can`).
+    /// Checked on the device before deciding, and by the server for every event a device pushes.
+    fn permission(command: &Self::Command) -> crate::access::Permission;
+
     /// Folds one event into the state. Never fails: an event is a fact.
     fn evolve(&mut self, event: &Self::Event, meta: &EventMeta<'_>);
 

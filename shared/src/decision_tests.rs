@@ -69,6 +69,10 @@ impl Aggregate for Card {
     type Event = CardEvent;
     type Error = CardError;
 
+    fn permission(_: &CardCommand) -> crate::access::Permission {
+        crate::access::Permission::CheckIn
+    }
+
     fn decide(&self, command: CardCommand, now_ms: u64) -> Result<Vec<CardEvent>, CardError> {
         match command {
             CardCommand::TopUp(visits) => Ok(vec![CardEvent::ToppedUp { visits }]),

@@ -1,6 +1,7 @@
 //! The envelope every event travels and is stored in, on the device and on the server.
 
 use crate::{
+    access::StaffId,
     aggregate::{DecodeError, DomainEvent},
     hlc::Hlc,
     ids::{new_event_id, DeviceId},
@@ -24,7 +25,11 @@ pub struct EventEnvelope {
     pub data: serde_json::Value,
     pub hlc: Hlc,
     pub device: DeviceId,
-    /// Place in the server's global log; absent until the server has stored the event.
+    /// The staff member who made the event (absent only in logs written before accounts existed;
+    /// a push must carry the signed-in staff member's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<StaffId>,
+    /// Place in the club's log; absent until the server has stored the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
 }
@@ -32,6 +37,8 @@ pub struct EventEnvelope {
 /// Everything needed to stamp new events, passed in so that stamping stays deterministic.
 pub struct Stamp<'a> {
     pub device: &'a DeviceId,
+    /// Who decided (None only in tests and simulations that model no accounts).
+    pub staff: Option<StaffId>,
     pub now_ms: u64,
     pub hlc: &'a mut crate::hlc::HlcClock,
     pub random: &'a mut dyn FnMut() -> [u8; 10],
@@ -52,6 +59,7 @@ impl EventEnvelope {
                 data: e.encode(),
                 hlc: stamp.hlc.tick(stamp.now_ms),
                 device: stamp.device.clone(),
+                staff: stamp.staff,
                 position: None,
             })
             .collect()
@@ -71,6 +79,7 @@ impl EventEnvelope {
             && self.data == other.data
             && self.hlc == other.hlc
             && self.device == other.device
+            && self.staff == other.staff
     }
 }
 
@@ -89,6 +98,8 @@ struct StrictEnvelope {
     hlc: Hlc,
     device: DeviceId,
     #[serde(default)]
+    staff: Option<StaffId>,
+    #[serde(default)]
     position: Option<u64>,
 }
 
@@ -103,6 +114,7 @@ impl From<StrictEnvelope> for EventEnvelope {
             data: e.data,
             hlc: e.hlc,
             device: e.device,
+            staff: e.staff,
             position: e.position,
         }
     }

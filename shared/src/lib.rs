@@ -4,6 +4,7 @@
 //! deterministic in unit tests, in simulations and in production.
 
 pub mod acceptance;
+pub mod access;
 pub mod aggregate;
 pub mod envelope;
 pub mod hlc;
@@ -23,6 +24,7 @@ mod decision_tests;
 #[cfg(test)]
 mod testing;
 
+pub use access::{Actor, ClubId, Role, StaffId};
 pub use aggregate::{Aggregate, DecodeError, DomainEvent};
 pub use envelope::EventEnvelope;
 pub use hlc::{Hlc, HlcClock};

@@ -212,3 +212,47 @@ pub struct EventCursor {
     pub from: u64,
     pub after: Uuid,
 }
+
+/// Longest e-mail address or name an account may have, in characters.
+pub const MAX_ACCOUNT_TEXT: usize = 120;
+/// Longest password the server will hash (argon2 reads any length; this bounds the work).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Shortest password an account may be given.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// `POST /api/auth/login`: a staff member signs in on this device, to one club.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// The device signing in: the session is bound to it, and its pushes must name it.
+    pub device: DeviceId,
+    /// The club to work in, when the account has roles in several (the first one otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub club: Option<crate::access::ClubId>,
+}
+
+/// Who is signed in on this device (`POST /api/auth/login`, `GET /api/auth/session`). The device
+/// keeps it to work offline for this person until `expires_ms`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub staff: crate::access::StaffId,
+    pub name: String,
+    pub email: String,
+    pub role: crate::access::Role,
+    pub club: crate::access::ClubId,
+    pub club_name: String,
+    /// When the session ends (ms since the epoch): the server refuses it after, and the device
+    /// stops working offline for this person.
+    pub expires_ms: u64,
+    pub server_ms: u64,
+}
+
+/// One of the club's staff, for showing who made an event (`GET /api/auth/staff`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub staff: crate::access::StaffId,
+    pub name: String,
+    pub role: crate::access::Role,
+}

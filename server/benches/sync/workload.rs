@@ -60,7 +60,7 @@ fn member(n: u128, t0: u64, length: usize, later: usize) -> (Vec<EventEnvelope>,
             MemberCommand::CheckIn
         };
         let decided = state.decide(command, now).unwrap();
-        let stamp = Stamp { device: &device, now_ms: now, hlc: &mut clock, random: &mut random };
+        let stamp = Stamp { device: &device, staff: Some(STAFF), now_ms: now, hlc: &mut clock, random: &mut random };
         let wrapped = EventEnvelope::wrap(stream, i, &decided, stamp);
         for (e, envelope) in decided.iter().zip(&wrapped) {
             state.evolve(e, &shared::aggregate::EventMeta::of(envelope));
@@ -127,6 +127,13 @@ impl Backend {
     }
 }
 
+/// The club whose log the benchmark writes (the raw baseline's rows are that club's too).
+/// The staff account every workload event is made by (the bench server makes it).
+pub const STAFF: shared::StaffId = shared::StaffId(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_be02));
+pub const PASSWORD: &str = "bench password";
+
+pub const CLUB: shared::ClubId = shared::ClubId(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_be01));
+
 /// The baseline: the same rows into the same table and indexes, one multi-row INSERT and one
 /// transaction per 500 rows, no validation, no HTTP. "The same rows" include the read-model row
 /// each event is indexed as (`read_tbl`, `read_sort`: migration 0003), as the server stores them.
@@ -179,13 +186,14 @@ macro_rules! insert_rows {
         async fn $name(pool: &sqlx::Pool<$db>, rows: &[EventEnvelope], after: i64, begin: &'static str) {
             let mut tx = pool.begin_with(begin).await.unwrap();
             let mut q = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, \
-                 device, recorded_ms, read_tbl, read_sort) ",
+                "INSERT INTO events (club, position, id, stream, version, event_type, schema_version, data, hlc_ms, \
+                 hlc_c, device, staff, recorded_ms, read_tbl, read_sort) ",
             );
             let mut position = after;
             q.push_values(rows, |mut row, e| {
                 position += 1;
-                row.push_bind(position)
+                row.push_bind(CLUB.to_string())
+                    .push_bind(position)
                     .push_bind(e.id.to_string())
                     .push_bind(e.stream.to_string())
                     .push_bind(e.version as i64)
@@ -195,6 +203,7 @@ macro_rules! insert_rows {
                     .push_bind(e.hlc.ms as i64)
                     .push_bind(e.hlc.c as i64)
                     .push_bind(e.device.to_string())
+                    .push_bind(e.staff.map(|s| s.to_string()))
                     .push_bind(0i64)
                     .push_bind(read_row(e).0)
                     .push_bind(read_row(e).1);
@@ -211,9 +220,11 @@ async fn insert_postgres_unnest(pool: &sqlx::PgPool, rows: &[EventEnvelope], aft
     let mut tx = pool.begin().await.unwrap();
     let positions: Vec<i64> = (1..=rows.len() as i64).map(|i| after + i).collect();
     sqlx::query(
-        "INSERT INTO events (position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, \
-         recorded_ms, read_tbl, read_sort) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO events (club, position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, \
+         device, staff, recorded_ms, read_tbl, read_sort) \
+         SELECT $1, u.* FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS u",
     )
+    .bind(CLUB.to_string())
     .bind(positions)
     .bind(rows.iter().map(|e| e.id.to_string()).collect::<Vec<_>>())
     .bind(rows.iter().map(|e| e.stream.to_string()).collect::<Vec<_>>())
@@ -224,6 +235,7 @@ async fn insert_postgres_unnest(pool: &sqlx::PgPool, rows: &[EventEnvelope], aft
     .bind(rows.iter().map(|e| e.hlc.ms as i64).collect::<Vec<_>>())
     .bind(rows.iter().map(|e| i64::from(e.hlc.c)).collect::<Vec<_>>())
     .bind(rows.iter().map(|e| e.device.to_string()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|e| e.staff.map(|s| s.to_string())).collect::<Vec<_>>())
     .bind(vec![0i64; rows.len()])
     .bind(rows.iter().map(|e| read_row(e).0).collect::<Vec<_>>())
     .bind(rows.iter().map(|e| read_row(e).1).collect::<Vec<_>>())

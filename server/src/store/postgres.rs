@@ -1,29 +1,56 @@
-use super::{
-    fresh_epoch, push::push_all, sql, stream_cache::StreamCache, Commit, EventStore, GroupOutcome, LogHead, StoreError,
-};
-use async_trait::async_trait;
-use shared::{
-    protocol::{LogEpoch, PushRequest},
-    EventEnvelope,
-};
+use super::{backend::store_for, sql, stream_cache::StreamCache, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::{str::FromStr, time::Duration};
 
 sql::log_tx_for!(sqlx::Postgres, events_by_id, streams_table, insert_events, false);
+store_for!(sqlx::Postgres, PostgresStore);
 
-/// One column array per parameter, unnested into rows: eleven parameters whatever the number of
+/// A club's appends serialise on its `club_logs` row; other clubs' do not wait for them.
+const LOCK: &str = " FOR UPDATE";
+/// Conflicts with the row locks appends take (and with the inserts that make a club's row).
+const LOCK_ALL: Option<&str> = Some("LOCK TABLE club_logs IN EXCLUSIVE MODE");
+/// Every server on the database hears at once which club's log moved (see [`COMMITS_CHANNEL`]).
+const NOTIFY: Option<&str> = Some("SELECT pg_notify('faraday_log', $1)");
+/// The channel commits are announced on; the payload is the club's id.
+pub const COMMITS_CHANNEL: &str = "faraday_log";
+
+/// The commits announced on [`COMMITS_CHANNEL`], on a connection of its own. sqlx makes the
+/// connection again when it drops; the error it yields then says announcements may be lost.
+async fn listen(pool: &PgPool) -> Result<Option<super::CommitStream>, StoreError> {
+    use futures::StreamExt;
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(COMMITS_CHANNEL).await?;
+    let commits = listener.into_stream().map(|n| {
+        let n = n?;
+        n.payload().parse().map(shared::ClubId).map_err(|e| StoreError::Corrupt {
+            position: -1,
+            reason: format!("a commit announced for {:?}: {e}", n.payload()),
+        })
+    });
+    Ok(Some(commits.boxed()))
+}
+
+async fn write_tx(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin().await
+}
+
+/// One column array per parameter, unnested into rows: sixteen parameters whatever the number of
 /// events, so the statement is parsed and planned in no time (a multi-row VALUES of 1,000 events
-/// has 11,000 parameters to bind and plan). The log's head moves in the same statement.
-fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBuilder<'static, sqlx::Postgres> {
+/// has 15,000 parameters to bind and plan). The club's head moves in the same statement.
+fn insert_events(
+    club: &str,
+    events: &[shared::EventEnvelope],
+    now_ms: u64,
+) -> sqlx::QueryBuilder<'static, sqlx::Postgres> {
     let n = events.len();
     let (mut position, mut id, mut stream, mut version) = (vec![], vec![], vec![], vec![]);
     let (mut event_type, mut schema_version, mut data) = (vec![], vec![], vec![]);
-    let (mut hlc_ms, mut hlc_c, mut device, mut recorded_ms) = (vec![], vec![], vec![], vec![]);
+    let (mut hlc_ms, mut hlc_c, mut device, mut staff, mut recorded_ms) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut read_tbl, mut read_sort) = (vec![], vec![]);
     for v in [&mut position, &mut version, &mut hlc_ms, &mut hlc_c, &mut recorded_ms] {
         v.reserve(n);
     }
-    for r in events.iter().map(|e| sql::Row::of(e, now_ms)) {
+    for r in events.iter().map(|e| sql::Row::of(e, club, now_ms)) {
         position.push(r.position);
         id.push(r.id);
         stream.push(r.stream);
@@ -34,14 +61,19 @@ fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBu
         hlc_ms.push(r.hlc_ms);
         hlc_c.push(r.hlc_c);
         device.push(r.device);
+        staff.push(r.staff);
         recorded_ms.push(r.recorded_ms);
         read_tbl.push(r.read_tbl);
         read_sort.push(r.read_sort);
     }
     let last = *position.last().expect("at least one event");
-    let mut q = sqlx::QueryBuilder::new("WITH bump AS (UPDATE log_head SET position = ");
+    let mut q = sqlx::QueryBuilder::new("WITH bump AS (UPDATE club_logs SET position = ");
     q.push_bind(last)
-        .push(format!(" WHERE id = 1) INSERT INTO events ({}) SELECT * FROM unnest(", sql::INSERT_COLUMNS));
+        .push(" WHERE club = ")
+        .push_bind(club.to_owned())
+        .push(format!(") INSERT INTO events ({}) SELECT ", sql::INSERT_COLUMNS))
+        .push_bind(club.to_owned())
+        .push(", u.* FROM unnest(");
     let mut args = q.separated(", ");
     args.push_bind(position)
         .push_bind(id)
@@ -53,10 +85,11 @@ fn insert_events(events: &[shared::EventEnvelope], now_ms: u64) -> sqlx::QueryBu
         .push_bind(hlc_ms)
         .push_bind(hlc_c)
         .push_bind(device)
+        .push_bind(staff)
         .push_bind(recorded_ms)
         .push_bind(read_tbl)
         .push_bind(read_sort);
-    q.push(")");
+    q.push(") AS u");
     q
 }
 
@@ -68,7 +101,7 @@ fn events_by_id(ids: Vec<String>) -> sqlx::QueryBuilder<'static, sqlx::Postgres>
     let mut q = sqlx::QueryBuilder::new("SELECT e.* FROM unnest(");
     q.push_bind(ids).push(format!(
         ") AS i(id) CROSS JOIN LATERAL (SELECT {} FROM events WHERE events.id = i.id LIMIT 1) AS e",
-        sql::COLUMNS
+        sql::CLUB_COLUMNS
     ));
     q
 }
@@ -76,12 +109,11 @@ fn events_by_id(ids: Vec<String>) -> sqlx::QueryBuilder<'static, sqlx::Postgres>
 fn streams_table(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, values: Vec<String>) {
     q.push("unnest(").push_bind(values).push(") AS s(stream)");
 }
-sql::reads_for!(sqlx::Postgres);
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// For several server processes in front of one database. Appends serialise on the `log_head`
-/// row lock, so positions still become visible in order.
+/// For several server processes in front of one database. A club's appends serialise on its
+/// `club_logs` row lock, so its positions still become visible in order.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -100,66 +132,12 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        set_epoch(&pool, fresh_epoch(), true).await?;
-        rebuild_read_models(pool.begin().await?, " FOR UPDATE").await?;
+        give_missing_epochs(&pool).await?;
+        rebuild_read_models(&pool).await?;
         Ok(Self { pool, cache: Default::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-}
-
-#[async_trait]
-impl EventStore for PostgresStore {
-    async fn push_group(
-        &self,
-        pushes: &[PushRequest],
-        now_ms: u64,
-        commit: Commit,
-    ) -> Result<GroupOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Take the head row lock first: concurrent writers (other server processes) then plan
-        // against a stream state that cannot change under them before they commit.
-        let log = locked_head(&mut tx, " FOR UPDATE").await?;
-        push_all(&mut tx, &self.cache, pushes, now_ms, log).await?.finish(tx, commit, &self.cache).await
-    }
-
-    async fn pull(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
-        pull(&self.pool, after, limit).await
-    }
-
-    async fn head(&self) -> Result<LogHead, StoreError> {
-        head(&self.pool).await
-    }
-
-    async fn read_streams(
-        &self,
-        table: &str,
-        after: Option<shared::StreamId>,
-        limit: u32,
-    ) -> Result<Vec<super::read_models::StreamRow>, StoreError> {
-        read_streams(&self.pool, table, after, limit).await
-    }
-
-    async fn read_stream(&self, stream: shared::StreamId) -> Result<Option<super::read_models::StreamRow>, StoreError> {
-        read_stream(&self.pool, stream).await
-    }
-
-    async fn read_rows(
-        &self,
-        table: &str,
-        from: u64,
-        after: Option<uuid::Uuid>,
-        to: u64,
-        limit: u32,
-    ) -> Result<Vec<super::read_models::EventRow>, StoreError> {
-        read_rows(&self.pool, table, from, after, to, limit).await
-    }
-
-    async fn new_epoch(&self) -> Result<LogEpoch, StoreError> {
-        let epoch = fresh_epoch();
-        set_epoch(&self.pool, epoch, false).await?;
-        Ok(epoch)
     }
 }

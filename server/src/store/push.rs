@@ -2,7 +2,8 @@
 //! rules live in `shared::acceptance`), then append everything a push adds in one statement.
 
 use super::{
-    read_models::ReadWrites, stream_cache::StreamCache, Commit, GroupOutcome, LogHead, PushOutcome, StoreError,
+    read_models::ReadWrites, stream_cache::StreamCache, ClubRefusal, Commit, GroupOutcome, LogHead, PushOutcome,
+    PushRefusal, StoreError,
 };
 use async_trait::async_trait;
 use shared::{
@@ -16,13 +17,15 @@ use uuid::Uuid;
 /// Stored events folded per query when a stream's head is brought up to date.
 const FOLD_PAGE: u32 = 1_000;
 
-/// What the algorithm needs from an open write transaction.
+/// What the algorithm needs from an open write transaction. Clubs are named by their key in the
+/// `club` columns ([`super::club_key`]; '' for the log kept before clubs existed).
 #[async_trait]
 pub(super) trait LogTx: Send {
-    /// The stored copies of those of `ids` that the log holds.
-    async fn events_by_id(&mut self, ids: &[Uuid]) -> Result<Vec<EventEnvelope>, StoreError>;
-    /// The head versions of those of `streams` that have events (one query for a whole push).
-    async fn stream_versions(&mut self, streams: &[StreamId]) -> Result<HashMap<StreamId, u64>, StoreError>;
+    /// The stored copies of those of `ids` that any club's log holds, each with its club's key.
+    async fn events_by_id(&mut self, ids: &[Uuid]) -> Result<Vec<(String, EventEnvelope)>, StoreError>;
+    /// The head versions of those of `streams` that have events, each with the key of the club
+    /// whose log holds it (one query for a whole push).
+    async fn stream_versions(&mut self, streams: &[StreamId]) -> Result<HashMap<StreamId, (String, u64)>, StoreError>;
     /// The stream's events above version `after`, in version order, at most `limit`.
     async fn stream_events(
         &mut self,
@@ -30,12 +33,18 @@ pub(super) trait LogTx: Send {
         after: u64,
         limit: u32,
     ) -> Result<Vec<EventEnvelope>, StoreError>;
-    /// Stores positioned events (one statement per 1,000) and moves the log's head to the last one.
-    async fn append(&mut self, events: &[EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
-    /// Upserts read-model rows (one statement per 1,000 rows and table kind).
-    async fn write_read_models(&mut self, writes: &ReadWrites) -> Result<(), StoreError>;
-    /// The log's events above position `after`, in position order, at most `limit`.
-    async fn events_after(&mut self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError>;
+    /// Stores positioned events in `club`'s log (one statement per 1,000) and moves its head to
+    /// the last one.
+    async fn append(&mut self, club: &str, events: &[EventEnvelope], now_ms: u64) -> Result<(), StoreError>;
+    /// Upserts `club`'s read-model rows (one statement per 1,000 rows and table kind).
+    async fn write_read_models(&mut self, club: &str, writes: &ReadWrites) -> Result<(), StoreError>;
+    /// Every club's events after (`club`, `position`) = `after`, in (club, position) order, at
+    /// most `limit`, each with its club's key: for a rebuild. (`("", 0)` starts at the beginning.)
+    async fn events_after(
+        &mut self,
+        after: (&str, u64),
+        limit: u32,
+    ) -> Result<Vec<(String, EventEnvelope)>, StoreError>;
     /// The projections the read models were built with (`shared::projection::signature`).
     async fn read_models_signature(&mut self) -> Result<String, StoreError>;
     async fn set_read_models_signature(&mut self, signature: &str) -> Result<(), StoreError>;
@@ -46,11 +55,12 @@ pub(super) trait LogTx: Send {
     async fn index_event_rows(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
 }
 
-/// Plans and appends `pushes` in the open transaction `tx`, which holds the log's write lock and
-/// read the log's head under it.
+/// Plans and appends `pushes` to the log of `club` (its key) in the open transaction `tx`, which
+/// holds that log's write lock and read its head under it.
 pub(super) async fn push_all(
     tx: &mut dyn LogTx,
     cache: &StreamCache,
+    club: &str,
     pushes: &[PushRequest],
     now_ms: u64,
     log: LogHead,
@@ -58,7 +68,7 @@ pub(super) async fn push_all(
     let epoch = log.epoch;
     // Positions are dense and given here, under the lock: nobody else appends until commit.
     let mut position = log.position;
-    let mut outcomes = Vec::with_capacity(pushes.len());
+    let mut outcomes: Vec<PushOutcome> = Vec::with_capacity(pushes.len());
     // Heads as this transaction leaves them: a later push of the group builds on an earlier one's.
     let mut heads: HashMap<StreamId, StreamHead> = HashMap::new();
     // The read models move with the log, in this transaction.
@@ -67,14 +77,21 @@ pub(super) async fn push_all(
     for push in pushes {
         // Read under the lock: a `faraday new-epoch` commits before or after this whole group.
         if let Err(r) = check_epoch(push, epoch) {
-            outcomes.push(Err(r));
+            outcomes.push(Err(r.into()));
             continue;
         }
         // Plan every batch before writing any, so a refused push leaves no trace.
         let ids: Vec<Uuid> = push.batches.iter().flat_map(|b| b.events.iter().map(|e| e.id)).collect();
         let stored = tx.events_by_id(&ids).await?;
+        // (Streams in `heads` were this club's earlier in the group: the group is one club's.)
         let unseen: Vec<StreamId> = push.batches.iter().map(|b| b.stream).filter(|s| !heads.contains_key(s)).collect();
         let versions = if unseen.is_empty() { HashMap::new() } else { tx.stream_versions(&unseen).await? };
+        if let Some(refusal) = other_club(push, club, &stored, &versions) {
+            outcomes.push(Err(refusal.into()));
+            continue;
+        }
+        let stored: Vec<EventEnvelope> = stored.into_iter().map(|(_, e)| e).collect();
+        let versions: HashMap<StreamId, u64> = versions.into_iter().map(|(s, (_, v))| (s, v)).collect();
         let mut plans = Vec::with_capacity(push.batches.len());
         let mut refusal = None;
         for batch in &push.batches {
@@ -88,7 +105,7 @@ pub(super) async fn push_all(
             match plan_batch(&head, &stored, batch) {
                 Ok(plan) => plans.push((batch.stream, plan)),
                 Err(r) => {
-                    refusal = Some(r);
+                    refusal = Some(PushRefusal::from(r));
                     break;
                 }
             }
@@ -114,7 +131,7 @@ pub(super) async fn push_all(
                 position += 1;
                 e.position = Some(position);
             }
-            tx.append(&new, now_ms).await?;
+            tx.append(club, &new, now_ms).await?;
             appended_to.extend(new.iter().map(|e| e.stream));
         }
         let mut stored_new = new.into_iter();
@@ -158,10 +175,29 @@ pub(super) async fn push_all(
         read.set_stream(&heads[&stream]);
     }
     if !read.is_empty() {
-        tx.write_read_models(&read).await?;
+        tx.write_read_models(club, &read).await?;
     }
     let outcome = GroupOutcome { outcomes, epoch, stored_after: Some(log.position) };
     Ok(Planned { outcome, heads: heads.into_values().collect() })
+}
+
+/// Whether `push` names a stream or an event id that another club's log holds (`stored`: the
+/// stored copies of its ids; `versions`: the streams it names that have events), and which.
+fn other_club(
+    push: &PushRequest,
+    club: &str,
+    stored: &[(String, EventEnvelope)],
+    versions: &HashMap<StreamId, (String, u64)>,
+) -> Option<ClubRefusal> {
+    for batch in &push.batches {
+        if versions.get(&batch.stream).is_some_and(|(owner, _)| owner != club) {
+            return Some(ClubRefusal::OtherClub { stream: batch.stream, event: None });
+        }
+    }
+    let (_, e) = stored.iter().find(|(owner, _)| owner != club)?;
+    // Named by the batch that carries it: the other club's stream is not this device's to learn.
+    let batch = push.batches.iter().find(|b| b.events.iter().any(|p| p.id == e.id));
+    Some(ClubRefusal::OtherClub { stream: batch.map_or(e.stream, |b| b.stream), event: Some(e.id) })
 }
 
 /// The stream's head at `version` (as stored): the cached one brought up to it, or the whole
@@ -195,6 +231,11 @@ pub(super) struct Planned {
 }
 
 impl Planned {
+    /// Whether the group stored anything (so other processes must hear of the club's new head).
+    pub(super) fn appended_any(&self) -> bool {
+        !self.outcome.appended().is_empty()
+    }
+
     /// Commits, or rolls back when `AllOrNothing` and anything was not accepted.
     pub(super) async fn finish<DB: sqlx::Database>(
         self,

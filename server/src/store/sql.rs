@@ -1,14 +1,24 @@
 //! SQL shared by the SQLite and PostgreSQL stores. Both speak `$N` placeholders and RETURNING;
-//! the one implementation is stamped out for each backend's types by `log_tx_for!`.
+//! the one implementation is stamped out for each backend's types by `log_tx_for!` (the push's
+//! transaction) and `store_for!` (in `backend.rs`: everything else).
 
 use super::StoreError;
 use shared::{EventEnvelope, Hlc};
 
-/// Columns in the order of [`EventRow`].
-pub(super) const COLUMNS: &str =
-    "position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device";
+/// The columns of [`EventRow`], for a `format!`.
+macro_rules! event_columns {
+    () => {
+        "position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, staff"
+    };
+}
 
-/// Rows per INSERT: 1,000 × 11 values stays under both backends' parameter limits.
+/// Columns in the order of [`EventRow`].
+pub(super) const COLUMNS: &str = event_columns!();
+/// The event's club, then [`COLUMNS`]: a [`ClubEventRow`].
+pub(super) const CLUB_COLUMNS: &str = concat!("club, ", event_columns!());
+
+/// Rows per INSERT: 1,000 × 15 values stays under both backends' parameter limits (SQLite's
+/// 32,766, PostgreSQL's 65,535).
 pub(super) const INSERT_CHUNK: usize = 1_000;
 
 #[derive(sqlx::FromRow)]
@@ -23,6 +33,15 @@ pub(super) struct EventRow {
     hlc_ms: i64,
     hlc_c: i64,
     device: String,
+    staff: Option<String>,
+}
+
+/// An event and the key of the club whose log holds it.
+#[derive(sqlx::FromRow)]
+pub(super) struct ClubEventRow {
+    club: String,
+    #[sqlx(flatten)]
+    event: EventRow,
 }
 
 impl TryFrom<EventRow> for EventEnvelope {
@@ -38,6 +57,7 @@ impl TryFrom<EventRow> for EventEnvelope {
             data: serde_json::from_str(&row.data).map_err(|e| corrupt(format!("data: {e}")))?,
             hlc: Hlc { ms: row.hlc_ms as u64, c: row.hlc_c as u32 },
             device: shared::DeviceId::new(row.device.clone()).map_err(|e| corrupt(e.to_string()))?,
+            staff: row.staff.as_deref().map(str::parse).transpose().map_err(|e| corrupt(format!("staff: {e}")))?,
             position: Some(row.position as u64),
         })
     }
@@ -47,11 +67,17 @@ pub(super) fn rows_to_events(rows: Vec<EventRow>) -> Result<Vec<EventEnvelope>, 
     rows.into_iter().map(EventEnvelope::try_from).collect()
 }
 
+/// Events with the keys of their clubs.
+pub(super) fn club_rows_to_events(rows: Vec<ClubEventRow>) -> Result<Vec<(String, EventEnvelope)>, StoreError> {
+    rows.into_iter().map(|row| Ok((row.club, EventEnvelope::try_from(row.event)?))).collect()
+}
+
 /// Implements `LogTx` for `sqlx::Transaction<'_, $db>`.
-/// The backend's own forms: `$events_by_id(ids)` is the query for the rows with those ids;
-/// `$streams_table(&mut query, values)` appends a table `s(stream)` of `values`;
-/// `$insert_events(events, now_ms)` is the statement that stores positioned events; it also moves
-/// the log's head to the last of them unless `$bump_separately`, when a second statement does.
+/// The backend's own forms: `$events_by_id(ids)` is the query for the rows with those ids (as
+/// [`ClubEventRow`]s); `$streams_table(&mut query, values)` appends a table `s(stream)` of
+/// `values`; `$insert_events(club, events, now_ms)` is the statement that stores positioned events
+/// in `club`'s log; it also moves the club's head to the last of them unless `$bump_separately`,
+/// when a second statement does.
 macro_rules! log_tx_for {
     ($db:ty, $events_by_id:path, $streams_table:path, $insert_events:path, $bump_separately:expr) => {
         #[async_trait::async_trait]
@@ -59,12 +85,12 @@ macro_rules! log_tx_for {
             async fn events_by_id(
                 &mut self,
                 ids: &[uuid::Uuid],
-            ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
+            ) -> Result<Vec<(String, shared::EventEnvelope)>, super::StoreError> {
                 let mut found = Vec::new();
                 for chunk in ids.chunks(super::sql::INSERT_CHUNK) {
                     let mut q = $events_by_id(chunk.iter().map(|id| id.to_string()).collect());
-                    let rows: Vec<super::sql::EventRow> = q.build_query_as().fetch_all(&mut **self).await?;
-                    found.extend(super::sql::rows_to_events(rows)?);
+                    let rows: Vec<super::sql::ClubEventRow> = q.build_query_as().fetch_all(&mut **self).await?;
+                    found.extend(super::sql::club_rows_to_events(rows)?);
                 }
                 Ok(found)
             }
@@ -72,22 +98,25 @@ macro_rules! log_tx_for {
             async fn stream_versions(
                 &mut self,
                 streams: &[shared::StreamId],
-            ) -> Result<std::collections::HashMap<shared::StreamId, u64>, super::StoreError> {
+            ) -> Result<std::collections::HashMap<shared::StreamId, (String, u64)>, super::StoreError> {
                 let mut versions = std::collections::HashMap::with_capacity(streams.len());
                 for chunk in streams.chunks(super::sql::INSERT_CHUNK) {
-                    // One index lookup per stream (an aggregate over GROUP BY would read every
-                    // version of a long stream).
+                    // Index lookups per stream (an aggregate over GROUP BY would read every
+                    // version of a long stream); every event of a stream is in one club's log.
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT s.stream, (SELECT MAX(e.version) FROM events e WHERE e.stream = s.stream) FROM ",
+                        "SELECT s.stream, \
+                         (SELECT MAX(e.version) FROM events e WHERE e.stream = s.stream), \
+                         (SELECT e.club FROM events e WHERE e.stream = s.stream LIMIT 1) FROM ",
                     );
                     $streams_table(&mut q, chunk.iter().map(|s| s.to_string()).collect());
-                    let rows: Vec<(String, Option<i64>)> = q.build_query_as().fetch_all(&mut **self).await?;
-                    for (stream, version) in rows {
-                        let Some(version) = version else { continue };
+                    let rows: Vec<(String, Option<i64>, Option<String>)> =
+                        q.build_query_as().fetch_all(&mut **self).await?;
+                    for (stream, version, club) in rows {
+                        let (Some(version), Some(club)) = (version, club) else { continue };
                         let stream = stream
                             .parse()
                             .map_err(|e| super::StoreError::Corrupt { position: -1, reason: format!("{e}") })?;
-                        versions.insert(stream, version as u64);
+                        versions.insert(stream, (club, version as u64));
                     }
                 }
                 Ok(versions)
@@ -114,20 +143,23 @@ macro_rules! log_tx_for {
 
             async fn write_read_models(
                 &mut self,
+                club: &str,
                 writes: &super::read_models::ReadWrites,
             ) -> Result<(), super::StoreError> {
                 let streams: Vec<_> = writes.streams.values().collect();
                 for chunk in streams.chunks(super::sql::INSERT_CHUNK) {
                     let mut q =
-                        sqlx::QueryBuilder::<$db>::new("INSERT INTO read_streams (stream, tbl, version, state) ");
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO read_streams (club, stream, tbl, version, state) ");
                     q.push_values(chunk, |mut row, (table, r)| {
-                        row.push_bind(r.stream.to_string())
+                        row.push_bind(club.to_owned())
+                            .push_bind(r.stream.to_string())
                             .push_bind(table.to_string())
                             .push_bind(r.version as i64)
                             .push_bind(r.state.to_string());
                     });
                     q.push(
-                        " ON CONFLICT (tbl, stream) DO UPDATE SET version = excluded.version, state = excluded.state",
+                        " ON CONFLICT (club, tbl, stream) DO UPDATE SET version = excluded.version, \
+                         state = excluded.state",
                     );
                     q.build().execute(&mut **self).await?;
                 }
@@ -136,16 +168,22 @@ macro_rules! log_tx_for {
 
             async fn events_after(
                 &mut self,
-                after: u64,
+                (club, position): (&str, u64),
                 limit: u32,
-            ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
+            ) -> Result<Vec<(String, shared::EventEnvelope)>, super::StoreError> {
+                // Keyset over the primary key (club, position).
                 let sql = format!(
-                    "SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-                    super::sql::COLUMNS
+                    "SELECT {} FROM events WHERE club > $1 OR (club = $1 AND position > $2) \
+                     ORDER BY club, position LIMIT $3",
+                    super::sql::CLUB_COLUMNS
                 );
-                let rows: Vec<super::sql::EventRow> =
-                    sqlx::query_as(&sql).bind(after as i64).bind(i64::from(limit)).fetch_all(&mut **self).await?;
-                super::sql::rows_to_events(rows)
+                let rows: Vec<super::sql::ClubEventRow> = sqlx::query_as(&sql)
+                    .bind(club.to_owned())
+                    .bind(position as i64)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut **self)
+                    .await?;
+                super::sql::club_rows_to_events(rows)
             }
 
             async fn read_models_signature(&mut self) -> Result<String, super::StoreError> {
@@ -172,12 +210,13 @@ macro_rules! log_tx_for {
 
             async fn index_event_rows(&mut self, events: &[shared::EventEnvelope]) -> Result<(), super::StoreError> {
                 for e in events {
-                    let row = super::sql::Row::of(e, 0);
+                    let row = super::sql::Row::of(e, "", 0);
                     if row.read_tbl.is_some() {
-                        sqlx::query("UPDATE events SET read_tbl = $1, read_sort = $2 WHERE position = $3")
+                        // By id: unique across clubs.
+                        sqlx::query("UPDATE events SET read_tbl = $1, read_sort = $2 WHERE id = $3")
                             .bind(row.read_tbl)
                             .bind(row.read_sort)
-                            .bind(row.position)
+                            .bind(row.id)
                             .execute(&mut **self)
                             .await?;
                     }
@@ -185,14 +224,20 @@ macro_rules! log_tx_for {
                 Ok(())
             }
 
-            async fn append(&mut self, events: &[shared::EventEnvelope], now_ms: u64) -> Result<(), super::StoreError> {
+            async fn append(
+                &mut self,
+                club: &str,
+                events: &[shared::EventEnvelope],
+                now_ms: u64,
+            ) -> Result<(), super::StoreError> {
                 for chunk in events.chunks(super::sql::INSERT_CHUNK) {
-                    $insert_events(chunk, now_ms).build().execute(&mut **self).await?;
+                    $insert_events(club, chunk, now_ms).build().execute(&mut **self).await?;
                 }
                 if $bump_separately {
                     let last = events.last().and_then(|e| e.position).expect("positioned before insert");
-                    sqlx::query("UPDATE log_head SET position = $1 WHERE id = 1")
+                    sqlx::query("UPDATE club_logs SET position = $1 WHERE club = $2")
                         .bind(last as i64)
+                        .bind(club.to_owned())
                         .execute(&mut **self)
                         .await?;
                 }
@@ -203,13 +248,14 @@ macro_rules! log_tx_for {
 }
 pub(super) use log_tx_for;
 
-/// The columns an append writes: [`COLUMNS`], when it was recorded, and the read-model row the
-/// event derives (`read_tbl`, `read_sort`; see migration 0003).
-pub(super) const INSERT_COLUMNS: &str =
-    "position, id, stream, version, event_type, schema_version, data, hlc_ms, hlc_c, device, recorded_ms, read_tbl, read_sort";
+/// The columns an append writes: the club, [`COLUMNS`], when it was recorded, and the read-model
+/// row the event derives (`read_tbl`, `read_sort`; see migration 0003).
+pub(super) const INSERT_COLUMNS: &str = "club, position, id, stream, version, event_type, schema_version, data, \
+     hlc_ms, hlc_c, device, staff, recorded_ms, read_tbl, read_sort";
 
 /// One event as a row of `events`, in [`INSERT_COLUMNS`] order.
 pub(super) struct Row {
+    pub club: String,
     pub position: i64,
     pub id: String,
     pub stream: String,
@@ -220,14 +266,17 @@ pub(super) struct Row {
     pub hlc_ms: i64,
     pub hlc_c: i64,
     pub device: String,
+    pub staff: Option<String>,
     pub recorded_ms: i64,
     pub read_tbl: Option<String>,
     pub read_sort: Option<i64>,
 }
 
 impl Row {
-    pub fn of(e: &shared::EventEnvelope, now_ms: u64) -> Self {
+    /// `e` as a row of the log of the club keyed `club`.
+    pub fn of(e: &shared::EventEnvelope, club: &str, now_ms: u64) -> Self {
         Row {
+            club: club.to_owned(),
             position: e.position.expect("positioned before insert") as i64,
             id: e.id.to_string(),
             stream: e.stream.to_string(),
@@ -238,6 +287,7 @@ impl Row {
             hlc_ms: e.hlc.ms as i64,
             hlc_c: i64::from(e.hlc.c),
             device: e.device.to_string(),
+            staff: e.staff.map(|s| s.to_string()),
             recorded_ms: now_ms as i64,
             read_tbl: None,
             read_sort: None,
@@ -278,124 +328,3 @@ pub(super) fn parse_epoch(epoch: &str) -> Result<shared::protocol::LogEpoch, Sto
         .map(shared::protocol::LogEpoch)
         .map_err(|e| StoreError::Corrupt { position: -1, reason: format!("log epoch {epoch:?}: {e}") })
 }
-
-/// Defines `pull` and `head` over a pool of `$db` in the calling module.
-macro_rules! reads_for {
-    ($db:ty) => {
-        async fn pull(
-            pool: &sqlx::Pool<$db>,
-            after: u64,
-            limit: u32,
-        ) -> Result<Vec<shared::EventEnvelope>, super::StoreError> {
-            let sql =
-                format!("SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2", super::sql::COLUMNS);
-            let rows: Vec<super::sql::EventRow> =
-                sqlx::query_as(&sql).bind(after as i64).bind(limit as i64).fetch_all(pool).await?;
-            super::sql::rows_to_events(rows)
-        }
-
-        async fn head(pool: &sqlx::Pool<$db>) -> Result<super::LogHead, super::StoreError> {
-            let (position, epoch): (i64, String) =
-                sqlx::query_as("SELECT position, epoch FROM log_head WHERE id = 1").fetch_one(pool).await?;
-            Ok(super::LogHead { position: position as u64, epoch: super::sql::parse_epoch(&epoch)? })
-        }
-
-        /// The head, read in a write transaction: `lock` is appended to the query (`FOR UPDATE`
-        /// takes the row lock where the transaction does not hold the database's write lock already).
-        async fn locked_head(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            lock: &'static str,
-        ) -> Result<super::LogHead, super::StoreError> {
-            let sql = format!("SELECT position, epoch FROM log_head WHERE id = 1{lock}");
-            let (position, epoch): (i64, String) = sqlx::query_as(&sql).fetch_one(&mut **tx).await?;
-            Ok(super::LogHead { position: position as u64, epoch: super::sql::parse_epoch(&epoch)? })
-        }
-
-        async fn read_streams(
-            pool: &sqlx::Pool<$db>,
-            table: &str,
-            after: Option<shared::StreamId>,
-            limit: u32,
-        ) -> Result<Vec<super::read_models::StreamRow>, super::StoreError> {
-            let rows: Vec<(String, i64, String)> = sqlx::query_as(
-                "SELECT stream, version, state FROM read_streams WHERE tbl = $1 AND stream > $2 ORDER BY stream LIMIT $3",
-            )
-            .bind(table.to_owned())
-            .bind(after.map(|s| s.to_string()).unwrap_or_default())
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            rows.into_iter().map(super::sql::stream_row).collect()
-        }
-
-        async fn read_stream(
-            pool: &sqlx::Pool<$db>,
-            stream: shared::StreamId,
-        ) -> Result<Option<super::read_models::StreamRow>, super::StoreError> {
-            let (table, _) = stream.kind.run(shared::projection::Tables);
-            let row: Option<(String, i64, String)> =
-                sqlx::query_as("SELECT stream, version, state FROM read_streams WHERE tbl = $1 AND stream = $2")
-                    .bind(table.to_owned())
-                    .bind(stream.to_string())
-                    .fetch_optional(pool)
-                    .await?;
-            row.map(super::sql::stream_row).transpose()
-        }
-
-        async fn read_rows(
-            pool: &sqlx::Pool<$db>,
-            table: &str,
-            from: u64,
-            after: Option<uuid::Uuid>,
-            to: u64,
-            limit: u32,
-        ) -> Result<Vec<super::read_models::EventRow>, super::StoreError> {
-            // Keyset over (sort, id): rows sharing a sort value are never repeated or skipped.
-            let sql = format!(
-                "SELECT {} FROM events WHERE read_tbl = $1 \
-                 AND (read_sort > $2 OR (read_sort = $2 AND id > $3)) AND read_sort < $4 \
-                 ORDER BY read_sort, id LIMIT $5",
-                super::sql::COLUMNS
-            );
-            let rows: Vec<super::sql::EventRow> = sqlx::query_as(&sql)
-            .bind(table.to_owned())
-            .bind(from.min(i64::MAX as u64) as i64)
-            .bind(after.map(|id| id.to_string()).unwrap_or_default())
-            .bind(to.min(i64::MAX as u64) as i64)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            let events = super::sql::rows_to_events(rows)?;
-            Ok(events.iter().filter_map(|e| super::sql::event_row(table, e)).collect())
-        }
-
-        /// Brings the read models in step with this app's projections (see `read_models`), under
-        /// the log's write lock `lock` (as `locked_head` takes it).
-        async fn rebuild_read_models(
-            mut tx: sqlx::Transaction<'static, $db>,
-            lock: &'static str,
-        ) -> Result<(), super::StoreError> {
-            locked_head(&mut tx, lock).await?;
-            if super::read_models::rebuild_if_changed(&mut tx).await? {
-                tx.commit().await?;
-            }
-            Ok(())
-        }
-
-        /// Sets the epoch. With `only_if_unset`, only a log that has none yet gets one (first start).
-        async fn set_epoch(
-            pool: &sqlx::Pool<$db>,
-            epoch: shared::protocol::LogEpoch,
-            only_if_unset: bool,
-        ) -> Result<(), super::StoreError> {
-            let sql = if only_if_unset {
-                "UPDATE log_head SET epoch = $1 WHERE id = 1 AND epoch = ''"
-            } else {
-                "UPDATE log_head SET epoch = $1 WHERE id = 1"
-            };
-            sqlx::query(sql).bind(epoch.to_string()).execute(pool).await?;
-            Ok(())
-        }
-    };
-}
-pub(super) use reads_for;

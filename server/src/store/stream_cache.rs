@@ -10,36 +10,19 @@ use lru::LruCache;
 use shared::{acceptance::StreamHead, protocol::LogEpoch, StreamId};
 use std::{num::NonZeroUsize, sync::Mutex};
 
-/// Streams kept. A member's state is a few hundred bytes, so a club's whole membership fits.
+/// Streams kept, all clubs together. A member's state is a few hundred bytes, so several clubs'
+/// whole memberships fit.
 const CAPACITY: usize = 50_000;
 
+/// Heads, each with the epoch of the log it was folded from. Every club's log has its own epoch,
+/// and a stream belongs to one club, so the pair says which log an entry describes.
 pub struct StreamCache {
-    kept: Mutex<Kept>,
-}
-
-/// Heads, and the log they belong to.
-struct Kept {
-    epoch: Option<LogEpoch>,
-    heads: LruCache<StreamId, StreamHead>,
-}
-
-impl Kept {
-    /// Every head kept belongs to `epoch`'s log from here on: a log replaced under this process
-    /// (restored from a backup, then `faraday new-epoch`, perhaps by another server on the same
-    /// PostgreSQL) may hold other events at the same versions, so nothing of the old one is kept.
-    fn of(&mut self, epoch: LogEpoch) -> &mut LruCache<StreamId, StreamHead> {
-        if self.epoch != Some(epoch) {
-            self.heads.clear();
-            self.epoch = Some(epoch);
-        }
-        &mut self.heads
-    }
+    heads: Mutex<LruCache<StreamId, (LogEpoch, StreamHead)>>,
 }
 
 impl Default for StreamCache {
     fn default() -> Self {
-        let heads = LruCache::new(NonZeroUsize::new(CAPACITY).expect("non-zero"));
-        Self { kept: Mutex::new(Kept { epoch: None, heads }) }
+        Self { heads: Mutex::new(LruCache::new(NonZeroUsize::new(CAPACITY).expect("non-zero"))) }
     }
 }
 
@@ -47,11 +30,13 @@ impl StreamCache {
     /// The cached head of `stream` in `epoch`'s log, if it is not ahead of `version` (the stream's
     /// stored head).
     pub fn get(&self, epoch: LogEpoch, stream: StreamId, version: u64) -> Option<StreamHead> {
-        let mut kept = self.kept.lock().expect("not poisoned");
-        let heads = kept.of(epoch);
+        let mut heads = self.heads.lock().expect("not poisoned");
         match heads.get(&stream) {
-            Some(head) if head.version <= version => Some(head.clone()),
-            // Ahead of the database: the database was replaced under this process. Forget it.
+            Some((of, head)) if *of == epoch && head.version <= version => Some(head.clone()),
+            // Of another epoch (the club's log was replaced under this process: restored from a
+            // backup, then `faraday new-epoch`, perhaps by another server on the same PostgreSQL,
+            // so it may hold other events at the same versions), or ahead of the database (it was
+            // put back under this process): forget it.
             Some(_) => {
                 heads.pop(&stream);
                 None
@@ -62,10 +47,9 @@ impl StreamCache {
 
     /// Keeps heads of a transaction committed in `epoch`'s log.
     pub fn put(&self, epoch: LogEpoch, committed: impl IntoIterator<Item = StreamHead>) {
-        let mut kept = self.kept.lock().expect("not poisoned");
-        let heads = kept.of(epoch);
+        let mut heads = self.heads.lock().expect("not poisoned");
         for head in committed {
-            heads.put(head.stream, head);
+            heads.put(head.stream, (epoch, head));
         }
     }
 }

@@ -4,6 +4,7 @@ use super::{
     pull::check_position,
 };
 use crate::{
+    auth::Session,
     error::ApiError,
     live::{LiveEvent, LiveHub, LiveUpdate},
     state::AppState,
@@ -17,7 +18,10 @@ use axum::{
 };
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
-use shared::protocol::{LiveStatus, LIVE_STATUS_EVENT};
+use shared::{
+    protocol::{LiveStatus, LIVE_STATUS_EVENT},
+    ClubId,
+};
 use std::{convert::Infallible, sync::Arc, time::Duration};
 use tokio::sync::{
     broadcast::{self, error::RecvError},
@@ -39,12 +43,14 @@ const FIRST_CATCH_UP_PAGE: usize = 16;
 /// What a device refused for the live cap is told to wait before asking again.
 const RETRY_AFTER_SECS: u64 = 10;
 
-/// `GET /api/sync/live`: server-sent events. First a `status` event (where the log stands, the
-/// server's clock), again every heartbeat; then one event per stored event, `id:` = position,
-/// `data:` = the envelope. Starts after `Last-Event-ID` (a browser reconnecting) or `?after=`, else
-/// at the current head; replays the gap from the database, then follows the broadcast.
+/// `GET /api/sync/live`: server-sent events of the session's club's log. First a `status` event
+/// (where the club's log stands, the server's clock), again every heartbeat; then one event per
+/// stored event, `id:` = position, `data:` = the envelope. Starts after `Last-Event-ID` (a browser
+/// reconnecting) or `?after=`, else at the current head; replays the gap from the database, then
+/// follows the club's broadcast.
 pub async fn live(
     State(state): State<AppState>,
+    session: Session,
     headers: HeaderMap,
     params: Result<Query<LiveParams>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Dropped>>>, ApiError> {
@@ -55,11 +61,12 @@ pub async fn live(
         .take_seat(state.limits.max_live_connections)
         .ok_or(ApiError::TooManyLiveConnections { retry_after_secs: RETRY_AFTER_SECS })?;
     // Subscribe before reading the head so that nothing committed in between is missed.
-    let updates = state.live.subscribe();
-    let head = state.store.head().await?;
+    let updates = state.live.subscribe(session.club);
+    let head = state.store.head(session.club).await?;
     let (outbox, messages) = outbox(state.limits.live_buffer_bytes, state.live.buffered_counter());
     let follower = Follower {
         store: state.store.clone(),
+        club: session.club,
         updates,
         outbox,
         heartbeat: state.heartbeat,
@@ -150,11 +157,13 @@ impl From<Refused> for Stop {
     }
 }
 
-/// Feeds one connection: its status, the database from `after` up to now, then the broadcast.
+/// Feeds one connection: its status, its club's log from `after` up to now, then the club's broadcast.
 /// Positions are dense, so a jump means something was missed (lag, or a commit while catching
 /// up): refill then.
 struct Follower {
     store: Arc<dyn EventStore>,
+    /// The only log it reads.
+    club: ClubId,
     updates: broadcast::Receiver<LiveUpdate>,
     outbox: Outbox<Message>,
     heartbeat: Duration,
@@ -197,7 +206,7 @@ impl Follower {
                 _ = self.shutdown.cancelled() => return Err(Stop::Gone),
                 _ = self.outbox.closed() => return Err(Stop::Gone),
                 _ = heartbeat.tick() => {
-                    let head = self.store.head().await.map_err(failed)?;
+                    let head = self.store.head(self.club).await.map_err(failed)?;
                     self.send(Message::status(head)).await?;
                     continue;
                 }
@@ -239,7 +248,7 @@ impl Follower {
     async fn catch_up(&mut self, mut sent: u64) -> Result<u64, Stop> {
         let mut page = FIRST_CATCH_UP_PAGE;
         loop {
-            let events = self.store.pull(sent, page as u32).await.map_err(failed)?;
+            let events = self.store.pull(self.club, sent, page as u32).await.map_err(failed)?;
             let full = events.len() == page;
             let mut largest = 1;
             // Each envelope is dropped once serialised: a page is never held twice.

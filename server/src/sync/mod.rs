@@ -19,13 +19,24 @@ use axum::{
 };
 use shared::protocol::MAX_PUSH_BYTES;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// A sign-in is an address and a password: anything larger is not one.
+const MAX_LOGIN_BYTES: usize = 4 * 1024;
+
+/// The API. Only the health check and sign-in answer without a session; everything else needs one
+/// (401 `not_signed_in`) and sees its club's log only.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let (sign_in, auth) = crate::auth::routes();
+    let protected = Router::new()
         .route("/api/sync/push", post(push::push).layer(DefaultBodyLimit::max(MAX_PUSH_BYTES)))
         .route("/api/sync/pull", get(pull::pull))
         .route("/api/sync/live", get(live::live))
         .route("/api/read/{table}", get(read::read_table))
         .route("/api/read/{table}/{id}", get(read::read_one))
+        .merge(auth)
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_session));
+    Router::new()
+        .merge(protected)
+        .merge(sign_in.layer(DefaultBodyLimit::max(MAX_LOGIN_BYTES)))
         .route("/api/health", get(|| async { "ok" }))
         // `{*rest}` matches one character at least: `/api` and `/api/` need their own routes, or the
         // app would answer them with its HTML page.

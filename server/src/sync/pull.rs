@@ -1,5 +1,6 @@
 use super::digits::Digits;
 use crate::{
+    auth::Session,
     error::{ApiError, AppJson},
     state::AppState,
     writer::now_ms,
@@ -15,9 +16,11 @@ pub struct PullParams {
     limit: Option<Digits>,
 }
 
-/// `GET /api/sync/pull?after=P&limit=N`: one keyset query over the position index per page.
+/// `GET /api/sync/pull?after=P&limit=N`: a page of the session's club's log, one keyset query
+/// over its (club, position) index.
 pub async fn pull(
     State(state): State<AppState>,
+    session: Session,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<AppJson<PullResponse>, ApiError> {
     let Query(params) = params?;
@@ -28,9 +31,9 @@ pub async fn pull(
         _ => return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_PULL_LIMIT}, got {limit}"))),
     };
     // One more than asked tells whether another page follows, without a count query.
-    let mut events = state.store.pull(after, limit + 1).await?;
+    let mut events = state.store.pull(session.club, after, limit + 1).await?;
     // Read after the page, so the head is never below a position the page holds.
-    let head = state.store.head().await?;
+    let head = state.store.head(session.club).await?;
     let has_more = events.len() > limit as usize;
     events.truncate(limit as usize);
     let next = events.last().and_then(|e| e.position).unwrap_or(after);

@@ -1,11 +1,14 @@
+use crate::auth::Session;
 use crate::{
     error::{ApiError, AppJson},
     state::AppState,
+    store::PushRefusal,
     writer::now_ms,
 };
 use axum::extract::State;
 use shared::{
     acceptance::check_request,
+    access::NotPermitted,
     protocol::{PushRequest, PushResponse},
 };
 
@@ -13,12 +16,60 @@ use shared::{
 /// and appends each batch against the stored stream in one transaction.
 pub async fn push(
     State(state): State<AppState>,
+    session: Session,
     AppJson(request): AppJson<PushRequest>,
 ) -> Result<AppJson<PushResponse>, ApiError> {
     check_request(&request, now_ms())?;
+    check_authors(&session, &request)?;
     let events: usize = request.batches.iter().map(|b| b.events.len()).sum();
     let device = request.device.clone();
-    let response = state.writer.push(request).await??;
+    // Into the session's club's log only: a push naming another club's stream or event id is
+    // refused whole there, in the writer's transaction (403 `other_club`, nothing stored).
+    let response = state.writer.push(session.club, request).await?.map_err(refused)?;
     tracing::debug!(%device, events, "push handled");
     Ok(AppJson(response))
+}
+
+/// Every event of a push must be made on the signed-in device by a staff member signed in on it,
+/// whose role (as the server holds it now) allows the event's command (403, nothing stored).
+fn check_authors(session: &Session, request: &PushRequest) -> Result<(), ApiError> {
+    let refuse = |code: &'static str, message: String| ApiError::Forbidden { code, message };
+    if request.device != session.device {
+        return Err(refuse(
+            "device_mismatch",
+            format!("this session belongs to device {}, not {}", session.device, request.device),
+        ));
+    }
+    for e in request.batches.iter().flat_map(|b| &b.events) {
+        if e.device != session.device {
+            return Err(refuse("device_mismatch", format!("event {} was made on another device ({})", e.id, e.device)));
+        }
+        let Some(staff) = e.staff else {
+            return Err(refuse("staff_mismatch", format!("event {} does not name the staff member who made it", e.id)));
+        };
+        let Some(role) = session.role_of(staff) else {
+            return Err(refuse(
+                "staff_mismatch",
+                format!("event {} was made by staff member {staff}, who is not signed in on this device", e.id),
+            ));
+        };
+        match shared::access::permitted(e, role) {
+            Ok(()) => {}
+            Err(NotPermitted::Forbidden(f)) => return Err(refuse("forbidden", format!("event {}: {f}", e.id))),
+            // The server's resolutions come back from devices after a restore (they offer back what
+            // the restored log lacks); acceptance admits them only where the state does.
+            Err(NotPermitted::ResolutionOnly(_)) => {}
+            Err(NotPermitted::Unreadable(d)) => return Err(ApiError::BadRequest(format!("event {}: {d}", e.id))),
+        }
+    }
+    Ok(())
+}
+
+/// A refused push as the API answers it: the domain's refusals as they are; another club's stream
+/// or event id as 403 `other_club`.
+fn refused(refusal: PushRefusal) -> ApiError {
+    match refusal {
+        PushRefusal::Rules(r) => ApiError::Refused(r),
+        PushRefusal::Club(c) => ApiError::Forbidden { code: "other_club", message: c.to_string() },
+    }
 }

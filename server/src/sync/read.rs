@@ -1,5 +1,6 @@
 use super::digits::Digits;
 use crate::{
+    auth::Session,
     error::{ApiError, AppJson},
     state::AppState,
 };
@@ -44,10 +45,11 @@ pub struct ReadParams {
     limit: Option<Digits>,
 }
 
-/// `GET /api/read/{table}`: a page of a read model, as the append transactions left it
-/// (docs/PROTOCOL.md "Read models").
+/// `GET /api/read/{table}`: a page of the session's club's read model, as the append
+/// transactions left it (docs/PROTOCOL.md "Read models").
 pub async fn read_table(
     State(state): State<AppState>,
+    session: Session,
     Path(name): Path<String>,
     params: Result<Query<ReadParams>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
@@ -76,7 +78,7 @@ pub async fn read_table(
                     }
                 },
             };
-            let mut rows = state.store.read_streams(&name, after, limit + 1).await?;
+            let mut rows = state.store.read_streams(session.club, &name, after, limit + 1).await?;
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let next = more.then(|| rows.last().map(|r| r.stream)).flatten();
@@ -102,7 +104,7 @@ pub async fn read_table(
                     "from and to must be between 0 and {MAX_POSITION}, from no later than to; got {from} and {to}"
                 )));
             }
-            let mut rows = state.store.read_rows(&name, from, after, to, limit + 1).await?;
+            let mut rows = state.store.read_rows(session.club, &name, from, after, to, limit + 1).await?;
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let next = more.then(|| rows.last().map(|r| EventCursor { from: r.sort, after: r.id })).flatten();
@@ -111,9 +113,11 @@ pub async fn read_table(
     }
 }
 
-/// `GET /api/read/{stream table}/{uuid}`: one stream's row.
+/// `GET /api/read/{stream table}/{uuid}`: one stream's row, if it is the session's club's (404
+/// otherwise, as for a stream with no events: another club's streams are not this device's to know of).
 pub async fn read_one(
     State(state): State<AppState>,
+    session: Session,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<AppJson<StreamRow>, ApiError> {
     let Table::Streams(kind) = table(&name)? else {
@@ -127,7 +131,7 @@ pub async fn read_one(
         )));
     };
     let stream = StreamId::new(kind, id);
-    match state.store.read_stream(stream).await? {
+    match state.store.read_stream(session.club, stream).await? {
         Some(row) => Ok(AppJson(row)),
         None => Err(ApiError::NotFound(format!("/api/read/{name}/{id}: no such {}", kind.prefix()))),
     }

@@ -1,5 +1,6 @@
 use super::{TransferError, PROGRESS_EVERY};
 use crate::store::EventStore;
+use shared::ClubId;
 use std::{
     io::{BufWriter, Write},
     path::Path,
@@ -7,16 +8,17 @@ use std::{
 
 const PAGE: u32 = 5_000;
 
-/// Writes the whole log as JSON lines, in position order, to `output` or standard output.
-pub async fn export(store: &dyn EventStore, output: Option<&Path>) -> Result<(), TransferError> {
+/// Writes `club`'s whole log (nothing of another club's) as JSON lines, in position order, to
+/// `output` or standard output.
+pub async fn export(store: &dyn EventStore, club: ClubId, output: Option<&Path>) -> Result<(), TransferError> {
     let mut out: Box<dyn Write> = match output {
         Some(path) => Box::new(BufWriter::new(std::fs::File::create(path)?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let head = store.head().await?.position;
+    let head = store.head(club).await?.position;
     let (mut after, mut written) = (0, 0usize);
     loop {
-        let page = store.pull(after, PAGE).await?;
+        let page = store.pull(club, after, PAGE).await?;
         let Some(last) = page.last().and_then(|e| e.position) else { break };
         for e in &page {
             serde_json::to_writer(&mut out, e).map_err(std::io::Error::from)?;

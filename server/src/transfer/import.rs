@@ -21,13 +21,13 @@ use crate::{
 };
 use shared::{
     protocol::{PushBatch, PushRequest, MAX_EVENTS_PER_PUSH},
-    EventEnvelope,
+    ClubId, EventEnvelope,
 };
 use std::path::Path;
 
-/// Checks `input` whole, then stores it; see the module's documentation.
-pub async fn import(store: &dyn EventStore, input: &Path) -> Result<ImportReport, TransferError> {
-    Import::open(input)?.check()?.store(store).await
+/// Checks `input` whole, then stores it in `club`'s log; see the module's documentation.
+pub async fn import(store: &dyn EventStore, club: ClubId, input: &Path) -> Result<ImportReport, TransferError> {
+    Import::open(input)?.check()?.store(store, club).await
 }
 
 /// What an import did.
@@ -83,9 +83,10 @@ impl Checked {
         self.events
     }
 
-    /// The second reading: stores the file chunk by chunk, each chunk checked again and only if it
-    /// reads as it did when checked.
-    pub async fn store(mut self, store: &dyn EventStore) -> Result<ImportReport, TransferError> {
+    /// The second reading: stores the file in `club`'s log chunk by chunk, each chunk checked
+    /// again and only if it reads as it did when checked. A stream or an event id that another
+    /// club's log holds stops it (as a conflict does).
+    pub async fn store(mut self, store: &dyn EventStore, club: ClubId) -> Result<ImportReport, TransferError> {
         let (checked, chunk_ends, digest) = (self.events, std::mem::take(&mut self.chunk_ends), self.digest);
         let mut reading = self.file.read()?;
         let mut report = ImportReport::default();
@@ -111,7 +112,7 @@ impl Checked {
             if chunk_ends.get(reading.events() / MAX_EVENTS_PER_PUSH - 1) != Some(&reading.digest()) {
                 return Err(changed(line, &report, "its lines up to here differ from the ones checked".into()));
             }
-            store_chunk(store, std::mem::take(&mut chunk), &mut report).await?;
+            store_chunk(store, club, std::mem::take(&mut chunk), &mut report).await?;
             if report.read % PROGRESS_EVERY < MAX_EVENTS_PER_PUSH {
                 tracing::info!(read = report.read, of = checked, stored = report.stored, "importing");
             }
@@ -124,7 +125,7 @@ impl Checked {
         if reading.digest() != digest {
             return Err(changed(line, &report, "its lines differ from the ones checked".into()));
         }
-        store_chunk(store, chunk, &mut report).await?;
+        store_chunk(store, club, chunk, &mut report).await?;
         tracing::info!(events = report.read, newly_stored = report.stored, "import finished");
         Ok(report)
     }
@@ -154,11 +155,16 @@ impl Chunk {
     }
 }
 
-async fn store_chunk(store: &dyn EventStore, chunk: Chunk, report: &mut ImportReport) -> Result<(), TransferError> {
+async fn store_chunk(
+    store: &dyn EventStore,
+    club: ClubId,
+    chunk: Chunk,
+    report: &mut ImportReport,
+) -> Result<(), TransferError> {
     if chunk.pushes.is_empty() {
         return Ok(());
     }
-    let done = store.push_group(&chunk.pushes, now_ms(), Commit::AllOrNothing).await?;
+    let done = store.push_group(club, &chunk.pushes, now_ms(), Commit::AllOrNothing).await?;
     if let Some(why) = first_refusal(&done.outcomes) {
         let line = done.outcomes.iter().position(|o| first_refusal(std::slice::from_ref(o)).is_some());
         let line = line.map_or(0, |i| chunk.first_lines[i]);

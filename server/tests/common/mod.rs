@@ -2,6 +2,9 @@
 //! shared domain code (the same code the browser runs).
 #![allow(dead_code)]
 
+pub mod accounts;
+pub mod backends;
+
 use leptos::prelude::LeptosOptions;
 use server::{store, AppState};
 use shared::{
@@ -14,8 +17,13 @@ use std::{net::SocketAddr, time::Duration};
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// Signed in as [`accounts::MANAGER`] on the device `test-device` of the test club.
     pub http: reqwest::Client,
     pub state: AppState,
+    /// The test club (made with the server, with the accounts of [`accounts::STAFF`]).
+    pub club: shared::ClubId,
+    /// Each device's session cookie (`name=value`) and signed-in client, made on first use.
+    devices: std::sync::Mutex<std::collections::HashMap<String, (String, reqwest::Client)>>,
     _dir: tempfile::TempDir,
 }
 
@@ -33,8 +41,34 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// A client signed in as [`accounts::MANAGER`] on `device` (a push must come from the device
+    /// its session was made on).
+    pub async fn client_for(&self, device: &str) -> reqwest::Client {
+        self.session_for(device).await.1
+    }
+
+    /// The `Cookie` header value of [`accounts::MANAGER`]'s session on `device`, for raw requests.
+    pub async fn cookie_for(&self, device: &str) -> String {
+        self.session_for(device).await.0
+    }
+
+    async fn session_for(&self, device: &str) -> (String, reqwest::Client) {
+        if let Some(session) = self.devices.lock().unwrap().get(device) {
+            return session.clone();
+        }
+        let (status, cookie, body) =
+            accounts::sign_in(&self.url(""), accounts::email_of(accounts::MANAGER), accounts::PASSWORD, device).await;
+        assert_eq!(status, 200, "signing in {device}: {body}");
+        let cookie = cookie.expect("a session cookie");
+        let session = (cookie.clone(), accounts::client_with(&cookie));
+        self.devices.lock().unwrap().insert(device.to_owned(), session.clone());
+        session
+    }
+
     pub async fn push_json(&self, body: &serde_json::Value) -> (u16, serde_json::Value) {
-        let res = self.http.post(self.url("/api/sync/push")).json(body).send().await.unwrap();
+        let device = body["device"].as_str().filter(|d| shared::DeviceId::new(*d).is_ok()).unwrap_or("test-device");
+        let client = self.client_for(device).await;
+        let res = client.post(self.url("/api/sync/push")).json(body).send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
@@ -78,10 +112,17 @@ pub fn device_with(name: &str, stream: StreamId, commands: Vec<MemberCommand>) -
     // Each device its own random ids, as real devices have.
     let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
     let seed = seed ^ (stream.id.as_u128() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut device = MemoryDevice::new(name, seed);
+    let mut device = desk(name, seed);
     for (i, c) in commands.into_iter().enumerate() {
         device.execute::<Member>(stream, c, T0 + i as u64 * 11 * 60_000).expect("command accepted");
     }
+    device
+}
+
+/// A device whose commands are made by [`accounts::MANAGER`] (sign it in with `client_for`).
+pub fn desk(name: &str, seed: u64) -> MemoryDevice {
+    let mut device = MemoryDevice::new(name, seed);
+    device.staff = Some(accounts::MANAGER);
     device
 }
 
@@ -121,13 +162,18 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("faraday.db").display());
         let store = wrap(store::connect(&url).await.expect("store opens"));
+        let accounts = server::auth::accounts::connect(&url).await.expect("accounts open");
         let options = LeptosOptions::builder().output_name("faraday").site_root("target/site").build();
-        let mut state = AppState::new(options, store);
+        let mut state = AppState::new(options, store, accounts);
         configure(&mut state);
+        let (club, _) = accounts::make_club(&state, accounts::CLUB_NAME, 0).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve::serve(listener, state.clone()));
-        Self { addr, http: reqwest::Client::new(), state, _dir: dir }
+        let mut server =
+            Self { addr, http: reqwest::Client::new(), state, club, devices: Default::default(), _dir: dir };
+        server.http = server.client_for("test-device").await;
+        server
     }
 
     /// This server's database, to open it a second time as another process would.

@@ -1,6 +1,8 @@
 //! How the server accepts a push: the checks of a request's shape, and the decision for one batch
 //! given the stream's head. Pure, so the server's stores, the import and the simulations share it.
 
+#[cfg(test)]
+mod fuzz_tests;
 mod plan;
 mod shape;
 mod stream_state;

@@ -198,6 +198,17 @@ impl Aggregate for Member {
     type Event = MemberEvent;
     type Error = MemberError;
 
+    fn permission(command: &MemberCommand) -> crate::access::Permission {
+        use crate::access::Permission;
+        match command {
+            MemberCommand::CheckIn => Permission::CheckIn,
+            MemberCommand::RegisterMember { .. }
+            | MemberCommand::ChangeMemberDetails { .. }
+            | MemberCommand::ArchiveMember
+            | MemberCommand::RestoreMember => Permission::Members,
+        }
+    }
+
     fn decide(&self, command: MemberCommand, now_ms: u64) -> Result<Vec<MemberEvent>, MemberError> {
         match command {
             MemberCommand::RegisterMember { name, email, phone } => {

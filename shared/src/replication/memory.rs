@@ -38,6 +38,8 @@ pub struct MemoryDevice {
     pub replicator: Replicator,
     pub log: Vec<LocalEvent>,
     pub clock: HlcClock,
+    /// The staff member its commands are stamped with (None: a simulation without accounts).
+    pub staff: Option<crate::access::StaffId>,
     rng: u64,
 }
 
@@ -54,6 +56,7 @@ impl MemoryDevice {
             device,
             log: vec![],
             clock: HlcClock::default(),
+            staff: None,
             rng,
         }
     }
@@ -112,7 +115,7 @@ impl MemoryDevice {
             stream,
             head,
             &events,
-            Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut next },
+            Stamp { device: &self.device, staff: self.staff, now_ms, hlc: &mut clock, random: &mut next },
         );
         self.clock = clock;
         self.log.extend(envelopes.into_iter().map(|envelope| LocalEvent {
