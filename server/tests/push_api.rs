@@ -225,6 +225,24 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
             "invalid_event_data",
         ),
         (
+            "a check-in dated 1970 (a clock never set, or a forgery)",
+            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!(0)),
+            422,
+            "clock_behind",
+        ),
+        (
+            "a check-in back-dated by a day (its id says when it was made)",
+            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!(T0 - 86_400_000)),
+            422,
+            "time_mismatch",
+        ),
+        (
+            "a hybrid clock stamp from 1970",
+            with(&|v| v["batches"][0]["events"][0]["hlc"]["ms"] = json!(5)),
+            422,
+            "clock_behind",
+        ),
+        (
             "unknown schema version",
             with(&|v| v["batches"][0]["events"][0]["schema_version"] = json!(9)),
             422,

@@ -24,7 +24,7 @@ pub fn member_events(n: usize) -> Vec<EventEnvelope> {
 /// A member with `length` events stored, and `later` more check-ins to push one by one.
 pub fn one_member(length: usize, later: usize) -> (Vec<EventEnvelope>, Vec<EventEnvelope>) {
     // Far enough in the past that 11-minute steps never reach the server's present.
-    member(u128::MAX / 3 + length as u128, 1_500_000_000_000, length, later)
+    member(u128::MAX / 3 + length as u128, 1_680_000_000_000, length, later)
 }
 
 /// Decided with the shared aggregate, as a desk would, but folding as it goes (a `MemoryDevice`

@@ -43,6 +43,15 @@ pub enum ShapeError {
         text::duration(MAX_CLOCK_AHEAD_MS)
     )]
     ClockAhead { stream: StreamId, event: Uuid, ahead_ms: u64 },
+    #[error(
+        "this change is dated before 2023, when no Faraday log existed yet: the clock of the device that made it \
+         is wrong; set its date and time right"
+    )]
+    ClockBehind { stream: StreamId, event: Uuid, at_ms: u64 },
+    /// The time an event records and the time in its id are one reading of the device's clock:
+    /// a check-in dated otherwise is back-dated, which a device's command never does.
+    #[error("event {event} records a time {} away from when it was made (its id's time)", text::duration(*apart_ms))]
+    TimeMismatch { stream: StreamId, event: Uuid, apart_ms: u64 },
 }
 
 impl ShapeError {
@@ -64,6 +73,8 @@ impl ShapeError {
             ShapeError::Undecodable { .. } => "invalid_event_data",
             ShapeError::EventTooLarge { .. } => "event_too_large",
             ShapeError::ClockAhead { .. } => "clock_ahead",
+            ShapeError::ClockBehind { .. } => "clock_behind",
+            ShapeError::TimeMismatch { .. } => "time_mismatch",
         }
     }
 
@@ -74,7 +85,9 @@ impl ShapeError {
             | ShapeError::VersionsNotContiguous { event, .. }
             | ShapeError::Undecodable { event, .. }
             | ShapeError::EventTooLarge { event, .. }
-            | ShapeError::ClockAhead { event, .. } => Some(*event),
+            | ShapeError::ClockAhead { event, .. }
+            | ShapeError::ClockBehind { event, .. }
+            | ShapeError::TimeMismatch { event, .. } => Some(*event),
             ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => {
                 Some(*id)
             }
@@ -90,11 +103,21 @@ impl ShapeError {
             | ShapeError::VersionsNotContiguous { stream, .. }
             | ShapeError::Undecodable { stream, .. }
             | ShapeError::EventTooLarge { stream, .. }
-            | ShapeError::ClockAhead { stream, .. } => Some(*stream),
+            | ShapeError::ClockAhead { stream, .. }
+            | ShapeError::ClockBehind { stream, .. }
+            | ShapeError::TimeMismatch { stream, .. } => Some(*stream),
             _ => None,
         }
     }
 }
+
+/// No event is older than this (2023-01-01, before any Faraday log existed, ms since the epoch): a
+/// time before it comes from a device whose clock was never set (1970) or a forged event.
+pub const EARLIEST_EVENT_MS: u64 = 1_672_531_200_000;
+
+/// How far the time an event records may be from its id's time (ms): both are read from the
+/// device's clock when the command is decided; a minute leaves room for clients that read it twice.
+pub const MAX_DECIDED_APART_MS: u64 = 60_000;
 
 /// Checks everything that needs no stored data, with the server's clock at `now_ms`.
 ///
@@ -148,6 +171,18 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
             let stamped = e.hlc.ms.max(canonical.decided_at_ms.unwrap_or(0));
             if stamped > latest_allowed {
                 return Err(ShapeError::ClockAhead { stream, event: e.id, ahead_ms: stamped - now_ms });
+            }
+            // The earliest time the event carries: its id's, its stamp's or the moment it records.
+            let id_ms = e.id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1_000 + u64::from(t.to_unix().1) / 1_000_000);
+            let earliest = [Some(id_ms), Some(e.hlc.ms), canonical.decided_at_ms].into_iter().flatten().min().unwrap_or(0);
+            if earliest < EARLIEST_EVENT_MS {
+                return Err(ShapeError::ClockBehind { stream, event: e.id, at_ms: earliest });
+            }
+            if let Some(at_ms) = canonical.decided_at_ms {
+                let apart_ms = at_ms.abs_diff(id_ms);
+                if apart_ms > MAX_DECIDED_APART_MS {
+                    return Err(ShapeError::TimeMismatch { stream, event: e.id, apart_ms });
+                }
             }
         }
     }

@@ -482,14 +482,14 @@ fn a_device_offline_from_the_start_pushes_everything_once_it_is_back() {
 fn a_lost_push_answer_is_retried_without_duplicating_events() {
     let mut device = MemoryDevice::new("desk", 3);
     let mut server = MemoryServer::default();
-    device.replicator.handle_input(0, Input::Online);
+    device.replicator.handle_input(T, Input::Online);
     let stream = StreamId::member(Uuid::from_u128(9));
     let register = MemberCommand::RegisterMember { name: "Anna".into(), email: String::new(), phone: String::new() };
-    device.execute::<Member>(stream, register, 1_000).unwrap();
+    device.execute::<Member>(stream, register, T + 1_000).unwrap();
     // The server stores the push, but its answer never arrives.
-    device.run(1_000, &mut |_, out| match out {
+    device.run(T + 1_000, &mut |_, out| match out {
         Output::Push(req) => {
-            server.push(&req, 1_000).unwrap();
+            server.push(&req, T + 1_000).unwrap();
             Some(Input::PushAnswered(Err(Failure::Transient("answer lost".into()))))
         }
         Output::Pull { .. } => Some(Input::PullAnswered(Err(Failure::Transient("offline".into())))),
@@ -515,7 +515,7 @@ fn two_offline_desks_checking_in_one_member_end_with_one_check_in_and_one_record
     let stream = StreamId::member(Uuid::from_u128(5));
     let register = MemberCommand::RegisterMember { name: "Anna".into(), email: String::new(), phone: String::new() };
     let mut a = MemoryDevice::new("a", 1);
-    a.execute::<Member>(stream, register, 0).unwrap();
+    a.execute::<Member>(stream, register, T).unwrap();
     let push = server
         .push(
             &PushRequest {
@@ -523,33 +523,33 @@ fn two_offline_desks_checking_in_one_member_end_with_one_check_in_and_one_record
                 batches: vec![PushBatch { stream, parent_version: 0, events: a.pending() }],
                 epoch: None,
             },
-            10_000,
+            T + 10_000,
         )
         .unwrap();
-    a.apply(StoreOp::Confirm { stored: push.results[0].events.clone(), server_events: vec![] }, 0);
+    a.apply(StoreOp::Confirm { stored: push.results[0].events.clone(), server_events: vec![] }, T);
     let mut b = MemoryDevice::new("b", 2);
-    b.apply(StoreOp::Apply { events: server.log.clone(), cursor: 1 }, 0);
+    b.apply(StoreOp::Apply { events: server.log.clone(), cursor: 1 }, T);
     // Both desks check Anna in while offline; a's reaches the server first.
-    a.execute::<Member>(stream, MemberCommand::CheckIn, 1_000).unwrap();
-    b.execute::<Member>(stream, MemberCommand::CheckIn, 2_000).unwrap();
+    a.execute::<Member>(stream, MemberCommand::CheckIn, T + 1_000).unwrap();
+    b.execute::<Member>(stream, MemberCommand::CheckIn, T + 2_000).unwrap();
     let req = |d: &MemoryDevice| PushRequest {
         device: d.device.clone(),
         batches: vec![PushBatch { stream, parent_version: 1, events: d.pending() }],
         epoch: None,
     };
-    assert_eq!(server.push(&req(&a), 10_000).unwrap().results[0].status, BatchStatus::Accepted);
-    let answer = server.push(&req(&b), 10_000).unwrap();
+    assert_eq!(server.push(&req(&a), T + 10_000).unwrap().results[0].status, BatchStatus::Accepted);
+    let answer = server.push(&req(&b), T + 10_000).unwrap();
     assert_eq!(answer.results[0].status, BatchStatus::Rebased);
     assert_eq!(answer.results[0].server_events.len(), 1, "a's check-in, which b had not seen");
     let stored = &answer.results[0].events[0];
     assert_eq!((stored.id, stored.version), (b.pending()[0].id, 3), "b's event, renumbered, same id");
     assert_eq!(
         stored.decode::<MemberEvent>().unwrap(),
-        MemberEvent::MemberCheckInNotCounted { at_ms: 2_000, reason: NotCounted::Duplicate { of_ms: 1_000 } }
+        MemberEvent::MemberCheckInNotCounted { at_ms: T + 2_000, reason: NotCounted::Duplicate { of_ms: T + 1_000 } }
     );
-    b.replicator.handle_input(3_000, Input::Online);
+    b.replicator.handle_input(T + 3_000, Input::Online);
     let mut pushed = false;
-    b.run(3_000, &mut |_, out| match out {
+    b.run(T + 3_000, &mut |_, out| match out {
         Output::Push(_) if !pushed => {
             pushed = true;
             Some(Input::PushAnswered(Ok(answer.clone())))
