@@ -1,6 +1,7 @@
 import { defineConfig } from "@playwright/test";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ACCOUNT_COMMANDS, ACCOUNT_ENV } from "./tests/accounts";
 
 // The real release server. The webServer runs with cwd "..", so the default path is resolved from this
 // folder (end2end/../target/release/faraday) and a FARADAY_BIN given in the environment from the shell's cwd.
@@ -14,6 +15,9 @@ const databaseUrl =
   process.env.FARADAY_E2E_DATABASE_URL ??
   "sqlite://" + path.join(os.tmpdir(), `faraday-e2e-${process.pid}-${Date.now()}.db`);
 process.env.FARADAY_E2E_DATABASE_URL = databaseUrl;
+
+/** One shell command line of the server binary (the webServer command runs in a shell). */
+const cli = (args: string[]) => [faradayBin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 
 export default defineConfig({
   testDir: "./tests",
@@ -44,7 +48,8 @@ export default defineConfig({
   },
   projects: [{ name: "chromium" }],
   webServer: {
-    command: `"${faradayBin}" serve`,
+    // The staff accounts first (every page needs someone signed in), then the server.
+    command: [...ACCOUNT_COMMANDS.map(cli), cli(["serve"])].join(" && "),
     cwd: "..",
     url: "http://127.0.0.1:3000/",
     reuseExistingServer: false,
@@ -54,6 +59,7 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: "127.0.0.1:3000",
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? "target/site",
       RUST_LOG: "info",
+      ...ACCOUNT_ENV,
     },
   },
 });

@@ -57,7 +57,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   // Sync push/pull and the live SSE stream must always reach the server: a cached or buffered
-  // answer would hide real state, and a worker in the middle would hold the stream open.
+  // answer would hide real state, and a worker in the middle would hold the stream open. The same
+  // holds for sign-in and who is signed in (/api/auth/*), and for the club's data (/api/read/*):
+  // nothing of the API is ever cached, so nothing of it outlives a sign-out or a wiped device.
   if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return;
 
   if (request.mode === "navigate") {

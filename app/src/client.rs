@@ -4,10 +4,12 @@
 //! its [`ClientApi`]. On the server no client exists: everything that needs one renders only after
 //! hydration (see `App`'s `mounted` gate), so SSR and hydration produce the same markup.
 
+use crate::account::{DeviceClub, LocalSession, Sessions, SignInError, SignOutCheck};
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use shared::{
+    access::{Forbidden, Permission, StaffId},
     member::Member,
     replication::{ClockOff, SyncStatus},
     search::SearchKey,
@@ -33,7 +35,7 @@ pub enum EventState {
 }
 
 /// How many of this device's events wait for the server, and for staff.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Not yet confirmed by the server.
     pub pending: u32,
@@ -56,6 +58,9 @@ pub struct InboxEntry {
     /// When it was decided, by the deciding device's clock (HLC wall part, ms since the epoch).
     pub at_ms: u64,
     pub kind: InboxKind,
+    /// What deciding it again needs of the role (`None` for an event no command makes): staff
+    /// whose role lacks it are not offered "apply mine on top".
+    pub permission: Option<Permission>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -138,18 +143,20 @@ pub struct TimelineRow {
     pub device: String,
     /// Made on this device (staff read "on this device" rather than an id).
     pub this_device: bool,
+    /// The staff member who made it (absent for events made before accounts existed).
+    pub staff: Option<StaffId>,
     pub state: EventState,
 }
 
 /// A catch-up with the server's log worth showing: `done` of `total` events applied.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Progress {
     pub done: u64,
     pub total: u64,
 }
 
-/// What the sync badge and the sync notices show.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What the sync badge and the sync notices show (the replicating tab tells the others).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SyncView {
     /// The replicator's own account: connection, last answer, clock, restore.
     pub status: SyncStatus,
@@ -159,6 +166,10 @@ pub struct SyncView {
     pub progress: Option<Progress>,
     /// After the server's log was found replaced: how many changes this device offered back.
     pub reoffered: Option<u32>,
+    /// The server answered "not signed in": its sessions for this device ended or were revoked.
+    /// Staff keep working here until the local session ends; nothing is sent until someone signs
+    /// in again.
+    pub signed_out: bool,
 }
 
 impl SyncView {
@@ -213,6 +224,10 @@ pub enum ClientError {
     ClockOff(ClockOff),
     /// The inbox entry is gone (settled on another tab, or the server's copy arrived meanwhile).
     NotInInbox,
+    /// The role of the staff member at the desk does not allow it: nothing was decided or stored.
+    Forbidden(Forbidden),
+    /// Nobody is signed in on this device (or their session ended): nothing was decided or stored.
+    SignedOut,
 }
 
 /// Reactive state the runtime keeps up to date after every store transaction.
@@ -228,13 +243,22 @@ pub struct ClientState {
     pub clock_off: RwSignal<Option<ClockOff>>,
     /// Bumped after every change to the local store (timelines refetch on it).
     pub revision: RwSignal<u64>,
+    /// The staff signed in on this device, and who of them is at the desk.
+    pub sessions: RwSignal<Sessions>,
+    /// The club whose data this device holds, once someone signed in.
+    pub club: RwSignal<Option<DeviceClub>>,
+    /// Names of the club's staff, to say who made an event (from the server, kept for offline).
+    pub staff_names: RwSignal<Vec<(StaffId, String)>>,
 }
 
 impl ClientState {
     /// `sync` is what the device knows before the replicator starts (network, last sync), so the
     /// first render already tells the truth.
-    pub fn new(sync: SyncView) -> Self {
+    pub fn new(sync: SyncView, sessions: Sessions, club: Option<DeviceClub>) -> Self {
         Self {
+            sessions: RwSignal::new(sessions),
+            club: RwSignal::new(club),
+            staff_names: RwSignal::new(vec![]),
             store: RwSignal::new(StoreState::Opening),
             members: RwSignal::new(vec![]),
             check_ins_today: RwSignal::new(vec![]),
@@ -242,6 +266,41 @@ impl ClientState {
             clock_off: RwSignal::new(None),
             revision: RwSignal::new(0),
         }
+    }
+}
+
+impl ClientState {
+    /// The staff member at the desk now, if their session has not ended (tracked: pages follow a
+    /// switch of staff, and the runtime drops sessions as they end).
+    pub fn active(&self) -> Option<LocalSession> {
+        let now = crate::format::now_ms();
+        self.sessions.with(|s| s.active_at(now).cloned())
+    }
+
+    /// Whether the staff member at the desk may give `command` (tracked, like [`ClientState::active`]).
+    pub fn may(&self, command: &Command) -> bool {
+        self.active().is_some_and(|s| crate::account::may(s.info.role, command))
+    }
+
+    /// [`ClientState::may`] as a memo: it changes only when the answer does, so a view built on it
+    /// (a form being filled in) is not made again when a session is merely renewed.
+    pub fn permits(&self, command: Command) -> Memo<bool> {
+        let state = *self;
+        Memo::new(move |_| state.may(&command))
+    }
+
+    /// The role of the staff member at the desk, changing only when it does (see [`ClientState::permits`]).
+    pub fn role(&self) -> Memo<Option<shared::access::Role>> {
+        let state = *self;
+        Memo::new(move |_| state.active().map(|s| s.info.role))
+    }
+
+    /// What `staff` is called here ("" if unknown): the device's own sessions first, then the
+    /// club's staff list.
+    pub fn staff_name(&self, staff: StaffId) -> String {
+        let own = self.sessions.with(|s| s.of(staff).map(|s| s.info.name.clone()));
+        own.or_else(|| self.staff_names.with(|names| names.iter().find(|(s, _)| *s == staff).map(|(_, n)| n.clone())))
+            .unwrap_or_default()
     }
 }
 
@@ -260,6 +319,18 @@ pub trait ClientApi {
     fn new_member_id(&self) -> Uuid;
     /// Tries the server again now instead of at the next retry (staff pressed "Try now").
     fn sync_now(&self);
+    /// Signs a staff member in on this device (online only) and makes them the one at the desk.
+    fn sign_in(&self, email: String, password: String) -> LocalBoxFuture<'static, Result<(), SignInError>>;
+    /// Hands the desk to another staff member already signed in here (offline too).
+    fn switch_staff(&self, staff: StaffId);
+    /// The first step of signing `staff` out: sends what waits for the server, then says what
+    /// could not be sent (staff confirm before [`ClientApi::sign_out`] if anything is left).
+    fn check_sign_out(&self, staff: StaffId) -> LocalBoxFuture<'static, SignOutCheck>;
+    /// Ends `staff`'s session on the server and forgets it here; after the last one, deletes
+    /// everything this device holds and shows the sign-in page.
+    fn sign_out(&self, staff: StaffId) -> LocalBoxFuture<'static, Result<(), StoreError>>;
+    /// Deletes everything this device holds (nobody signed in, another club's data in the way).
+    fn forget_device(&self) -> LocalBoxFuture<'static, Result<(), StoreError>>;
 }
 
 #[derive(Clone)]

@@ -1,5 +1,6 @@
 //! Faraday's UI: rendered on the server (the shell every route shares) and hydrated in the browser.
 
+pub mod account;
 pub mod client;
 mod collate;
 mod components;
@@ -8,7 +9,8 @@ mod pages;
 mod sentences;
 
 use components::{
-    clock_warning::ClockWarning, log_restored::LogRestored, store_notice::StoreNotice, sync_badge::SyncBadge,
+    clock_warning::ClockWarning, log_restored::LogRestored, sign_in_again::SignInAgain, staff_menu::StaffMenu,
+    store_notice::StoreNotice, sync_badge::SyncBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -56,6 +58,7 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"⚡ Faraday"</a>
                 <Show when=move || mounted.get() fallback=|| view! { <span class="sync-badge">"…"</span> }>
+                    <StaffMenu/>
                     <SyncBadge/>
                 </Show>
             </header>
@@ -63,6 +66,7 @@ pub fn App() -> impl IntoView {
             <Show when=move || mounted.get() fallback=|| view! { <div class="banners"></div> }>
                 <div class="banners">
                     <StoreNotice/>
+                    <SignInAgain/>
                     <ClockWarning/>
                     <LogRestored/>
                 </div>
@@ -82,16 +86,35 @@ pub fn App() -> impl IntoView {
                     }
                 }
             >
-                <nav class="tabs">
-                    <A href="/" exact=true>"Members"</A>
-                    <A href="/check-ins">"Today"</A>
-                    <A href="/members/new">"Register"</A>
-                </nav>
+                <Tabs/>
                 <main>
                     <AppRoutes/>
                 </main>
             </Show>
         </Router>
+    }
+}
+
+/// The pages staff move between: only for someone signed in, and only those their role can use.
+#[component]
+fn Tabs() -> impl IntoView {
+    let client = client::use_client();
+    let register = shared::Command::Member(pages::register::blank_registration());
+    let state = client.map(|c| c.state);
+    let signed_in = state.map(|s| Memo::new(move |_| s.active().is_some()));
+    let may_register = state.map(|s| s.permits(register));
+    move || {
+        if !signed_in?.get() {
+            return None;
+        }
+        let may_register = may_register.is_some_and(|m| m.get());
+        Some(view! {
+            <nav class="tabs">
+                <A href="/" exact=true>"Members"</A>
+                <A href="/check-ins">"Today"</A>
+                {may_register.then(|| view! { <A href="/members/new">"Register"</A> })}
+            </nav>
+        })
     }
 }
 
@@ -101,6 +124,7 @@ pub fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=pages::not_found::NotFound>
             <Route path=path!("/") view=pages::members::MembersPage/>
+            <Route path=path!("/login") view=pages::login::LoginPage/>
             <Route path=path!("/members/new") view=pages::register::RegisterPage/>
             <Route path=path!("/members/:id") view=pages::member::MemberPage/>
             <Route path=path!("/check-ins") view=pages::check_ins::CheckInsPage/>

@@ -2,6 +2,7 @@
 //! only here do they become words.
 
 use crate::{
+    account::SignInError,
     client::{ClientError, StoreError},
     format,
 };
@@ -19,6 +20,10 @@ pub fn refusal(error: &ClientError) -> String {
             format!("Nothing was saved: {off}. Set its date and time right, then try again.")
         }
         ClientError::NotInInbox => "This entry was already settled (perhaps in another tab).".into(),
+        ClientError::Forbidden(forbidden) => format!("{}.", capitalise(&forbidden.to_string())),
+        ClientError::SignedOut => {
+            "Nothing was saved: nobody is signed in on this device. Sign in, then try again.".into()
+        }
     }
 }
 
@@ -80,6 +85,18 @@ pub fn field_label(field: MemberField) -> &'static str {
         MemberField::Name => "Name",
         MemberField::Email => "Email",
         MemberField::Phone => "Phone",
+    }
+}
+
+/// Why signing in did not work.
+pub fn sign_in_failed(error: &SignInError) -> String {
+    match error {
+        SignInError::Refused(why) | SignInError::TooManyAttempts(why) | SignInError::Failed(why) => capitalise(why),
+        SignInError::Offline => "You need a connection to sign in for the first time on this device.".into(),
+        SignInError::OtherClub { device_club } => format!(
+            "This device holds the data of {device_club}, and this account works in another club: a device never \
+             mixes two clubs. Sign everyone out on this device first (that deletes its data), then sign in."
+        ),
     }
 }
 

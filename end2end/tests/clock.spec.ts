@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { serverEvents } from "./events";
-import { expectSynced, openMember, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { expectSynced, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 const HOUR = 3_600_000;
 const WARNING =
@@ -15,7 +15,7 @@ test("a device that knows its clock is 2 h fast says so on every page and record
   await fast.clock.install({ time: Date.now() + 2 * HOUR });
 
   const desk = await right.newPage();
-  await desk.goto("/");
+  await signIn(desk);
   await waitForOfflineReady(desk);
   const name = uniqueName("Tess");
   await registerMember(desk, name);
@@ -23,7 +23,7 @@ test("a device that knows its clock is 2 h fast says so on every page and record
   await expect(desk.getByTestId("clock-warning")).toHaveCount(0);
 
   const phone = await fast.newPage();
-  await phone.goto("/");
+  await signIn(phone);
   await waitForOfflineReady(phone);
   await expect(phone.getByTestId("clock-warning")).toHaveText(WARNING);
   await phone.getByRole("link", { name: "Today" }).click();
@@ -84,7 +84,7 @@ test("a device whose clock is set right after it was found wrong records again w
   const fast = await browser.newContext();
   await fast.clock.install({ time: Date.now() + 2 * HOUR });
   const page = await fast.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Ivo");
   await expect(page.getByTestId("clock-warning")).toHaveText(WARNING);

@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { connection, expectSynced, failOnPageErrors, openMember, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { connection, expectSynced, failOnPageErrors, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 /** Two front desks on one club, each its own browser profile: A registers the member, B finds it. */
 async function twoDesks(browser: Browser, first: string) {
@@ -10,7 +10,7 @@ async function twoDesks(browser: Browser, first: string) {
   const errorsA = failOnPageErrors(pageA);
   const errorsB = failOnPageErrors(pageB);
   for (const page of [pageA, pageB]) {
-    await page.goto("/");
+    await signIn(page);
     await waitForOfflineReady(page);
     await expect(connection(page)).toHaveText("Online");
   }

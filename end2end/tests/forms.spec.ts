@@ -1,10 +1,11 @@
 import { test, expect } from "@playwright/test";
-import { expectSynced, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { expectSynced, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 test.describe("a form saves all of its changes or none, and says what is wrong beside each field", () => {
   test("registration shows every wrong value at once, stores nothing, and registers once fixed", async ({ browser }) => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    await signIn(page);
     await page.goto("/members/new");
     await waitForOfflineReady(page);
 
@@ -35,7 +36,7 @@ test.describe("a form saves all of its changes or none, and says what is wrong b
   test("a valid e-mail is not saved while the phone beside it is wrong", async ({ browser }) => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto("/");
+    await signIn(page);
     await waitForOfflineReady(page);
     const name = uniqueName("Edda");
     await registerMember(page, name, "edda@example.be", "0470 11 22 33");
@@ -75,7 +76,7 @@ test.describe("a form saves all of its changes or none, and says what is wrong b
 test("archiving sits apart from Save and asks first", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Ari");
   await registerMember(page, name);
@@ -98,7 +99,7 @@ test("archiving sits apart from Save and asks first", async ({ browser }) => {
 test("a check-in's message sits in that member's row and goes when the search changes", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Rowan");
   await registerMember(page, name);

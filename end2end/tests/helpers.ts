@@ -1,4 +1,80 @@
 import { expect, Page } from "@playwright/test";
+import { ACCOUNTS, PASSWORD, Who } from "./accounts";
+
+/**
+ * Signs `who` in on the page's device through the sign-in page, and waits until they are the one
+ * at the desk (on the members page). Works for a first sign-in and for another staff member.
+ */
+export async function signIn(page: Page, who: Who = "desk") {
+  const account = ACCOUNTS[who];
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByTestId("staff-name")).toHaveText(account.name);
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+}
+
+/** The staff id of whoever is at the desk on this page. */
+export async function staffAtDesk(page: Page): Promise<string> {
+  const staff = await page.getByTestId("staff").getAttribute("data-staff");
+  if (!staff) throw new Error("nobody is signed in on this page");
+  return staff;
+}
+
+/** This device's id, as its store keeps it (its sessions and pushes name it). */
+export async function deviceOf(page: Page): Promise<string> {
+  return page.evaluate(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open("faraday");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const get = db.transaction("meta").objectStore("meta").get("device");
+          get.onsuccess = () => {
+            db.close();
+            resolve(get.result.value);
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+}
+
+/**
+ * Everything this device's IndexedDB holds of the club: every event's envelope and every member
+ * row, read straight from the database (not from the screen). Empty when there is no database.
+ */
+export async function storedOnDevice(page: Page): Promise<{ events: any[]; members: any[] }> {
+  return page.evaluate(async () => {
+    const names = (await indexedDB.databases()).map((d) => d.name);
+    if (!names.includes("faraday")) return { events: [], members: [] };
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open("faraday");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const stores = ["events", "members"].filter((s) => db.objectStoreNames.contains(s));
+        if (stores.length < 2) {
+          db.close();
+          return resolve({ events: [], members: [] });
+        }
+        const tx = db.transaction(stores);
+        const events = tx.objectStore("events").getAll();
+        const members = tx.objectStore("members").getAll();
+        tx.oncomplete = () => {
+          db.close();
+          resolve({
+            events: events.result.map((r: any) => JSON.parse(r.envelope)),
+            members: members.result.map((r: any) => ({ ...r, state: JSON.parse(r.state) })),
+          });
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+  });
+}
 
 /** Waits until the service worker controls the page, so that the app shell is precached. */
 export async function waitForOfflineReady(page: Page) {

@@ -1,15 +1,16 @@
 import { test, expect } from "@playwright/test";
-import { connection, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { connection, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 test("another device shows a check-in live, without a reload", async ({ browser }) => {
   const desk = await browser.newContext();
   const office = await browser.newContext();
   const deskPage = await desk.newPage();
   const officePage = await office.newPage();
+  await signIn(officePage);
   await officePage.goto("/check-ins");
   await waitForOfflineReady(officePage);
   await expect(connection(officePage)).toHaveText("Online");
-  await deskPage.goto("/");
+  await signIn(deskPage);
   await waitForOfflineReady(deskPage);
 
   const name = uniqueName("Dries");

@@ -1,12 +1,12 @@
 import { test, expect } from "@playwright/test";
 import { serverEvents } from "./events";
-import { connection, failOnPageErrors, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { connection, failOnPageErrors, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 test("a member registered and checked in offline survives a reload and syncs when the network returns", async ({ browser, request }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const noErrors = failOnPageErrors(page);
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   await expect(connection(page)).toHaveText("Online");
 
@@ -50,7 +50,7 @@ test("every route reloads with no network, including routes never opened online"
   const context = await browser.newContext();
   const page = await context.newPage();
   const noErrors = failOnPageErrors(page);
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   await context.setOffline(true);
   const routes: [string, RegExp][] = [
@@ -58,6 +58,7 @@ test("every route reloads with no network, including routes never opened online"
     ["/members/new", /Register a member/],
     ["/members/01900000-0000-7000-8000-000000000000", /not on this device/],
     ["/", /Members/],
+    ["/login", /Sign in another staff member/],
     ["/no/such/page", /No such page/],
   ];
   for (const [route, text] of routes) {
@@ -76,7 +77,7 @@ test("every route reloads with no network, including routes never opened online"
 test("a check-in twice within the window is refused with the wait, and stored once", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Cleo");
   await registerMember(page, name);

@@ -1,6 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import { numbered, pushMembers } from "./events";
-import { uniqueTag, waitForOfflineReady } from "./helpers";
+import { signIn, uniqueTag, waitForOfflineReady } from "./helpers";
 
 /** How many (unarchived) members the device shows. */
 async function memberTotal(page: Page) {
@@ -21,7 +21,7 @@ test("a new device shows how far its first sync has come", async ({ browser, req
     await route.continue().catch(() => {});
   });
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await expect(page.getByTestId("sync-progress")).toHaveText(/^Updating… 1,000 of \d{1,3}(,\d{3})+$/, {
     timeout: 30_000,
   });
@@ -50,7 +50,7 @@ test("2,000 members arriving live are applied in a few steps, with progress, not
   page,
   request,
 }) => {
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   await expect(page.getByTestId("sync-connection")).toHaveText("Online");
   // Caught up with what earlier tests stored (this device's first sync), so live from here on.

@@ -1,14 +1,17 @@
 import { test, expect, Page } from "@playwright/test";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { serverEvents } from "./events";
-import { connection, expectSynced, openMember, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
-import { faraday, freshDatabase, OwnServer, suiteDatabaseUrl } from "./server";
+import { connection, expectSynced, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import { faraday, freshDatabase, OwnServer, restoreBackup, suiteDatabaseUrl, takeBackup } from "./server";
 
 async function memberTotal(page: Page) {
   await page.getByRole("link", { name: "Members", exact: true }).click();
   return Number(await page.getByTestId("member-count").getAttribute("data-total"));
+}
+
+/** The club the page's staff member works in (each club has its own log, and epoch). */
+async function clubOf(page: Page): Promise<string> {
+  const sessions = await (await page.request.get("/api/auth/session")).json();
+  return sessions[0].club;
 }
 
 test("after the server's log gets a new identity, an open page syncs again, keeps every member and says what happened", async ({
@@ -17,14 +20,16 @@ test("after the server's log gets a new identity, an open page syncs again, keep
   test.setTimeout(120_000);
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Epi");
   await registerMember(page, name);
   await expectSynced(page);
+  // Caught up with the club's whole log (a new device pulls what earlier tests stored).
+  await expect(page.getByTestId("sync-last")).toHaveText(/^synced/, { timeout: 30_000 });
   const total = await memberTotal(page);
 
-  faraday(suiteDatabaseUrl(), "new-epoch");
+  faraday(suiteDatabaseUrl(), "new-epoch", "--club", await clubOf(page));
 
   // The page hears it from the live stream's next status (its heartbeat), without a reload.
   await expect(page.getByTestId("log-restored")).toHaveText(
@@ -48,15 +53,18 @@ test("a server restored from an older copy gets back, from the device, every cha
   const context = await browser.newContext({ baseURL: server.url });
   try {
     const page = await context.newPage();
-    await page.goto("/");
+    await signIn(page);
     await waitForOfflineReady(page);
     const kept = uniqueName("Kept");
     await registerMember(page, kept);
     await expectSynced(page);
 
-    // The backup is taken here...
-    const backup = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "faraday-backup-")), "log.jsonl");
-    faraday(server.databaseUrl, "export", "-o", backup);
+    // The backup is taken here, of the whole database (the staff's sessions with it)...
+    const club = await clubOf(page);
+    await server.stop();
+    const backup = takeBackup(server.databaseUrl);
+    await server.start();
+    await expect(connection(page)).toHaveText("Online", { timeout: 30_000 });
 
     // ...then more happens, and is confirmed by the server.
     await page.getByTestId("check-in").click();
@@ -66,10 +74,10 @@ test("a server restored from an older copy gets back, from the device, every cha
     await expectSynced(page);
     await expect(page.getByTestId("timeline").locator("li.confirmed")).toHaveCount(1);
 
-    // The server's database is lost and restored from the backup, into a new database.
+    // The server's database is lost and put back from the backup; the log then gets a new identity.
     await server.stop();
-    server.databaseUrl = freshDatabase("restored");
-    faraday(server.databaseUrl, "import", backup);
+    restoreBackup(backup, server.databaseUrl);
+    faraday(server.databaseUrl, "new-epoch", "--club", club);
     await server.start();
 
     await expect(page.getByTestId("log-restored")).toHaveText(

@@ -2,6 +2,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ACCOUNT_COMMANDS, ACCOUNT_ENV } from "./accounts";
 
 /** The checkout, where the server runs (as in playwright.config.ts's webServer). */
 export const repoRoot = path.resolve(__dirname, "../..");
@@ -16,13 +17,23 @@ export function suiteDatabaseUrl(): string {
   return url;
 }
 
-/** Runs a `faraday` command (export, import, new-epoch, …) on a database. */
+/** Runs a `faraday` command (export, import, new-epoch, user, …) on a database. */
 export function faraday(databaseUrl: string, ...args: string[]): string {
   return execFileSync(faradayBin, args, {
     cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, RUST_LOG: "warn" },
+    env: { ...process.env, ...ACCOUNT_ENV, DATABASE_URL: databaseUrl, RUST_LOG: "warn" },
     encoding: "utf8",
   });
+}
+
+/** Databases that have the test accounts already (`user add` refuses an e-mail twice). */
+const withAccounts = new Set<string>();
+
+/** Makes the test accounts (see accounts.ts) in a database, once. */
+export function makeAccounts(databaseUrl: string) {
+  if (withAccounts.has(databaseUrl)) return;
+  for (const args of ACCOUNT_COMMANDS) faraday(databaseUrl, ...args);
+  withAccounts.add(databaseUrl);
 }
 
 /** A fresh SQLite database file for a server of a test's own. */
@@ -48,6 +59,7 @@ export class OwnServer {
   }
 
   async start() {
+    makeAccounts(this.databaseUrl);
     const child = spawn(faradayBin, ["serve"], {
       cwd: repoRoot,
       env: {
@@ -82,5 +94,33 @@ export class OwnServer {
     const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+/** The file of a `sqlite://` database URL. */
+export function sqliteFile(databaseUrl: string): string {
+  if (!databaseUrl.startsWith("sqlite://")) throw new Error(`not a SQLite database: ${databaseUrl}`);
+  return databaseUrl.slice("sqlite://".length);
+}
+
+/**
+ * A file-level backup of a SQLite database (the database, its write-ahead log and shared memory),
+ * taken while no server runs on it; `restoreBackup` puts it back.
+ */
+export function takeBackup(databaseUrl: string): string {
+  const file = sqliteFile(databaseUrl);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faraday-backup-"));
+  for (const suffix of ["", "-wal", "-shm"]) {
+    if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, path.join(dir, "db" + suffix));
+  }
+  return dir;
+}
+
+export function restoreBackup(backup: string, databaseUrl: string) {
+  const file = sqliteFile(databaseUrl);
+  for (const suffix of ["", "-wal", "-shm"]) {
+    fs.rmSync(file + suffix, { force: true });
+    const saved = path.join(backup, "db" + suffix);
+    if (fs.existsSync(saved)) fs.copyFileSync(saved, file + suffix);
   }
 }

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { connection, expectSynced, failOnPageErrors, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { connection, expectSynced, failOnPageErrors, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 import { freshDatabase, OwnServer } from "./server";
 
 /** Records every text the badge's connection and last-sync parts ever show, from the first paint. */
@@ -28,7 +28,7 @@ test("the badge says the server is unreachable, and why, while it is down, and k
   try {
     const page = await context.newPage();
     const noErrors = failOnPageErrors(page);
-    await page.goto("/");
+    await signIn(page);
     await waitForOfflineReady(page);
     await expect(connection(page)).toHaveText("Online");
     await expect(connection(page)).toHaveAttribute("data-state", "online");
@@ -83,7 +83,7 @@ test("the badge says Offline when the browser has no network, and Online only on
 }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   await expect(connection(page)).toHaveText("Online");
   await context.setOffline(true);

@@ -1,5 +1,5 @@
 import { test, expect, BrowserContext, Page } from "@playwright/test";
-import { expectSynced, openMember, registerMember, uniqueName, waitForOfflineReady } from "./helpers";
+import { expectSynced, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 import { uuidv7 } from "./events";
 
 /** The store's version in this build (frontend/src/store/schema.rs). */
@@ -35,7 +35,7 @@ const NEWER =
 test("another tab's upgrade of the store is never blocked: an idle page lets go and reloads by itself", async ({
   page,
 }) => {
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Ida");
   await registerMember(page, name);
@@ -54,7 +54,7 @@ test("with changes waiting to be sent, the page asks staff to reload instead, an
 }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto("/");
+  await signIn(page);
   await waitForOfflineReady(page);
   await context.setOffline(true);
   const name = uniqueName("Pia");
@@ -123,13 +123,14 @@ test("a page that must upgrade the store while an older tab holds it says so, an
   );
 
   const page = await context.newPage();
-  await page.goto("/");
+  await page.goto("/login");
   await expect(page.getByTestId("store-notice")).toHaveText(
     "Faraday is waiting for its other tabs: close every other Faraday tab or window on this device so this one can update its data.",
   );
   await tab.evaluate(() => (window as any).oldVersion.close());
 
   await expect(page.getByTestId("store-notice")).toHaveCount(0);
+  await signIn(page);
   await expect(page.getByTestId("member-count")).toBeVisible();
   const upgraded = await tab.evaluate(
     () =>
@@ -204,7 +205,9 @@ test("a store of the previous layout keeps its work: its read models are rebuilt
   );
 
   const page = await context.newPage();
-  await page.goto("/");
+  // Signing in binds the session to the device id the old store holds: its unsent registration,
+  // made before accounts existed, goes as this staff member's.
+  await signIn(page);
   await openMember(page, name);
   await expectSynced(page);
   const response = await page.request.get(`/api/read/members/${member}`);

@@ -58,3 +58,11 @@ pub fn reload() {
         log::error!("the page could not reload itself: {e:?}");
     }
 }
+
+/// Leaves this page for `path` (a full load: nothing of this page's state carries over), without
+/// keeping this page in the history.
+pub fn go_to(path: &str) {
+    if let Some(Err(e)) = web_sys::window().map(|w| w.location().replace(path)) {
+        log::error!("the page could not go to {path}: {e:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The browser entry point: hydrates the server-rendered shell with a client runtime in context.
 
+mod account;
 mod browser;
 mod clock;
 #[cfg(test)]
@@ -7,6 +8,7 @@ mod normalise_tests;
 mod runtime;
 mod store;
 mod sync;
+mod tabs;
 mod views;
 
 use leptos::prelude::*;

@@ -3,24 +3,31 @@
 //! transaction, and starts replication and the service worker.
 
 use crate::{
+    account::{self, Accounts},
     browser,
     clock::DeviceClock,
     store::{Changes, ExecuteError, OpenError, OpenHooks, Store},
     sync::{self, kept, Msg, SyncSender},
+    tabs,
     views::{self, CHECK_INS, CHECK_INS_BY_AT},
 };
-use app::client::{
-    CheckInRow, Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState,
-    SyncView, TimelineRow,
+use app::{
+    account::{SignInError, SignOutCheck},
+    client::{
+        CheckInRow, Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState,
+        SyncView, TimelineRow,
+    },
 };
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use shared::{
+    access::{Actor, StaffId},
     replication::{Connection, Input, SyncStatus},
     Command, StreamId, StreamKind,
 };
 use std::{
+    cell::Cell,
     collections::{HashMap, HashSet},
     rc::Rc,
 };
@@ -30,32 +37,95 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 /// The store, once open and loaded into the signals; every command waits on it rather than failing
 /// when issued during start-up.
-type Loaded = Shared<LocalBoxFuture<'static, Result<Rc<Store>, StoreError>>>;
+pub(crate) type Loaded = Shared<LocalBoxFuture<'static, Result<Rc<Store>, StoreError>>>;
 
 struct Runtime {
     state: ClientState,
     store: Loaded,
     sync: SyncSender,
     clock: Rc<DeviceClock>,
+    accounts: Rc<Accounts>,
 }
 
 pub fn start() -> Client {
-    let state = ClientState::new(before_sync());
+    let (sessions, club) = account::remembered();
+    let state = ClientState::new(before_sync(), sessions, club);
+    state.staff_names.set(account::remembered_staff_names());
+    account::keep_sessions_current(state);
     let (sync_tx, sync_rx) = sync::channel();
     let store: Loaded = load(state, sync_tx.clone()).boxed_local().shared();
     let clock = Rc::new(DeviceClock::new(state));
     keep_clock_checked(clock.clone());
+    let accounts = Rc::new(Accounts::new(state, store.clone(), sync_tx.clone()));
 
-    let (boot_store, boot_tx, boot_clock) = (store.clone(), sync_tx.clone(), clock.clone());
+    let leading = Rc::new(Cell::new(false));
+    listen_to_other_tabs(state, sync_tx.clone(), leading.clone());
+    let (boot_store, boot_tx, boot_clock, boot_accounts) =
+        (store.clone(), sync_tx.clone(), clock.clone(), accounts.clone());
     spawn_local(async move {
         if let Ok(store) = boot_store.await {
             state.store.set(StoreState::Ready);
             keep_today_fresh(store.clone(), state);
-            sync::spawn(store, state, boot_clock, boot_tx, sync_rx);
+            // One tab of the device replicates; the others show what it and they change.
+            tabs::when_leading(move || {
+                leading.set(true);
+                tell_other_tabs_the_sync(state);
+                spawn_local(async move {
+                    // The server answers nobody who is not signed in: sync starts with the first sign-in.
+                    while !anyone_signed_in(state) {
+                        TimeoutFuture::new(500).await;
+                    }
+                    sync::spawn(store, state, boot_clock, boot_tx, sync_rx);
+                    boot_accounts.check_with_server().await;
+                });
+            });
         }
     });
     register_service_worker();
-    Client::new(state, Rc::new(Runtime { state, store, sync: sync_tx, clock }))
+    Client::new(state, Rc::new(Runtime { state, store, sync: sync_tx, clock, accounts }))
+}
+
+/// What the device's other tabs say: rows they changed are shown here too; the tab that
+/// replicates hears that there is something to push, and the others hear its sync status.
+fn listen_to_other_tabs(state: ClientState, sync: SyncSender, leading: Rc<Cell<bool>>) {
+    let tabs = tabs::Tabs::open(move |message| match message {
+        tabs::Message::Changed(wire) => show(&state, &Changes::from_wire(wire)),
+        tabs::Message::LocalChange if leading.get() => {
+            let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
+        }
+        tabs::Message::Hello if leading.get() => {
+            tabs::tell(&tabs::Message::Sync(state.sync.get_untracked()));
+        }
+        tabs::Message::Sync(view) if !leading.get() => state.sync.set(view),
+        _ => {}
+    });
+    tabs.send(&tabs::Message::Hello);
+}
+
+/// In the tab that replicates: every change of its sync status goes to the other tabs' badges.
+fn tell_other_tabs_the_sync(state: ClientState) {
+    Effect::new(move |_| {
+        let view = state.sync.get();
+        tabs::tell(&tabs::Message::Sync(view));
+    });
+}
+
+/// A local change for the replicator: this tab's, if it replicates; the other tabs hear of it too,
+/// and the one that replicates pushes it.
+fn local_change(sync: &SyncSender) {
+    let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
+    tabs::tell(&tabs::Message::LocalChange);
+}
+
+fn anyone_signed_in(state: ClientState) -> bool {
+    let now = browser::now_ms();
+    state.sessions.with_untracked(|s| s.staff.iter().any(|o| o.valid_at(now)))
+}
+
+/// Who gives a command now: the staff member at the desk, while their session lasts.
+fn actor(state: &ClientState) -> Result<Actor, ClientError> {
+    let now = browser::now_ms();
+    state.sessions.with_untracked(|s| s.active_at(now).map(|a| a.actor())).ok_or(ClientError::SignedOut)
 }
 
 /// What the badge can truthfully say before the replicator has run: whether there is a network at
@@ -125,11 +195,12 @@ impl ClientApi for Runtime {
     fn execute(&self, stream: StreamId, command: Command) -> LocalBoxFuture<'static, Result<(), ClientError>> {
         let (state, store, sync, clock) = (self.state, self.store.clone(), self.sync.clone(), self.clock.clone());
         Box::pin(async move {
+            let actor = actor(&state)?;
             let store = store.await.map_err(ClientError::Store)?;
             clock.check().map_err(ClientError::ClockOff)?;
-            let changes = store.execute(stream, command, browser::now_ms()).await.map_err(client_error)?;
+            let changes = store.execute(stream, command, actor, browser::now_ms()).await.map_err(client_error)?;
             publish(&state, &changes);
-            let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
+            local_change(&sync);
             Ok(())
         })
     }
@@ -147,15 +218,16 @@ impl ClientApi for Runtime {
     fn settle(&self, event: Uuid, how: Settle) -> LocalBoxFuture<'static, Result<(), ClientError>> {
         let (state, store, sync, clock) = (self.state, self.store.clone(), self.sync.clone(), self.clock.clone());
         Box::pin(async move {
+            let actor = actor(&state)?;
             let store = store.await.map_err(ClientError::Store)?;
             if how == Settle::ApplyAgain {
                 // It decides anew, stamped with this device's clock.
                 clock.check().map_err(ClientError::ClockOff)?;
             }
-            let changes = store.settle(event, how, browser::now_ms()).await.map_err(client_error)?;
+            let changes = store.settle(event, how, actor, browser::now_ms()).await.map_err(client_error)?;
             publish(&state, &changes);
             if how == Settle::ApplyAgain {
-                let _ = sync.unbounded_send(Msg::Local(Input::LocalChange));
+                local_change(&sync);
             }
             Ok(())
         })
@@ -171,11 +243,36 @@ impl ClientApi for Runtime {
             let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
         }
     }
+
+    fn sign_in(&self, email: String, password: String) -> LocalBoxFuture<'static, Result<(), SignInError>> {
+        let accounts = self.accounts.clone();
+        Box::pin(async move { accounts.sign_in(email, password).await })
+    }
+
+    fn switch_staff(&self, staff: StaffId) {
+        self.accounts.switch(staff);
+    }
+
+    fn check_sign_out(&self, staff: StaffId) -> LocalBoxFuture<'static, SignOutCheck> {
+        let accounts = self.accounts.clone();
+        Box::pin(async move { accounts.check_sign_out(staff).await })
+    }
+
+    fn sign_out(&self, staff: StaffId) -> LocalBoxFuture<'static, Result<(), StoreError>> {
+        let accounts = self.accounts.clone();
+        Box::pin(async move { accounts.sign_out(staff).await })
+    }
+
+    fn forget_device(&self) -> LocalBoxFuture<'static, Result<(), StoreError>> {
+        let accounts = self.accounts.clone();
+        Box::pin(async move { accounts.forget_device().await })
+    }
 }
 
 fn client_error(e: ExecuteError) -> ClientError {
     match e {
         ExecuteError::Rule(rule) => ClientError::Rule(rule),
+        ExecuteError::Forbidden(forbidden) => ClientError::Forbidden(forbidden),
         ExecuteError::Store(e) => ClientError::Store(StoreError(e)),
         ExecuteError::WrongKind { stream, command } => {
             ClientError::Store(StoreError(format!("a {} command cannot be decided on {stream}", command.prefix())))
@@ -184,9 +281,16 @@ fn client_error(e: ExecuteError) -> ClientError {
     }
 }
 
+/// Brings the signals in step with one committed store transaction of this tab, and tells the
+/// device's other tabs, which show the same.
+pub(crate) fn publish(state: &ClientState, changes: &Changes) {
+    show(state, changes);
+    tabs::tell(&tabs::Message::Changed(changes.to_wire()));
+}
+
 /// Brings the signals in step with one committed store transaction: only the changed member rows
 /// are replaced (a club has 20,000 members; a page of pulled events touches a few hundred).
-pub(crate) fn publish(state: &ClientState, changes: &Changes) {
+fn show(state: &ClientState, changes: &Changes) {
     let mut removed: HashSet<Uuid> = HashSet::new();
     let mut fresh: HashMap<Uuid, MemberRow> = HashMap::new();
     for record in changes.streams.iter().filter(|r| r.stream().is_some_and(|s| s.kind == StreamKind::Member)) {

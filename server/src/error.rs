@@ -30,10 +30,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("sign in first: this needs a staff member signed in on this device")]
     NotSignedIn,
-    /// Signed in, but this is not theirs to do or see (`code` says which rule: `forbidden`,
+    /// Signed in, but this is not theirs to do or see (the stream and event it is about, if one) (`code` says which rule: `forbidden`,
     /// `staff_mismatch`, `device_mismatch`, `other_club`, `cross_origin`).
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: &'static str, message: String, stream: Option<shared::StreamId>, event: Option<uuid::Uuid> },
     #[error("the e-mail address or the password is wrong")]
     LoginFailed,
     #[error("too many sign-in attempts; try again in {retry_after_secs} s")]
@@ -130,6 +130,7 @@ impl ApiError {
             ApiError::Refused(Refusal::RuleBroken { stream, event, .. }) => (Some(*stream), Some(*event)),
             ApiError::Refused(Refusal::IdReused { stream, id, .. }) => (Some(*stream), Some(*id)),
             ApiError::Refused(Refusal::ParentAhead { stream, .. }) => (Some(*stream), None),
+            ApiError::Forbidden { stream, event, .. } => (*stream, *event),
             _ => (None, None),
         };
         let message = match self {

@@ -100,7 +100,8 @@ fn same_site(state: &AppState, request: &Request<Body>, host: &str) -> Result<()
         return Ok(());
     }
     let headers = request.headers();
-    let cross = |why: &str| ApiError::Forbidden { code: "cross_origin", message: why.to_owned() };
+    let cross =
+        |why: &str| ApiError::Forbidden { code: "cross_origin", message: why.to_owned(), stream: None, event: None };
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site != "same-origin" && site != "none" {
             return Err(cross("requests from other sites are refused"));

@@ -78,6 +78,11 @@ macro_rules! registry {
             pub fn kind(&self) -> StreamKind {
                 match self { $(Command::$kind(_) => StreamKind::$kind),+ }
             }
+
+            /// What its author's role must allow (`Aggregate::permission` of its aggregate).
+            pub fn permission(&self) -> crate::access::Permission {
+                match self { $(Command::$kind(c) => <$aggregate as Aggregate>::permission(c)),+ }
+            }
         }
 
         /// Why an aggregate refused a command: its own typed error, kept typed up to the page.

@@ -1,7 +1,11 @@
 use crate::client::{use_client, Client, StoreState};
 use leptos::{either::Either, prelude::*};
+use leptos_router::components::Redirect;
+use std::sync::Arc;
 
-/// Renders `children` with the client once the local store is loaded; until then says why not.
+/// Renders `children` with the client once the local store is loaded and someone is signed in on
+/// this device (their session not ended, by this device's clock); until then says why not, or
+/// sends staff to the sign-in page. Every page of the club's data goes through here.
 #[component]
 pub fn WithClient<F, V>(children: F) -> impl IntoView
 where
@@ -13,9 +17,25 @@ where
             view! { <p class="error" role="alert">"The app is still loading. If this stays, reload the page."</p> },
         );
     };
-    let store = client.state.store;
-    let children = std::sync::Arc::new(children);
+    let state = client.state;
+    let children = Arc::new(children);
     Either::Right(view! {
+        <Show when=move || state.active().is_some() fallback=|| view! { <Redirect path="/login"/> }>
+            {
+                let (children, client) = (children.clone(), client.clone());
+                move || when_loaded(client.clone(), children.clone())
+            }
+        </Show>
+    })
+}
+
+fn when_loaded<F, V>(client: Client, children: Arc<F>) -> impl IntoView
+where
+    F: Fn(Client) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let store = client.state.store;
+    view! {
         <Show
             when=move || store.with(StoreState::loaded)
             fallback=move || {
@@ -39,5 +59,6 @@ where
                 move || children(client.clone()).into_any()
             }
         </Show>
-    })
+    }
+    .into_any()
 }

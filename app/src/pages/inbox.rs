@@ -35,6 +35,7 @@ fn Inbox(client: Client) -> impl IntoView {
             error.set(api.settle(id, how).await.err().map(|e| (id, sentences::refusal(&e))));
         });
     };
+    let role = client.state.role();
     view! {
         <h1>"Corrections and conflicts"</h1>
         <p class="hint">
@@ -46,15 +47,21 @@ fn Inbox(client: Client) -> impl IntoView {
             Some(Ok(entries)) => EitherOf3::C(view! {
                 {entries.is_empty().then(|| view! { <p data-testid="inbox-empty">"Nothing waits for you here."</p> })}
                 <ol class="inbox" data-testid="inbox">
-                    {entries.into_iter().map(|entry| entry_view(entry, settle, error)).collect_view()}
+                    {entries.into_iter().map(|entry| {
+                        // Deciding it again needs what its command needs of the role at the desk.
+                        let may_apply = role.get().is_some_and(|role| entry.permission.is_none_or(|p| role.can(p)));
+                        // Erased: the page's type is too deep for the compiler otherwise.
+                        entry_view(entry, may_apply, settle, error).into_any()
+                    }).collect_view()}
                 </ol>
-            }),
+            }.into_any()),
         }}
     }
 }
 
 fn entry_view(
     entry: InboxEntry,
+    may_apply: bool,
     settle: impl Fn(&InboxEntry, Settle) + Copy + 'static,
     error: RwSignal<Option<(uuid::Uuid, String)>>,
 ) -> impl IntoView {
@@ -73,14 +80,15 @@ fn entry_view(
                 let (again, drop) = (entry.clone(), entry.clone());
                 // Not offered while a rule would refuse it: staff are told what stands in the way.
                 let apply = match blocked {
-                    None => Either::Left(view! {
+                    _ if !may_apply => None,
+                    None => Some(Either::Left(view! {
                         <button data-testid="inbox-apply" on:click=move |_| settle(&again, Settle::ApplyAgain)>"Apply mine on top"</button>
-                    }),
-                    Some(rule) => Either::Right(view! {
+                    })),
+                    Some(rule) => Some(Either::Right(view! {
                         <p class="hint" data-testid="inbox-blocked">
                             {format!("It cannot be applied on top as things stand: {}", sentences::rule_broken(rule))}
                         </p>
-                    }),
+                    })),
                 };
                 view! {
                     {apply}

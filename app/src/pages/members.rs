@@ -97,6 +97,10 @@ fn MemberSearch(client: Client) -> impl IntoView {
         });
     };
     let check_in = StoredValue::new_local(check_in);
+    // Only what the role of the staff member at the desk allows is offered.
+    let state = client.state;
+    let may_check_in = state.permits(Command::Member(MemberCommand::CheckIn));
+    let may_register = state.permits(Command::Member(super::register::blank_registration()));
     view! {
         <h1>"Members"</h1>
         <div class="search">
@@ -118,7 +122,7 @@ fn MemberSearch(client: Client) -> impl IntoView {
                 <input type="checkbox" prop:checked=show_archived on:change=move |ev| show_archived.set(event_target_checked(&ev))/>
                 " Show archived"
             </label>
-            <a class="button" href="/members/new">"Register a member"</a>
+            {move || may_register.get().then(|| view! { <a class="button" href="/members/new">"Register a member"</a> })}
         </div>
         <p
             class="count"
@@ -162,9 +166,12 @@ fn MemberSearch(client: Client) -> impl IntoView {
                     {m.archived.then(|| view! { <span class="tag">"archived"</span> })}
                     {(!m.archived).then(|| {
                         let m = m.clone();
-                        view! {
-                            <button class="quick-check-in" on:click=move |_| check_in.with_value(|f| f(m.clone()))>"Check in"</button>
-                        }
+                        move || may_check_in.get().then(|| {
+                            let m = m.clone();
+                            view! {
+                                <button class="quick-check-in" on:click=move |_| check_in.with_value(|f| f(m.clone()))>"Check in"</button>
+                            }
+                        })
                     })}
                     {move || notice.get().filter(|n| n.member == m.id).map(|n| view! {
                         <p class={if n.ok { "row-notice ok" } else { "row-notice error" }} role="status" data-testid="row-notice">{n.text}</p>

@@ -1,5 +1,6 @@
 use crate::{
-    client::Client,
+    account::permission_of,
+    client::{Client, ClientError},
     components::{
         field::{Field, FieldErrors, FormProblem},
         with_client::WithClient,
@@ -9,6 +10,7 @@ use crate::{
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_navigate;
 use shared::{
+    access,
     member::{MemberCommand, MemberField},
     Command, StreamId,
 };
@@ -16,8 +18,29 @@ use shared::{
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     view! {
-        <WithClient children=|client| view! { <RegisterForm client/> }/>
+        <WithClient children=|client| {
+            let role = client.state.role();
+            // A role that may not register sees why instead of a form that can only say no.
+            move || {
+                let registering = permission_of(&Command::Member(blank_registration()));
+                match role.get().and_then(|role| access::check(role, registering).err()) {
+                    Some(forbidden) => view! {
+                        <h1>"Register a member"</h1>
+                        <p class="notice error" role="alert" data-testid="register-forbidden">
+                            {sentences::refusal(&ClientError::Forbidden(forbidden))}
+                        </p>
+                    }
+                    .into_any(),
+                    None => view! { <RegisterForm client=client.clone()/> }.into_any(),
+                }
+            }
+        }/>
     }
+}
+
+/// A registration with nothing filled in: what asking whether a role may register needs.
+pub(crate) fn blank_registration() -> MemberCommand {
+    MemberCommand::RegisterMember { name: String::new(), email: String::new(), phone: String::new() }
 }
 
 #[component]

@@ -1,6 +1,7 @@
-//! The repository (reference: `MemoryDevice::execute`): load the stream, decide with its
-//! aggregate (through the registry), wrap the new events and append them as pending, with the
-//! projections, in one transaction.
+//! The repository (reference: `MemoryDevice::execute`): check that the staff member's role allows
+//! the command, load the stream, decide with its aggregate (through the registry), wrap the new
+//! events (stamped with who decided) and append them as pending, with the projections, in one
+//! transaction.
 
 use super::{
     db_error, decoded,
@@ -12,14 +13,21 @@ use super::{
     Changes, Store,
 };
 use crate::browser;
+use app::account::permission_of;
 use indexed_db_futures::transaction::{Transaction, TransactionMode};
-use shared::{envelope::Stamp, Command, HlcClock, RuleError, StreamId, StreamKind};
+use shared::{
+    access::{self, Actor, Forbidden},
+    envelope::Stamp,
+    Command, HlcClock, RuleError, StreamId, StreamKind,
+};
 
 /// Why a command was not stored.
 #[derive(Debug)]
 pub enum ExecuteError {
     /// The aggregate refused it.
     Rule(RuleError),
+    /// The role of the staff member who gave it does not allow it.
+    Forbidden(Forbidden),
     /// The command is for another kind of stream than `stream` (a bug of the caller).
     WrongKind { stream: StreamId, command: StreamKind },
     /// The store failed (the browser's reason).
@@ -42,34 +50,47 @@ pub(super) struct Loaded {
 }
 
 impl Store {
-    /// Decides `command` on `stream` with the stream's aggregate and stores the resulting events
-    /// as pending.
-    pub async fn execute(&self, stream: StreamId, command: Command, now_ms: u64) -> Result<Changes, ExecuteError> {
+    /// Decides `command`, given by `actor`, on `stream` with the stream's aggregate and stores the
+    /// resulting events as pending, stamped with `actor`'s staff id.
+    pub async fn execute(
+        &self,
+        stream: StreamId,
+        command: Command,
+        actor: Actor,
+        now_ms: u64,
+    ) -> Result<Changes, ExecuteError> {
         if command.kind() != stream.kind {
             return Err(ExecuteError::WrongKind { stream, command: command.kind() });
         }
+        // Refused before the transaction: a role that may not give it touches nothing.
+        permitted(actor, &command)?;
         let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         let loaded = load(&tx, stream).await?;
         let mut writes = Writes::default();
         // A refusal drops the transaction, which rolls it back: nothing was written.
-        self.decide_into(&mut writes, stream, loaded, command, now_ms)?;
+        self.decide_into(&mut writes, stream, loaded, command, actor, now_ms)?;
         Ok(writes.commit(tx).await?)
     }
 
     /// Decides `command` on the stream as `loaded` holds it (with any change `writes` already made
     /// to those records applied to `loaded`), and adds the new pending events, the stream's
-    /// projection, its event-table rows, the clock and the sequence to `writes`.
+    /// projection, its event-table rows, the clock and the sequence to `writes`. Every decision of
+    /// the device passes here, so this is where the role of its author is checked: the same rule
+    /// (`Aggregate::permission`, `Role::can`) the server applies to every event pushed.
     pub(super) fn decide_into(
         &self,
         writes: &mut Writes,
         stream: StreamId,
         loaded: Loaded,
         command: Command,
+        actor: Actor,
         now_ms: u64,
     ) -> Result<(), ExecuteError> {
+        permitted(actor, &command)?;
         let mut clock = loaded.clock;
         let mut random = browser::random_bytes::<10>;
-        let stamp = Stamp { device: &self.device, now_ms, hlc: &mut clock, random: &mut random };
+        let stamp =
+            Stamp { device: &self.device, staff: Some(actor.staff), now_ms, hlc: &mut clock, random: &mut random };
         let decided = decide(stream, &loaded.records, command, now_ms, stamp).map_err(|refused| match refused {
             Refused::Rule(rule) => ExecuteError::Rule(rule),
             Refused::WrongKind(command) => ExecuteError::WrongKind { stream, command: command.kind() },
@@ -85,6 +106,11 @@ impl Store {
         writes.seq = Some(seq);
         Ok(())
     }
+}
+
+/// Whether `actor`'s role allows `command` (its aggregate's `permission`).
+fn permitted(actor: Actor, command: &Command) -> Result<(), ExecuteError> {
+    access::check(actor.role, permission_of(command)).map_err(ExecuteError::Forbidden)
 }
 
 /// Reads what deciding on `stream` needs, in `tx`.

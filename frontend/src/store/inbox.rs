@@ -13,9 +13,12 @@ use super::{
     writes::Writes,
     Changes, Store,
 };
-use app::client::{InboxEntry, InboxKind, Settle};
+use app::{
+    account::permission_of,
+    client::{InboxEntry, InboxKind, Settle},
+};
 use indexed_db_futures::{prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{envelope::Stamp, EventEnvelope, HlcClock, RuleError, StreamId};
+use shared::{access::Actor, envelope::Stamp, EventEnvelope, HlcClock, RuleError, StreamId};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
@@ -84,6 +87,7 @@ impl Store {
                     summary: describe_for(&envelope, &self.device),
                     at_ms: happened_at(&envelope),
                     kind,
+                    permission: command_of(&envelope).map(|(command, _)| permission_of(&command)),
                 })
             })
             .collect())
@@ -96,7 +100,8 @@ impl Store {
         let at_ms = again_at(at_ms, now_ms);
         let mut clock = HlcClock::default();
         let mut random = || [0; 10];
-        let stamp = Stamp { device: &self.device, now_ms: at_ms, hlc: &mut clock, random: &mut random };
+        // Thrown away: who would stamp it does not matter (the role is for the page to weigh).
+        let stamp = Stamp { device: &self.device, staff: None, now_ms: at_ms, hlc: &mut clock, random: &mut random };
         match decide(envelope.stream, stream, command, at_ms, stamp) {
             Err(Refused::Rule(rule)) => Some(rule),
             _ => None,
@@ -106,7 +111,8 @@ impl Store {
     /// Settles one entry, in one transaction: a correction is acknowledged; a refused change is
     /// discarded, or decided again on top of the stream as it is now (at the time it was first
     /// decided, for a check-in) — if a rule refuses it now, nothing changes and the rule says why.
-    pub async fn settle(&self, event: Uuid, how: Settle, now_ms: u64) -> Result<Changes, ExecuteError> {
+    /// Deciding again is `actor`'s decision: their role must allow it, and it is stamped as theirs.
+    pub async fn settle(&self, event: Uuid, how: Settle, actor: Actor, now_ms: u64) -> Result<Changes, ExecuteError> {
         let tx = self.transaction(&all_stores(), TransactionMode::Readwrite)?;
         let record = {
             let events = tx.object_store(EVENTS).map_err(db_error)?;
@@ -140,7 +146,7 @@ impl Store {
                         return Err(ExecuteError::NotInInbox);
                     };
                     let at_ms = again_at(at_ms, now_ms);
-                    self.decide_into(&mut writes, envelope.stream, loaded, command, at_ms)?;
+                    self.decide_into(&mut writes, envelope.stream, loaded, command, actor, at_ms)?;
                 }
             }
         }

@@ -18,6 +18,7 @@ mod resync;
 mod schema;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
+mod wipe;
 mod writes;
 
 pub use app::client::Counts;
@@ -25,6 +26,8 @@ use describe::{describe, describe_for};
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
 pub use records::{RowRecord, StreamRecord};
+pub use schema::DB_NAME;
+pub use wipe::delete_database;
 
 use crate::browser;
 use app::client::TimelineRow;
@@ -40,7 +43,7 @@ use indexed_db_futures::{
 };
 use records::*;
 use serde::{de::DeserializeOwned, Serialize};
-use shared::{protocol::LogEpoch, replication::Saved, DeviceId, EventEnvelope, StreamId};
+use shared::{access::StaffId, protocol::LogEpoch, replication::Saved, DeviceId, EventEnvelope, StreamId};
 use std::{cell::Cell, fmt::Display, rc::Rc};
 use wasm_bindgen::JsValue;
 
@@ -69,6 +72,40 @@ pub struct Changes {
     pub counts: Counts,
     /// For a re-offer: how many events the server's replaced log no longer had.
     pub reoffered: Option<u32>,
+}
+
+/// [`Changes`] as one tab tells the device's other tabs (tables by name).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ChangesWire {
+    streams: Vec<StreamRecord>,
+    rows: Vec<(String, RowRecord)>,
+    removed_rows: Vec<(String, String)>,
+    counts: Counts,
+}
+
+impl Changes {
+    pub fn to_wire(&self) -> ChangesWire {
+        ChangesWire {
+            streams: self.streams.clone(),
+            rows: self.rows.iter().map(|r| (r.table.to_owned(), r.clone())).collect(),
+            removed_rows: self.removed_rows.iter().map(|(t, k)| ((*t).to_owned(), k.clone())).collect(),
+            counts: self.counts,
+        }
+    }
+
+    /// The changes another tab made; rows of tables this build does not know are left out (a tab
+    /// of another version, about to reload).
+    pub fn from_wire(wire: ChangesWire) -> Self {
+        let tables = schema::read_model_stores();
+        let known = |name: &str| tables.iter().copied().find(|t| *t == name);
+        Changes {
+            streams: wire.streams,
+            rows: wire.rows.into_iter().filter_map(|(t, r)| known(&t).map(|table| RowRecord { table, ..r })).collect(),
+            removed_rows: wire.removed_rows.into_iter().filter_map(|(t, k)| known(&t).map(|t| (t, k))).collect(),
+            counts: wire.counts,
+            reoffered: None,
+        }
+    }
 }
 
 /// Store errors are shown to staff as they are: say what failed, then the browser's reason.
@@ -104,6 +141,12 @@ impl Store {
             .collect())
     }
 
+    /// How many pending events `staff` made: what signing them out leaves waiting for them.
+    pub async fn pending_by(&self, staff: StaffId) -> Result<u32, String> {
+        let pending = self.pending(usize::MAX).await?;
+        Ok(pending.iter().filter(|e| e.staff == Some(staff)).count() as u32)
+    }
+
     /// A stream's events, newest first, pending and rejected ones included.
     pub async fn timeline(&self, stream: StreamId) -> Result<Vec<TimelineRow>, String> {
         let tx = self.transaction(&[EVENTS, META], TransactionMode::Readonly)?;
@@ -131,6 +174,7 @@ impl Store {
                     at_ms: fold::happened_at(&envelope),
                     device: envelope.device.to_string(),
                     this_device: envelope.device == self.device,
+                    staff: envelope.staff,
                     state: record.event_state(generation),
                 }),
                 Err(e) => {

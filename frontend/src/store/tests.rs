@@ -7,6 +7,7 @@ use super::{schema, Changes, OpenHooks, Store};
 use crate::browser;
 use app::client::{EventState, InboxKind, MemberRow, Settle};
 use shared::{
+    access::{Actor, Role, StaffId},
     member::{Member, MemberCommand},
     projection::ReadModels,
     protocol::LogEpoch,
@@ -23,6 +24,8 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const NOW: u64 = 1_764_000_000_000;
+/// The staff member at this desk in every test: the front desk keeps members and check-ins.
+const DESK: Actor = Actor { staff: StaffId(Uuid::from_u128(70)), role: Role::FrontDesk };
 
 /// A fresh store in a randomly named database, and the reference fed the same operations.
 struct Twins {
@@ -45,7 +48,7 @@ impl Twins {
     /// A command decided and stored by the store; the reference gets the very same events.
     async fn execute(&mut self, member: Uuid, command: MemberCommand, now_ms: u64) {
         let stream = StreamId::member(member);
-        self.store.execute(stream, Command::Member(command), now_ms).await.expect("decided and stored");
+        self.store.execute(stream, Command::Member(command), DESK, now_ms).await.expect("decided and stored");
         let known: HashSet<Uuid> = self.reference.log.iter().map(|e| e.envelope.id).collect();
         for envelope in self.store.pending(10_000).await.expect("pending events") {
             if !known.contains(&envelope.id) {
@@ -265,7 +268,7 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
     assert!(entry.summary.contains("duplicate"), "{}", entry.summary);
     assert_eq!(members_of(&twins.store).await[0].check_ins, 1, "one check-in counts");
 
-    let changes = twins.store.settle(mine.id, Settle::Acknowledge, NOW).await.expect("acknowledged");
+    let changes = twins.store.settle(mine.id, Settle::Acknowledge, DESK, NOW).await.expect("acknowledged");
     twins.reference.acknowledge(mine.id);
     assert_eq!(changes.counts.corrected, 0);
     twins.assert_alike(&[anna]).await;
@@ -288,14 +291,17 @@ async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_in
     let entry = twins.store.inbox(NOW).await.unwrap().remove(0);
     assert!(matches!(entry.kind, InboxKind::Conflict { blocked: None, .. }), "nothing stands in its way");
 
-    let changes = twins.store.settle(archive.id, Settle::ApplyAgain, NOW + 5_000).await.expect("decided again");
+    let changes = twins.store.settle(archive.id, Settle::ApplyAgain, DESK, NOW + 5_000).await.expect("decided again");
     assert_eq!((changes.counts.pending, changes.counts.rejected), (1, 0));
     let pending = twins.store.pending(10).await.unwrap();
     assert_ne!(pending[0].id, archive.id, "a new decision, a new event");
     assert_eq!(pending[0].version, 2, "built on the server's head");
     let timeline = twins.store.timeline(StreamId::member(anna)).await.unwrap();
     assert!(timeline.iter().any(|r| r.event_id == archive.id && matches!(r.state, EventState::Settled(_))));
-    assert!(matches!(twins.store.settle(archive.id, Settle::Discard, NOW).await, Err(super::ExecuteError::NotInInbox)));
+    assert!(matches!(
+        twins.store.settle(archive.id, Settle::Discard, DESK, NOW).await,
+        Err(super::ExecuteError::NotInInbox)
+    ));
 }
 
 /// This desk changed the phone; another desk's later change was merged over it on the server:
@@ -331,7 +337,7 @@ async fn another_desks_merge_over_this_desks_change_is_a_correction_here() {
         entry.summary
     );
     // Received again (a pull after live): not told twice.
-    twins.store.settle(merged.id, Settle::Acknowledge, NOW).await.unwrap();
+    twins.store.settle(merged.id, Settle::Acknowledge, DESK, NOW).await.unwrap();
     twins.reference.acknowledge(merged.id);
     let changes = twins.apply(StoreOp::Apply { events: vec![merged], cursor: 3 }, None).await;
     assert_eq!(changes.counts.corrected, 0);
@@ -390,7 +396,7 @@ async fn a_refused_change_that_a_rule_would_refuse_again_says_so_in_the_inbox() 
     let entry = twins.store.inbox(NOW + 2_000).await.unwrap().remove(0);
     assert_eq!(entry.event_id, mine.id);
     let InboxKind::Conflict { blocked: Some(rule), .. } = entry.kind else { panic!("{:?}", entry.kind) };
-    let refused = twins.store.settle(mine.id, Settle::ApplyAgain, NOW + 2_000).await;
+    let refused = twins.store.settle(mine.id, Settle::ApplyAgain, DESK, NOW + 2_000).await;
     assert!(matches!(refused, Err(super::ExecuteError::Rule(r)) if r == rule), "the rule the inbox named");
 }
 
@@ -407,4 +413,53 @@ async fn an_event_shows_the_time_it_says_it_happened_at_not_when_it_was_stamped(
     assert_eq!(super::fold::happened_at(&check_in), NOW + 60_000);
     let registered = desk.pending()[0].clone();
     assert_eq!(super::fold::happened_at(&registered), registered.hlc.ms, "no time of its own: the stamp");
+}
+
+/// Every event records who decided it: the staff member at the desk, on every path a decision
+/// takes (a command, or a refused change applied again from the inbox).
+#[wasm_bindgen_test]
+async fn every_event_is_stamped_with_the_staff_member_who_decided_it() {
+    let mut twins = Twins::new().await;
+    let anna = Uuid::from_u128(1);
+    twins.execute(anna, register("Anna"), NOW).await;
+    let manager = Actor { staff: StaffId(Uuid::from_u128(71)), role: Role::Manager };
+    twins
+        .store
+        .execute(StreamId::member(anna), Command::Member(MemberCommand::CheckIn), manager, NOW + 1_000)
+        .await
+        .unwrap();
+    let stamped: Vec<_> = twins.store.pending(10).await.unwrap().iter().map(|e| e.staff).collect();
+    assert_eq!(stamped, vec![Some(DESK.staff), Some(manager.staff)]);
+    let timeline = twins.store.timeline(StreamId::member(anna)).await.unwrap();
+    assert_eq!(timeline[0].staff, Some(manager.staff), "the timeline says who");
+}
+
+/// A role that lacks a command's permission is refused before anything is decided: nothing is
+/// stored, and the refusal names the role and what it may not do.
+#[wasm_bindgen_test]
+async fn a_coach_may_not_register_or_check_in_and_nothing_is_stored() {
+    let twins = Twins::new().await;
+    let coach = Actor { staff: StaffId(Uuid::from_u128(72)), role: Role::Coach };
+    let stream = StreamId::member(Uuid::from_u128(1));
+    let refused = twins.store.execute(stream, Command::Member(register("Anna")), coach, NOW).await;
+    let Err(super::ExecuteError::Forbidden(forbidden)) = refused else { panic!("{refused:?}") };
+    assert_eq!(forbidden.to_string(), "a coach may not register or change members");
+    let refused = twins.store.execute(stream, Command::Member(MemberCommand::CheckIn), coach, NOW).await;
+    assert!(matches!(refused, Err(super::ExecuteError::Forbidden(_))), "{refused:?}");
+    assert_eq!(twins.store.counts().await.unwrap().pending, 0);
+    assert!(members_of(&twins.store).await.is_empty());
+}
+
+/// The last staff member out deletes the device's data: opened again, the store is empty.
+#[wasm_bindgen_test]
+async fn a_deleted_store_opens_again_empty() {
+    let mut twins = Twins::new().await;
+    twins.execute(Uuid::from_u128(1), register("Anna"), NOW).await;
+    twins.store.delete().await.expect("deleted");
+    assert!(twins.store.counts().await.is_err(), "the closed store refuses every operation");
+    let hooks = OpenHooks { blocked: Box::new(|| {}), replaced: Box::new(|| {}) };
+    let reopened = Store::open_named(&twins.name, schema::db_version(), hooks).await.expect("the store opens");
+    assert_eq!(reopened.counts().await.unwrap().pending, 0);
+    assert!(members_of(&reopened).await.is_empty());
+    assert_ne!(reopened.device(), twins.store.device(), "a new device: its sessions were bound to the old one");
 }

@@ -2,7 +2,7 @@
 //! each output in order. Store operations are awaited right there (so the next input always sees
 //! them done); requests and the live stream answer through the channel.
 
-use super::{connectivity, http, kept, live, progress::CatchUp, Msg, SyncSender};
+use super::{authors, connectivity, http, kept, live, progress::CatchUp, Msg, SyncSender};
 use crate::{browser, clock::DeviceClock, runtime, store::Store};
 use app::client::{ClientState, SyncView};
 use futures::{channel::mpsc::UnboundedReceiver, StreamExt};
@@ -131,20 +131,27 @@ impl Driver {
             let Some(output) = self.replicator.poll_output() else { break };
             match output {
                 Output::LoadPending { limit } => match self.store.pending(limit).await {
-                    Ok(events) => self.replicator.handle_input(browser::now_ms(), Input::Pending(events)),
+                    Ok(events) => {
+                        let events = self.ready_to_push(events);
+                        self.replicator.handle_input(browser::now_ms(), Input::Pending(events))
+                    }
                     Err(e) => self.store_failed(e),
                 },
                 Output::Push(request) => {
-                    let (tx, run) = (self.tx.clone(), self.run);
+                    let (tx, run, state) = (self.tx.clone(), self.run, self.state);
                     spawn_local(async move {
-                        let input = Input::PushAnswered(http::push(&request).await);
+                        let answer = http::push(&request).await;
+                        heard(state, answer.heard);
+                        let input = Input::PushAnswered(answer.result);
                         let _ = tx.unbounded_send(Msg::Answer { run, input });
                     });
                 }
                 Output::Pull { after, limit } => {
-                    let (tx, run) = (self.tx.clone(), self.run);
+                    let (tx, run, state) = (self.tx.clone(), self.run, self.state);
                     spawn_local(async move {
-                        let input = Input::PullAnswered(http::pull(after, limit).await);
+                        let answer = http::pull(after, limit).await;
+                        heard(state, answer.heard);
+                        let input = Input::PullAnswered(answer.result);
                         let _ = tx.unbounded_send(Msg::Answer { run, input });
                     });
                 }
@@ -162,6 +169,16 @@ impl Driver {
         }
         self.show_status();
         self.arm_timer();
+    }
+
+    /// The pending events the staff signed in here can send now, stamped with their authors.
+    fn ready_to_push(&self, pending: Vec<shared::EventEnvelope>) -> Vec<shared::EventEnvelope> {
+        let now = browser::now_ms();
+        let (signed_in, active) = self.state.sessions.with_untracked(|s| {
+            let signed_in: Vec<_> = s.staff.iter().filter(|o| o.valid_at(now)).map(|o| o.staff()).collect();
+            (signed_in, s.active_at(now).map(|a| a.staff()))
+        });
+        authors::ready_to_push(pending, self.store.device(), &signed_in, active)
     }
 
     async fn carry_out(&mut self, op: StoreOp) {
@@ -281,5 +298,18 @@ impl Driver {
                 let _ = tx.unbounded_send(Msg::Tick(timer));
             });
         }
+    }
+}
+
+/// Shows whether the server still takes this device's session: a 401 puts up "sign in again"
+/// (local work goes on), any answer takes it down.
+fn heard(state: ClientState, heard: http::Heard) {
+    let signed_out = match heard {
+        http::Heard::SignedOut => true,
+        http::Heard::SignedIn => false,
+        http::Heard::Nothing => return,
+    };
+    if state.sync.with_untracked(|s| s.signed_out) != signed_out {
+        state.sync.update(|s| s.signed_out = signed_out);
     }
 }

@@ -1,5 +1,6 @@
 //! Push and pull over HTTP, with the answer mapped to what the replicator needs to decide: a reply,
-//! a refusal (resending the same request cannot help), or a transient failure (retry later).
+//! a refusal (resending the same request cannot help), or a transient failure (retry later); and
+//! what the answer says about this device's session on the server.
 
 use gloo_net::http::{Request, RequestBuilder};
 use gloo_timers::future::TimeoutFuture;
@@ -14,11 +15,28 @@ use std::pin::pin;
 const PUSH_TIMEOUT_MS: u32 = 30_000;
 const PULL_TIMEOUT_MS: u32 = 60_000;
 
-pub async fn push(request: &PushRequest) -> Result<PushResponse, Failure> {
+/// What an answer says about this device's session on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// The server answered the request: the session holds.
+    SignedIn,
+    /// 401 `not_signed_in`: the server ended this device's sessions (expired, revoked).
+    SignedOut,
+    /// No answer, or one that says nothing about the session.
+    Nothing,
+}
+
+/// The server's answer, and what it says about the session.
+pub struct Answer<T> {
+    pub result: Result<T, Failure>,
+    pub heard: Heard,
+}
+
+pub async fn push(request: &PushRequest) -> Answer<PushResponse> {
     send(Request::post("/api/sync/push"), Some(request), PUSH_TIMEOUT_MS).await
 }
 
-pub async fn pull(after: u64, limit: u32) -> Result<PullResponse, Failure> {
+pub async fn pull(after: u64, limit: u32) -> Answer<PullResponse> {
     let url = format!("/api/sync/pull?after={after}&limit={limit}");
     send(Request::get(&url), None::<&()>, PULL_TIMEOUT_MS).await
 }
@@ -27,14 +45,32 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     builder: RequestBuilder,
     body: Option<&B>,
     timeout_ms: u32,
-) -> Result<T, Failure> {
+) -> Answer<T> {
+    let (status, result) = exchange(builder, body, timeout_ms).await;
+    let heard = match status {
+        Some(401) => Heard::SignedOut,
+        Some(200..=299) => Heard::SignedIn,
+        _ => Heard::Nothing,
+    };
+    Answer { result, heard }
+}
+
+/// The request's answer status (none if there was no answer) and its meaning for the replicator.
+async fn exchange<B: Serialize, T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: Option<&B>,
+    timeout_ms: u32,
+) -> (Option<u16>, Result<T, Failure>) {
     let controller = web_sys::AbortController::new().ok();
     let builder = builder.abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
     let request = match body {
         Some(body) => builder.json(body),
         None => builder.build(),
-    }
-    .map_err(|e| Failure::Transient(format!("The request could not be made: {e}")))?;
+    };
+    let request = match request {
+        Ok(request) => request,
+        Err(e) => return (None, Err(Failure::Transient(format!("The request could not be made: {e}")))),
+    };
 
     let exchange = pin!(async move {
         let response = request.send().await?;
@@ -46,16 +82,16 @@ async fn send<B: Serialize, T: DeserializeOwned>(
         futures::future::Either::Left((Err(e), _)) => {
             // Staff read the reason on the badge; the browser's own words go to the console.
             log::info!("sync request failed: {e}");
-            return Err(Failure::Transient("No connection to the server".into()));
+            return (None, Err(Failure::Transient("No connection to the server".into())));
         }
         futures::future::Either::Right(_) => {
             if let Some(controller) = controller {
                 controller.abort();
             }
-            return Err(Failure::Transient("The server did not answer in time".into()));
+            return (None, Err(Failure::Transient("The server did not answer in time".into())));
         }
     };
-    answer(status, &text)
+    (Some(status), answer(status, &text))
 }
 
 fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
@@ -65,7 +101,18 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
         // A refusal makes the replicator set the pushed events aside for good. These statuses say
         // nothing about the events (signed out, no sync API behind this address, slow down), so
         // they are retried instead, or an expired session would cost staff their offline work.
-        401 | 403 | 404 | 408 | 425 | 429 => Err(Failure::Transient(format!("The server answered {status}"))),
+        401 => Err(Failure::Transient("Signed out by the server: sign in again to sync".into())),
+        // A role refused one stream's change: that stream is set aside, with the server's reason,
+        // in the inbox. Any other 403 (an author not signed in here, another club) is about the
+        // session, not the events: retried, with the reason on the badge, until someone signs in.
+        403 => match serde_json::from_str::<ErrorResponse>(text) {
+            Ok(body) if body.error.code == "forbidden" && body.error.stream.is_some() => {
+                Err(Failure::Refused { status, error: body.error })
+            }
+            Ok(body) => Err(Failure::Transient(body.error.message)),
+            Err(_) => Err(Failure::Transient(format!("The server answered {status}"))),
+        },
+        404 | 408 | 425 | 429 => Err(Failure::Transient(format!("The server answered {status}"))),
         400..=499 => match serde_json::from_str::<ErrorResponse>(text) {
             Ok(body) => Err(Failure::Refused { status, error: body.error }),
             Err(_) => Err(Failure::Transient(format!("The server answered {status}"))),

@@ -44,6 +44,12 @@ impl Written {
     }
 }
 
+/// Forgets where sync stood (the device's data is being deleted).
+pub fn forget() {
+    LocalStorage::delete(LAST_SYNC);
+    LocalStorage::delete(SERVER_HEAD);
+}
+
 fn set(key: &str, value: u64) {
     // Unavailable storage (private mode, quota) only costs what a reload shows before sync answers.
     if let Err(e) = LocalStorage::set(key, value) {

@@ -4,6 +4,7 @@
 //! their own tasks and come back as inputs through the channel, tagged so that a stale answer can
 //! never reach a replicator that did not ask for it.
 
+mod authors;
 mod driver;
 mod http;
 pub mod kept;

@@ -81,6 +81,8 @@ async fn login(
         return Err(ApiError::Forbidden {
             code: "no_role",
             message: "this account has no role in that club: ask the club's owner".to_owned(),
+            stream: None,
+            event: None,
         });
     };
     limiter.succeeded(&email);
@@ -148,6 +150,8 @@ async fn logout(
         return Err(ApiError::Forbidden {
             code: "not_signed_in_here",
             message: "that staff member is not signed in on this device".to_owned(),
+            stream: None,
+            event: None,
         });
     };
     state.accounts.revoke(&ending.token_hash, now_ms()).await?;

@@ -2,7 +2,7 @@ use crate::auth::Session;
 use crate::{
     error::{ApiError, AppJson},
     state::AppState,
-    store::PushRefusal,
+    store::{ClubRefusal, PushRefusal},
     writer::now_ms,
 };
 use axum::extract::State;
@@ -33,14 +33,22 @@ pub async fn push(
 /// Every event of a push must be made on the signed-in device by a staff member signed in on it,
 /// whose role (as the server holds it now) allows the event's command (403, nothing stored).
 fn check_authors(session: &Session, request: &PushRequest) -> Result<(), ApiError> {
-    let refuse = |code: &'static str, message: String| ApiError::Forbidden { code, message };
     if request.device != session.device {
-        return Err(refuse(
-            "device_mismatch",
-            format!("this session belongs to device {}, not {}", session.device, request.device),
-        ));
+        return Err(ApiError::Forbidden {
+            code: "device_mismatch",
+            message: format!("this session belongs to device {}, not {}", session.device, request.device),
+            stream: None,
+            event: None,
+        });
     }
     for e in request.batches.iter().flat_map(|b| &b.events) {
+        // Naming the event lets the device set that change aside instead of retrying it.
+        let refuse = |code: &'static str, message: String| ApiError::Forbidden {
+            code,
+            message,
+            stream: Some(e.stream),
+            event: Some(e.id),
+        };
         if e.device != session.device {
             return Err(refuse("device_mismatch", format!("event {} was made on another device ({})", e.id, e.device)));
         }
@@ -70,6 +78,10 @@ fn check_authors(session: &Session, request: &PushRequest) -> Result<(), ApiErro
 fn refused(refusal: PushRefusal) -> ApiError {
     match refusal {
         PushRefusal::Rules(r) => ApiError::Refused(r),
-        PushRefusal::Club(c) => ApiError::Forbidden { code: "other_club", message: c.to_string() },
+        PushRefusal::Club(c) => {
+            let ClubRefusal::OtherClub { stream, event } = &c;
+            let (stream, event) = (Some(*stream), *event);
+            ApiError::Forbidden { code: "other_club", message: c.to_string(), stream, event }
+        }
     }
 }

@@ -173,8 +173,10 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
                 return Err(ShapeError::ClockAhead { stream, event: e.id, ahead_ms: stamped - now_ms });
             }
             // The earliest time the event carries: its id's, its stamp's or the moment it records.
-            let id_ms = e.id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1_000 + u64::from(t.to_unix().1) / 1_000_000);
-            let earliest = [Some(id_ms), Some(e.hlc.ms), canonical.decided_at_ms].into_iter().flatten().min().unwrap_or(0);
+            let id_ms =
+                e.id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1_000 + u64::from(t.to_unix().1) / 1_000_000);
+            let earliest =
+                [Some(id_ms), Some(e.hlc.ms), canonical.decided_at_ms].into_iter().flatten().min().unwrap_or(0);
             if earliest < EARLIEST_EVENT_MS {
                 return Err(ShapeError::ClockBehind { stream, event: e.id, at_ms: earliest });
             }

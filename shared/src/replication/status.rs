@@ -4,7 +4,7 @@
 use crate::{protocol::MAX_CLOCK_AHEAD_MS, text};
 
 /// The connection as staff should read it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Connection {
     /// The browser has no network.
     Offline,
@@ -17,8 +17,9 @@ pub enum Connection {
     Unreachable,
 }
 
-/// What the sync badge shows (the pending count comes from the store).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What the sync badge shows (the pending count comes from the store). Serialisable: the tab that
+/// replicates tells the device's other tabs.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SyncStatus {
     pub connection: Connection,
     /// The position of the last remote event applied.

@@ -51,6 +51,9 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
         decided.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(Vec::len)).or(before.copied()).unwrap_or(0)
     });
     let waiting = Signal::from(waiting);
+    // What the role of the staff member at the desk allows (followed as staff switch).
+    let may_edit = state.permits(Command::Member(MemberCommand::ChangeMemberDetails { changes: vec![] }));
+    let may_archive = state.permits(Command::Member(MemberCommand::ArchiveMember));
     view! {
         {move || match member.get() {
             None => Either::Left(view! { <Absent rows/> }),
@@ -58,9 +61,9 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
         }}
         <decided::Decided entries=decided/>
         {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived waiting/> })}
-        {move || (archived.get() == Some(false)).then(|| view! { <DetailsForm client=form_client.clone() member waiting/> })}
-        <Timeline rows/>
-        {move || (archived.get() == Some(false)).then(|| view! { <Archive client=archive_client.clone() member/> })}
+        {move || (archived.get() == Some(false) && may_edit.get()).then(|| view! { <DetailsForm client=form_client.clone() member waiting/> })}
+        <Timeline rows client=client.clone()/>
+        {move || (archived.get() == Some(false) && may_archive.get()).then(|| view! { <Archive client=archive_client.clone() member/> })}
     }
 }
 
@@ -133,15 +136,22 @@ fn MainAction(client: Client, id: Uuid, archived: bool, waiting: Signal<usize>) 
             }
         });
     };
-    let button = if archived {
-        Either::Left(view! {
-            <button class="big" on:click=move |_| run(MemberCommand::RestoreMember, "Restored")>"Restore member"</button>
-        })
-    } else {
-        Either::Right(view! {
-            <button class="big check-in" data-testid="check-in" on:click=move |_| run(MemberCommand::CheckIn, "Checked in")>
-                "Check in"
-            </button>
+    // Offered only to a role that may give it (followed as staff switch).
+    let command = if archived { MemberCommand::RestoreMember } else { MemberCommand::CheckIn };
+    let may = client.state.permits(Command::Member(command));
+    let button = move || {
+        may.get().then(|| {
+            if archived {
+                Either::Left(view! {
+                    <button class="big" on:click=move |_| run(MemberCommand::RestoreMember, "Restored")>"Restore member"</button>
+                })
+            } else {
+                Either::Right(view! {
+                    <button class="big check-in" data-testid="check-in" on:click=move |_| run(MemberCommand::CheckIn, "Checked in")>
+                        "Check in"
+                    </button>
+                })
+            }
         })
     };
     view! {

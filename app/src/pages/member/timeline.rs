@@ -22,7 +22,8 @@ pub fn rows(client: &Client, id: Uuid) -> Rows {
 /// Everything that happened to the member, newest first, each with where it stands with the server
 /// (a refused change says why, in the server's words).
 #[component]
-pub fn Timeline(rows: Rows) -> impl IntoView {
+pub fn Timeline(rows: Rows, client: Client) -> impl IntoView {
+    let state = client.state;
     view! {
         <h2>"Timeline"</h2>
         {move || match rows.get() {
@@ -38,10 +39,17 @@ pub fn Timeline(rows: Rows) -> impl IntoView {
                             EventState::Rejected(why) => ("rejected", format!("not accepted: {why}")),
                             EventState::Settled(why) => ("settled", format!("not accepted ({why}); settled in the inbox")),
                         };
+                        // Who made it, by name where this device knows it.
+                        let by = r.staff.map(|staff| {
+                            let name = state.staff_name(staff);
+                            let name = if name.is_empty() { "a staff member".to_owned() } else { name };
+                            view! { <span class="by" data-staff=staff.to_string()>{format!("by {name}")}</span> }
+                        });
                         view! {
-                            <li class=class data-type=r.event_type.clone()>
+                            <li class=class data-type=r.event_type.clone() data-staff=r.staff.map(|s| s.to_string())>
                                 <span class="what">{r.summary}</span>
                                 <time>{format::time_of(r.at_ms)}</time>
+                                {by}
                                 <span class="who" title=r.device.clone()>{device_label(&r.device, r.this_device)}</span>
                                 <span class=format!("tag {class}")>{label}</span>
                             </li>
