@@ -241,6 +241,8 @@ impl ClientApi for Runtime {
         // Without a network there is nothing to try (and saying "online" would be a lie).
         if browser::is_online() {
             let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
+            // In a tab that does not replicate, the one that does is asked.
+            tabs::tell(&tabs::Message::LocalChange);
         }
     }
 

@@ -60,7 +60,10 @@ pub enum ApiError {
     #[error("Content-Encoding {0:?} is not supported: send the body unencoded")]
     UnsupportedContentEncoding(String),
     /// Declared by `Content-Length`, refused before the body is read.
-    #[error("the body is larger than the {} MiB limit", MAX_PUSH_BYTES / (1024 * 1024))]
+    #[error(
+        "the body is larger than this endpoint takes (a push at most {} MiB, a sign-in 4 KiB)",
+        MAX_PUSH_BYTES / (1024 * 1024)
+    )]
     BodyTooLarge,
 }
 

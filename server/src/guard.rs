@@ -70,14 +70,17 @@ impl Hosts {
 /// Refuses requests for another host (421 `wrong_host`) and cross-site state changes of the API
 /// (403 `cross_origin`), then adds the security headers to whatever is answered.
 pub async fn guard(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let (first, second) = (hosts.next(), hosts.next());
+    let host = first
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .or_else(|| request.uri().authority().map(|a| a.to_string()))
         .unwrap_or_default();
-    if !state.hosts.admits(&host) {
+    // Two `Host`s, or a request line naming another authority than `Host`: whichever a proxy
+    // looked at, it may not be the one checked here.
+    let other_authority = request.uri().authority().is_some_and(|a| !a.as_str().eq_ignore_ascii_case(&host));
+    if second.is_some() || other_authority || !state.hosts.admits(&host) {
         let expected = state.hosts.origin.clone().unwrap_or_else(|| "localhost".to_owned());
         return with_headers(ApiError::WrongHost { expected, got: host.chars().take(100).collect() }.into_response());
     }

@@ -31,6 +31,8 @@ pub struct AppState {
     pub heartbeat: std::time::Duration,
     /// What one client may hold; read by `serve` once at start and by the live stream per request.
     pub limits: Limits,
+    /// Bumped at every sign-out on this server: live streams check that their sessions still work.
+    pub sign_outs: Arc<tokio::sync::watch::Sender<u64>>,
     /// How often every club's head is read for other processes' commits (`live::watch_head`;
     /// None: its default for the backend).
     pub head_poll: Option<std::time::Duration>,
@@ -56,6 +58,7 @@ impl AppState {
             heartbeat: std::time::Duration::from_millis(shared::protocol::LIVE_HEARTBEAT_MS),
             limits: Limits::default(),
             head_poll: None,
+            sign_outs: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 

@@ -87,7 +87,7 @@ async fn a_wrong_password_and_an_unknown_address_are_refused_alike() {
 
 #[tokio::test]
 async fn sign_in_attempts_are_limited_per_account() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(|s| s.auth.limiter = Default::default()).await;
     let base = server.url("");
     for _ in 0..5 {
         assert_eq!(sign_in(&base, "coach@test.club", "guess guess guess", "d").await.0, 401);
@@ -96,6 +96,16 @@ async fn sign_in_attempts_are_limited_per_account() {
     assert_eq!((status, body["error"]["code"].as_str()), (429, Some("too_many_attempts")));
     // Another account is not locked by it.
     assert_eq!(sign_in(&base, "desk@test.club", PASSWORD, "d").await.0, 200);
+}
+
+#[tokio::test]
+async fn parallel_guesses_count_before_their_passwords_are_checked() {
+    let server = TestServer::start_with(|s| s.auth.limiter = Default::default()).await;
+    let base = server.url("");
+    let guesses = (0..12).map(|_| sign_in(&base, "coach@test.club", "guess guess guess", "d"));
+    let answers: Vec<u16> = futures::future::join_all(guesses).await.into_iter().map(|(s, _, _)| s).collect();
+    assert_eq!(answers.iter().filter(|s| **s == 401).count(), 5, "{answers:?}");
+    assert_eq!(answers.iter().filter(|s| **s == 429).count(), 7, "{answers:?}");
 }
 
 #[tokio::test]
@@ -183,11 +193,30 @@ async fn pushes_are_refused_unless_their_author_and_device_are_the_session() {
         d.execute::<shared::member::Member>(stream, command, common::T0).unwrap();
         push_of(&d, stream, 0)
     };
+    // A resolution only the server writes, pushed as if offered back after a restore: it changes
+    // the member's e-mail, so it needs what a change needs.
+    let forged_merge = |staff: shared::StaffId| -> PushRequest {
+        use shared::{
+            aggregate::DomainEvent,
+            member::{MemberEvent, MemberField},
+        };
+        let mut push = by(Some(staff), "desk-1", register("Ann"));
+        let e = &mut push.batches[0].events[0];
+        let merged = MemberEvent::MemberDetailsMerged {
+            field: MemberField::Email,
+            value: "attacker@evil.example".into(),
+            overwritten: String::new(),
+        };
+        e.event_type = merged.event_type().to_owned();
+        e.data = merged.encode();
+        push
+    };
     let cases: Vec<(&str, &'static str, PushRequest, &str)> = vec![
         ("no author", "desk@test.club", by(None, "desk-1", register("Ann")), "staff_mismatch"),
         ("another author", "desk@test.club", by(Some(MANAGER), "desk-1", register("Ann")), "staff_mismatch"),
         ("another device", "desk@test.club", by(Some(DESK), "desk-2", register("Ann")), "device_mismatch"),
         ("a coach registering", "coach@test.club", by(Some(COACH), "desk-1", register("Ann")), "forbidden"),
+        ("a coach's forged merge of a member's e-mail", "coach@test.club", forged_merge(COACH), "forbidden"),
     ];
     for (case, email, push, code) in cases {
         let client = signed_in(email).await;
@@ -257,4 +286,31 @@ async fn every_answer_carries_the_security_headers() {
     let page = anonymous.get(server.url("/")).send().await.unwrap();
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("'sha256-"), "{csp}");
+}
+
+#[tokio::test]
+async fn a_live_stream_ends_when_its_last_session_signs_out() {
+    use futures::StreamExt;
+    let server = TestServer::start().await;
+    let (_, cookie, me) = sign_in(&server.url(""), "desk@test.club", PASSWORD, "desk-1").await;
+    let client = client_with(&cookie.unwrap());
+    let live = client.get(server.url("/api/sync/live")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    let mut body = live.bytes_stream();
+    assert!(body.next().await.is_some(), "the stream greets");
+    let signed_out =
+        client.post(server.url("/api/auth/logout")).json(&serde_json::json!({"staff": me["staff"]})).send();
+    assert_eq!(signed_out.await.unwrap().status(), 204);
+    // Whatever the club stores after, this stream does not carry it: it ends.
+    server.push(&push_of(&device_with("desk-9", member(5), vec![register("Secret")]), member(5), 0)).await;
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        seen
+    })
+    .await
+    .expect("the stream ends");
+    assert!(!rest.contains("Secret"), "{rest}");
 }

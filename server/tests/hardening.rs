@@ -656,6 +656,6 @@ async fn a_push_declaring_a_body_over_the_limit_is_refused_at_once_without_readi
     assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("MiB limit"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("4 MiB"), "{body}");
     assert!(server.log().await.is_empty());
 }

@@ -10,6 +10,7 @@ use crate::{
     aggregate::DecodeError,
     envelope::EventEnvelope,
     registry::{ForKind, Registered},
+    Aggregate,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -190,8 +191,8 @@ pub enum NotPermitted {
 }
 
 /// Checks that `role` may have made `event`: its command's permission (see
-/// [`Aggregate::command_of`]). Events that record no command are the server's resolutions, which a
-/// device never makes.
+/// [`Aggregate::command_of`]), or for a resolution of the server's that a device offers back, the
+/// permission of the command it resolved ([`Aggregate::resolution_permission`]).
 pub fn permitted(event: &EventEnvelope, role: Role) -> Result<(), NotPermitted> {
     event.stream.kind.run(Permitted { event, role })
 }
@@ -205,10 +206,12 @@ impl ForKind for Permitted<'_> {
     type Output = Result<(), NotPermitted>;
     fn run<A: Registered>(self) -> Self::Output {
         let event = self.event.decode::<A::Event>()?;
-        let Some((command, _)) = A::command_of(&event) else {
-            return Err(NotPermitted::ResolutionOnly(self.event.event_type.clone()));
+        let permission = match A::command_of(&event) {
+            Some((command, _)) => A::permission(&command),
+            None => A::resolution_permission(&event)
+                .ok_or_else(|| NotPermitted::ResolutionOnly(self.event.event_type.clone()))?,
         };
-        Ok(check(self.role, A::permission(&command))?)
+        Ok(check(self.role, permission)?)
     }
 }
 
@@ -241,6 +244,41 @@ mod tests {
             check(Role::Coach, Permission::CheckIn).unwrap_err().to_string(),
             "a coach may not check members in"
         );
+    }
+
+    fn envelope(event: crate::member::MemberEvent) -> EventEnvelope {
+        use crate::aggregate::DomainEvent;
+        EventEnvelope {
+            id: Uuid::from_u128(1),
+            stream: crate::StreamId::member(Uuid::from_u128(2)),
+            version: 1,
+            event_type: event.event_type().to_owned(),
+            schema_version: 1,
+            data: event.encode(),
+            hlc: crate::Hlc::default(),
+            device: crate::DeviceId::new("d").unwrap(),
+            staff: None,
+            position: None,
+        }
+    }
+
+    #[test]
+    fn a_resolution_offered_back_needs_the_permission_of_what_it_resolved() {
+        use crate::member::{MemberEvent, MemberField};
+        let merged = envelope(MemberEvent::MemberDetailsMerged {
+            field: MemberField::Email,
+            value: "new@club.test".into(),
+            overwritten: "old@club.test".into(),
+        });
+        assert_eq!(
+            permitted(&merged, Role::Coach),
+            Err(NotPermitted::Forbidden(Forbidden { role: Role::Coach, permission: Permission::Members }))
+        );
+        assert_eq!(permitted(&merged, Role::FrontDesk), Ok(()));
+        let registered =
+            envelope(MemberEvent::MemberRegistered { name: "Ann".into(), email: String::new(), phone: String::new() });
+        assert!(permitted(&registered, Role::Coach).is_err());
+        assert_eq!(permitted(&registered, Role::FrontDesk), Ok(()));
     }
 
     #[test]

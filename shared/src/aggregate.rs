@@ -126,6 +126,13 @@ pub trait Aggregate: Default + Clone + Debug {
     /// client: an incoming event is valid only if deciding this command yields exactly this event.
     fn command_of(event: &Self::Event) -> Option<(Self::Command, u64)>;
 
+    /// For an event that records no command (a resolution the server wrote, which a device offers
+    /// back after the server's log was restored): the permission of the command it resolved, which
+    /// its author must hold. None: no device ever sends it.
+    fn resolution_permission(_event: &Self::Event) -> Option<crate::access::Permission> {
+        None
+    }
+
     /// How this event is resolved when its stream moved on since it was decided.
     fn policy(event: &Self::Event) -> Policy;
 

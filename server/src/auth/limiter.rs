@@ -1,6 +1,13 @@
-//! Failed sign-ins counted per account and per address in a sliding window: guessing passwords is
-//! slowed to a few tries per quarter hour, for one account from anywhere and from one address for
-//! any account. Kept in memory: a restart forgives, which costs an attacker a restart each time.
+//! Sign-in attempts counted in a sliding window, so that guessing passwords is slowed to a few
+//! tries per quarter hour:
+//! - per account *and* address: 5, the usual lock for someone guessing one account;
+//! - per account from anywhere: 50, for guessing spread over many addresses (high enough that a
+//!   stranger cannot lock a colleague out with five wrong passwords);
+//! - per address for any account: 20.
+//!
+//! An attempt counts when it starts (before the slow password check), so parallel guesses cannot
+//! slip past the limit; a right password takes its own attempt back. Kept in memory: a restart
+//! forgives, and each server process counts for itself (docs/SECURITY.md).
 
 use std::{
     collections::HashMap,
@@ -8,9 +15,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Failures allowed per window before sign-ins are refused.
+/// Attempts allowed per window before sign-ins are refused.
 #[derive(Clone, Copy, Debug)]
 pub struct LoginLimits {
+    pub per_account_and_address: u32,
     pub per_account: u32,
     pub per_address: u32,
     pub window: Duration,
@@ -18,61 +26,68 @@ pub struct LoginLimits {
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        Self { per_account: 5, per_address: 20, window: Duration::from_secs(15 * 60) }
+        Self { per_account_and_address: 5, per_account: 50, per_address: 20, window: Duration::from_secs(15 * 60) }
     }
 }
 
-/// Most keys remembered; beyond it the oldest windows are forgotten first.
+/// Most keys remembered; beyond it the windows that ended are forgotten.
 const MAX_KEYS: usize = 100_000;
 
 #[derive(Default)]
 pub struct LoginLimiter {
     limits: LoginLimits,
-    failures: Mutex<HashMap<String, (Instant, u32)>>,
+    counts: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
 impl LoginLimiter {
     pub fn new(limits: LoginLimits) -> Self {
-        Self { limits, failures: Mutex::default() }
+        Self { limits, counts: Mutex::default() }
     }
 
-    /// Whether a sign-in for `account` from `address` may be tried now; if not, in how many seconds.
-    pub fn check(&self, account: &str, address: &str, now: Instant) -> Result<(), u64> {
-        let failures = self.failures.lock().expect("not poisoned");
-        let wait = |key: String, allowed: u32| match failures.get(&key) {
-            Some(&(since, n)) if n >= allowed && now < since + self.limits.window => {
-                Some((since + self.limits.window - now).as_secs().max(1))
+    fn keys(&self, account: &str, address: &str) -> [(String, u32); 3] {
+        [
+            (format!("aa:{account}|{address}"), self.limits.per_account_and_address),
+            (format!("a:{account}"), self.limits.per_account),
+            (format!("ip:{address}"), self.limits.per_address),
+        ]
+    }
+
+    /// Starts a sign-in attempt for `account` from `address`, counting it; if too many were made,
+    /// refuses it with the seconds to wait.
+    pub fn attempt(&self, account: &str, address: &str, now: Instant) -> Result<(), u64> {
+        let window = self.limits.window;
+        let mut counts = self.counts.lock().expect("not poisoned");
+        if counts.len() >= MAX_KEYS {
+            counts.retain(|_, (since, _)| now < *since + window);
+        }
+        let keys = self.keys(account, address);
+        for (key, allowed) in &keys {
+            if let Some(&(since, n)) = counts.get(key) {
+                if n >= *allowed && now < since + window {
+                    return Err((since + window - now).as_secs().max(1));
+                }
             }
-            _ => None,
-        };
-        match wait(format!("a:{account}"), self.limits.per_account)
-            .or(wait(format!("ip:{address}"), self.limits.per_address))
-        {
-            Some(secs) => Err(secs),
-            None => Ok(()),
         }
-    }
-
-    /// Counts a failed sign-in.
-    pub fn failed(&self, account: &str, address: &str, now: Instant) {
-        let mut failures = self.failures.lock().expect("not poisoned");
-        if failures.len() >= MAX_KEYS {
-            let window = self.limits.window;
-            failures.retain(|_, (since, _)| now < *since + window);
-        }
-        for key in [format!("a:{account}"), format!("ip:{address}")] {
-            let entry = failures.entry(key).or_insert((now, 0));
-            if now >= entry.0 + self.limits.window {
+        for (key, _) in keys {
+            let entry = counts.entry(key).or_insert((now, 0));
+            if now >= entry.0 + window {
                 *entry = (now, 0);
             }
             entry.1 += 1;
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears the account's count (not the address's: one right password
-    /// does not buy another twenty guesses at other accounts).
-    pub fn succeeded(&self, account: &str) {
-        self.failures.lock().expect("not poisoned").remove(&format!("a:{account}"));
+    /// A sign-in that succeeded: the account's counts start over, and the address gets this
+    /// attempt back (one right password does not buy guesses at other accounts).
+    pub fn succeeded(&self, account: &str, address: &str) {
+        let mut counts = self.counts.lock().expect("not poisoned");
+        let [(pair, _), (account, _), (address, _)] = self.keys(account, address);
+        counts.remove(&pair);
+        counts.remove(&account);
+        if let Some(entry) = counts.get_mut(&address) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
     }
 }
 
@@ -80,28 +95,55 @@ impl LoginLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_account_is_locked_after_its_failures_until_the_window_passes() {
-        let limiter =
-            LoginLimiter::new(LoginLimits { per_account: 3, per_address: 100, window: Duration::from_secs(60) });
-        let t0 = Instant::now();
-        for i in 0..3 {
-            assert!(limiter.check("a@club", &format!("10.0.0.{i}"), t0).is_ok());
-            limiter.failed("a@club", &format!("10.0.0.{i}"), t0);
+    fn limits(pair: u32, account: u32, address: u32) -> LoginLimits {
+        LoginLimits {
+            per_account_and_address: pair,
+            per_account: account,
+            per_address: address,
+            window: Duration::from_secs(60),
         }
-        assert_eq!(limiter.check("a@club", "10.9.9.9", t0), Err(60));
-        assert!(limiter.check("b@club", "10.9.9.9", t0).is_ok(), "other accounts are not locked");
-        assert!(limiter.check("a@club", "10.9.9.9", t0 + Duration::from_secs(61)).is_ok());
     }
 
     #[test]
-    fn an_address_is_locked_after_failures_on_any_accounts() {
-        let limiter =
-            LoginLimiter::new(LoginLimits { per_account: 100, per_address: 2, window: Duration::from_secs(60) });
+    fn an_account_guessed_from_one_address_is_locked_there_until_the_window_passes() {
+        let limiter = LoginLimiter::new(limits(3, 100, 100));
         let t0 = Instant::now();
-        limiter.failed("a@club", "10.0.0.1", t0);
-        limiter.failed("b@club", "10.0.0.1", t0);
-        assert!(limiter.check("c@club", "10.0.0.1", t0).is_err());
-        assert!(limiter.check("c@club", "10.0.0.2", t0).is_ok());
+        for _ in 0..3 {
+            assert!(limiter.attempt("a@club", "10.0.0.1", t0).is_ok());
+        }
+        assert_eq!(limiter.attempt("a@club", "10.0.0.1", t0), Err(60));
+        assert!(limiter.attempt("a@club", "10.0.0.2", t0).is_ok(), "the owner at the desk still signs in");
+        assert!(limiter.attempt("a@club", "10.0.0.1", t0 + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn guesses_spread_over_many_addresses_lock_the_account_at_the_higher_limit() {
+        let limiter = LoginLimiter::new(limits(3, 5, 100));
+        let t0 = Instant::now();
+        for i in 0..5 {
+            assert!(limiter.attempt("a@club", &format!("10.0.0.{i}"), t0).is_ok());
+        }
+        assert!(limiter.attempt("a@club", "10.9.9.9", t0).is_err());
+        assert!(limiter.attempt("b@club", "10.9.9.9", t0).is_ok(), "other accounts are not locked");
+    }
+
+    #[test]
+    fn an_address_is_limited_over_every_account() {
+        let limiter = LoginLimiter::new(limits(100, 100, 2));
+        let t0 = Instant::now();
+        assert!(limiter.attempt("a@club", "10.0.0.1", t0).is_ok());
+        assert!(limiter.attempt("b@club", "10.0.0.1", t0).is_ok());
+        assert!(limiter.attempt("c@club", "10.0.0.1", t0).is_err());
+        assert!(limiter.attempt("c@club", "10.0.0.2", t0).is_ok());
+    }
+
+    #[test]
+    fn a_right_password_starts_the_account_over_and_gives_the_address_its_attempt_back() {
+        let limiter = LoginLimiter::new(limits(2, 100, 2));
+        let t0 = Instant::now();
+        limiter.attempt("a@club", "10.0.0.1", t0).unwrap();
+        limiter.attempt("a@club", "10.0.0.1", t0).unwrap();
+        limiter.succeeded("a@club", "10.0.0.1");
+        assert!(limiter.attempt("a@club", "10.0.0.1", t0).is_ok());
     }
 }

@@ -62,9 +62,14 @@ async fn login(
     }
     let address = peer.ip().to_string();
     let limiter = state.auth.limiter.clone();
+    // Counted as a failure before the (slow) password check, so parallel guesses all count.
     limiter
-        .check(&email, &address, Instant::now())
+        .attempt(&email, &address, Instant::now())
         .map_err(|retry_after_secs| ApiError::TooManyAttempts { retry_after_secs })?;
+    // No address holds control characters (a NUL would not even reach PostgreSQL as text).
+    if email.chars().any(char::is_control) {
+        return Err(ApiError::LoginFailed);
+    }
     let account = state.accounts.account(&email).await?;
     let hash = account.as_ref().map_or_else(|| password::decoy().to_owned(), |a| a.password_hash.clone());
     let given = request.password.clone();
@@ -72,7 +77,6 @@ async fn login(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(account) = account.filter(|a| matches && !a.disabled) else {
-        limiter.failed(&email, &address, Instant::now());
         tracing::info!(%address, "a sign-in failed");
         return Err(ApiError::LoginFailed);
     };
@@ -85,7 +89,7 @@ async fn login(
             event: None,
         });
     };
-    limiter.succeeded(&email);
+    limiter.succeeded(&email, &address);
 
     // The device's other sessions stay, if they are this device's and this club's.
     let now = now_ms();
@@ -102,6 +106,7 @@ async fn login(
             if s.staff == account.staff {
                 // Signing in again replaces the earlier session of the same person here.
                 state.accounts.revoke(&s.token_hash, now).await?;
+                state.sign_outs.send_modify(|n| *n += 1);
             } else {
                 kept.push(s);
             }
@@ -155,6 +160,7 @@ async fn logout(
         });
     };
     state.accounts.revoke(&ending.token_hash, now_ms()).await?;
+    state.sign_outs.send_modify(|n| *n += 1);
     let tokens: Vec<String> =
         cookie::tokens(&headers).into_iter().filter(|t| token_hash(t) != ending.token_hash).collect();
     let set = cookie::set(&tokens, state.auth.session_lifetime, state.auth.secure_cookie);

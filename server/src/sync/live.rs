@@ -67,6 +67,12 @@ pub async fn live(
     let follower = Follower {
         store: state.store.clone(),
         club: session.club,
+        signed_in: SignedIn {
+            accounts: state.accounts.clone(),
+            token_hashes: session.active.iter().map(|s| s.token_hash.clone()).collect(),
+            expires_ms: session.staff.iter().map(|s| s.expires_ms).max().unwrap_or(0),
+            sign_outs: state.sign_outs.subscribe(),
+        },
         updates,
         outbox,
         heartbeat: state.heartbeat,
@@ -139,6 +145,30 @@ impl Message {
 }
 
 /// Why a connection's feed ended.
+/// The sessions a live stream was opened with, checked again at every heartbeat, at every sign-out
+/// on this server, and when the last of them would have expired: a stream never outlives them.
+struct SignedIn {
+    accounts: Arc<dyn crate::auth::Accounts>,
+    token_hashes: Vec<String>,
+    /// The latest expiry among them (ms since the epoch).
+    expires_ms: u64,
+    sign_outs: tokio::sync::watch::Receiver<u64>,
+}
+
+impl SignedIn {
+    async fn check(&mut self) -> Result<(), Stop> {
+        let working = self.accounts.sessions(&self.token_hashes, now_ms()).await.map_err(failed)?;
+        match working.iter().map(|s| s.expires_ms).max() {
+            Some(expires_ms) => {
+                self.expires_ms = expires_ms;
+                Ok(())
+            }
+            // The device reconnects, and is told it is signed out.
+            None => Err(Stop::Gone),
+        }
+    }
+}
+
 enum Stop {
     /// The connection closed, or the server is shutting down.
     Gone,
@@ -164,6 +194,8 @@ struct Follower {
     store: Arc<dyn EventStore>,
     /// The only log it reads.
     club: ClubId,
+    /// Whose sessions it streams for: it ends when none of them works any more.
+    signed_in: SignedIn,
     updates: broadcast::Receiver<LiveUpdate>,
     outbox: Outbox<Message>,
     heartbeat: Duration,
@@ -205,13 +237,23 @@ impl Follower {
             let update = tokio::select! {
                 _ = self.shutdown.cancelled() => return Err(Stop::Gone),
                 _ = self.outbox.closed() => return Err(Stop::Gone),
+                // A sign-out on this server: the stream ends at once if it was the last session.
+                _ = self.signed_in.sign_outs.changed() => {
+                    self.signed_in.check().await?;
+                    continue;
+                }
                 _ = heartbeat.tick() => {
+                    // Revoked elsewhere (`faraday user revoke`, another server) or expired.
+                    self.signed_in.check().await?;
                     let head = self.store.head(self.club).await.map_err(failed)?;
                     self.send(Message::status(head)).await?;
                     continue;
                 }
                 update = self.updates.recv() => update,
             };
+            if now_ms() >= self.signed_in.expires_ms {
+                self.signed_in.check().await?;
+            }
             sent = match update {
                 Ok(LiveUpdate::Events(batch)) => self.forward(&batch, sent).await?,
                 Ok(LiveUpdate::Head(head)) if head > sent => self.catch_up(sent).await?,

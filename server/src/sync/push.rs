@@ -64,9 +64,9 @@ fn check_authors(session: &Session, request: &PushRequest) -> Result<(), ApiErro
         match shared::access::permitted(e, role) {
             Ok(()) => {}
             Err(NotPermitted::Forbidden(f)) => return Err(refuse("forbidden", format!("event {}: {f}", e.id))),
-            // The server's resolutions come back from devices after a restore (they offer back what
-            // the restored log lacks); acceptance admits them only where the state does.
-            Err(NotPermitted::ResolutionOnly(_)) => {}
+            Err(NotPermitted::ResolutionOnly(t)) => {
+                return Err(refuse("forbidden", format!("event {}: {t} is written by the server only", e.id)))
+            }
             Err(NotPermitted::Unreadable(d)) => return Err(ApiError::BadRequest(format!("event {}: {d}", e.id))),
         }
     }

@@ -165,6 +165,15 @@ impl TestServer {
         let accounts = server::auth::accounts::connect(&url).await.expect("accounts open");
         let options = LeptosOptions::builder().output_name("faraday").site_root("target/site").build();
         let mut state = AppState::new(options, store, accounts);
+        // Tests sign many devices in at once, as one account from 127.0.0.1: the limits on sign-in
+        // attempts have tests of their own (which put the defaults back).
+        state.auth.limiter =
+            std::sync::Arc::new(server::auth::limiter::LoginLimiter::new(server::auth::limiter::LoginLimits {
+                per_account_and_address: 100_000,
+                per_account: 100_000,
+                per_address: 100_000,
+                ..Default::default()
+            }));
         configure(&mut state);
         let (club, _) = accounts::make_club(&state, accounts::CLUB_NAME, 0).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

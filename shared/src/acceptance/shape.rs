@@ -52,6 +52,8 @@ pub enum ShapeError {
     /// a check-in dated otherwise is back-dated, which a device's command never does.
     #[error("event {event} records a time {} away from when it was made (its id's time)", text::duration(*apart_ms))]
     TimeMismatch { stream: StreamId, event: Uuid, apart_ms: u64 },
+    #[error("event {event}'s hybrid clock counter {counter} is beyond any device's ({MAX_HLC_COUNTER} at most)")]
+    CounterTooLarge { stream: StreamId, event: Uuid, counter: u32 },
 }
 
 impl ShapeError {
@@ -75,6 +77,7 @@ impl ShapeError {
             ShapeError::ClockAhead { .. } => "clock_ahead",
             ShapeError::ClockBehind { .. } => "clock_behind",
             ShapeError::TimeMismatch { .. } => "time_mismatch",
+            ShapeError::CounterTooLarge { .. } => "clock_counter_too_large",
         }
     }
 
@@ -87,7 +90,8 @@ impl ShapeError {
             | ShapeError::EventTooLarge { event, .. }
             | ShapeError::ClockAhead { event, .. }
             | ShapeError::ClockBehind { event, .. }
-            | ShapeError::TimeMismatch { event, .. } => Some(*event),
+            | ShapeError::TimeMismatch { event, .. }
+            | ShapeError::CounterTooLarge { event, .. } => Some(*event),
             ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => {
                 Some(*id)
             }
@@ -105,7 +109,8 @@ impl ShapeError {
             | ShapeError::EventTooLarge { stream, .. }
             | ShapeError::ClockAhead { stream, .. }
             | ShapeError::ClockBehind { stream, .. }
-            | ShapeError::TimeMismatch { stream, .. } => Some(*stream),
+            | ShapeError::TimeMismatch { stream, .. }
+            | ShapeError::CounterTooLarge { stream, .. } => Some(*stream),
             _ => None,
         }
     }
@@ -114,6 +119,10 @@ impl ShapeError {
 /// No event is older than this (2023-01-01, before any Faraday log existed, ms since the epoch): a
 /// time before it comes from a device whose clock was never set (1970) or a forged event.
 pub const EARLIEST_EVENT_MS: u64 = 1_672_531_200_000;
+
+/// The largest hybrid-clock counter accepted: a device would need a million events in one
+/// millisecond to reach it.
+pub const MAX_HLC_COUNTER: u32 = 1 << 20;
 
 /// How far the time an event records may be from its id's time (ms): both are read from the
 /// device's clock when the command is decided; a minute leaves room for clients that read it twice.
@@ -167,8 +176,10 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
             if bytes > MAX_EVENT_DATA_BYTES {
                 return Err(ShapeError::EventTooLarge { stream, event: e.id, bytes });
             }
-            // The latest time the event carries, its stamp or the moment it records.
-            let stamped = e.hlc.ms.max(canonical.decided_at_ms.unwrap_or(0));
+            // The latest time the event carries: its id's, its stamp's or the moment it records.
+            let id_ms =
+                e.id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1_000 + u64::from(t.to_unix().1) / 1_000_000);
+            let stamped = id_ms.max(e.hlc.ms).max(canonical.decided_at_ms.unwrap_or(0));
             if stamped > latest_allowed {
                 return Err(ShapeError::ClockAhead { stream, event: e.id, ahead_ms: stamped - now_ms });
             }
@@ -179,6 +190,11 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
                 [Some(id_ms), Some(e.hlc.ms), canonical.decided_at_ms].into_iter().flatten().min().unwrap_or(0);
             if earliest < EARLIEST_EVENT_MS {
                 return Err(ShapeError::ClockBehind { stream, event: e.id, at_ms: earliest });
+            }
+            // Within one millisecond a device counts its events; a counter in the millions is a
+            // forgery that would pin the counters of every device that sees it.
+            if e.hlc.c > MAX_HLC_COUNTER {
+                return Err(ShapeError::CounterTooLarge { stream, event: e.id, counter: e.hlc.c });
             }
             if let Some(at_ms) = canonical.decided_at_ms {
                 let apart_ms = at_ms.abs_diff(id_ms);

@@ -440,6 +440,19 @@ impl Aggregate for Member {
         }
     }
 
+    /// A check-in not counted stands for a check-in; a merged, overwritten or repeated change for
+    /// a change of the member.
+    fn resolution_permission(event: &MemberEvent) -> Option<crate::access::Permission> {
+        use crate::access::Permission;
+        match event {
+            MemberEvent::MemberCheckInNotCounted { .. } => Some(Permission::CheckIn),
+            MemberEvent::MemberDetailsMerged { .. }
+            | MemberEvent::MemberDetailsOverwritten { .. }
+            | MemberEvent::MemberChangeRepeated { .. } => Some(Permission::Members),
+            _ => None,
+        }
+    }
+
     fn command_of(event: &MemberEvent) -> Option<(MemberCommand, u64)> {
         Some(match event.clone() {
             MemberEvent::MemberRegistered { name, email, phone } => {
