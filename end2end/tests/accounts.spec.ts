@@ -223,8 +223,13 @@ test("signing out the last staff member deletes the device's data, after saying 
   expect(kept.filter((k) => k !== "faraday.sign_outs_owed")).toEqual([]);
   noErrors();
 
-  // Back online, the device is a new one: its next sign-in starts from the server's log.
+  // Back online, the sign-out reaches the server by itself, before anyone signs in again: the
+  // browser's cookie no longer opens the club's data.
   await context.setOffline(false);
+  await expect
+    .poll(async () => (await page.request.get("/api/sync/pull?after=0")).status(), { timeout: 15_000 })
+    .toBe(401);
+  // The device is a new one: its next sign-in starts from the server's log.
   await signIn(page);
   await openMember(page, synced);
   expect(await namesOnDevice(page)).not.toContain(unsent);

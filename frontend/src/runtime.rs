@@ -52,6 +52,7 @@ pub fn start() -> Client {
     let state = ClientState::new(before_sync(), sessions, club);
     state.staff_names.set(account::remembered_staff_names());
     account::keep_sessions_current(state);
+    account::settle_sign_outs_owed_when_online();
     let (sync_tx, sync_rx) = sync::channel();
     let store: Loaded = load(state, sync_tx.clone()).boxed_local().shared();
     let clock = Rc::new(DeviceClock::new(state));

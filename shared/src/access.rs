@@ -10,7 +10,6 @@ use crate::{
     aggregate::DecodeError,
     envelope::EventEnvelope,
     registry::{ForKind, Registered},
-    Aggregate,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;

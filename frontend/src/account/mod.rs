@@ -279,6 +279,19 @@ fn owe_sign_out(staff: StaffId) {
     }
 }
 
+/// Sign-outs made offline reach the server as soon as it can be reached (at start, and whenever
+/// the network comes back), whether or not anyone signs in again: until then the session would
+/// still open the club's data to whoever holds this browser.
+pub fn settle_sign_outs_owed_when_online() {
+    if browser::is_online() {
+        wasm_bindgen_futures::spawn_local(settle_sign_outs_owed());
+    }
+    // The handle is dropped on purpose: the listener stays for the page's lifetime.
+    let _ = leptos::prelude::window_event_listener(leptos::ev::online, |_| {
+        wasm_bindgen_futures::spawn_local(settle_sign_outs_owed());
+    });
+}
+
 /// Tells the server of sign-outs made while it could not be reached.
 async fn settle_sign_outs_owed() {
     let mut owed = kept::sign_outs_owed();

@@ -46,21 +46,26 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     body: Option<&B>,
     timeout_ms: u32,
 ) -> Answer<T> {
-    let (status, result) = exchange(builder, body, timeout_ms).await;
-    let heard = match status {
-        Some(401) => Heard::SignedOut,
-        Some(200..=299) => Heard::SignedIn,
+    let (status, code, result) = exchange(builder, body, timeout_ms).await;
+    let heard = match (status, code.as_deref()) {
+        (Some(401), _) => Heard::SignedOut,
+        // The cookie's sessions were made by this browser under another device id (its store was
+        // deleted or evicted, the cookie was not): they cannot push for this device, ever. The
+        // device is as signed out as with a 401: staff sign in again, and nothing pending is lost.
+        (Some(403), Some("device_mismatch")) => Heard::SignedOut,
+        (Some(200..=299), _) => Heard::SignedIn,
         _ => Heard::Nothing,
     };
     Answer { result, heard }
 }
 
-/// The request's answer status (none if there was no answer) and its meaning for the replicator.
+/// The request's answer status (none if there was no answer), the error's code if it was refused,
+/// and its meaning for the replicator.
 async fn exchange<B: Serialize, T: DeserializeOwned>(
     builder: RequestBuilder,
     body: Option<&B>,
     timeout_ms: u32,
-) -> (Option<u16>, Result<T, Failure>) {
+) -> (Option<u16>, Option<String>, Result<T, Failure>) {
     let controller = web_sys::AbortController::new().ok();
     let builder = builder.abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
     let request = match body {
@@ -69,7 +74,7 @@ async fn exchange<B: Serialize, T: DeserializeOwned>(
     };
     let request = match request {
         Ok(request) => request,
-        Err(e) => return (None, Err(Failure::Transient(format!("The request could not be made: {e}")))),
+        Err(e) => return (None, None, Err(Failure::Transient(format!("The request could not be made: {e}")))),
     };
 
     let exchange = pin!(async move {
@@ -82,16 +87,18 @@ async fn exchange<B: Serialize, T: DeserializeOwned>(
         futures::future::Either::Left((Err(e), _)) => {
             // Staff read the reason on the badge; the browser's own words go to the console.
             log::info!("sync request failed: {e}");
-            return (None, Err(Failure::Transient("No connection to the server".into())));
+            return (None, None, Err(Failure::Transient("No connection to the server".into())));
         }
         futures::future::Either::Right(_) => {
             if let Some(controller) = controller {
                 controller.abort();
             }
-            return (None, Err(Failure::Transient("The server did not answer in time".into())));
+            return (None, None, Err(Failure::Transient("The server did not answer in time".into())));
         }
     };
-    (Some(status), answer(status, &text))
+    let code =
+        (status >= 400).then(|| serde_json::from_str::<ErrorResponse>(&text).ok()).flatten().map(|b| b.error.code);
+    (Some(status), code, answer(status, &text))
 }
 
 fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
@@ -109,6 +116,9 @@ fn answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
             Ok(body) if body.error.code == "forbidden" && body.error.stream.is_some() => {
                 Err(Failure::Refused { status, error: body.error })
             }
+            Ok(body) if body.error.code == "device_mismatch" && body.error.event.is_none() => Err(Failure::Transient(
+                "This device's sign-in is from before its data was reset: sign in again to sync".into(),
+            )),
             Ok(body) => Err(Failure::Transient(body.error.message)),
             Err(_) => Err(Failure::Transient(format!("The server answered {status}"))),
         },
