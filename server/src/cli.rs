@@ -138,6 +138,10 @@ pub struct ServeArgs {
     /// Bytes that may wait for one live stream's socket [default: 262144].
     #[arg(long, env = "FARADAY_LIVE_BUFFER_BYTES")]
     pub live_buffer_bytes: Option<usize>,
+    /// Connections one client address may hold at once [default: an eighth of --max-connections,
+    /// at least 16]; loopback addresses (a reverse proxy on this machine) are not counted.
+    #[arg(long, env = "FARADAY_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
     /// Seconds a live stream's buffer may stay full before it is dropped (it resumes) [default: 15].
     #[arg(long, env = "FARADAY_LIVE_SEND_TIMEOUT")]
     pub live_send_timeout: Option<u64>,
@@ -157,6 +161,8 @@ impl ServeArgs {
         limits.body_read_timeout = self.body_read_timeout.map_or(limits.body_read_timeout, secs);
         limits.write_stall_timeout = self.write_stall_timeout.map_or(limits.write_stall_timeout, secs);
         limits.live_buffer_bytes = self.live_buffer_bytes.unwrap_or(limits.live_buffer_bytes);
+        limits.max_connections_per_address =
+            self.max_connections_per_address.unwrap_or(limits.max_connections_per_address);
         limits.live_send_timeout = self.live_send_timeout.map_or(limits.live_send_timeout, secs);
         limits
     }

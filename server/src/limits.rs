@@ -33,6 +33,14 @@ pub struct Limits {
     /// How long that buffer may stay full before the subscriber is dropped (it reconnects and
     /// resumes with `Last-Event-ID`); the events it missed stay in the database, not in memory.
     pub live_send_timeout: Duration,
+    /// Connections one address may hold at once; one more is closed as soon as it is accepted. A
+    /// client that keeps requests under way (a body dripped in, a byte every 29 s) cannot be
+    /// evicted as idle ones are, so without this one address could hold every connection. An
+    /// eighth of the cap by default: a club's devices behind one NAT need far fewer.
+    pub max_connections_per_address: usize,
+    /// Whether loopback addresses count too. Off by default: a reverse proxy on the same machine
+    /// brings every client from 127.0.0.1 (it must limit per client itself).
+    pub limit_loopback: bool,
 }
 
 impl Limits {
@@ -56,6 +64,8 @@ impl Limits {
             // Shorter than the write stall: a live subscriber is dropped (and counted) by its feed
             // first, then its socket closes.
             live_send_timeout: Duration::from_secs(15),
+            max_connections_per_address: (max_connections / 8).max(16),
+            limit_loopback: false,
         }
     }
 

@@ -43,6 +43,7 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
     // costing the process nothing, until one closes or an idle one is made to go.
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let idle = Arc::new(Idle::default());
+    let per_address = PerAddress::new(&limits);
     let mut full = false;
     loop {
         let (tcp, slot) = match slots.clone().try_acquire_owned() {
@@ -88,13 +89,69 @@ pub async fn serve(listener: TcpListener, mut state: AppState) -> io::Result<()>
             }
         };
         full = false;
+        let Some(held) = per_address.admit(peer.ip()) else {
+            // Closed at once: its slot is free again for others.
+            tracing::debug!(address = %peer.ip(), "an address holds too many connections; one more was closed");
+            continue;
+        };
         let place = idle.add();
-        tokio::spawn(connection(tcp, peer, app.clone(), limits.clone(), slot, shutdown.clone(), place));
+        let (app, limits, shutdown) = (app.clone(), limits.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            connection(tcp, peer, app, limits, slot, shutdown, place).await;
+            drop(held);
+        });
     }
     drop(listener);
     // Every connection holds a slot until it ends: all slots back means all connections ended.
     let _ = slots.acquire_many(limits.max_connections as u32).await;
     Ok(())
+}
+
+/// How many connections each client address holds (`Limits::max_connections_per_address`).
+#[derive(Clone)]
+struct PerAddress {
+    held: Arc<Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    max: usize,
+    loopback_too: bool,
+}
+
+/// One connection of an address, given back when dropped.
+struct Held {
+    of: PerAddress,
+    address: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            held: Arc::default(),
+            max: limits.max_connections_per_address.max(1),
+            loopback_too: limits.limit_loopback,
+        }
+    }
+
+    /// A place for one more connection of `address`, unless it holds its share already.
+    fn admit(&self, address: std::net::IpAddr) -> Option<Held> {
+        let mut held = self.held.lock().expect("not poisoned");
+        let n = held.entry(address).or_insert(0);
+        if *n >= self.max && (self.loopback_too || !address.is_loopback()) {
+            return None;
+        }
+        *n += 1;
+        Some(Held { of: self.clone(), address })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut held = self.of.held.lock().expect("not poisoned");
+        if let Some(n) = held.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// Connections with no request under way, longest idle first: accepted and never served yet, or

@@ -659,3 +659,36 @@ async fn a_push_declaring_a_body_over_the_limit_is_refused_at_once_without_readi
     assert!(body["error"]["message"].as_str().unwrap().contains("4 MiB"), "{body}");
     assert!(server.log().await.is_empty());
 }
+
+#[tokio::test]
+async fn one_address_holding_requests_under_way_cannot_take_the_connections_of_others() {
+    let server = TestServer::serve(|s| {
+        s.limits.max_connections_per_address = 3;
+        s.limits.limit_loopback = true;
+    })
+    .await;
+    let cookie = server.cookie_for("desk-1").await;
+    // Three pushes from 127.0.0.1 whose bodies drip in: requests under way, never evicted.
+    let mut dripping = vec![];
+    for _ in 0..3 {
+        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /api/sync/push HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        dripping.push(tcp);
+    }
+    // A fourth connection of the same address is closed at once, before any request is read.
+    let mut fourth = TcpStream::connect(server.addr).await.unwrap();
+    let _ = fourth.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    let answered = tokio::time::timeout(PATIENCE, read_until_closed(&mut fourth)).await.expect("closed in time");
+    assert!(answered.is_empty(), "{}", String::from_utf8_lossy(&answered));
+    // Another address is served as usual.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = socket.connect(server.addr).await.unwrap();
+    other.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let answer = tokio::time::timeout(PATIENCE, read_until_closed(&mut other)).await.expect("answered");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    drop(dripping);
+}
