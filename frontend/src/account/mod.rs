@@ -91,6 +91,7 @@ impl Accounts {
         self.update_sessions(|s| s.signed_in(LocalSession::new(info, browser::now_ms())));
         self.set_signed_out(false);
         let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
+        crate::tabs::tell(&crate::tabs::Message::LocalChange);
         spawn_local(refresh_staff_names(self.state));
         Ok(())
     }
@@ -126,6 +127,8 @@ impl Accounts {
         };
         if browser::is_online() && pending().await.unwrap_or(0) > 0 {
             let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
+            // In a tab that does not replicate, the one that does sends them.
+            crate::tabs::tell(&crate::tabs::Message::LocalChange);
         }
         let deadline = browser::now_ms() + SEND_BEFORE_SIGN_OUT_MS;
         let (left, why) = loop {
