@@ -314,3 +314,29 @@ async fn a_live_stream_ends_when_its_last_session_signs_out() {
     .expect("the stream ends");
     assert!(!rest.contains("Secret"), "{rest}");
 }
+
+#[tokio::test]
+async fn a_browser_signing_in_as_a_new_device_ends_the_sessions_of_its_old_one() {
+    let server = TestServer::start().await;
+    let (_, old, _) = sign_in(&server.url(""), "desk@test.club", PASSWORD, "desk-old").await;
+    let old = old.unwrap();
+    // Its store was deleted, its cookie kept: it signs in under a new device id.
+    let res = client_with(&old)
+        .post(server.url("/api/auth/login"))
+        .json(&serde_json::json!({"email": "desk@test.club", "password": PASSWORD, "device": "desk-new"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let who: Vec<serde_json::Value> =
+        client_with(res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap())
+            .get(server.url("/api/auth/session"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(who.len(), 1, "only the new device's session is in the cookie");
+    assert_eq!(client_with(&old).get(server.url("/api/auth/session")).send().await.unwrap().status(), 401);
+}

@@ -95,6 +95,14 @@ async fn login(
     let now = now_ms();
     let earlier = super::middleware::session_of(&state, &headers).await?;
     let mut kept: Vec<ActiveSession> = Vec::new();
+    if let Some(stale) = earlier.as_ref().filter(|e| e.device != request.device) {
+        // Sessions this browser made under a device id it no longer has (its store was deleted,
+        // its cookie kept): they can never push again, so they end here rather than linger.
+        for s in &stale.active {
+            state.accounts.revoke(&s.token_hash, now).await?;
+        }
+        state.sign_outs.send_modify(|n| *n += 1);
+    }
     if let Some(earlier) = earlier.filter(|e| e.device == request.device) {
         if earlier.club != club {
             return Err(ApiError::OtherClub(format!(
@@ -124,7 +132,10 @@ async fn login(
     let mut tokens: Vec<String> =
         cookie::tokens(&headers).into_iter().filter(|t| kept_hashes.contains(&token_hash(t).as_str())).collect();
     if tokens.len() >= cookie::MAX_SESSIONS_PER_DEVICE {
-        tokens.remove(0);
+        // The oldest sign-in of a full desk makes room, and ends.
+        let oldest = tokens.remove(0);
+        state.accounts.revoke(&token_hash(&oldest), now).await?;
+        state.sign_outs.send_modify(|n| *n += 1);
     }
     tokens.push(token);
     let set = cookie::set(&tokens, state.auth.session_lifetime, state.auth.secure_cookie);
