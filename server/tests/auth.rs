@@ -114,14 +114,9 @@ async fn two_staff_share_a_device_and_signing_one_out_keeps_the_other() {
     let (_, first, _) = sign_in(&server.url(""), "desk@test.club", PASSWORD, "desk-1").await;
     let first = first.unwrap();
     // The second sign-in sends the device's cookie, as a browser does.
-    let res = client_with(&first)
-        .post(server.url("/api/auth/login"))
-        .json(&serde_json::json!({"email": "manager@test.club", "password": PASSWORD, "device": "desk-1"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let both = res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (status, both, _) = sign_in_again(&first, &server.url(""), "manager@test.club", "desk-1").await;
+    assert_eq!(status, 200);
+    let both = both.unwrap();
     let who: Vec<serde_json::Value> =
         client_with(&both).get(server.url("/api/auth/session")).send().await.unwrap().json().await.unwrap();
     assert_eq!(who.len(), 2);
@@ -166,15 +161,7 @@ async fn a_device_signed_in_to_one_club_cannot_sign_in_to_another() {
     let server = TestServer::start().await;
     common::accounts::make_club(&server.state, "Other club", 1).await;
     let (_, cookie, _) = sign_in(&server.url(""), "desk@test.club", PASSWORD, "desk-1").await;
-    let (status, body) = status_and_body(
-        client_with(&cookie.unwrap())
-            .post(server.url("/api/auth/login"))
-            .json(&serde_json::json!({"email": "1.desk@test.club", "password": PASSWORD, "device": "desk-1"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _, body) = sign_in_again(&cookie.unwrap(), &server.url(""), "1.desk@test.club", "desk-1").await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("other_club")));
 }
 
@@ -321,22 +308,10 @@ async fn a_browser_signing_in_as_a_new_device_ends_the_sessions_of_its_old_one()
     let (_, old, _) = sign_in(&server.url(""), "desk@test.club", PASSWORD, "desk-old").await;
     let old = old.unwrap();
     // Its store was deleted, its cookie kept: it signs in under a new device id.
-    let res = client_with(&old)
-        .post(server.url("/api/auth/login"))
-        .json(&serde_json::json!({"email": "desk@test.club", "password": PASSWORD, "device": "desk-new"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (status, new, _) = sign_in_again(&old, &server.url(""), "desk@test.club", "desk-new").await;
+    assert_eq!(status, 200);
     let who: Vec<serde_json::Value> =
-        client_with(res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap())
-            .get(server.url("/api/auth/session"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        client_with(&new.unwrap()).get(server.url("/api/auth/session")).send().await.unwrap().json().await.unwrap();
     assert_eq!(who.len(), 1, "only the new device's session is in the cookie");
     assert_eq!(client_with(&old).get(server.url("/api/auth/session")).send().await.unwrap().status(), 401);
 }

@@ -46,7 +46,28 @@ pub async fn sign_in(
     password: &str,
     device: &str,
 ) -> (u16, Option<String>, serde_json::Value) {
-    let res = reqwest::Client::new()
+    sign_in_with(reqwest::Client::new(), base, email, password, device).await
+}
+
+/// The same, sending the device's cookie (`cookie`, as a browser does): the answer's cookie then
+/// holds the device's sessions that stay, and the new one.
+pub async fn sign_in_again(
+    cookie: &str,
+    base: &str,
+    email: &str,
+    device: &str,
+) -> (u16, Option<String>, serde_json::Value) {
+    sign_in_with(client_with(cookie), base, email, PASSWORD, device).await
+}
+
+async fn sign_in_with(
+    client: reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    device: &str,
+) -> (u16, Option<String>, serde_json::Value) {
+    let res = client
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({ "email": email, "password": password, "device": device }))
         .send()
