@@ -154,12 +154,14 @@ macro_rules! accounts_for {
 
             async fn club(&self, name: &str, now_ms: u64) -> Result<ClubId, StoreError> {
                 let id = uuid::Uuid::now_v7().to_string();
-                sqlx::query("INSERT INTO clubs (id, name, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
-                    .bind(&id)
-                    .bind(name)
-                    .bind(now_ms as i64)
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO clubs (id, name, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(name)
+                .bind(now_ms as i64)
+                .execute(&self.pool)
+                .await?;
                 let (id,): (String,) =
                     sqlx::query_as("SELECT id FROM clubs WHERE name = $1").bind(name).fetch_one(&self.pool).await?;
                 Ok(ClubId(uuid_of("club", &id)?))
@@ -213,12 +215,11 @@ macro_rules! accounts_for {
             }
 
             async fn account(&self, email: &str) -> Result<Option<Account>, StoreError> {
-                let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, email, name, password_hash, disabled_ms FROM staff WHERE email = $1",
-                )
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
+                let row: Option<(String, String, String, String, Option<i64>)> =
+                    sqlx::query_as("SELECT id, email, name, password_hash, disabled_ms FROM staff WHERE email = $1")
+                        .bind(email)
+                        .fetch_optional(&self.pool)
+                        .await?;
                 row.map(|(id, email, name, password_hash, disabled)| {
                     Ok(Account {
                         staff: StaffId(uuid_of("staff", &id)?),
@@ -271,25 +272,25 @@ macro_rules! accounts_for {
             }
 
             async fn sessions(&self, token_hashes: &[String], now_ms: u64) -> Result<Vec<ActiveSession>, StoreError> {
-                let mut found = Vec::with_capacity(token_hashes.len());
-                for hash in token_hashes {
-                    let row: Option<SessionRow> = sqlx::query_as(
-                        "SELECT s.token_hash, s.staff, a.name, a.email, r.role, s.club, c.name, s.device, s.expires_ms \
-                         FROM sessions s JOIN staff a ON a.id = s.staff \
-                         JOIN staff_roles r ON r.staff = s.staff AND r.club = s.club \
-                         JOIN clubs c ON c.id = s.club \
-                         WHERE s.token_hash = $1 AND s.revoked_ms IS NULL AND s.expires_ms > $2 \
-                         AND a.disabled_ms IS NULL",
-                    )
-                    .bind(hash)
-                    .bind(now_ms as i64)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    if let Some(row) = row {
-                        found.push(session_of(row)?);
-                    }
+                if token_hashes.is_empty() {
+                    return Ok(vec![]);
                 }
-                Ok(found)
+                // One query for a cookie's few tokens: it runs for every API request.
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT s.token_hash, s.staff, a.name, a.email, r.role, s.club, c.name, s.device, s.expires_ms \
+                     FROM sessions s JOIN staff a ON a.id = s.staff \
+                     JOIN staff_roles r ON r.staff = s.staff AND r.club = s.club \
+                     JOIN clubs c ON c.id = s.club \
+                     WHERE s.revoked_ms IS NULL AND a.disabled_ms IS NULL AND s.expires_ms > ",
+                );
+                q.push_bind(now_ms as i64).push(" AND s.token_hash IN (");
+                let mut hashes = q.separated(", ");
+                for hash in token_hashes {
+                    hashes.push_bind(hash.clone());
+                }
+                q.push(")");
+                let rows: Vec<SessionRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map(session_of).collect()
             }
 
             async fn revoke(&self, token_hash: &str, now_ms: u64) -> Result<(), StoreError> {
