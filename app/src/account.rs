@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::{
-    access::{Actor, ClubId, Permission, Role, StaffId},
+    access::{Actor, ClubId, Role, StaffId},
     protocol::SessionInfo,
     Command,
 };
@@ -128,22 +128,16 @@ pub struct SignOutCheck {
     pub why: Option<String>,
 }
 
-/// The permission `command` needs of its author's role (`Aggregate::permission` of its stream's
-/// aggregate, through the registry).
-pub fn permission_of(command: &Command) -> Permission {
-    command.permission()
-}
-
 /// Whether `role` may give `command`: pages offer only what the role can do (the store refuses
 /// the rest anyway).
 pub fn may(role: Role, command: &Command) -> bool {
-    role.can(permission_of(command))
+    role.can(command.permission())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::member::MemberCommand;
+    use shared::{access::Permission, member::MemberCommand};
     use uuid::Uuid;
 
     const HOUR: u64 = 3_600_000;
@@ -196,7 +190,7 @@ mod tests {
     #[test]
     fn what_a_command_needs_comes_from_its_aggregate() {
         let check_in = Command::Member(MemberCommand::CheckIn);
-        assert_eq!(permission_of(&check_in), Permission::CheckIn);
+        assert_eq!(check_in.permission(), Permission::CheckIn);
         assert!(may(Role::FrontDesk, &check_in));
         assert!(!may(Role::Coach, &check_in));
         assert!(!may(Role::Coach, &Command::Member(MemberCommand::ArchiveMember)));

@@ -10,6 +10,15 @@ pub fn new_event_id(now_ms: u64, random: [u8; 10]) -> Uuid {
     uuid::Builder::from_unix_timestamp_millis(now_ms, &random).into_uuid()
 }
 
+/// The time (ms since the epoch) a UUIDv7 was made at, as [`new_event_id`] put it in; 0 for an
+/// id of another version.
+pub fn event_id_ms(id: &Uuid) -> u64 {
+    id.get_timestamp().map_or(0, |t| {
+        let (secs, nanos) = t.to_unix();
+        secs * 1_000 + u64::from(nanos) / 1_000_000
+    })
+}
+
 /// Whether an id is a well-formed UUIDv7 (the only kind of event id the log accepts).
 pub fn is_event_id(id: &Uuid) -> bool {
     id.get_version_num() == 7
@@ -71,6 +80,7 @@ mod tests {
         let b = new_event_id(2_000, [0; 10]);
         assert!(is_event_id(&a) && is_event_id(&b));
         assert!(a < b);
+        assert_eq!((event_id_ms(&a), event_id_ms(&b)), (1_000, 2_000));
         assert!(!is_event_id(&Uuid::nil()));
     }
 

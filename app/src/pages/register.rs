@@ -1,5 +1,4 @@
 use crate::{
-    account::permission_of,
     client::{Client, ClientError},
     components::{
         field::{Field, FieldErrors, FormProblem},
@@ -22,7 +21,7 @@ pub fn RegisterPage() -> impl IntoView {
             let role = client.state.role();
             // A role that may not register sees why instead of a form that can only say no.
             move || {
-                let registering = permission_of(&Command::Member(blank_registration()));
+                let registering = Command::Member(blank_registration()).permission();
                 match role.get().and_then(|role| access::check(role, registering).err()) {
                     Some(forbidden) => view! {
                         <h1>"Register a member"</h1>

@@ -13,7 +13,6 @@ use super::{
     Changes, Store,
 };
 use crate::browser;
-use app::account::permission_of;
 use indexed_db_futures::transaction::{Transaction, TransactionMode};
 use shared::{
     access::{self, Actor, Forbidden},
@@ -110,7 +109,7 @@ impl Store {
 
 /// Whether `actor`'s role allows `command` (its aggregate's `permission`).
 fn permitted(actor: Actor, command: &Command) -> Result<(), ExecuteError> {
-    access::check(actor.role, permission_of(command)).map_err(ExecuteError::Forbidden)
+    access::check(actor.role, command.permission()).map_err(ExecuteError::Forbidden)
 }
 
 /// Reads what deciding on `stream` needs, in `tx`.

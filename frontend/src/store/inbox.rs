@@ -13,10 +13,7 @@ use super::{
     writes::Writes,
     Changes, Store,
 };
-use app::{
-    account::permission_of,
-    client::{InboxEntry, InboxKind, Settle},
-};
+use app::client::{InboxEntry, InboxKind, Settle};
 use indexed_db_futures::{prelude::*, transaction::TransactionMode, DeserialiseFromJs};
 use shared::{access::Actor, envelope::Stamp, EventEnvelope, HlcClock, RuleError, StreamId};
 use std::collections::HashMap;
@@ -87,7 +84,7 @@ impl Store {
                     summary: describe_for(&envelope, &self.device),
                     at_ms: happened_at(&envelope),
                     kind,
-                    permission: command_of(&envelope).map(|(command, _)| permission_of(&command)),
+                    permission: command_of(&envelope).map(|(command, _)| command.permission()),
                 })
             })
             .collect())

@@ -1,7 +1,7 @@
 //! Nothing of the API without a session: the middleware finds the request's staff sessions and
 //! hands them to the handlers as [`Session`].
 
-use super::{cookie, token::token_hash, Session, StaffSession};
+use super::{cookie, token::token_hash, Session};
 use crate::{error::ApiError, state::AppState, writer::now_ms};
 use axum::{extract::State, http::Request, middleware::Next, response::Response};
 
@@ -31,10 +31,5 @@ pub(super) async fn session_of(state: &AppState, headers: &axum::http::HeaderMap
         return Ok(None);
     };
     active.retain(|s| s.club == newest.club && s.device == newest.device);
-    Ok(Some(Session {
-        club: newest.club,
-        device: newest.device,
-        staff: active.iter().map(|s| StaffSession { staff: s.staff, role: s.role, expires_ms: s.expires_ms }).collect(),
-        active,
-    }))
+    Ok(Some(Session { club: newest.club, device: newest.device, active }))
 }

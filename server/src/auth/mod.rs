@@ -13,7 +13,7 @@ pub mod token;
 pub use accounts::{Accounts, ActiveSession};
 pub use middleware::require_session;
 pub use routes::routes;
-pub use session::{Session, StaffSession};
+pub use session::Session;
 
 use std::{sync::Arc, time::Duration};
 

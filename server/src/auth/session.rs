@@ -4,15 +4,6 @@ use crate::error::ApiError;
 use axum::{extract::FromRequestParts, http::request::Parts};
 use shared::{ClubId, DeviceId, Role, StaffId};
 
-/// One staff member signed in on the requesting device (a row of `sessions`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct StaffSession {
-    pub staff: StaffId,
-    pub role: Role,
-    /// When it ends (ms since the epoch).
-    pub expires_ms: u64,
-}
-
 /// Who is asking: every staff member signed in on one device, all in one club (a device is bound
 /// to a club). Taken by every handler behind the session middleware; a request without a valid
 /// session never reaches one (401 `not_signed_in`).
@@ -22,16 +13,15 @@ pub struct Session {
     pub club: ClubId,
     /// The device the sessions were made on: a push must name it.
     pub device: DeviceId,
-    /// Never empty.
-    pub staff: Vec<StaffSession>,
-    /// The sessions as stored, for the sign-in routes (names, token hashes).
+    /// Every staff member signed in on the device, as their sessions are stored (role, expiry,
+    /// token hash). Never empty.
     pub active: Vec<super::ActiveSession>,
 }
 
 impl Session {
     /// The role of `staff` if they are signed in on this device.
     pub fn role_of(&self, staff: StaffId) -> Option<Role> {
-        self.staff.iter().find(|s| s.staff == staff).map(|s| s.role)
+        self.active.iter().find(|s| s.staff == staff).map(|s| s.role)
     }
 }
 

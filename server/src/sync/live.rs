@@ -70,7 +70,7 @@ pub async fn live(
         signed_in: SignedIn {
             accounts: state.accounts.clone(),
             token_hashes: session.active.iter().map(|s| s.token_hash.clone()).collect(),
-            expires_ms: session.staff.iter().map(|s| s.expires_ms).max().unwrap_or(0),
+            expires_ms: session.active.iter().map(|s| s.expires_ms).max().unwrap_or(0),
             sign_outs: state.sign_outs.subscribe(),
         },
         updates,

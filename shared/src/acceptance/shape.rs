@@ -3,7 +3,7 @@
 use super::stream_state::canonical;
 use crate::{
     aggregate::DecodeError,
-    ids::is_event_id,
+    ids::{event_id_ms, is_event_id},
     protocol::{PushRequest, MAX_CLOCK_AHEAD_MS, MAX_EVENTS_PER_PUSH, MAX_EVENT_DATA_BYTES, MAX_POSITION},
     stream::StreamId,
     text,
@@ -177,15 +177,12 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
                 return Err(ShapeError::EventTooLarge { stream, event: e.id, bytes });
             }
             // The latest time the event carries: its id's, its stamp's or the moment it records.
-            let id_ms =
-                e.id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1_000 + u64::from(t.to_unix().1) / 1_000_000);
+            let id_ms = event_id_ms(&e.id);
             let stamped = id_ms.max(e.hlc.ms).max(canonical.decided_at_ms.unwrap_or(0));
             if stamped > latest_allowed {
                 return Err(ShapeError::ClockAhead { stream, event: e.id, ahead_ms: stamped - now_ms });
             }
-            // The earliest time the event carries: its id's, its stamp's or the moment it records.
-            let id_ms =
-                e.id.get_timestamp().map_or(0, |t| t.to_unix().0 * 1_000 + u64::from(t.to_unix().1) / 1_000_000);
+            // The earliest time the event carries, of the same three.
             let earliest =
                 [Some(id_ms), Some(e.hlc.ms), canonical.decided_at_ms].into_iter().flatten().min().unwrap_or(0);
             if earliest < EARLIEST_EVENT_MS {
