@@ -99,6 +99,9 @@ pub struct MemberRow {
     pub pending: u32,
     /// What search matches, folded once when the row is made (not once per keystroke).
     pub search: SearchKey,
+    /// The member's whole state (memberships, blocks, recent check-ins): the entry decision and
+    /// the dashboard are computed from it, on this device.
+    pub member: std::sync::Arc<Member>,
 }
 
 impl MemberRow {
@@ -117,6 +120,7 @@ impl MemberRow {
                 [member.phone.as_str()],
                 &mut crate::collate::base_letter,
             ),
+            member: std::sync::Arc::new(member.clone()),
         }
     }
 }
@@ -249,6 +253,9 @@ pub struct ClientState {
     pub club: RwSignal<Option<DeviceClub>>,
     /// Names of the club's staff, to say who made an event (from the server, kept for offline).
     pub staff_names: RwSignal<Vec<(StaffId, String)>>,
+    /// The club's settings (plans, duplicate window, time zone, …) as this device holds them:
+    /// the defaults until the club's stream arrives.
+    pub settings: RwSignal<shared::club::ClubSettings>,
 }
 
 impl ClientState {
@@ -259,6 +266,7 @@ impl ClientState {
             sessions: RwSignal::new(sessions),
             club: RwSignal::new(club),
             staff_names: RwSignal::new(vec![]),
+            settings: RwSignal::new(Default::default()),
             store: RwSignal::new(StoreState::Opening),
             members: RwSignal::new(vec![]),
             check_ins_today: RwSignal::new(vec![]),

@@ -6,6 +6,8 @@
 pub mod acceptance;
 pub mod access;
 pub mod aggregate;
+pub mod calendar;
+pub mod club;
 pub mod envelope;
 pub mod hlc;
 pub mod ids;

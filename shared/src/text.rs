@@ -120,6 +120,12 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// An amount in cents as staff read it: "49.00" (the club's currency is not named: Faraday records
+/// amounts, it never charges).
+pub fn money(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

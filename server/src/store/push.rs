@@ -190,7 +190,9 @@ fn other_club(
     versions: &HashMap<StreamId, (String, u64)>,
 ) -> Option<ClubRefusal> {
     for batch in &push.batches {
-        if versions.get(&batch.stream).is_some_and(|(owner, _)| owner != club) {
+        // A club's settings stream is named by its club: no other club's device may start it.
+        let settings_of_another = batch.stream.kind == shared::StreamKind::Club && batch.stream.id.to_string() != club;
+        if settings_of_another || versions.get(&batch.stream).is_some_and(|(owner, _)| owner != club) {
             return Some(ClubRefusal::OtherClub { stream: batch.stream, event: None });
         }
     }

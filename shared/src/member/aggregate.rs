@@ -1,7 +1,9 @@
 use super::{
     commands::MemberCommand,
     details::{DetailsError, MemberField},
+    entry::Denial,
     events::{MemberEvent, NotCounted, Repeated},
+    membership::Membership,
 };
 use crate::{
     aggregate::{Aggregate, EventMeta, Policy, Resolution, Unresolved},
@@ -11,12 +13,15 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 
-/// A second check-in of the same member within this window (before or after the other one) is
-/// refused: a double tap at the desk, or two desks admitting the same visit. DOMAIN.md "Check-in".
-pub const CHECK_IN_WINDOW_MS: u64 = 10 * 60 * 1000;
-/// How many of a member's latest check-ins the state keeps for the window rule: check-ins from
-/// offline desks arrive out of time order, and the one nearest to a new check-in need not be the latest.
-const RECENT_CHECK_INS: usize = 8;
+/// The duplicate window when the club has not set one: a second check-in of the same member
+/// within it (before or after the other one) is refused. DOMAIN.md "Check-in".
+pub const CHECK_IN_WINDOW_MS: u64 = crate::club::DEFAULT_DUPLICATE_WINDOW_MIN as u64 * 60_000;
+/// The widest duplicate window a club may set (6 h).
+pub(super) const MAX_WINDOW_MS: u64 = 6 * 3_600_000;
+/// How many of a member's latest check-ins the state keeps for the window rule and for voids:
+/// check-ins from offline desks arrive out of time order, and the one nearest to a new check-in
+/// need not be the latest.
+pub(super) const RECENT_CHECK_INS: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Member {
@@ -25,18 +30,32 @@ pub struct Member {
     pub email: String,
     pub phone: String,
     pub archived: bool,
-    /// The latest check-in times (ms since the epoch, device clocks), ascending, at most eight.
-    pub recent_check_ins_ms: Vec<u64>,
-    /// The latest check-in time no longer in `recent_check_ins_ms` (none if none was dropped): a
+    /// The latest check-ins that count, ascending by time, at most eight.
+    pub recent_check_ins: Vec<RecentCheckIn>,
+    /// The latest check-in time no longer in `recent_check_ins` (none if none was dropped): a
     /// check-in within the window of it, or before it, cannot be checked against it, so it is not
     /// counted.
     #[serde(default)]
     pub forgotten_ms: Option<u64>,
+    /// Check-ins that count (overridden and back-dated ones included, voided ones not).
     pub check_ins: u32,
     /// When each field (name, e-mail, phone, in [`MemberField::ALL`] order) last changed: what the
     /// merge of a concurrent change compares with.
     #[serde(default)]
     pub changed: [FieldStamp; 3],
+    /// Every membership sold to the member, in order of sale.
+    #[serde(default)]
+    pub memberships: Vec<Membership>,
+    /// Why staff blocked the member from entering, while they are.
+    #[serde(default)]
+    pub blocked: Option<String>,
+}
+
+/// A check-in the state keeps: when, and the membership whose visit it used (none for an override).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentCheckIn {
+    pub at_ms: u64,
+    pub membership: Option<uuid::Uuid>,
 }
 
 /// The event that last set a field: its place in the stream and its stamp.
@@ -48,12 +67,12 @@ pub struct FieldStamp {
 }
 
 impl FieldStamp {
-    fn of(meta: &EventMeta<'_>) -> Self {
+    pub(crate) fn of(meta: &EventMeta<'_>) -> Self {
         Self { version: meta.version, hlc: meta.hlc, device: Some(meta.device.clone()) }
     }
 
     /// Whether this stamp orders after `meta`'s: the later hybrid-clock stamp, ties broken by device id.
-    fn later_than(&self, meta: &EventMeta<'_>) -> bool {
+    pub(crate) fn later_than(&self, meta: &EventMeta<'_>) -> bool {
         (self.hlc, self.device.as_ref()) > (meta.hlc, Some(meta.device))
     }
 }
@@ -76,21 +95,45 @@ pub enum MemberError {
     InvalidDetails(Vec<DetailsError>),
     #[error("this check-in is from before the member's last {RECENT_CHECK_INS} check-ins and cannot be checked against them")]
     CheckInBeforeHistory,
-    #[error("{}", too_soon(*.last_ms, *.now_ms))]
+    #[error("{}", too_soon(*.last_ms, *.now_ms, *.window_ms))]
     CheckInTooSoon {
         /// The check-in it is too close to.
         last_ms: u64,
         /// The time of the refused check-in.
         now_ms: u64,
+        /// The duplicate window it was decided with.
+        window_ms: u64,
     },
+    #[error("entry denied: {}", .0.describe())]
+    EntryDenied(Denial),
+    #[error("entry is allowed: there is nothing to override")]
+    NothingToOverride,
+    #[error("a reason is required")]
+    ReasonMissing,
+    #[error("a reason is at most {} characters", super::visits::MAX_REASON)]
+    ReasonTooLong,
+    #[error("the reason contains an invisible or control character")]
+    ReasonForbiddenCharacter,
+    #[error("the date {on} is not the day this was recorded on")]
+    WrongDay { on: crate::calendar::Date },
+    #[error("a back-dated check-in must be in the past, at most {} days ago", super::visits::MAX_BACKDATE_DAYS)]
+    BackdateOutOfRange,
+    #[error("there is no check-in at that time to void (only the latest {RECENT_CHECK_INS} can be)")]
+    NoSuchCheckIn,
+    #[error("this member is already blocked")]
+    AlreadyBlocked,
+    #[error("this member is not blocked")]
+    NotBlocked,
+    #[error(transparent)]
+    Membership(#[from] super::sales::MembershipError),
 }
 
 impl MemberError {
     /// For a check-in refused as too soon: the seconds until it would be allowed.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            MemberError::CheckInTooSoon { last_ms, now_ms } => {
-                Some((last_ms + CHECK_IN_WINDOW_MS).saturating_sub(*now_ms).div_ceil(1000))
+            MemberError::CheckInTooSoon { last_ms, now_ms, window_ms } => {
+                Some((last_ms + window_ms).saturating_sub(*now_ms).div_ceil(1000))
             }
             _ => None,
         }
@@ -102,8 +145,8 @@ fn join(errors: &[DetailsError]) -> String {
 }
 
 /// The true wait, also when the other check-in carries a time ahead of this device's clock.
-fn too_soon(last_ms: u64, now_ms: u64) -> String {
-    let wait = (last_ms + CHECK_IN_WINDOW_MS).saturating_sub(now_ms).div_ceil(1000);
+fn too_soon(last_ms: u64, now_ms: u64, window_ms: u64) -> String {
+    let wait = (last_ms + window_ms).saturating_sub(now_ms).div_ceil(1000);
     if last_ms <= now_ms {
         format!("already checked in {} s ago; try again in {wait} s", (now_ms - last_ms) / 1000)
     } else {
@@ -118,15 +161,31 @@ impl Member {
     /// What records `event` when re-deciding it fails with `error` (see `Aggregate::compensate`).
     fn compensate_one(&self, event: &MemberEvent, error: &MemberError) -> Option<MemberEvent> {
         match (event, error) {
-            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInTooSoon { last_ms, .. }) => {
-                Some(MemberEvent::MemberCheckInNotCounted {
-                    at_ms: *at_ms,
-                    reason: NotCounted::Duplicate { of_ms: *last_ms },
-                })
-            }
-            (MemberEvent::MemberCheckedIn { at_ms }, MemberError::CheckInBeforeHistory) => {
-                Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason: NotCounted::BeforeHistory })
-            }
+            (
+                MemberEvent::MemberCheckedIn { at_ms, .. } | MemberEvent::MemberCheckInBackdated { at_ms, .. },
+                MemberError::CheckInTooSoon { last_ms, .. },
+            ) => Some(MemberEvent::MemberCheckInNotCounted {
+                at_ms: *at_ms,
+                reason: NotCounted::Duplicate { of_ms: *last_ms },
+            }),
+            (
+                MemberEvent::MemberCheckedIn { at_ms, .. } | MemberEvent::MemberCheckInBackdated { at_ms, .. },
+                MemberError::CheckInBeforeHistory,
+            ) => Some(MemberEvent::MemberCheckInNotCounted { at_ms: *at_ms, reason: NotCounted::BeforeHistory }),
+            // The member came in: the visit is recorded as not counting, and staff are told why.
+            (
+                MemberEvent::MemberCheckedIn { at_ms, on, membership, rules }
+                | MemberEvent::MemberCheckInBackdated { at_ms, on, membership, rules, .. },
+                MemberError::EntryDenied(denial),
+            ) => Some(MemberEvent::MemberCheckInNotCounted {
+                at_ms: *at_ms,
+                reason: NotCounted::Refused {
+                    denial: *denial,
+                    on: *on,
+                    membership: *membership,
+                    grace_days: rules.grace_days,
+                },
+            }),
             (MemberEvent::MemberArchived {}, MemberError::Archived) => {
                 Some(MemberEvent::MemberChangeRepeated { change: Repeated::Archived })
             }
@@ -137,7 +196,7 @@ impl Member {
         }
     }
 
-    fn active(&self) -> Result<(), MemberError> {
+    pub(super) fn active(&self) -> Result<(), MemberError> {
         if !self.registered {
             Err(MemberError::NotRegistered)
         } else if self.archived {
@@ -145,12 +204,6 @@ impl Member {
         } else {
             Ok(())
         }
-    }
-
-    /// Whether a check-in at `at_ms` falls before or within the window of a check-in this state
-    /// no longer keeps.
-    fn before_history(&self, at_ms: u64) -> bool {
-        self.forgotten_ms.is_some_and(|forgotten| at_ms < forgotten + CHECK_IN_WINDOW_MS)
     }
 
     fn stamp(&self, field: MemberField) -> &FieldStamp {
@@ -182,13 +235,7 @@ impl Member {
 
     /// The latest check-in (ms since the epoch), if any.
     pub fn last_check_in_ms(&self) -> Option<u64> {
-        self.recent_check_ins_ms.last().copied()
-    }
-
-    /// A check-in at `now_ms` within the window of a recorded one, before or after it. A recorded
-    /// time far ahead of `now_ms` (a desk whose clock was wrong) never holds a present one back.
-    fn too_soon(&self, now_ms: u64) -> Option<u64> {
-        self.recent_check_ins_ms.iter().rev().copied().find(|t| t.abs_diff(now_ms) < CHECK_IN_WINDOW_MS)
+        self.recent_check_ins.last().map(|c| c.at_ms)
     }
 }
 
@@ -201,11 +248,28 @@ impl Aggregate for Member {
     fn permission(command: &MemberCommand) -> crate::access::Permission {
         use crate::access::Permission;
         match command {
-            MemberCommand::CheckIn => Permission::CheckIn,
+            MemberCommand::CheckIn { .. } => Permission::CheckIn,
             MemberCommand::RegisterMember { .. }
             | MemberCommand::ChangeMemberDetails { .. }
             | MemberCommand::ArchiveMember
             | MemberCommand::RestoreMember => Permission::Members,
+            MemberCommand::OverrideEntry { .. } | MemberCommand::BlockMember { .. } | MemberCommand::UnblockMember => {
+                Permission::Override
+            }
+            MemberCommand::RecordPastCheckIn { .. } => Permission::BackDate,
+            MemberCommand::VoidCheckIn { .. } => Permission::Void,
+            // Starting something before today is back-dating (DOMAIN.md: no freeze starting in
+            // the past unless a manager).
+            MemberCommand::FreezeMembership { from, on, .. } if from < on => Permission::BackDate,
+            MemberCommand::SellMembership { start: crate::member::Start::On(start), on, .. } if start < on => {
+                Permission::BackDate
+            }
+            MemberCommand::SellMembership { .. }
+            | MemberCommand::RenewMembership { .. }
+            | MemberCommand::RecordPayment { .. }
+            | MemberCommand::FreezeMembership { .. }
+            | MemberCommand::UnfreezeMembership { .. }
+            | MemberCommand::CancelMembership { .. } => Permission::Sales,
         }
     }
 
@@ -263,15 +327,35 @@ impl Aggregate for Member {
                 }
                 Ok(vec![MemberEvent::MemberRestored {}])
             }
-            MemberCommand::CheckIn => {
-                self.active()?;
-                if let Some(last_ms) = self.too_soon(now_ms) {
-                    return Err(MemberError::CheckInTooSoon { last_ms, now_ms });
-                }
-                if self.before_history(now_ms) {
-                    return Err(MemberError::CheckInBeforeHistory);
-                }
-                Ok(vec![MemberEvent::MemberCheckedIn { at_ms: now_ms }])
+            MemberCommand::CheckIn { on, membership, rules } => {
+                self.decide_check_in(on, membership, rules, now_ms).map(|e| vec![e])
+            }
+            MemberCommand::OverrideEntry { on, reason, rules } => {
+                self.decide_override(on, &reason, rules, now_ms).map(|e| vec![e])
+            }
+            MemberCommand::RecordPastCheckIn { at_ms, on, membership, reason, rules } => {
+                self.decide_backdated(at_ms, on, membership, &reason, rules, now_ms).map(|e| vec![e])
+            }
+            MemberCommand::VoidCheckIn { at_ms, reason } => self.decide_void(at_ms, &reason).map(|e| vec![e]),
+            MemberCommand::BlockMember { reason } => self.decide_block(&reason).map(|e| vec![e]),
+            MemberCommand::UnblockMember => self.decide_unblock().map(|e| vec![e]),
+            MemberCommand::SellMembership { membership, plan, terms, start, on } => {
+                self.decide_sale(membership, plan, terms, start, on, None).map(|e| vec![e])
+            }
+            MemberCommand::RenewMembership { membership, renews, plan, terms, on } => {
+                self.decide_renewal(membership, renews, plan, terms, on).map(|e| vec![e])
+            }
+            MemberCommand::RecordPayment { membership, amount_cents, method, on } => {
+                self.decide_payment(membership, amount_cents, method, on).map(|e| vec![e])
+            }
+            MemberCommand::FreezeMembership { membership, from, until, on } => {
+                self.decide_freeze(membership, from, until, on).map(|e| vec![e])
+            }
+            MemberCommand::UnfreezeMembership { membership, on } => {
+                self.decide_unfreeze(membership, on).map(|e| vec![e])
+            }
+            MemberCommand::CancelMembership { membership, from, reason, on } => {
+                self.decide_cancel(membership, from, &reason, on).map(|e| vec![e])
             }
         }
     }
@@ -292,14 +376,16 @@ impl Aggregate for Member {
             | MemberEvent::MemberChangeRepeated { .. } => {}
             MemberEvent::MemberArchived {} => self.archived = true,
             MemberEvent::MemberRestored {} => self.archived = false,
-            MemberEvent::MemberCheckedIn { at_ms } => {
-                let at = self.recent_check_ins_ms.partition_point(|t| t <= at_ms);
-                self.recent_check_ins_ms.insert(at, *at_ms);
-                if self.recent_check_ins_ms.len() > RECENT_CHECK_INS {
-                    let dropped = self.recent_check_ins_ms.remove(0);
-                    self.forgotten_ms = Some(self.forgotten_ms.map_or(dropped, |f| f.max(dropped)));
-                }
-                self.check_ins += 1;
+            MemberEvent::MemberCheckedIn { at_ms, on, membership, .. }
+            | MemberEvent::MemberCheckInBackdated { at_ms, on, membership, .. } => {
+                self.record_visit(*at_ms, Some(*membership), *on)
+            }
+            MemberEvent::MemberEntryOverridden { at_ms, on, .. } => self.record_visit(*at_ms, None, *on),
+            MemberEvent::MemberCheckInVoided { at_ms, .. } => self.void_visit(*at_ms),
+            MemberEvent::MemberBlocked { reason } => self.blocked = Some(reason.clone()),
+            MemberEvent::MemberUnblocked {} => self.blocked = None,
+            membership_event => {
+                self.evolve_membership(membership_event, meta);
             }
         }
     }
@@ -312,6 +398,9 @@ impl Aggregate for Member {
         match event {
             MemberEvent::MemberRegistered { .. } => Policy::Reject,
             MemberEvent::MemberDetailsChanged { .. } => Policy::Merge,
+            // Membership changes go to the inbox when another desk changed the same membership
+            // (see `merge_membership`): a freeze here and a cancellation there are not guessed at.
+            e if Self::membership_of(e).is_some() => Policy::Merge,
             _ => Policy::Rebase,
         }
     }
@@ -332,10 +421,22 @@ impl Aggregate for Member {
                 !self.archived && Self::valid_value(*field, value) && self.field(*field) == kept && value != kept
             }
             MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } } => {
-                self.recent_check_ins_ms.contains(of_ms) && of_ms.abs_diff(*at_ms) < CHECK_IN_WINDOW_MS
+                self.recent_check_ins.iter().any(|c| c.at_ms == *of_ms) && of_ms.abs_diff(*at_ms) < MAX_WINDOW_MS
             }
             MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory } => {
-                self.before_history(*at_ms)
+                self.before_history(*at_ms, MAX_WINDOW_MS)
+            }
+            // Some membership of the member denied entry for this reason on that day.
+            MemberEvent::MemberCheckInNotCounted {
+                at_ms,
+                reason: NotCounted::Refused { denial, on, membership, grace_days },
+            } => {
+                let rules = super::EntryRules { grace_days: *grace_days, ..Default::default() };
+                super::visits::same_day(*on, *at_ms).is_ok()
+                    && match denial {
+                        Denial::Blocked => self.blocked.is_some(),
+                        _ => self.membership_entry(*membership, *on, &rules).err().as_ref() == Some(denial),
+                    }
             }
             MemberEvent::MemberChangeRepeated { change: Repeated::Archived } => self.archived,
             MemberEvent::MemberChangeRepeated { change: Repeated::Restored } => !self.archived,
@@ -376,6 +477,9 @@ impl Aggregate for Member {
         meta: &EventMeta<'_>,
         parent: u64,
     ) -> Result<Resolution<MemberEvent>, Unresolved<MemberError>> {
+        if Self::membership_of(event).is_some() {
+            return self.merge_membership(event, meta, parent);
+        }
         let MemberEvent::MemberDetailsChanged { field, value } = event else { return Err(Unresolved::Conflict) };
         // What no decision stores is refused whatever the state, as it would be at the head.
         if let Err(e) = field.check(value) {
@@ -414,7 +518,10 @@ impl Aggregate for Member {
 
     fn decided_at_ms(event: &MemberEvent) -> Option<u64> {
         match event {
-            MemberEvent::MemberCheckedIn { at_ms } | MemberEvent::MemberCheckInNotCounted { at_ms, .. } => Some(*at_ms),
+            MemberEvent::MemberCheckedIn { at_ms, .. }
+            | MemberEvent::MemberEntryOverridden { at_ms, .. }
+            | MemberEvent::MemberCheckInNotCounted { at_ms, .. } => Some(*at_ms),
+            MemberEvent::MemberCheckInBackdated { recorded_ms, .. } => Some(*recorded_ms),
             _ => None,
         }
     }
@@ -423,9 +530,10 @@ impl Aggregate for Member {
     /// server's resolution made of the device's event.
     fn resolves(stored: &MemberEvent, sent: &MemberEvent) -> bool {
         match (stored, sent) {
-            (MemberEvent::MemberCheckInNotCounted { at_ms, .. }, MemberEvent::MemberCheckedIn { at_ms: sent }) => {
-                at_ms == sent
-            }
+            (
+                MemberEvent::MemberCheckInNotCounted { at_ms, .. },
+                MemberEvent::MemberCheckedIn { at_ms: sent, .. } | MemberEvent::MemberCheckInBackdated { at_ms: sent, .. },
+            ) => at_ms == sent,
             (
                 MemberEvent::MemberDetailsMerged { field, value, .. }
                 | MemberEvent::MemberDetailsOverwritten { field, value, .. }
@@ -463,7 +571,36 @@ impl Aggregate for Member {
             }
             MemberEvent::MemberArchived {} => (MemberCommand::ArchiveMember, 0),
             MemberEvent::MemberRestored {} => (MemberCommand::RestoreMember, 0),
-            MemberEvent::MemberCheckedIn { at_ms } => (MemberCommand::CheckIn, at_ms),
+            MemberEvent::MemberCheckedIn { at_ms, on, membership, rules } => {
+                (MemberCommand::CheckIn { on, membership, rules }, at_ms)
+            }
+            MemberEvent::MemberEntryOverridden { at_ms, on, reason, rules, .. } => {
+                (MemberCommand::OverrideEntry { on, reason, rules }, at_ms)
+            }
+            MemberEvent::MemberCheckInBackdated { at_ms, recorded_ms, on, membership, reason, rules } => {
+                (MemberCommand::RecordPastCheckIn { at_ms, on, membership, reason, rules }, recorded_ms)
+            }
+            MemberEvent::MemberCheckInVoided { at_ms, reason } => (MemberCommand::VoidCheckIn { at_ms, reason }, 0),
+            MemberEvent::MemberBlocked { reason } => (MemberCommand::BlockMember { reason }, 0),
+            MemberEvent::MemberUnblocked {} => (MemberCommand::UnblockMember, 0),
+            MemberEvent::MembershipSold { membership, plan, terms, start, on, renews: None } => {
+                (MemberCommand::SellMembership { membership, plan, terms, start, on }, 0)
+            }
+            MemberEvent::MembershipSold { membership, plan, terms, on, renews: Some(renews), .. } => {
+                (MemberCommand::RenewMembership { membership, renews, plan, terms, on }, 0)
+            }
+            MemberEvent::PaymentRecorded { membership, amount_cents, method, on } => {
+                (MemberCommand::RecordPayment { membership, amount_cents, method, on }, 0)
+            }
+            MemberEvent::MembershipFrozen { membership, from, until, on } => {
+                (MemberCommand::FreezeMembership { membership, from, until, on }, 0)
+            }
+            MemberEvent::MembershipUnfrozen { membership, on } => {
+                (MemberCommand::UnfreezeMembership { membership, on }, 0)
+            }
+            MemberEvent::MembershipCancelled { membership, from, reason, on } => {
+                (MemberCommand::CancelMembership { membership, from, reason, on }, 0)
+            }
             MemberEvent::MemberCheckInNotCounted { .. }
             | MemberEvent::MemberDetailsMerged { .. }
             | MemberEvent::MemberDetailsOverwritten { .. }
@@ -474,23 +611,40 @@ impl Aggregate for Member {
 
 /// The member's read models: the `members` table (one row per member: this state), and a
 /// `check_ins` row per check-in that counts, by time and by member ("who came in today").
+/// The member's read models: the `members` table (one row per member: this state); a
+/// `check_ins` row per visit that counted when it was recorded (check-ins, overridden entries,
+/// back-dated check-ins), by time and by member ("who came in today"); a `voids` row per voided
+/// check-in, by the voided check-in's time, which lists subtract.
 impl crate::projection::Projected for Member {
     const STREAMS: &'static str = "members";
-    const TABLES: &'static [crate::projection::Table] =
-        &[crate::projection::Table { name: "check_ins", indexes: &[("by_at", "at_ms"), ("by_member", "member")] }];
+    const TABLES: &'static [crate::projection::Table] = &[
+        crate::projection::Table { name: "check_ins", indexes: &[("by_at", "at_ms"), ("by_member", "member")] },
+        crate::projection::Table { name: "voids", indexes: &[("by_at", "at_ms")] },
+    ];
 
     fn rows(envelope: &crate::EventEnvelope, event: &MemberEvent) -> Vec<crate::projection::Row> {
+        let row = |table, at_ms: u64, extra: serde_json::Value| {
+            let mut value = serde_json::json!({
+                "event_id": envelope.id,
+                "member": envelope.stream.id,
+                "at_ms": at_ms,
+            });
+            if let (Some(v), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
+                v.extend(extra);
+            }
+            vec![crate::projection::Row { table, key: envelope.id, sort: at_ms, value }]
+        };
         match event {
-            MemberEvent::MemberCheckedIn { at_ms } => vec![crate::projection::Row {
-                table: "check_ins",
-                key: envelope.id,
-                sort: *at_ms,
-                value: serde_json::json!({
-                    "event_id": envelope.id,
-                    "member": envelope.stream.id,
-                    "at_ms": at_ms,
-                }),
-            }],
+            MemberEvent::MemberCheckedIn { at_ms, membership, .. } => {
+                row("check_ins", *at_ms, serde_json::json!({ "membership": membership, "how": "checked_in" }))
+            }
+            MemberEvent::MemberCheckInBackdated { at_ms, membership, .. } => {
+                row("check_ins", *at_ms, serde_json::json!({ "membership": membership, "how": "backdated" }))
+            }
+            MemberEvent::MemberEntryOverridden { at_ms, membership, .. } => {
+                row("check_ins", *at_ms, serde_json::json!({ "membership": membership, "how": "overridden" }))
+            }
+            MemberEvent::MemberCheckInVoided { at_ms, .. } => row("voids", *at_ms, serde_json::json!({})),
             _ => vec![],
         }
     }

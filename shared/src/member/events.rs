@@ -1,6 +1,11 @@
-use super::details::MemberField;
-use crate::aggregate::DomainEvent;
+use super::{
+    details::MemberField,
+    entry::{Denial, EntryRules},
+    membership::{PaymentMethod, Start},
+};
+use crate::{aggregate::DomainEvent, calendar::Date, club::PlanTerms};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// Facts about a member, named in the past tense. The variant name is the stored type name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,9 +22,80 @@ pub enum MemberEvent {
     },
     MemberArchived {},
     MemberRestored {},
-    /// `at_ms` is the desk's wall clock when the member came in.
+    /// The member came in at `at_ms` (the desk's wall clock), on the club-local date `on`, on
+    /// `membership` (a card's visit is used), decided under `rules` (the club's settings then).
     MemberCheckedIn {
         at_ms: u64,
+        on: Date,
+        membership: Uuid,
+        rules: EntryRules,
+    },
+    /// A manager let the member in although the entry decision said `denied`, for `reason`:
+    /// counts as a visit in the club, uses no visit of a card.
+    MemberEntryOverridden {
+        at_ms: u64,
+        on: Date,
+        denied: Denial,
+        /// The membership the deny was about, if any.
+        membership: Option<Uuid>,
+        reason: String,
+        rules: EntryRules,
+    },
+    /// A manager recorded at `recorded_ms` a check-in that happened at `at_ms`, for `reason`.
+    MemberCheckInBackdated {
+        at_ms: u64,
+        recorded_ms: u64,
+        on: Date,
+        membership: Uuid,
+        reason: String,
+        rules: EntryRules,
+    },
+    /// The check-in at `at_ms` was a mistake: it stays in the timeline, struck through, and no
+    /// longer counts (a card's visit is given back).
+    MemberCheckInVoided {
+        at_ms: u64,
+        reason: String,
+    },
+    /// Staff blocked the member from entering, for `reason`.
+    MemberBlocked {
+        reason: String,
+    },
+    MemberUnblocked {},
+    /// A membership was sold on the club-local date `on`, copying the plan's terms.
+    MembershipSold {
+        membership: Uuid,
+        plan: Uuid,
+        terms: PlanTerms,
+        start: Start,
+        on: Date,
+        /// The membership this sale renews.
+        renews: Option<Uuid>,
+    },
+    /// A payment was taken (recorded, never charged), in cents.
+    PaymentRecorded {
+        membership: Uuid,
+        amount_cents: u64,
+        method: PaymentMethod,
+        on: Date,
+    },
+    /// Frozen from `from` to `until`, both included; the end moves by those days.
+    MembershipFrozen {
+        membership: Uuid,
+        from: Date,
+        until: Date,
+        on: Date,
+    },
+    /// The freeze running on `on` ends the day before (or one planned later is dropped).
+    MembershipUnfrozen {
+        membership: Uuid,
+        on: Date,
+    },
+    /// Cancelled from `from` on (a freeze then running ends), for `reason`. Not reversible.
+    MembershipCancelled {
+        membership: Uuid,
+        from: Date,
+        reason: String,
+        on: Date,
     },
     /// A check-in recorded on a desk that, once the desks' events met, did not count: written by
     /// the server in place of that `MemberCheckedIn` (same event id) when rebasing it failed.
@@ -71,6 +147,10 @@ pub enum NotCounted {
     Duplicate { of_ms: u64 },
     /// It is from before the member's retained check-ins and cannot be checked against them.
     BeforeHistory,
+    /// Once the other desks' events were in, the entry decision for its day (`on`) said
+    /// `denial`: the card's last visit was used by another desk, the membership was frozen or
+    /// cancelled meanwhile. The member was let in; staff are told.
+    Refused { denial: Denial, on: Date, membership: Uuid, grace_days: u32 },
 }
 
 impl DomainEvent for MemberEvent {
@@ -85,6 +165,16 @@ impl DomainEvent for MemberEvent {
             MemberEvent::MemberDetailsMerged { .. } => "MemberDetailsMerged",
             MemberEvent::MemberDetailsOverwritten { .. } => "MemberDetailsOverwritten",
             MemberEvent::MemberChangeRepeated { .. } => "MemberChangeRepeated",
+            MemberEvent::MemberEntryOverridden { .. } => "MemberEntryOverridden",
+            MemberEvent::MemberCheckInBackdated { .. } => "MemberCheckInBackdated",
+            MemberEvent::MemberCheckInVoided { .. } => "MemberCheckInVoided",
+            MemberEvent::MemberBlocked { .. } => "MemberBlocked",
+            MemberEvent::MemberUnblocked { .. } => "MemberUnblocked",
+            MemberEvent::MembershipSold { .. } => "MembershipSold",
+            MemberEvent::PaymentRecorded { .. } => "PaymentRecorded",
+            MemberEvent::MembershipFrozen { .. } => "MembershipFrozen",
+            MemberEvent::MembershipUnfrozen { .. } => "MembershipUnfrozen",
+            MemberEvent::MembershipCancelled { .. } => "MembershipCancelled",
         }
     }
 
@@ -99,6 +189,16 @@ impl DomainEvent for MemberEvent {
             "MemberDetailsMerged",
             "MemberDetailsOverwritten",
             "MemberChangeRepeated",
+            "MemberEntryOverridden",
+            "MemberCheckInBackdated",
+            "MemberCheckInVoided",
+            "MemberBlocked",
+            "MemberUnblocked",
+            "MembershipSold",
+            "PaymentRecorded",
+            "MembershipFrozen",
+            "MembershipUnfrozen",
+            "MembershipCancelled",
         ]
     }
 }
