@@ -189,7 +189,11 @@ mod tests {
 
     #[test]
     fn what_a_command_needs_comes_from_its_aggregate() {
-        let check_in = Command::Member(MemberCommand::CheckIn);
+        let check_in = Command::Member(MemberCommand::CheckIn {
+            on: "2026-03-01".parse().unwrap(),
+            membership: Uuid::nil(),
+            rules: Default::default(),
+        });
         assert_eq!(check_in.permission(), Permission::CheckIn);
         assert!(may(Role::FrontDesk, &check_in));
         assert!(!may(Role::Coach, &check_in));

@@ -132,6 +132,41 @@ pub struct CheckInRow {
     pub member: Uuid,
     pub at_ms: u64,
     pub pending: bool,
+    /// How the visit was recorded.
+    pub how: CheckInHow,
+}
+
+/// How a visit was recorded (the `how` of a `check_ins` row).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CheckInHow {
+    /// At the desk, on the entry decision.
+    #[default]
+    CheckedIn,
+    /// Recorded afterwards by a manager.
+    Backdated,
+    /// Let in by a manager although the entry decision denied it.
+    Overridden,
+}
+
+impl CheckInHow {
+    /// From the row's `how` ("checked_in", "backdated", "overridden").
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "backdated" => CheckInHow::Backdated,
+            "overridden" => CheckInHow::Overridden,
+            _ => CheckInHow::CheckedIn,
+        }
+    }
+}
+
+/// A check-in voided after it was recorded: it stays in the timeline, struck through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Voided {
+    pub reason: String,
+    /// Who voided it (absent for events made before accounts existed).
+    pub staff: Option<StaffId>,
+    /// When it was voided (the voiding device's clock).
+    pub at_ms: u64,
 }
 
 /// One line of a member's timeline.
@@ -150,6 +185,8 @@ pub struct TimelineRow {
     /// The staff member who made it (absent for events made before accounts existed).
     pub staff: Option<StaffId>,
     pub state: EventState,
+    /// For a check-in voided later: why, and by whom.
+    pub voided: Option<Voided>,
 }
 
 /// A catch-up with the server's log worth showing: `done` of `total` events applied.

@@ -6,7 +6,7 @@ mod collate;
 mod components;
 pub mod format;
 mod pages;
-mod sentences;
+pub mod sentences;
 
 use components::{
     clock_warning::ClockWarning, log_restored::LogRestored, sign_in_again::SignInAgain, staff_menu::StaffMenu,
@@ -18,6 +18,7 @@ use leptos_router::{
     components::{Route, Router, Routes, A},
     path,
 };
+use pages::device::StartPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -50,14 +51,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let device = pages::device::provide_device();
     let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
+    // After hydration: this device's own settings (localStorage) first, so the first page shown
+    // is already this desk's start page.
+    Effect::new(move |_| {
+        pages::device::follow(device);
+        mounted.set(true);
+    });
     view! {
         <Title text="Faraday"/>
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"⚡ Faraday"</a>
                 <Show when=move || mounted.get() fallback=|| view! { <span class="sync-badge">"…"</span> }>
+                    <DeskName/>
                     <StaffMenu/>
                     <SyncBadge/>
                 </Show>
@@ -69,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <SignInAgain/>
                     <ClockWarning/>
                     <LogRestored/>
+                    <pages::settings::ZoneNotice/>
                 </div>
             </Show>
             <Show
@@ -76,9 +85,9 @@ pub fn App() -> impl IntoView {
                 fallback=|| {
                     view! {
                         <nav class="tabs">
-                            <a href="/">"Members"</a>
+                            <a href="/dashboard">"Dashboard"</a>
+                            <a href="/members">"Members"</a>
                             <a href="/check-ins">"Today"</a>
-                            <a href="/members/new">"Register"</a>
                         </nav>
                         <main>
                             <p class="loading">"Loading…"</p>
@@ -95,40 +104,81 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// This desk's name (its own setting, see `/device`), in the top bar: staff know which desk they
+/// are at, and one tap changes it.
+#[component]
+fn DeskName() -> impl IntoView {
+    let device = pages::device::use_device();
+    let name = Memo::new(move |_| device.0.with(|d| d.desk_name.clone()));
+    view! {
+        <a class="desk" href="/device" data-testid="desk-name" class:unnamed=move || name.with(String::is_empty)>
+            {move || {
+                let name = name.get();
+                if name.is_empty() { "Name this desk".to_owned() } else { name }
+            }}
+        </a>
+    }
+}
+
 /// The pages staff move between: only for someone signed in, and only those their role can use.
 #[component]
 fn Tabs() -> impl IntoView {
     let client = client::use_client();
     let register = shared::Command::Member(pages::register::blank_registration());
+    let settings = shared::Command::Club(shared::club::ClubCommand::ChangeSetting(
+        shared::club::Setting::DuplicateWindowMinutes(shared::club::DEFAULT_DUPLICATE_WINDOW_MIN),
+    ));
     let state = client.map(|c| c.state);
     let signed_in = state.map(|s| Memo::new(move |_| s.active().is_some()));
     let may_register = state.map(|s| s.permits(register));
+    let may_change_settings = state.map(|s| s.permits(settings));
     move || {
         if !signed_in?.get() {
             return None;
         }
         let may_register = may_register.is_some_and(|m| m.get());
+        let may_change_settings = may_change_settings.is_some_and(|m| m.get());
         Some(view! {
             <nav class="tabs">
-                <A href="/" exact=true>"Members"</A>
+                <A href="/dashboard">"Dashboard"</A>
+                <A href="/members" exact=true>"Members"</A>
                 <A href="/check-ins">"Today"</A>
                 {may_register.then(|| view! { <A href="/members/new">"Register"</A> })}
+                <A href="/inbox">"Inbox"</A>
+                {may_change_settings.then(|| view! { <A href="/settings">"Settings"</A> })}
             </nav>
         })
     }
 }
 
-/// The route table, on its own so that the server can list every route (see `server::app`).
+/// `/`: this desk's start page (the dashboard unless the desk chose another, see `/device`).
+#[component]
+fn Home() -> impl IntoView {
+    let device = pages::device::use_device();
+    let start = Memo::new(move |_| device.0.with(|d| d.start_page));
+    move || match start.get() {
+        StartPage::Dashboard => view! { <pages::dashboard::DashboardPage/> }.into_any(),
+        StartPage::Members => view! { <pages::members::MembersPage/> }.into_any(),
+        StartPage::Today => view! { <pages::check_ins::CheckInsPage/> }.into_any(),
+    }
+}
+
+/// The route table, on its own so that the server can list every route (see `server::app`). The
+/// service worker answers each of them offline with the one cached shell.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=pages::not_found::NotFound>
-            <Route path=path!("/") view=pages::members::MembersPage/>
+            <Route path=path!("/") view=Home/>
+            <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
+            <Route path=path!("/members") view=pages::members::MembersPage/>
             <Route path=path!("/login") view=pages::login::LoginPage/>
             <Route path=path!("/members/new") view=pages::register::RegisterPage/>
             <Route path=path!("/members/:id") view=pages::member::MemberPage/>
             <Route path=path!("/check-ins") view=pages::check_ins::CheckInsPage/>
             <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
+            <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+            <Route path=path!("/device") view=pages::device::DevicePage/>
         </Routes>
     }
 }

@@ -4,10 +4,12 @@ import { apiSignIn, pushMembers, serverEvents, uuidv7 } from "./events";
 import {
   connection,
   deviceOf,
+  ensurePlan,
   expectSynced,
   failOnPageErrors,
   openMember,
   registerMember,
+  sellMembership,
   signIn,
   staffAtDesk,
   storedOnDevice,
@@ -75,15 +77,17 @@ test("signed in, a device keeps working offline over a reload, and what it did r
   const desk = await staffAtDesk(page);
   await expect(page.getByTestId("staff-role")).toHaveText("front desk");
   await expect(page.getByTestId("staff-club")).toHaveText("Demo club");
+  await ensurePlan(page);
 
   await context.setOffline(true);
   await page.reload();
   await expect(page.getByTestId("staff-name")).toHaveText(ACCOUNTS.desk.name);
   const name = uniqueName("Olga");
   await registerMember(page, name);
+  await sellMembership(page);
   await page.getByTestId("check-in").click();
   await expect(page.getByTestId("member-message")).toHaveText("Checked in");
-  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "2");
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "3");
 
   await context.setOffline(false);
   await expectSynced(page);
@@ -92,6 +96,8 @@ test("signed in, a device keeps working offline over a reload, and what it did r
   expect(registered.staff).toBe(desk);
   const checkIn = events.find((e) => e.type === "MemberCheckedIn" && e.stream === registered.stream);
   expect(checkIn.staff).toBe(desk);
+  const sale = events.find((e) => e.type === "MembershipSold" && e.stream === registered.stream);
+  expect(sale.staff).toBe(desk);
   noErrors();
   await context.close();
 });
@@ -240,7 +246,9 @@ test("staff switching on one desk: each one's changes carry their own staff id",
   const { context, page, noErrors } = await device(browser, "desk");
   const desk = await staffAtDesk(page);
   const name = uniqueName("Sven");
+  await ensurePlan(page);
   await registerMember(page, name);
+  await sellMembership(page);
 
   // A second staff member signs in on the same desk and takes over.
   await page.getByTestId("switch-staff").click();
@@ -267,7 +275,7 @@ test("staff switching on one desk: each one's changes carry their own staff id",
     const mine = events.filter((e) => e.stream === events.find((r) => r.data?.name === name)?.stream);
     return Object.fromEntries(mine.map((e) => [e.type, e.staff]));
   };
-  const expected = { MemberRegistered: desk, MemberCheckedIn: manager, MemberDetailsChanged: desk };
+  const expected = { MemberRegistered: desk, MembershipSold: desk, MemberCheckedIn: manager, MemberDetailsChanged: desk };
   expect(await stamped((await storedOnDevice(page)).events)).toEqual(expected);
   await context.setOffline(false);
   await expectSynced(page);
@@ -285,6 +293,7 @@ test("a device the server signed out keeps working and asks to sign in again to 
 }) => {
   const { context, page, noErrors } = await device(browser, "owner");
   await expect(connection(page)).toHaveText("Online");
+  await ensurePlan(page);
   // Every session of the owner ends on the server (a lost phone, say).
   faraday(suiteDatabaseUrl(), "user", "revoke", "--email", ACCOUNTS.owner.email);
 
@@ -294,9 +303,10 @@ test("a device the server signed out keeps working and asks to sign in again to 
   await expect(banner).toHaveText(/Sign in again to send your pending change\./, { timeout: 30_000 });
   await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "1");
   // Still working here meanwhile.
+  await sellMembership(page);
   await page.getByTestId("check-in").click();
   await expect(page.getByTestId("member-message")).toHaveText("Checked in");
-  await expect(banner).toHaveText(/Sign in again to send your 2 pending changes\./);
+  await expect(banner).toHaveText(/Sign in again to send your 3 pending changes\./);
 
   await banner.getByRole("link", { name: "Sign in again" }).click();
   await signIn(page, "owner");

@@ -1,6 +1,15 @@
 import { test, expect } from "@playwright/test";
 import { serverEvents } from "./events";
-import { expectSynced, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import {
+  ensurePlan,
+  expectSynced,
+  openMember,
+  registerMember,
+  sellMembership,
+  signIn,
+  uniqueName,
+  waitForOfflineReady,
+} from "./helpers";
 
 const HOUR = 3_600_000;
 const WARNING =
@@ -18,7 +27,9 @@ test("a device that knows its clock is 2 h fast says so on every page and record
   await signIn(desk);
   await waitForOfflineReady(desk);
   const name = uniqueName("Tess");
+  await ensurePlan(desk);
   await registerMember(desk, name);
+  await sellMembership(desk);
   await expectSynced(desk);
   await expect(desk.getByTestId("clock-warning")).toHaveCount(0);
 

@@ -1,5 +1,16 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { connection, expectSynced, failOnPageErrors, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import {
+  connection,
+  ensurePlan,
+  expectSynced,
+  failOnPageErrors,
+  openMember,
+  registerMember,
+  sellMembership,
+  signIn,
+  uniqueName,
+  waitForOfflineReady,
+} from "./helpers";
 
 /** Two front desks on one club, each its own browser profile: A registers the member, B finds it. */
 async function twoDesks(browser: Browser, first: string) {
@@ -15,7 +26,10 @@ async function twoDesks(browser: Browser, first: string) {
     await expect(connection(page)).toHaveText("Online");
   }
   const name = uniqueName(first);
+  await ensurePlan(pageA);
   await registerMember(pageA, name, "", "0470 00 00 00");
+  // Let in on an unlimited membership: what the desks do with the member is the point.
+  await sellMembership(pageA);
   await expectSynced(pageA);
   await openMember(pageB, name);
   return {

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { expectSynced, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import { ensurePlan, expectSynced, registerMember, sellMembership, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 test.describe("a form saves all of its changes or none, and says what is wrong beside each field", () => {
   test("registration shows every wrong value at once, stores nothing, and registers once fixed", async ({ browser }) => {
@@ -102,7 +102,9 @@ test("a check-in's message sits in that member's row and goes when the search ch
   await signIn(page);
   await waitForOfflineReady(page);
   const name = uniqueName("Rowan");
+  await ensurePlan(page);
   await registerMember(page, name);
+  await sellMembership(page);
   await page.getByRole("link", { name: "Members", exact: true }).click();
   await page.getByLabel("Search members").fill(name);
 

@@ -1,9 +1,10 @@
-import { expect, Page } from "@playwright/test";
+import { expect, Page, request as playwrightRequest } from "@playwright/test";
 import { ACCOUNTS, PASSWORD, Who } from "./accounts";
+import { apiSignIn, uuidv7 } from "./events";
 
 /**
  * Signs `who` in on the page's device through the sign-in page, and waits until they are the one
- * at the desk (on the members page). Works for a first sign-in and for another staff member.
+ * at the desk; leaves the page on the members list. Works for a first sign-in and for another staff member.
  */
 export async function signIn(page: Page, who: Who = "desk") {
   const account = ACCOUNTS[who];
@@ -12,6 +13,9 @@ export async function signIn(page: Page, who: Who = "desk") {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByTestId("staff-name")).toHaveText(account.name);
+  // The desk's start page (the dashboard), then the members list the tests start from.
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await page.getByRole("link", { name: "Members", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
 }
 
@@ -127,4 +131,114 @@ export async function openMember(page: Page, name: string) {
 
 function escape(s: string) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A plan the tests sell: made once per server, through the sync API, by a manager. */
+export type PlanSpec = { id: string; name: string; months: number; visits: number | null; priceCents: number };
+
+export const PLANS = {
+  /** Unlimited visits for a month, free: a member who has it is simply let in. */
+  monthly: { id: "0190a000-0000-7000-8000-0000000e2e01", name: "E2E Monthly", months: 1, visits: null, priceCents: 0 },
+  /** 10 visits within 6 months, 90.00. */
+  card10: { id: "0190a000-0000-7000-8000-0000000e2e10", name: "E2E 10-visit card", months: 6, visits: 10, priceCents: 9_000 },
+} satisfies Record<string, PlanSpec>;
+
+/** Whether this device's store holds a club-settings event whose JSON contains `marker`. */
+async function settingOnDevice(page: Page, marker: string): Promise<boolean> {
+  return page.evaluate(
+    (marker) =>
+      new Promise<boolean>((resolve, reject) => {
+        const open = indexedDB.open("faraday");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains("events")) {
+            db.close();
+            return resolve(false);
+          }
+          const all = db.transaction("events").objectStore("events").getAll();
+          all.onsuccess = () => {
+            db.close();
+            resolve(all.result.some((r: any) => r.envelope.includes('"ClubSetting') && r.envelope.includes(marker)));
+          };
+          all.onerror = () => reject(all.error);
+        };
+      }),
+    marker,
+  );
+}
+
+/**
+ * Changes one club setting the way another desk would: a manager's `ClubSettingChanged` pushed
+ * through the sync API (the same value again changes nothing), then waits until this page's
+ * device has it (so it holds offline afterwards). `setting` is the setting as the log encodes it
+ * (`{ setting: "duplicate_window_minutes", value: 1 }`); `marker` a piece of its JSON to look for.
+ */
+export async function changeClubSetting(page: Page, setting: object, marker: string) {
+  if (await settingOnDevice(page, marker)) return;
+  // Its own cookies: a sign-in on the page's would end the browser's sessions of this device.
+  const api = await playwrightRequest.newContext({ baseURL: new URL(page.url()).origin });
+  const device = "e2e-settings";
+  const { club, staff } = await apiSignIn(api, device, "manager");
+  const now = Date.now();
+  const stream = `club-${club}`;
+  const event = {
+    id: uuidv7(now),
+    stream,
+    version: 1,
+    type: "ClubSettingChanged",
+    schema_version: 1,
+    data: { setting },
+    hlc: { ms: now, c: 0 },
+    device,
+    staff,
+  };
+  const response = await api.post("/api/sync/push", { data: { device, batches: [{ stream, parent_version: 0, events: [event] }] } });
+  expect(response.status(), await response.text()).toBe(200);
+  const [batch] = (await response.json()).results;
+  // Refused as changing nothing: the club has it already (this device has not received it yet).
+  const had = batch.status === "rejected" && /nothing was changed/.test(batch.reason);
+  if (!had) expect(["accepted", "rebased", "merged"], JSON.stringify(batch)).toContain(batch.status);
+  await api.dispose();
+  await expect.poll(() => settingOnDevice(page, marker), { timeout: 30_000, message: `${marker} on the device` }).toBe(true);
+}
+
+/** Makes sure the club sells `plan` and that this page's device has it (see `changeClubSetting`). */
+export async function ensurePlan(page: Page, plan: PlanSpec = PLANS.monthly) {
+  const setting = {
+    setting: "plan",
+    value: {
+      id: plan.id,
+      terms: {
+        name: plan.name,
+        length: { unit: "months", n: plan.months },
+        visits: plan.visits === null ? { kind: "unlimited" } : { kind: "card", n: plan.visits },
+        price_cents: plan.priceCents,
+      },
+      on_sale: true,
+    },
+  };
+  await changeClubSetting(page, setting, plan.id);
+}
+
+/**
+ * Sells `plan` to the member whose page is open, through the member page (paid in full, if it
+ * costs anything; a card starts on its first visit unless `startToday`; `start`, an ISO date,
+ * sets the first day).
+ */
+export async function sellMembership(
+  page: Page,
+  plan: PlanSpec = PLANS.monthly,
+  { startToday = false, start }: { startToday?: boolean; start?: string } = {},
+) {
+  const memberships = page.getByTestId("membership");
+  const before = await memberships.count();
+  await page.getByTestId("sell").click();
+  const form = page.getByTestId("sell-form");
+  await form.getByTestId("sell-plan").selectOption(plan.id);
+  if (plan.visits !== null && (startToday || start)) await form.getByTestId("sell-first-visit").uncheck();
+  if (start) await form.getByTestId("sell-start").fill(start);
+  await form.getByTestId("sell-confirm").click();
+  await expect(page.getByTestId("sold")).toContainText(plan.name);
+  await expect(memberships).toHaveCount(before + 1);
 }

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { connection, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import { connection, ensurePlan, registerMember, sellMembership, signIn, uniqueName, waitForOfflineReady } from "./helpers";
 
 test("another device shows a check-in live, without a reload", async ({ browser }) => {
   const desk = await browser.newContext();
@@ -14,7 +14,9 @@ test("another device shows a check-in live, without a reload", async ({ browser 
   await waitForOfflineReady(deskPage);
 
   const name = uniqueName("Dries");
+  await ensurePlan(deskPage);
   await registerMember(deskPage, name);
+  await sellMembership(deskPage);
   await deskPage.getByTestId("check-in").click();
   await expect(deskPage.getByTestId("sync-pending")).toHaveAttribute("data-count", "0", { timeout: 30_000 });
 
@@ -24,7 +26,7 @@ test("another device shows a check-in live, without a reload", async ({ browser 
   await expect(row.locator(".tag.pending")).toHaveCount(0);
   await row.getByRole("link", { name }).click();
   await expect(officePage.getByTestId("member-name")).toHaveText(name);
-  await expect(officePage.getByTestId("timeline").locator("li.confirmed")).toHaveCount(2);
+  await expect(officePage.getByTestId("timeline").locator("li.confirmed")).toHaveCount(3);
   await desk.close();
   await office.close();
 });

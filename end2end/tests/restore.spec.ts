@@ -1,6 +1,16 @@
 import { test, expect, Page } from "@playwright/test";
 import { serverEvents } from "./events";
-import { connection, expectSynced, openMember, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import {
+  connection,
+  ensurePlan,
+  expectSynced,
+  openMember,
+  registerMember,
+  sellMembership,
+  signIn,
+  uniqueName,
+  waitForOfflineReady,
+} from "./helpers";
 import { faraday, freshDatabase, OwnServer, restoreBackup, suiteDatabaseUrl, takeBackup } from "./server";
 
 async function memberTotal(page: Page) {
@@ -56,7 +66,9 @@ test("a server restored from an older copy gets back, from the device, every cha
     await signIn(page);
     await waitForOfflineReady(page);
     const kept = uniqueName("Kept");
+    await ensurePlan(page);
     await registerMember(page, kept);
+    await sellMembership(page);
     await expectSynced(page);
 
     // The backup is taken here, of the whole database (the staff's sessions with it)...
@@ -89,7 +101,7 @@ test("a server restored from an older copy gets back, from the device, every cha
     await expect(page.getByTestId("member-name")).toHaveText(later);
     await expect(page.getByTestId("timeline").locator("li.confirmed")).toHaveCount(1);
     await openMember(page, kept);
-    await expect(page.getByTestId("timeline").locator("li.confirmed")).toHaveCount(2);
+    await expect(page.getByTestId("timeline").locator("li.confirmed")).toHaveCount(3);
 
     const events = await serverEvents(page.request);
     expect(events.filter((e) => e.type === "MemberRegistered" && e.data.name === later)).toHaveLength(1);

@@ -1,5 +1,15 @@
 import { test, expect, Page } from "@playwright/test";
-import { connection, expectSynced, failOnPageErrors, registerMember, signIn, uniqueName, waitForOfflineReady } from "./helpers";
+import {
+  connection,
+  ensurePlan,
+  expectSynced,
+  failOnPageErrors,
+  registerMember,
+  sellMembership,
+  signIn,
+  uniqueName,
+  waitForOfflineReady,
+} from "./helpers";
 import { freshDatabase, OwnServer } from "./server";
 
 /** Records every text the badge's connection and last-sync parts ever show, from the first paint. */
@@ -33,7 +43,9 @@ test("the badge says the server is unreachable, and why, while it is down, and k
     await expect(connection(page)).toHaveText("Online");
     await expect(connection(page)).toHaveAttribute("data-state", "online");
     const name = uniqueName("Uma");
+    await ensurePlan(page);
     await registerMember(page, name);
+    await sellMembership(page);
     await expectSynced(page);
     await expect(page.getByTestId("sync-last")).toHaveText(/^synced \d\d:\d\d$/);
 

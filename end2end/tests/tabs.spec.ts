@@ -22,7 +22,7 @@ test("two tabs of one device show each other's changes at once, one of them sync
   await waitForOfflineReady(first);
   // The second tab of the same browser: same store, same sign-in.
   const second = await device.newPage();
-  await second.goto("/");
+  await second.goto("/members");
   await expect(second.getByRole("heading", { name: "Members" })).toBeVisible();
   // The first tab replicates; the second waits for the job.
   const html = (page: Page) => page.locator("html");
@@ -59,7 +59,7 @@ test("a change another device makes reaches every tab of this one live", async (
   const tabs = [await device.newPage(), await device.newPage()];
   await signIn(tabs[0]);
   await waitForOfflineReady(tabs[0]);
-  await tabs[1].goto("/");
+  await tabs[1].goto("/members");
   const other = await browser.newContext();
   const otherPage = await other.newPage();
   await signIn(otherPage);

@@ -31,23 +31,6 @@ pub fn random_u64() -> u64 {
     u64::from_le_bytes(random_bytes())
 }
 
-/// Local midnight today, in ms since the epoch ("today" is the device's day, as staff see it).
-pub fn local_midnight_ms() -> u64 {
-    let day = Date::new_0();
-    day.set_hours(0);
-    day.set_minutes(0);
-    day.set_seconds(0);
-    day.set_milliseconds(0);
-    day.get_time() as u64
-}
-
-/// The next local midnight (a day can be 23 or 25 hours long, so this asks the calendar).
-pub fn next_midnight_ms() -> u64 {
-    let day = Date::new(&(local_midnight_ms() as f64).into());
-    day.set_date(day.get_date() + 1);
-    day.get_time() as u64
-}
-
 pub fn is_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }

@@ -1,15 +1,20 @@
 //! The browser entry point: hydrates the server-rendered shell with a client runtime in context.
+#![recursion_limit = "256"]
 
 mod account;
 mod browser;
 mod clock;
+mod club;
 #[cfg(test)]
 mod normalise_tests;
 mod runtime;
 mod store;
 mod sync;
 mod tabs;
+mod today;
 mod views;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod zone_tests;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -6,16 +6,16 @@ use crate::{
     account::{self, Accounts},
     browser,
     clock::DeviceClock,
+    club,
     store::{Changes, ExecuteError, OpenError, OpenHooks, Store},
     sync::{self, kept, Msg, SyncSender},
-    tabs,
-    views::{self, CHECK_INS, CHECK_INS_BY_AT},
+    tabs, today, views,
 };
 use app::{
     account::{SignInError, SignOutCheck},
     client::{
-        CheckInRow, Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState,
-        SyncView, TimelineRow,
+        Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState, SyncView,
+        TimelineRow,
     },
 };
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
@@ -66,7 +66,7 @@ pub fn start() -> Client {
     spawn_local(async move {
         if let Ok(store) = boot_store.await {
             state.store.set(StoreState::Ready);
-            keep_today_fresh(store.clone(), state);
+            today::keep_fresh(store.clone(), state);
             // One tab of the device replicates; the others show what it and they change.
             tabs::when_leading(move || {
                 leading.set(true);
@@ -166,14 +166,17 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
             .iter()
             .filter_map(|r| views::member_row(r).inspect_err(|e| log::error!("{e}")).ok().flatten())
             .collect::<Vec<_>>();
-        let check_ins = check_ins_today(&store).await?;
+        // The club's day, and every time shown, are in the club's zone: its settings come first.
+        let settings = club::load(&store, &state).await?;
+        let check_ins = today::load(&store, &settings).await?;
         let counts = store.counts().await?;
-        Ok::<_, String>((members, check_ins, counts))
+        Ok::<_, String>((members, settings, check_ins, counts))
     };
-    let (members, check_ins, counts) = loaded.await.map_err(|e| {
+    let (members, settings, check_ins, counts) = loaded.await.map_err(|e| {
         state.store.set(StoreState::Failed(e.clone()));
         StoreError(e)
     })?;
+    club::set(&state, settings);
     state.members.set(members);
     state.check_ins_today.set(check_ins);
     state.sync.update(|s| s.counts = counts);
@@ -318,44 +321,16 @@ fn show(state: &ClientState, changes: &Changes) {
         });
     }
 
-    let midnight = browser::local_midnight_ms();
-    let check_ins: Vec<CheckInRow> =
-        changes.rows.iter().filter(|r| r.table == CHECK_INS).filter_map(views::check_in_row).collect();
-    let gone: Vec<Uuid> =
-        changes.removed_rows.iter().filter(|(t, _)| *t == CHECK_INS).filter_map(|(_, key)| key.parse().ok()).collect();
-    if check_ins.iter().any(|c| c.at_ms >= midnight) || !gone.is_empty() {
-        state.check_ins_today.update(|rows| {
-            let replaced: HashSet<Uuid> = check_ins.iter().map(|c| c.event_id).chain(gone.iter().copied()).collect();
-            rows.retain(|r| r.at_ms >= midnight && !replaced.contains(&r.event_id));
-            rows.extend(check_ins.into_iter().filter(|c| c.at_ms >= midnight));
-            rows.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
-        });
+    if club::show(state, &changes.streams) {
+        // The club's day moved with its zone.
+        today::reload();
     }
+    today::show(state, changes);
 
     if state.sync.with_untracked(|s| s.counts) != changes.counts {
         state.sync.update(|s| s.counts = changes.counts);
     }
     state.revision.update(|r| *r += 1);
-}
-
-/// "Today" ends at local midnight even when nothing happens: reload the day's check-ins then.
-fn keep_today_fresh(store: Rc<Store>, state: ClientState) {
-    spawn_local(async move {
-        loop {
-            let wait = browser::next_midnight_ms().saturating_sub(browser::now_ms()) + 1_000;
-            TimeoutFuture::new(u32::try_from(wait).unwrap_or(u32::MAX)).await;
-            match check_ins_today(&store).await {
-                Ok(rows) => state.check_ins_today.set(rows),
-                Err(e) => log::error!("today's check-ins could not be reloaded: {e}"),
-            }
-        }
-    });
-}
-
-/// Check-ins since local midnight, newest first.
-async fn check_ins_today(store: &Store) -> Result<Vec<CheckInRow>, String> {
-    let rows = store.rows_from(CHECK_INS, CHECK_INS_BY_AT, browser::local_midnight_ms()).await?;
-    Ok(rows.iter().rev().filter_map(views::check_in_row).collect())
 }
 
 /// Staff may set the clock right (or wrong) at any moment: the warning follows within seconds,

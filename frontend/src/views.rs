@@ -2,7 +2,7 @@
 //! runtime knows which table feeds which signal. A new aggregate's lists add their mapping here.
 
 use crate::store::{RowRecord, StreamRecord};
-use app::client::{CheckInRow, MemberRow};
+use app::client::{CheckInHow, CheckInRow, MemberRow};
 use shared::{member::Member, projection::Projected, StreamKind};
 
 /// The `check_ins` table (`Member::TABLES`) and its index by time.
@@ -33,5 +33,6 @@ pub fn check_in_row(record: &RowRecord) -> Option<CheckInRow> {
         member: value.get("member")?.as_str()?.parse().ok()?,
         at_ms: value.get("at_ms")?.as_u64()?,
         pending: record.pending,
+        how: CheckInHow::from_code(value.get("how").and_then(|h| h.as_str()).unwrap_or_default()),
     })
 }

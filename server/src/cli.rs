@@ -44,12 +44,21 @@ pub enum Command {
     /// Staff accounts: `faraday user add …`.
     #[command(subcommand)]
     User(UserCommand),
-    /// Make a demo club with one account per role and print their e-mail addresses and passwords
-    /// (the password is `FARADAY_DEMO_PASSWORD` when set, else a fresh random one each).
+    /// Make a demo club with one account per role, fill its empty log with a living club (members,
+    /// plans, memberships in every status, weeks of check-ins), and print the accounts' e-mail
+    /// addresses and passwords (the password is `FARADAY_DEMO_PASSWORD` when set, else a fresh
+    /// random one each). A club whose log is not empty is not filled (an error, but with
+    /// `--if-no-accounts`); `--members 0` only makes (or resets) the accounts.
     Demo {
         /// Only when the database has no account yet (what `scripts/run.sh` does on first start).
         #[arg(long)]
         if_no_accounts: bool,
+        /// Members to invent (20,000 for the benchmarks; 0: the accounts only).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(0..=200_000))]
+        members: u32,
+        /// Days of check-ins, ending now.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+        days: u32,
     },
     /// Give the log a new identity. Run it after putting back a file-level backup of the database
     /// (not needed after `import` into a new database, which has its own): every device then syncs

@@ -1,7 +1,9 @@
 //! Faraday's server: the sync API over the event store, the live stream, and the Leptos app.
+#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod guard;
 pub mod limits;

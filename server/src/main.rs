@@ -29,14 +29,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::from_env())) {
         Command::Serve(args) => serve(store, accounts, args).await?,
         Command::User(command) => user(&*store, &*accounts, command).await?,
-        Command::Demo { if_no_accounts } => {
-            if if_no_accounts && accounts.staff_count().await? > 0 {
-                return Ok(());
+        Command::Demo { if_no_accounts, members, days } => {
+            let args = server::demo::DemoArgs { members: members as usize, days, if_no_accounts };
+            let Some(made) = server::demo::run(&*store, &*accounts, args).await? else { return Ok(()) };
+            if made.members > 0 {
+                println!(
+                    "The demo club ({}) now has {} members and {} events: {days} days of check-ins up to now.",
+                    made.club, made.members, made.events
+                );
             }
-            let (club, printed) = admin::demo(&*accounts).await?;
-            adopt(&*store, club).await?;
-            println!("The demo club ({club}) has these accounts:");
-            for (email, role, password) in printed {
+            println!("The demo club ({}) has these accounts:", made.club);
+            for (email, role, password) in made.accounts {
                 println!("  {:<11} {email:<20} password: {password}", role.label());
             }
         }

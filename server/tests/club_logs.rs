@@ -11,15 +11,15 @@ use server::{
     store::{self, ClubRefusal, Commit, EventStore, PushRefusal, StoreError},
 };
 use shared::{
-    member::MemberCommand,
     protocol::{BatchStatus, PushBatch, PushRequest},
     ClubId, EventEnvelope, StreamId,
 };
 use std::{sync::Arc, time::Duration};
 
-/// A member registered and checked in by a desk of its own: a push of two events, built on nothing.
+/// A member registered, sold a month and checked in by a desk of its own: a push of three events,
+/// built on nothing.
 fn new_member(desk: &str, n: u128) -> PushRequest {
-    let device = device_with(desk, member(n), vec![register("M"), MemberCommand::CheckIn]);
+    let device = device_with(desk, member(n), vec![register("M"), sell_monthly(), check_in()]);
     push_of(&device, member(n), 0)
 }
 
@@ -49,13 +49,13 @@ async fn each_clubs_log_is_dense_from_one_with_its_own_head_and_epoch() {
             }));
         }
         for t in tasks {
-            assert_eq!(t.await.unwrap().appended().len(), 2);
+            assert_eq!(t.await.unwrap().appended().len(), 3);
         }
         for club in [CLUB, OTHER_CLUB] {
             let log = store.pull(club, 0, 1_000).await.unwrap();
-            assert_eq!(positions(&log), (1..=24).collect::<Vec<_>>(), "{club}: dense from 1");
+            assert_eq!(positions(&log), (1..=36).collect::<Vec<_>>(), "{club}: dense from 1");
             assert!(log.iter().all(|e| e.staff == Some(accounts::MANAGER)), "the author is stored and read back");
-            assert_eq!(store.head(club).await.unwrap().position, 24);
+            assert_eq!(store.head(club).await.unwrap().position, 36);
         }
         let (a, b) = (store.head(CLUB).await.unwrap(), store.head(OTHER_CLUB).await.unwrap());
         assert_ne!(a.epoch, b.epoch, "each club's log has its own identity");
@@ -65,7 +65,7 @@ async fn each_clubs_log_is_dense_from_one_with_its_own_head_and_epoch() {
 
         // A new epoch for one club leaves the other's alone; a club never used starts empty.
         let renewed = store.new_epoch(CLUB).await.unwrap();
-        assert_eq!(second.head(CLUB).await.unwrap(), store::LogHead { position: 24, epoch: renewed });
+        assert_eq!(second.head(CLUB).await.unwrap(), store::LogHead { position: 36, epoch: renewed });
         assert_eq!(second.head(OTHER_CLUB).await.unwrap(), b);
         let unused = ClubId(uuid::Uuid::from_u128(0x0c1a));
         let fresh = store.head(unused).await.unwrap();
@@ -150,7 +150,7 @@ async fn a_push_naming_another_clubs_stream_or_event_id_is_refused_whole_and_sto
             assert!(matches!(own.status, BatchStatus::Accepted), "{what}: {own:?}");
         }
         let ours = store.pull(CLUB, 0, 100).await.unwrap();
-        assert_eq!(ours.len(), 2, "only the club's own member, stored once, retried three times");
+        assert_eq!(ours.len(), 3, "only the club's own member, stored once, retried three times");
         assert!(ours.iter().all(|e| e.stream == member(10)));
         assert_eq!(store.pull(OTHER_CLUB, 0, 100).await.unwrap(), theirs, "the other club's log is untouched");
         assert_eq!(store.read_stream(CLUB, member(4)).await.unwrap(), None);
@@ -161,7 +161,7 @@ async fn a_push_naming_another_clubs_stream_or_event_id_is_refused_whole_and_sto
         server::transfer::export(&*store, OTHER_CLUB, Some(&file)).await.unwrap();
         let err = server::transfer::import(&*store, CLUB, &file).await.unwrap_err();
         assert!(err.to_string().contains("another club"), "{err}");
-        assert_eq!(store.head(CLUB).await.unwrap().position, 2);
+        assert_eq!(store.head(CLUB).await.unwrap().position, 3);
     })
     .await;
 }
@@ -179,7 +179,7 @@ async fn an_export_holds_one_clubs_log_and_imports_into_another_database_as_it_w
         std::fs::read_to_string(&file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let ours = store.pull(CLUB, 0, 100).await.unwrap();
     assert_eq!(lines, ours, "the club's events, with its positions, nothing of the other club");
-    assert_eq!(positions(&lines), (1..=8).collect::<Vec<_>>());
+    assert_eq!(positions(&lines), (1..=12).collect::<Vec<_>>());
 
     let (target, _t) = sqlite().await;
     server::transfer::import(&*target, OTHER_CLUB, &file).await.unwrap();
@@ -196,7 +196,7 @@ async fn pre_club_database(url: &str) -> (Vec<EventEnvelope>, shared::protocol::
     migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 4).cloned().collect::<Vec<_>>().into();
     let mut events = vec![];
     for n in [1u128, 2] {
-        let mut device = device_with("old-desk", member(n), vec![register("Old"), MemberCommand::CheckIn]);
+        let mut device = device_with("old-desk", member(n), vec![register("Old"), sell_monthly(), check_in()]);
         device.staff = None;
         let mut made = push_of(&device, member(n), 0).batches.remove(0).events;
         for e in &mut made {
@@ -266,17 +266,17 @@ async fn the_log_kept_before_clubs_existed_becomes_the_first_clubs_with_its_posi
         );
         assert_eq!(store.head(CLUB).await.unwrap().position, 0);
         let adopted = store.adopt_unowned_log(CLUB).await.unwrap();
-        assert_eq!(adopted, Some(store::LogHead { position: 4, epoch }), "{url}");
+        assert_eq!(adopted, Some(store::LogHead { position: 6, epoch }), "{url}");
         assert_eq!(store.adopt_unowned_log(CLUB).await.unwrap(), None, "nothing left to adopt");
 
         assert_eq!(store.pull(CLUB, 0, 100).await.unwrap(), old, "{url}: the same events at the same positions");
-        assert_eq!(store.head(CLUB).await.unwrap(), store::LogHead { position: 4, epoch }, "devices go on");
+        assert_eq!(store.head(CLUB).await.unwrap(), store::LogHead { position: 6, epoch }, "devices go on");
         let members = store.read_streams(CLUB, "members", None, 100).await.unwrap();
         assert_eq!(members.iter().map(|r| r.stream).collect::<Vec<_>>(), vec![member(1), member(2)]);
         assert_eq!(store.read_rows(CLUB, "check_ins", 0, None, i64::MAX as u64, 100).await.unwrap().len(), 2);
-        assert_eq!(store.pull(OTHER_CLUB, 0, 100).await.unwrap().len(), 2, "the other club keeps its own");
+        assert_eq!(store.pull(OTHER_CLUB, 0, 100).await.unwrap().len(), 3, "the other club keeps its own");
         // The club's log goes on after the adopted head.
-        assert_eq!(positions(&store_member(&*store, CLUB, 3).await), [5, 6]);
+        assert_eq!(positions(&store_member(&*store, CLUB, 3).await), [7, 8, 9]);
         if url.starts_with("postgres") {
             drop(store);
             drop_database(url).await;
@@ -292,7 +292,7 @@ async fn live_updates_reach_only_the_clubs_subscribers_and_other_processes_commi
     let event = store_member(&*store, CLUB, 1).await;
     hub.publish(CLUB, &event.iter().collect::<Vec<_>>());
     match ours.try_recv() {
-        Ok(LiveUpdate::Events(batch)) => assert_eq!(batch.iter().map(|e| e.position).collect::<Vec<_>>(), [1, 2]),
+        Ok(LiveUpdate::Events(batch)) => assert_eq!(batch.iter().map(|e| e.position).collect::<Vec<_>>(), [1, 2, 3]),
         other => panic!("the club's commit: {other:?}"),
     }
     assert!(theirs.try_recv().is_err(), "nothing of another club");
@@ -305,7 +305,7 @@ async fn live_updates_reach_only_the_clubs_subscribers_and_other_processes_commi
     let other = store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
     store_member(&*other, OTHER_CLUB, 2).await;
     let heard = tokio::time::timeout(Duration::from_secs(5), theirs.recv()).await.expect("nudged");
-    assert!(matches!(heard, Ok(LiveUpdate::Head(2))), "{heard:?}");
+    assert!(matches!(heard, Ok(LiveUpdate::Head(3))), "{heard:?}");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(ours.try_recv().is_err(), "the club's head did not move past what was published");
     shutdown.cancel();

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use shared::{member::MemberCommand, protocol::LIVE_STATUS_EVENT, EventEnvelope};
+use shared::{protocol::LIVE_STATUS_EVENT, EventEnvelope};
 use std::{io::Write, time::Duration};
 
 /// An export of `members` members with `per_member` events each, as `faraday export` writes it.
@@ -16,7 +16,8 @@ fn export_file(members: u128, per_member: usize) -> (tempfile::NamedTempFile, us
     for n in 0..members {
         let stream = member(1_000_000 + n);
         let mut commands = vec![register(&format!("Imported {n}"))];
-        commands.extend((1..per_member).map(|_| MemberCommand::CheckIn));
+        // A membership sold, then check-ins on it.
+        commands.extend([sell_monthly()].into_iter().chain(std::iter::repeat_with(check_in)).take(per_member - 1));
         let device = device_with(&format!("old-desk-{}", n % 5), stream, commands);
         for mut e in device.pending() {
             position += 1;

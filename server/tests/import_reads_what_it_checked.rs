@@ -9,7 +9,6 @@ use server::{
     store::EventStore,
     transfer::{Import, TransferError},
 };
-use shared::member::MemberCommand;
 use std::{io::Write, path::Path, process::Stdio, sync::Arc};
 
 /// An export as `faraday export` writes it: `members` members with `per_member` events each.
@@ -18,7 +17,8 @@ fn export_lines(members: u128, per_member: usize) -> Vec<String> {
     for n in 0..members {
         let stream = member(2_000_000 + n);
         let mut commands = vec![register(&format!("Exported {n}"))];
-        commands.extend((1..per_member).map(|_| MemberCommand::CheckIn));
+        // A membership sold, then check-ins on it.
+        commands.extend([sell_monthly()].into_iter().chain(std::iter::repeat_with(check_in)).take(per_member - 1));
         let device = device_with(&format!("old-desk-{}", n % 3), stream, commands);
         for mut e in device.pending() {
             e.position = Some(lines.len() as u64 + 1);

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use futures::{Stream, StreamExt};
 use server::{store::Commit, writer::now_ms};
-use shared::{member::MemberCommand, protocol::LiveStatus};
+use shared::protocol::LiveStatus;
 use std::time::Duration;
 
 /// One server-sent message as it is on the wire: which fields it has, not only their values.
@@ -151,7 +151,7 @@ async fn events_another_process_writes_reach_live_subscribers() {
 
     // An import, or a second server on the same database: it appends without this server's writer.
     let other = server::store::connect(&server.database_url()).await.unwrap();
-    let device = device_with("importer", member(1), vec![register("Anna"), MemberCommand::CheckIn]);
+    let device = device_with("importer", member(1), vec![register("Anna"), sell_monthly()]);
     other.push_group(server.club, &[push_of(&device, member(1), 0)], now_ms(), Commit::EachPush).await.unwrap();
     assert_eq!(next_events(&mut live, 2).await, ["1", "2"]);
 

@@ -5,13 +5,12 @@ mod common;
 use common::*;
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use shared::{member::MemberCommand, EventEnvelope};
+use shared::EventEnvelope;
 use std::time::Duration;
 
 async fn store_members(server: &TestServer, n: u128) {
     for i in 1..=n {
-        let device =
-            device_with(&format!("desk-{i}"), member(i), vec![register(&format!("M{i}")), MemberCommand::CheckIn]);
+        let device = device_with(&format!("desk-{i}"), member(i), vec![register(&format!("M{i}")), sell_monthly()]);
         let (status, body) = server.push(&push_of(&device, member(i), 0)).await;
         assert_eq!(status, 200, "{body}");
     }

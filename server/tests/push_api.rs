@@ -12,17 +12,18 @@ use shared::member::{MemberCommand, MemberField};
 async fn a_push_is_stored_and_answered_with_positions() {
     let server = TestServer::start().await;
     let anna = member(1);
-    let device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
+    let device = device_with("desk-1", anna, vec![register("Anna"), sell_monthly(), check_in()]);
     let (status, body) = server.push(&push_of(&device, anna, 0)).await;
     assert_eq!(status, 200, "{body}");
     let result = &body["results"][0];
     assert_eq!(result["status"], "accepted");
     assert_eq!(result["stream"], anna.to_string());
     assert_eq!(result["events"][0]["position"], 1);
-    assert_eq!(result["events"][1]["position"], 2);
-    assert_eq!(result["events"][1]["type"], "MemberCheckedIn");
+    assert_eq!(result["events"][1]["type"], "MembershipSold");
+    assert_eq!(result["events"][2]["position"], 3);
+    assert_eq!(result["events"][2]["type"], "MemberCheckedIn");
     let log = server.log().await;
-    assert_eq!(log.len(), 2);
+    assert_eq!(log.len(), 3);
     assert!(log[0].same_event(&device.pending()[0]));
 }
 
@@ -44,53 +45,53 @@ async fn a_retried_push_answers_accepted_again_and_stores_nothing_twice() {
 async fn a_retry_that_grew_stores_only_the_new_events() {
     let server = TestServer::start().await;
     let anna = member(1);
-    let mut device = device_with("desk-1", anna, vec![register("Anna")]);
+    let mut device = device_with("desk-1", anna, vec![register("Anna"), sell_monthly()]);
     server.push(&push_of(&device, anna, 0)).await;
-    // The answer was lost; meanwhile the desk checked Anna in. The next push holds both.
-    device.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 60_000).unwrap();
+    // The answer was lost; meanwhile the desk checked Anna in. The next push holds all three.
+    execute(&mut device, anna, check_in(), T0 + 30 * 60_000);
     let (status, body) = server.push(&push_of(&device, anna, 0)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["status"], "accepted");
-    assert_eq!(body["results"][0]["events"].as_array().unwrap().len(), 2);
-    assert_eq!(server.log().await.len(), 2);
+    assert_eq!(body["results"][0]["events"].as_array().unwrap().len(), 3);
+    assert_eq!(server.log().await.len(), 3);
 }
 
 #[tokio::test]
 async fn a_batch_built_on_an_old_parent_is_rebased_on_the_servers_events_and_its_retry_stores_nothing_twice() {
     let server = TestServer::start().await;
     let anna = member(1);
-    let desk1 = device_with("desk-1", anna, vec![register("Anna")]);
+    let desk1 = device_with("desk-1", anna, vec![register("Anna"), sell_monthly()]);
     server.push(&push_of(&desk1, anna, 0)).await;
     let log = server.log().await;
-    // Two desks, both offline, both check Anna in on top of version 1.
+    // Two desks, both offline, both check Anna in on top of version 2.
     let mut a = common::desk("desk-a", 1);
     let mut b = common::desk("desk-b", 2);
     for d in [&mut a, &mut b] {
-        d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 1 }, T0);
-        d.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
+        d.apply(shared::replication::StoreOp::Apply { events: log.clone(), cursor: 2 }, T0);
+        execute(d, anna, check_in(), T0 + 3_600_000);
     }
-    let (_, first) = server.push(&push_of(&a, anna, 1)).await;
+    let (_, first) = server.push(&push_of(&a, anna, 2)).await;
     assert_eq!(first["results"][0]["status"], "accepted");
-    let (status, second) = server.push(&push_of(&b, anna, 1)).await;
+    let (status, second) = server.push(&push_of(&b, anna, 2)).await;
     assert_eq!(status, 200);
     assert_eq!(second["results"][0]["status"], "rebased", "{second}");
     let stored = &second["results"][0]["events"][0];
     assert_eq!(stored["id"], json!(b.pending()[0].id), "the same event id");
-    assert_eq!(stored["version"], 3);
+    assert_eq!(stored["version"], 4);
     assert_eq!(stored["type"], "MemberCheckInNotCounted");
     assert_eq!(stored["data"]["reason"]["duplicate"]["of_ms"], T0 + 3_600_000);
     let theirs = &second["results"][0]["server_events"];
     assert_eq!(theirs.as_array().unwrap().len(), 1);
     assert_eq!(theirs[0]["device"], "desk-a");
-    assert_eq!(theirs[0]["position"], 2);
-    assert_eq!(server.log().await.len(), 3);
+    assert_eq!(theirs[0]["position"], 3);
+    assert_eq!(server.log().await.len(), 4);
 
     // The answer was lost; the desk sends the same push again.
-    let (status, retried) = server.push(&push_of(&b, anna, 1)).await;
+    let (status, retried) = server.push(&push_of(&b, anna, 2)).await;
     assert_eq!(status, 200, "{retried}");
     assert_eq!(retried["results"][0]["status"], "accepted");
     assert_eq!(retried["results"][0]["events"], second["results"][0]["events"]);
-    assert_eq!(server.log().await.len(), 3, "nothing stored twice");
+    assert_eq!(server.log().await.len(), 4, "nothing stored twice");
 }
 
 #[tokio::test]
@@ -178,17 +179,20 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
     server.push(&push_of(&stored, anna, 0)).await;
     let before = server.log().await;
 
-    let device = device_with("desk-2", member(2), vec![register("Bob"), MemberCommand::CheckIn]);
+    // Bob registered, sold a month, checked in: event 2 is the check-in.
+    let device = device_with("desk-2", member(2), vec![register("Bob"), sell_monthly(), check_in()]);
     let good = serde_json::to_value(push_of(&device, member(2), 0)).unwrap();
     let with = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut v = good.clone();
         f(&mut v);
         v
     };
-    let unregistered = device_with("desk-2", member(3), vec![register("Cleo"), MemberCommand::CheckIn]);
-    let mut check_in_only = push_of(&unregistered, member(3), 0);
-    check_in_only.batches[0].events.remove(0);
-    check_in_only.batches[0].events[0].version = 1;
+    let unregistered = device_with("desk-2", member(3), vec![register("Cleo"), sell_monthly(), check_in()]);
+    let mut without_registration = push_of(&unregistered, member(3), 0);
+    without_registration.batches[0].events.remove(0);
+    for (i, e) in without_registration.batches[0].events.iter_mut().enumerate() {
+        e.version = i as u64 + 1;
+    }
     let mut reused = push_of(&device, member(2), 0);
     reused.batches[0].events[0].id = before[0].id;
 
@@ -220,21 +224,33 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
         ),
         (
             "event data of the wrong type",
-            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!("noon")),
+            with(&|v| v["batches"][0]["events"][2]["data"]["at_ms"] = json!("noon")),
             422,
             "invalid_event_data",
         ),
         (
             "a check-in dated 1970 (a clock never set, or a forgery)",
-            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!(0)),
+            with(&|v| v["batches"][0]["events"][2]["data"]["at_ms"] = json!(0)),
             422,
             "clock_behind",
         ),
         (
             "a check-in back-dated by a day (its id says when it was made)",
-            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!(T0 - 86_400_000)),
+            with(&|v| v["batches"][0]["events"][2]["data"]["at_ms"] = json!(T0 - 86_400_000)),
             422,
             "time_mismatch",
+        ),
+        (
+            "a check-in dated a week before the day it was made on",
+            with(&|v| v["batches"][0]["events"][2]["data"]["on"] = json!(today().add_days(-7))),
+            422,
+            "date_mismatch",
+        ),
+        (
+            "a sale dated next year",
+            with(&|v| v["batches"][0]["events"][1]["data"]["on"] = json!(today().add_days(365))),
+            422,
+            "date_mismatch",
         ),
         (
             "a hybrid clock stamp from 1970",
@@ -262,7 +278,7 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
         ),
         (
             "a check-in carrying a 3 MB string",
-            with(&|v| v["batches"][0]["events"][1]["data"]["note"] = json!("x".repeat(3 * 1024 * 1024))),
+            with(&|v| v["batches"][0]["events"][2]["data"]["note"] = json!("x".repeat(3 * 1024 * 1024))),
             422,
             "invalid_event_data",
         ),
@@ -274,7 +290,7 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
         ),
         (
             "a time written as a float",
-            with(&|v| v["batches"][0]["events"][1]["data"]["at_ms"] = json!(1.764e12)),
+            with(&|v| v["batches"][0]["events"][2]["data"]["at_ms"] = json!(1.764e12)),
             422,
             "invalid_event_data",
         ),
@@ -300,8 +316,8 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
             "a check-in stamped two hours ahead of the server's clock",
             with(&|v| {
                 let ahead = now_ms() + 2 * 3_600_000;
-                v["batches"][0]["events"][1]["data"]["at_ms"] = json!(ahead);
-                v["batches"][0]["events"][1]["hlc"]["ms"] = json!(ahead);
+                v["batches"][0]["events"][2]["data"]["at_ms"] = json!(ahead);
+                v["batches"][0]["events"][2]["hlc"]["ms"] = json!(ahead);
             }),
             422,
             "clock_ahead",
@@ -316,8 +332,9 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
             "a parent version beyond what positions can hold",
             with(&|v| {
                 v["batches"][0]["parent_version"] = json!(u64::MAX - 2);
-                v["batches"][0]["events"][0]["version"] = json!(u64::MAX - 1);
-                v["batches"][0]["events"][1]["version"] = json!(u64::MAX);
+                v["batches"][0]["events"][0]["version"] = json!(u64::MAX - 2);
+                v["batches"][0]["events"][1]["version"] = json!(u64::MAX - 1);
+                v["batches"][0]["events"][2]["version"] = json!(u64::MAX);
             }),
             422,
             "version_out_of_range",
@@ -338,7 +355,12 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
             "invalid_body",
         ),
         ("an unknown field", with(&|v| v["batches"][0]["events"][0]["extra"] = json!(1)), 422, "invalid_body"),
-        ("a check-in of a member never registered", serde_json::to_value(&check_in_only).unwrap(), 422, "rule_broken"),
+        (
+            "a sale and a check-in of a member never registered",
+            serde_json::to_value(&without_registration).unwrap(),
+            422,
+            "rule_broken",
+        ),
         ("an id already stored with other content", serde_json::to_value(&reused).unwrap(), 409, "event_id_reused"),
         (
             "a parent ahead of the stream",
@@ -346,6 +368,7 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
                 v["batches"][0]["parent_version"] = json!(5);
                 v["batches"][0]["events"][0]["version"] = json!(6);
                 v["batches"][0]["events"][1]["version"] = json!(7);
+                v["batches"][0]["events"][2]["version"] = json!(8);
             }),
             409,
             "parent_ahead",
@@ -389,7 +412,7 @@ async fn bad_pushes_are_refused_with_a_clear_error_and_change_nothing() {
 async fn a_rule_broken_in_one_batch_stores_no_batch_of_the_push() {
     let server = TestServer::start().await;
     let good = device_with("desk-1", member(1), vec![register("Anna")]);
-    let bad = device_with("desk-1", member(2), vec![register("Bob"), MemberCommand::CheckIn]);
+    let bad = device_with("desk-1", member(2), vec![register("Bob"), sell_monthly()]);
     let mut request = push_of(&good, member(1), 0);
     let mut broken = push_of(&bad, member(2), 0).batches.remove(0);
     broken.events.remove(0);
@@ -407,13 +430,15 @@ async fn a_rule_broken_in_one_batch_stores_no_batch_of_the_push() {
 async fn a_second_check_in_within_ten_minutes_is_refused_by_the_server_too() {
     let server = TestServer::start().await;
     let anna = member(1);
-    let mut device = device_with("desk-1", anna, vec![register("Anna"), MemberCommand::CheckIn]);
+    let mut device = device_with("desk-1", anna, vec![register("Anna"), sell_monthly(), check_in()]);
     // Forge what a buggy client might send: a second check-in five minutes after the first.
     let mut request = push_of(&device, anna, 0);
-    let mut second = request.batches[0].events[1].clone();
-    second.id = shared::new_event_id(T0 + 999_999, [7; 10]);
-    second.version = 3;
-    second.data = json!({ "at_ms": T0 + 11 * 60_000 + 5 * 60_000 });
+    let mut second = request.batches[0].events[2].clone();
+    let at_ms = T0 + 22 * 60_000 + 5 * 60_000;
+    second.id = shared::new_event_id(at_ms, [7; 10]);
+    second.version = 4;
+    second.hlc.ms = at_ms;
+    second.data["at_ms"] = json!(at_ms);
     request.batches[0].events.push(second);
     let (status, body) = server.push(&request).await;
     assert_eq!(status, 422, "{body}");
@@ -426,25 +451,22 @@ async fn a_second_check_in_within_ten_minutes_is_refused_by_the_server_too() {
 async fn concurrent_pushes_get_dense_unique_positions_and_one_counted_check_in() {
     let server = std::sync::Arc::new(TestServer::start().await);
     let anna = member(1);
-    server.push(&push_of(&device_with("desk-0", anna, vec![register("Anna")]), anna, 0)).await;
+    server.push(&push_of(&device_with("desk-0", anna, vec![register("Anna"), sell_monthly()]), anna, 0)).await;
     let log = server.log().await;
     let mut tasks = vec![];
     for i in 0..40u128 {
         let server = server.clone();
         let log = log.clone();
         tasks.push(tokio::spawn(async move {
-            // Half register new members; half race to check Anna in on top of version 1.
+            // Half register new members; half race to check Anna in on top of version 2.
             let request = if i % 2 == 0 {
-                push_of(
-                    &device_with(&format!("d{i}"), member(100 + i), vec![register("X"), MemberCommand::CheckIn]),
-                    member(100 + i),
-                    0,
-                )
+                let commands = vec![register("X"), sell_monthly(), check_in()];
+                push_of(&device_with(&format!("d{i}"), member(100 + i), commands), member(100 + i), 0)
             } else {
                 let mut d = common::desk(&format!("d{i}"), i as u64);
-                d.apply(shared::replication::StoreOp::Apply { events: log, cursor: 1 }, T0);
-                d.execute::<shared::member::Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
-                push_of(&d, anna, 1)
+                d.apply(shared::replication::StoreOp::Apply { events: log, cursor: 2 }, T0);
+                execute(&mut d, anna, check_in(), T0 + 3_600_000);
+                push_of(&d, anna, 2)
             };
             server.push(&request).await
         }));
@@ -457,9 +479,9 @@ async fn concurrent_pushes_get_dense_unique_positions_and_one_counted_check_in()
             accepted_check_ins += 1;
         }
     }
-    assert_eq!(accepted_check_ins, 1, "only one desk's check-in is version 2 of Anna");
+    assert_eq!(accepted_check_ins, 1, "only one desk's check-in is version 3 of Anna");
     let log = server.log().await;
-    assert_eq!(log.len(), 1 + 20 + 20 * 2, "every desk's check-in is stored: one counted, the others rebased");
+    assert_eq!(log.len(), 2 + 20 + 20 * 3, "every desk's check-in is stored: one counted, the others rebased");
     for (i, e) in log.iter().enumerate() {
         assert_eq!(e.position, Some(i as u64 + 1));
     }

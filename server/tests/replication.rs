@@ -115,27 +115,28 @@ async fn an_offline_desk_syncs_when_back_and_another_desk_sees_it_live() {
 
     // In the basement: no network.
     front.device.replicator.handle_input(T0, Input::Offline);
-    front.device.execute::<Member>(anna, register("Anna Peeters"), T0).unwrap();
-    front.device.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 1_000).unwrap();
+    execute(&mut front.device, anna, register("Anna Peeters"), T0);
+    execute(&mut front.device, anna, sell_monthly(), T0 + 500);
+    execute(&mut front.device, anna, check_in(), T0 + 1_000);
     front.drive(&server, false).await;
-    assert_eq!(front.device.pending().len(), 2);
+    assert_eq!(front.device.pending().len(), 3);
     assert!(server.log().await.is_empty());
 
     // Signal again.
     front.device.replicator.handle_input(T0 + 60_000, Input::Online);
     front.drive(&server, true).await;
     assert!(front.device.pending().is_empty(), "pending drops to 0");
-    assert_eq!(server.log().await.len(), 2);
+    assert_eq!(server.log().await.len(), 3);
 
     office.listen(&server, Duration::from_millis(500)).await;
     let (member, _) = office.device.load::<Member>(anna);
     assert_eq!(member.name, "Anna Peeters");
-    assert_eq!(member.check_ins, 1);
-    assert_eq!(office.device.replicator.cursor(), 2);
-    assert_eq!(office.device.log.len(), 2, "each event applied once");
+    assert_eq!((member.check_ins, member.memberships.len()), (1, 1));
+    assert_eq!(office.device.replicator.cursor(), 3);
+    assert_eq!(office.device.log.len(), 3, "each event applied once");
 
     // The office checks Anna in again too soon: decided locally, refused locally, nothing sent.
-    let refused = office.device.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 5 * 60_000);
+    let refused = office.device.execute::<Member>(anna, dated(check_in(), T0 + 5 * 60_000), T0 + 5 * 60_000);
     assert!(matches!(refused, Err(shared::member::MemberError::CheckInTooSoon { .. })));
 }
 
@@ -146,7 +147,8 @@ async fn two_offline_desks_that_collide_end_in_the_same_state() {
     let mut a = Desk::new("desk-a", 1);
     let mut b = Desk::new("desk-b", 2);
     a.device.replicator.handle_input(T0, Input::Online);
-    a.device.execute::<Member>(anna, register("Anna"), T0).unwrap();
+    execute(&mut a.device, anna, register("Anna"), T0);
+    execute(&mut a.device, anna, sell_monthly(), T0);
     a.drive(&server, true).await;
     b.device.replicator.handle_input(T0, Input::Online);
     b.drive(&server, true).await;
@@ -154,7 +156,7 @@ async fn two_offline_desks_that_collide_end_in_the_same_state() {
 
     for d in [&mut a, &mut b] {
         d.device.replicator.handle_input(T0, Input::Offline);
-        d.device.execute::<Member>(anna, MemberCommand::CheckIn, T0 + 3_600_000).unwrap();
+        execute(&mut d.device, anna, check_in(), T0 + 3_600_000);
         d.drive(&server, false).await;
     }
     for d in [&mut a, &mut b] {
@@ -164,13 +166,13 @@ async fn two_offline_desks_that_collide_end_in_the_same_state() {
     a.listen(&server, Duration::from_millis(300)).await;
     b.listen(&server, Duration::from_millis(300)).await;
     let log = server.log().await;
-    assert_eq!(log.len(), 3, "one check-in, and one recorded duplicate");
-    assert_eq!(log[2].event_type, "MemberCheckInNotCounted");
+    assert_eq!(log.len(), 4, "one check-in, and one recorded duplicate");
+    assert_eq!(log[3].event_type, "MemberCheckInNotCounted");
     for d in [&a, &b] {
         assert!(d.device.pending().is_empty());
         assert!(d.device.inbox().is_empty());
         assert_eq!(d.device.load::<Member>(anna).0.check_ins, 1);
-        assert_eq!(d.device.log.len(), 3, "both devices hold the same log");
+        assert_eq!(d.device.log.len(), 4, "both devices hold the same log");
     }
     assert!(b.device.log.iter().any(|e| e.corrected), "the desk whose check-in did not count is told");
 }
@@ -183,7 +185,8 @@ async fn a_check_in_and_changes_made_on_two_offline_desks_all_stand() {
     let mut a = Desk::new("desk-a", 1);
     let mut b = Desk::new("desk-b", 2);
     a.device.replicator.handle_input(T0, Input::Online);
-    a.device.execute::<Member>(bjorn, register("Björn"), T0).unwrap();
+    execute(&mut a.device, bjorn, register("Björn"), T0);
+    execute(&mut a.device, bjorn, sell_monthly(), T0);
     a.drive(&server, true).await;
     b.device.replicator.handle_input(T0, Input::Online);
     b.drive(&server, true).await;
@@ -194,7 +197,7 @@ async fn a_check_in_and_changes_made_on_two_offline_desks_all_stand() {
     }
     a.device.execute::<Member>(bjorn, change(MemberField::Email, "bjorn@x.se"), T0 + 60_000).unwrap();
     a.device.execute::<Member>(bjorn, change(MemberField::Phone, "0470 11 22 33"), T0 + 61_000).unwrap();
-    b.device.execute::<Member>(bjorn, MemberCommand::CheckIn, T0 + 62_000).unwrap();
+    execute(&mut b.device, bjorn, check_in(), T0 + 62_000);
     b.device.execute::<Member>(bjorn, change(MemberField::Name, "Björn Berg"), T0 + 63_000).unwrap();
     for d in [&mut a, &mut b] {
         d.device.replicator.handle_input(T0 + 120_000, Input::Online);
@@ -301,9 +304,30 @@ async fn random_desks_over_http_end_with_the_servers_read_models_and_lose_nothin
                     }
                 }
                 _ if members.is_empty() => {}
-                2..=5 => {
+                2 => {
+                    // An unlimited month or a two-visit card, sold today.
                     let stream = members[(next() as usize) % members.len()];
-                    let _ = desk.device.execute::<Member>(stream, MemberCommand::CheckIn, now);
+                    let (plan, terms) =
+                        if next() % 2 == 0 { (MONTHLY_PLAN, unlimited_monthly()) } else { (CARD_PLAN, card_of(2)) };
+                    let sale = MemberCommand::SellMembership {
+                        membership: uuid::Uuid::from_u128(u128::from(next())),
+                        plan,
+                        terms,
+                        start: shared::member::Start::On(day_of(now)),
+                        on: day_of(now),
+                    };
+                    let _ = desk.device.execute::<Member>(stream, sale, now);
+                }
+                3..=5 => {
+                    // On the membership the entry decision chooses, when it lets the member in.
+                    let stream = members[(next() as usize) % members.len()];
+                    let rules = shared::member::EntryRules::default();
+                    let entry = desk.device.load::<Member>(stream).0.entry(now, day_of(now), &rules);
+                    if let (Some(membership), false) =
+                        (entry.membership, matches!(entry.verdict, shared::member::Verdict::Deny(_)))
+                    {
+                        let _ = desk.device.execute::<Member>(stream, dated(check_in_on(membership), now), now);
+                    }
                 }
                 6 | 7 => {
                     let stream = members[(next() as usize) % members.len()];
@@ -318,8 +342,23 @@ async fn random_desks_over_http_end_with_the_servers_read_models_and_lose_nothin
                 }
                 8 => {
                     let stream = members[(next() as usize) % members.len()];
-                    let command =
-                        if next() % 2 == 0 { MemberCommand::ArchiveMember } else { MemberCommand::RestoreMember };
+                    let newest = desk.device.load::<Member>(stream).0.memberships.last().map(|m| m.id);
+                    let command = match (next() % 4, newest) {
+                        (0, _) | (2, None) => MemberCommand::ArchiveMember,
+                        (_, None) | (1, _) => MemberCommand::RestoreMember,
+                        (2, Some(membership)) => MemberCommand::FreezeMembership {
+                            membership,
+                            from: day_of(now),
+                            until: day_of(now).add_days(2),
+                            on: day_of(now),
+                        },
+                        (_, Some(membership)) => MemberCommand::CancelMembership {
+                            membership,
+                            from: day_of(now),
+                            reason: "moved away".into(),
+                            on: day_of(now),
+                        },
+                    };
                     let _ = desk.device.execute::<Member>(stream, command, now);
                 }
                 _ => {

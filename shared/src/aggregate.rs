@@ -107,6 +107,11 @@ pub enum Unresolved<E> {
 
 pub trait Aggregate: Default + Clone + Debug {
     const KIND: StreamKind;
+    /// Whether a stream of this kind exists before its first event, in its default state (a
+    /// club's settings): a batch built on nothing (parent 0) that meets events of other devices
+    /// then joins them by its policy, like any other. Otherwise the first event creates the record,
+    /// and such a batch is a conflict (two desks registered one member).
+    const EXISTS_FROM_THE_START: bool = false;
     type Command: Debug;
     type Event: DomainEvent;
     type Error: std::error::Error + Clone + PartialEq;
@@ -140,6 +145,13 @@ pub trait Aggregate: Default + Clone + Debug {
     /// check: the decided time of its command, or what a resolution records.
     fn decided_at_ms(event: &Self::Event) -> Option<u64> {
         Self::command_of(event).map(|(_, at_ms)| at_ms).filter(|at_ms| *at_ms > 0)
+    }
+
+    /// The club-local date an event says it was decided on (its `on`), when it carries one. It is
+    /// read from the device's clock with the event's id, and a club's date is never more than a day
+    /// off the UTC date of the same instant: the server's shape check compares the two.
+    fn club_date(_event: &Self::Event) -> Option<crate::calendar::Date> {
+        None
     }
 
     /// Whether `stored` is what the server's conflict resolution made of `sent` (a compensating or

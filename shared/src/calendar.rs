@@ -323,10 +323,9 @@ mod tests {
 
     #[test]
     fn the_spring_forward_day_has_23_hours_and_the_fall_back_day_25() {
-        for (zone, spring, fall) in [
-            (Rules::CentralEurope, "2026-03-29", "2026-10-25"),
-            (Rules::UsEastern, "2026-03-08", "2026-11-01"),
-        ] {
+        for (zone, spring, fall) in
+            [(Rules::CentralEurope, "2026-03-29", "2026-10-25"), (Rules::UsEastern, "2026-03-08", "2026-11-01")]
+        {
             let len = |day: Date| day_start_ms(&zone, day.add_days(1)) - day_start_ms(&zone, day);
             assert_eq!(len(d(spring)), 23 * 3_600_000, "{zone:?} {spring}");
             assert_eq!(len(d(fall)), 25 * 3_600_000, "{zone:?} {fall}");

@@ -8,6 +8,8 @@ pub mod access;
 pub mod aggregate;
 pub mod calendar;
 pub mod club;
+pub mod dashboard;
+pub mod demo;
 pub mod envelope;
 pub mod hlc;
 pub mod ids;

@@ -186,20 +186,33 @@ mod tests {
 
     #[test]
     fn a_log_folds_into_one_row_per_member_and_one_per_check_in_that_counts() {
+        use crate::testing::members::{at, check_in, monday, unlimited_monthly, MONTHLY, MONTHLY_PLAN};
         let mut desk = MemoryDevice::new("desk-1", 1);
         let anna = StreamId::member(Uuid::from_u128(1));
         let register =
             MemberCommand::RegisterMember { name: "Anna".into(), email: String::new(), phone: String::new() };
-        desk.execute::<Member>(anna, register, 1_000).unwrap();
-        desk.execute::<Member>(anna, MemberCommand::CheckIn, 2_000).unwrap();
+        desk.execute::<Member>(anna, register, at(480)).unwrap();
+        let sale = MemberCommand::SellMembership {
+            membership: MONTHLY,
+            plan: MONTHLY_PLAN,
+            terms: unlimited_monthly(),
+            start: crate::member::Start::On(monday()),
+            on: monday(),
+        };
+        desk.execute::<Member>(anna, sale, at(481)).unwrap();
+        desk.execute::<Member>(anna, check_in(monday(), MONTHLY), at(482)).unwrap();
         let log: Vec<EventEnvelope> = desk.pending();
         let models = ReadModels::fold(&log);
         let (version, state) = &models.streams[&anna];
-        assert_eq!(*version, 2);
-        assert_eq!(state_from::<Member>(state).unwrap().name, "Anna");
-        let check_in = &models.rows[&("check_ins", log[1].id)];
-        assert_eq!(check_in.0, 2_000);
+        assert_eq!(*version, 3);
+        let member = state_from::<Member>(state).unwrap();
+        assert_eq!((member.name.as_str(), member.memberships.len()), ("Anna", 1));
+        assert!(!models.rows.contains_key(&("check_ins", log[1].id)), "a sale is no visit");
+        let check_in = &models.rows[&("check_ins", log[2].id)];
+        assert_eq!(check_in.0, at(482));
         assert_eq!(check_in.1["member"], serde_json::json!(anna.id));
+        assert_eq!(check_in.1["membership"], serde_json::json!(MONTHLY));
+        assert_eq!(check_in.1["how"], "checked_in");
         assert!(signature().contains("check_ins(by_at:at_ms,by_member:member)"), "{}", signature());
     }
 }

@@ -49,7 +49,9 @@ macro_rules! registry {
             }
         }
 
-        /// The folded state of one stream, tagged by its kind.
+        /// The folded state of one stream, tagged by its kind. (Unboxed: a member's state is
+        /// the largest, and nearly every stream is a member's.)
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         pub enum StreamState { $($kind($aggregate)),+ }
 

@@ -67,3 +67,97 @@ impl<A: Aggregate> When<A> {
         }
     }
 }
+
+/// Members with memberships, for tests whose subject is not the membership itself (the duplicate
+/// window, conflicts, replication): a member must hold one to be let in.
+pub mod members {
+    use crate::{
+        calendar::Date,
+        club::{Length, PlanTerms, Visits},
+        member::{EntryRules, MemberCommand, MemberEvent, PaymentMethod, Start},
+    };
+    use uuid::Uuid;
+
+    pub const MIN: u64 = 60_000;
+
+    /// The tests' club day: Monday 2026-03-02 (the club's zone is UTC unless a test says otherwise).
+    pub fn monday() -> Date {
+        Date::from_ymd(2026, 3, 2).expect("a real date")
+    }
+
+    /// `minutes` after midnight of [`monday`] (UTC), in ms since the epoch.
+    pub fn at(minutes: u64) -> u64 {
+        monday().days_since_epoch() as u64 * 86_400_000 + minutes * MIN
+    }
+
+    /// The club-local date of `at_ms` in a UTC club.
+    pub fn day_of(at_ms: u64) -> Date {
+        Date::utc_of(at_ms)
+    }
+
+    /// The membership the helpers sell unless told otherwise.
+    pub const MONTHLY: Uuid = Uuid::from_u128(0xa1);
+    /// A visit card the helpers sell.
+    pub const CARD: Uuid = Uuid::from_u128(0xc1);
+    pub const MONTHLY_PLAN: Uuid = Uuid::from_u128(0xb1);
+    pub const CARD_PLAN: Uuid = Uuid::from_u128(0xb2);
+
+    pub fn unlimited_monthly() -> PlanTerms {
+        PlanTerms {
+            name: "Monthly unlimited".into(),
+            length: Length::Months(1),
+            visits: Visits::Unlimited,
+            price_cents: 4_900,
+        }
+    }
+
+    /// A card of `visits` visits within 6 months.
+    pub fn card_of(visits: u32) -> PlanTerms {
+        PlanTerms {
+            name: format!("{visits}-visit card"),
+            length: Length::Months(6),
+            visits: Visits::Card(visits),
+            price_cents: 9_000,
+        }
+    }
+
+    pub fn registered(name: &str) -> MemberEvent {
+        MemberEvent::MemberRegistered { name: name.into(), email: String::new(), phone: String::new() }
+    }
+
+    /// `membership` of `terms` sold on `on`, starting that day.
+    pub fn sold(membership: Uuid, plan: Uuid, terms: PlanTerms, on: Date) -> MemberEvent {
+        MemberEvent::MembershipSold { membership, plan, terms, start: Start::On(on), on, renews: None }
+    }
+
+    /// All that `membership` costs, paid in cash on `on`.
+    pub fn paid(membership: Uuid, cents: u64, on: Date) -> MemberEvent {
+        MemberEvent::PaymentRecorded { membership, amount_cents: cents, method: PaymentMethod::Cash, on }
+    }
+
+    /// A member registered as `name`, with an unlimited monthly membership ([`MONTHLY`]) sold,
+    /// paid and running from [`monday`].
+    pub fn with_unlimited(name: &str) -> Vec<MemberEvent> {
+        vec![
+            registered(name),
+            sold(MONTHLY, MONTHLY_PLAN, unlimited_monthly(), monday()),
+            paid(MONTHLY, unlimited_monthly().price_cents, monday()),
+        ]
+    }
+
+    /// A member registered as `name` holding a paid card of `visits` visits ([`CARD`]) from [`monday`].
+    pub fn with_card(name: &str, visits: u32) -> Vec<MemberEvent> {
+        vec![registered(name), sold(CARD, CARD_PLAN, card_of(visits), monday()), paid(CARD, 9_000, monday())]
+    }
+
+    /// The desk checks the member in on `membership`, on the club-local date `on`, with the
+    /// default settings' rules.
+    pub fn check_in(on: Date, membership: Uuid) -> MemberCommand {
+        MemberCommand::CheckIn { on, membership, rules: EntryRules::default() }
+    }
+
+    /// A check-in at `at_ms` on `membership`, as the desk records it in a UTC club.
+    pub fn checked_in(at_ms: u64, membership: Uuid) -> MemberEvent {
+        MemberEvent::MemberCheckedIn { at_ms, on: day_of(at_ms), membership, rules: EntryRules::default() }
+    }
+}

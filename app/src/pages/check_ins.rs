@@ -1,7 +1,13 @@
-use crate::{client::Client, components::with_client::WithClient, format};
+use crate::{
+    client::{CheckInHow, Client},
+    components::with_client::WithClient,
+    format,
+};
 use leptos::prelude::*;
 
-/// Today's check-ins, newest first, with who is still waiting for the server.
+/// Today's check-ins, newest first, with who is still waiting for the server; overridden and
+/// back-dated ones marked (voided ones are left out of the day's list: the member's timeline keeps
+/// them, struck through).
 #[component]
 pub fn CheckInsPage() -> impl IntoView {
     view! {
@@ -28,11 +34,21 @@ fn CheckInList(client: Client) -> impl IntoView {
         </p>
         <ol class="check-ins" data-testid="check-ins-today">
             <For each=move || state.check_ins_today.get() key=|c| (c.event_id, c.pending) let:c>
-                <li class:pending=c.pending>
-                    <time>{format::time_of(c.at_ms)}</time>
-                    <a href=format!("/members/{}", c.member)>{move || name_of(c.member)}</a>
-                    {c.pending.then(|| view! { <span class="tag pending">"pending"</span> })}
-                </li>
+                {
+                    let how = match c.how {
+                        CheckInHow::CheckedIn => None,
+                        CheckInHow::Backdated => Some(("backdated", "recorded afterwards")),
+                        CheckInHow::Overridden => Some(("overridden", "let in by override")),
+                    };
+                    view! {
+                        <li class:pending=c.pending data-how=how.map(|(code, _)| code)>
+                            <time>{format::time_of(c.at_ms)}</time>
+                            <a href=format!("/members/{}", c.member)>{move || name_of(c.member)}</a>
+                            {how.map(|(code, label)| view! { <span class=format!("tag {code}")>{label}</span> })}
+                            {c.pending.then(|| view! { <span class="tag pending">"pending"</span> })}
+                        </li>
+                    }
+                }
             </For>
         </ol>
     }

@@ -1,3 +1,4 @@
+use super::member::day;
 use crate::{
     client::{Client, MemberRow},
     collate,
@@ -5,7 +6,12 @@ use crate::{
     format, sentences,
 };
 use leptos::{prelude::*, task::spawn_local};
-use shared::{member::MemberCommand, search::SearchQuery, Command, StreamId};
+use shared::{
+    calendar::Date,
+    member::{Denial, Member, MemberCommand, Status, Verdict},
+    search::SearchQuery,
+    Command, StreamId,
+};
 use uuid::Uuid;
 
 /// Results shown at once; the search narrows the rest down.
@@ -83,10 +89,35 @@ fn MemberSearch(client: Client) -> impl IntoView {
         })
     });
     let api = client.api();
+    let state = client.state;
     let check_in = move |m: MemberRow| {
         let api = api.clone();
+        let succeeded = notice.with_untracked(|n| n.as_ref().is_some_and(|n| n.member == m.id && n.ok));
+        // The entry decision, as the member's page shows it; the member as they are now (the
+        // row's copy may be older than a tap ago).
+        let now = format::now_ms();
+        let (today, rules) = state.settings.with_untracked(|s| (day::date_of(s, now), s.entry_rules()));
+        let member = members.with_untracked(|all| all.iter().find(|r| r.id == m.id).map(|r| r.member.clone()));
+        let entry = member.unwrap_or(m.member.clone()).entry(now, today, &rules);
+        let membership = match (entry.verdict, entry.membership) {
+            // A double tap: the first one's success stays.
+            (Verdict::Deny(denial), _) if succeeded && sentences::repeats_a_check_in_denial(&denial, now) => return,
+            (Verdict::Deny(Denial::AlreadyCheckedIn { at_ms }), _) => {
+                let text = sentences::already_checked_in(at_ms, rules.window_ms);
+                notice.set(Some(RowNotice { member: m.id, ok: false, text }));
+                return;
+            }
+            (Verdict::Deny(denial), _) => {
+                let text = format!("Not let in: {}.", sentences::denial(&denial, &rules));
+                notice.set(Some(RowNotice { member: m.id, ok: false, text }));
+                return;
+            }
+            (_, Some(membership)) => membership,
+            (_, None) => return,
+        };
         spawn_local(async move {
-            let outcome = api.execute(StreamId::member(m.id), Command::Member(MemberCommand::CheckIn)).await;
+            let command = MemberCommand::CheckIn { on: today, membership, rules };
+            let outcome = api.execute(StreamId::member(m.id), Command::Member(command)).await;
             let succeeded = notice.with_untracked(|n| n.as_ref().is_some_and(|n| n.member == m.id && n.ok));
             notice.set(Some(match outcome {
                 Ok(()) => RowNotice { member: m.id, ok: true, text: format!("{} checked in", m.name) },
@@ -98,8 +129,9 @@ fn MemberSearch(client: Client) -> impl IntoView {
     };
     let check_in = StoredValue::new_local(check_in);
     // Only what the role of the staff member at the desk allows is offered.
-    let state = client.state;
-    let may_check_in = state.permits(Command::Member(MemberCommand::CheckIn));
+    let may_check_in = super::member::act::checking_in(state);
+    // The club's day, for the status of each shown row (computed only for rows on screen).
+    let today = Memo::new(move |_| state.settings.with(day::today));
     let may_register = state.permits(Command::Member(super::register::blank_registration()));
     view! {
         <h1>"Members"</h1>
@@ -153,7 +185,9 @@ fn MemberSearch(client: Client) -> impl IntoView {
         <ul class="member-list" data-testid="member-list">
             <For
                 each=move || found.get().0
-                key=|m| (m.id, m.name.clone(), m.email.clone(), m.phone.clone(), m.pending, m.archived, m.last_check_in_ms)
+                // A row is made again when its member changes (the runtime replaces a changed
+                // member's state, and only theirs).
+                key=|m| (m.id, std::sync::Arc::as_ptr(&m.member) as usize, m.pending)
                 let:m
             >
                 <li class:archived=m.archived data-testid="member-row" data-member=m.id.to_string()>
@@ -162,6 +196,13 @@ fn MemberSearch(client: Client) -> impl IntoView {
                         <span class="contact">{[m.email.clone(), m.phone.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")}</span>
                     </a>
                     <span class="last">{m.last_check_in_ms.map(|t| format!("checked in {}", format::ago(t)))}</span>
+                    {(!m.archived).then(|| {
+                        let member = m.member.clone();
+                        move || {
+                            let (code, label) = standing(&member, today.get());
+                            view! { <span class=format!("tag standing {code}") data-testid="member-standing" data-standing=code>{label}</span> }
+                        }
+                    })}
                     {(m.pending > 0).then(|| view! { <span class="tag pending">"pending"</span> })}
                     {m.archived.then(|| view! { <span class="tag">"archived"</span> })}
                     {(!m.archived).then(|| {
@@ -179,5 +220,26 @@ fn MemberSearch(client: Client) -> impl IntoView {
                 </li>
             </For>
         </ul>
+    }
+}
+
+/// A member's standing for the list: blocked, or the status of their best membership today
+/// ("active", "frozen", "expired", "no membership"). Cheap: a few memberships, for shown rows only.
+fn standing(member: &Member, today: Date) -> (&'static str, &'static str) {
+    if member.blocked.is_some() {
+        return ("blocked", "blocked");
+    }
+    // The order in which a status says the most about whether they may come in.
+    let rank = |s: Status| match s {
+        Status::Active => 0,
+        Status::Frozen => 1,
+        Status::NotStarted => 2,
+        Status::NoVisitsLeft => 3,
+        Status::Expired => 4,
+        Status::Cancelled => 5,
+    };
+    match member.memberships.iter().map(|m| m.status(today).0).min_by_key(|s| rank(*s)) {
+        Some(status) => (super::member::memberships::status_code(status), status.label()),
+        None => ("none", "no membership"),
     }
 }

@@ -1,7 +1,10 @@
 pub mod check_ins;
+pub mod dashboard;
+pub mod device;
 pub mod inbox;
 pub mod login;
 pub mod member;
 pub mod members;
 pub mod not_found;
 pub mod register;
+pub mod settings;

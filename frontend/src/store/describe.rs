@@ -1,11 +1,22 @@
 //! Timeline sentences: what an event means to the staff reading a stream's history, per kind of
 //! stream (a new aggregate's kind is a compile error in [`describe`] until it has its sentences).
+//! [`Story`] tells a stream's events with what came before them (a freeze's new end date, the
+//! membership a visit used) and after them (a check-in voided later).
 
-use app::format::{time_of, two_times};
+use app::{
+    client::Voided,
+    format::{time_of, two_times},
+    sentences::{date, denial},
+};
 use shared::{
-    member::{MemberEvent, MemberField, NotCounted, Repeated},
+    aggregate::{Aggregate, EventMeta},
+    club::{ClubEvent, Setting},
+    member::{Denial, EntryRules, Member, MemberEvent, MemberField, Membership, NotCounted, Repeated, Start},
+    text::money,
     DeviceId, EventEnvelope, StreamKind,
 };
+use std::collections::HashMap;
+use uuid::Uuid;
 
 /// What an event says to the staff of `device` (the inbox, the timeline): a change of this desk
 /// that did not stand is told from this desk's side.
@@ -32,7 +43,21 @@ pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
                 shown(&value)
             )
         }
-        _ => describe(envelope),
+        _ => match club_event(envelope) {
+            Some(ClubEvent::ClubSettingOverwritten { setting, kept }) if envelope.device == *device => format!(
+                "Your change of the {} did not stand: another desk's later change to {} did",
+                setting.describe(),
+                kept.describe()
+            ),
+            Some(ClubEvent::ClubSettingMerged { setting, overwritten: Some(other) }) if envelope.device != *device => {
+                format!(
+                    "Your change of the {} was overwritten by another desk's later change to {}",
+                    other.describe(),
+                    setting.describe()
+                )
+            }
+            _ => describe(envelope),
+        },
     }
 }
 
@@ -40,53 +65,176 @@ pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
 pub fn describe(envelope: &EventEnvelope) -> String {
     match envelope.stream.kind {
         StreamKind::Member => describe_member(envelope),
+        StreamKind::Club => describe_club(envelope),
+    }
+}
+
+fn club_event(envelope: &EventEnvelope) -> Option<ClubEvent> {
+    (envelope.stream.kind == StreamKind::Club).then(|| envelope.decode::<ClubEvent>().ok()).flatten()
+}
+
+fn describe_club(envelope: &EventEnvelope) -> String {
+    match envelope.decode::<ClubEvent>() {
+        Ok(ClubEvent::ClubSettingChanged { setting }) => setting_changed(&setting),
+        Ok(ClubEvent::ClubSettingMerged { setting, overwritten: Some(other) }) => format!(
+            "{} (merged: another desk had changed it to {} at the same time; this change is the later one)",
+            setting_changed(&setting),
+            other.describe()
+        ),
+        Ok(ClubEvent::ClubSettingMerged { setting, overwritten: None }) => setting_changed(&setting),
+        Ok(ClubEvent::ClubSettingOverwritten { setting, kept }) => format!(
+            "{} — overwritten by another desk's later change to {}",
+            sentence_case(&setting.describe()),
+            kept.describe()
+        ),
+        Ok(ClubEvent::ClubSettingRepeated { setting }) => {
+            format!("{} here too (another desk had made the same change)", setting_changed(&setting))
+        }
+        Err(_) => unknown(envelope),
+    }
+}
+
+/// "Plan Ten visits added or changed: …", "Time zone set to Europe/Berlin".
+fn setting_changed(setting: &Setting) -> String {
+    match setting {
+        Setting::Plan(_) => format!("{} set", sentence_case(&setting.describe())),
+        _ => format!("Set {}", setting.describe()),
     }
 }
 
 fn describe_member(envelope: &EventEnvelope) -> String {
-    match envelope.decode::<MemberEvent>() {
-        Ok(MemberEvent::MemberRegistered { name, .. }) => format!("Registered as {name}"),
-        Ok(MemberEvent::MemberDetailsChanged { field, value }) if value.is_empty() => {
+    let Ok(event) = envelope.decode::<MemberEvent>() else { return unknown(envelope) };
+    match event {
+        MemberEvent::MemberRegistered { name, .. } => format!("Registered as {name}"),
+        MemberEvent::MemberDetailsChanged { field, value } if value.is_empty() => {
             format!("{} removed", field_label(field))
         }
-        Ok(MemberEvent::MemberDetailsChanged { field, value }) => format!("{} changed to {value}", field_label(field)),
-        Ok(MemberEvent::MemberArchived {}) => "Archived".into(),
-        Ok(MemberEvent::MemberRestored {}) => "Restored".into(),
-        Ok(MemberEvent::MemberCheckedIn { .. }) => "Checked in".into(),
-        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::Duplicate { of_ms } }) => {
-            let (at, of) = two_times(at_ms, of_ms);
-            format!("Check-in at {at} recorded as a duplicate of the same visit: another desk's check-in at {of} reached the server first")
+        MemberEvent::MemberDetailsChanged { field, value } => format!("{} changed to {value}", field_label(field)),
+        MemberEvent::MemberArchived {} => "Archived".into(),
+        MemberEvent::MemberRestored {} => "Restored".into(),
+        MemberEvent::MemberCheckedIn { .. } => "Checked in".into(),
+        MemberEvent::MemberEntryOverridden { denied, reason, rules, .. } => {
+            format!("Let in by override although {}: {reason}", denial(&denied, &rules))
         }
-        Ok(MemberEvent::MemberCheckInNotCounted { at_ms, reason: NotCounted::BeforeHistory }) => format!(
-            "Check-in at {} not counted: it is older than this member's latest check-ins",
-            time_of(at_ms)
-        ),
-        Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Archived }) => {
+        MemberEvent::MemberCheckInBackdated { at_ms, reason, .. } => {
+            format!("Check-in at {} recorded afterwards: {reason}", time_of(at_ms))
+        }
+        MemberEvent::MemberCheckInVoided { at_ms, reason } => {
+            format!("Check-in at {} voided: {reason}", time_of(at_ms))
+        }
+        MemberEvent::MemberBlocked { reason } => format!("Blocked from entering: {reason}"),
+        MemberEvent::MemberUnblocked {} => "Unblocked: may enter again".into(),
+        MemberEvent::MembershipSold { terms, start, renews, .. } => sold(&terms, start, renews.is_some()),
+        MemberEvent::PaymentRecorded { amount_cents, method, .. } => {
+            format!("Payment of {} recorded ({})", money(amount_cents), method.label())
+        }
+        MemberEvent::MembershipFrozen { from, until, .. } => {
+            let days = from.days_until(until) + 1;
+            format!(
+                "Membership frozen {} – {} ({days} {}): it ends {days} {} later",
+                date(from),
+                date(until),
+                plural(days, "day", "days"),
+                plural(days, "day", "days")
+            )
+        }
+        MemberEvent::MembershipUnfrozen { on, .. } => format!("Membership unfrozen on {}", date(on)),
+        MemberEvent::MembershipCancelled { from, reason, .. } => {
+            format!("Membership cancelled from {}: {reason}", date(from))
+        }
+        MemberEvent::MemberCheckInNotCounted { at_ms, reason } => not_counted(at_ms, reason),
+        MemberEvent::MemberChangeRepeated { change: Repeated::Archived } => {
             "Archived here too (another desk had already archived this member)".into()
         }
-        Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Restored }) => {
+        MemberEvent::MemberChangeRepeated { change: Repeated::Restored } => {
             "Restored here too (another desk had already restored this member)".into()
         }
-        Ok(MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } }) => format!(
+        MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } } => format!(
             "{} changed to {} here too (another desk had made the same change)",
             field_label(field),
             shown(&value)
         ),
-        Ok(MemberEvent::MemberDetailsMerged { field, value, overwritten }) => format!(
+        MemberEvent::MemberDetailsMerged { field, value, overwritten } => format!(
             "{} changed to {} (merged: another desk had changed it to {} at the same time; this change is the later one)",
             field_label(field),
             shown(&value),
             shown(&overwritten)
         ),
-        Ok(MemberEvent::MemberDetailsOverwritten { field, value, kept }) => format!(
+        MemberEvent::MemberDetailsOverwritten { field, value, kept } => format!(
             "{} also changed to {} — overwritten by another desk's later change to {}",
             field_label(field),
             shown(&value),
             shown(&kept)
         ),
-        // A newer app version's event, or damaged data: say so rather than hide it.
-        Err(_) => format!("{} (cannot be shown by this version of the app)", envelope.event_type),
     }
+}
+
+/// "Sold Ten visits (10 visits within 6 months, 90.00), starting on the first visit".
+fn sold(terms: &shared::club::PlanTerms, start: Start, renewal: bool) -> String {
+    let start = match start {
+        Start::On(d) => format!("from {}", date(d)),
+        Start::FirstVisit => "starting on the first visit".to_owned(),
+    };
+    format!(
+        "{} {} ({}, {}), {start}",
+        if renewal { "Renewed as" } else { "Sold" },
+        terms.name,
+        terms.describe(),
+        money(terms.price_cents)
+    )
+}
+
+/// A check-in the server recorded as not counting, and why (the member was let in: staff settle
+/// it with them).
+fn not_counted(at_ms: u64, reason: NotCounted) -> String {
+    match reason {
+        NotCounted::Duplicate { of_ms } => {
+            let (at, of) = two_times(at_ms, of_ms);
+            format!("Check-in at {at} recorded as a duplicate of the same visit: another desk's check-in at {of} reached the server first")
+        }
+        NotCounted::BeforeHistory => {
+            format!("Check-in at {} not counted: it is older than this member's latest check-ins", time_of(at_ms))
+        }
+        NotCounted::Refused { denial: refused, on, grace_days, .. } => {
+            let at = time_of(at_ms);
+            match refused {
+                Denial::NoVisitsLeft => format!(
+                    "Check-in at {at} not counted: another desk used the card's last visit first (the member was let in; settle the visit with them)"
+                ),
+                Denial::Frozen { until } => format!(
+                    "Check-in at {at} not counted: another desk had frozen the membership (until {}) meanwhile",
+                    date(until)
+                ),
+                Denial::Cancelled => {
+                    format!("Check-in at {at} not counted: another desk had cancelled the membership meanwhile")
+                }
+                Denial::Blocked => format!("Check-in at {at} not counted: another desk had blocked this member meanwhile"),
+                other => format!(
+                    "Check-in at {at} not counted: with the other desks' changes, entry on {} was denied ({})",
+                    date(on),
+                    denial(&other, &EntryRules { grace_days, ..EntryRules::default() })
+                ),
+            }
+        }
+    }
+}
+
+/// A newer app version's event, or damaged data: said rather than hidden.
+fn unknown(envelope: &EventEnvelope) -> String {
+    format!("{} (cannot be shown by this version of the app)", envelope.event_type)
+}
+
+fn plural(n: i32, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+fn sentence_case(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 fn shown(value: &str) -> &str {
@@ -102,5 +250,253 @@ fn field_label(field: MemberField) -> &'static str {
         MemberField::Name => "Name",
         MemberField::Email => "Email",
         MemberField::Phone => "Phone",
+    }
+}
+
+/// A stream's events told with their context: the state before and after each (folded along, in
+/// the store's fold order), and what later events did to them.
+#[derive(Debug, Default)]
+pub struct Story {
+    told: HashMap<Uuid, String>,
+    voided: HashMap<Uuid, Voided>,
+}
+
+impl Story {
+    /// Tells `envelopes`, the stream's events that count, in fold order (confirmed by version,
+    /// then pending).
+    pub fn of(envelopes: &[EventEnvelope]) -> Story {
+        let mut story = Story::default();
+        if envelopes.first().is_none_or(|e| e.stream.kind != StreamKind::Member) {
+            return story;
+        }
+        let mut member = Member::default();
+        // Each counted visit by its time: the event a void later names.
+        let mut visits: HashMap<u64, Uuid> = HashMap::new();
+        for envelope in envelopes {
+            let Ok(event) = envelope.decode::<MemberEvent>() else { continue };
+            let membership = |member: &Member, id: Uuid| member.membership(id).cloned();
+            // Before: what a check-in used.
+            let before = match &event {
+                MemberEvent::MemberCheckedIn { membership: id, .. }
+                | MemberEvent::MemberCheckInBackdated { membership: id, .. } => membership(&member, *id),
+                _ => None,
+            };
+            member.evolve(&event, &EventMeta::of(envelope));
+            let after = |id: Uuid| membership(&member, id);
+            let told = match &event {
+                MemberEvent::MemberCheckedIn { at_ms, membership: id, .. } => {
+                    visits.insert(*at_ms, envelope.id);
+                    after(*id).or(before).map(|m| format!("Checked in — {}", visit_of(&m)))
+                }
+                MemberEvent::MemberCheckInBackdated { at_ms, membership: id, reason, .. } => {
+                    visits.insert(*at_ms, envelope.id);
+                    after(*id).map(|m| {
+                        format!("Check-in at {} recorded afterwards — {}: {reason}", time_of(*at_ms), visit_of(&m))
+                    })
+                }
+                MemberEvent::MemberEntryOverridden { at_ms, .. } => {
+                    visits.insert(*at_ms, envelope.id);
+                    None
+                }
+                MemberEvent::MemberCheckInVoided { at_ms, reason } => {
+                    if let Some(id) = visits.get(at_ms) {
+                        story.voided.insert(
+                            *id,
+                            Voided { reason: reason.clone(), staff: envelope.staff, at_ms: envelope.hlc.ms },
+                        );
+                    }
+                    None
+                }
+                MemberEvent::PaymentRecorded { membership: id, amount_cents, method, .. } => after(*id).map(|m| {
+                    let owed = m.outstanding_cents();
+                    let left =
+                        if owed == 0 { "paid in full".to_owned() } else { format!("{} outstanding", money(owed)) };
+                    format!(
+                        "Payment of {} for {} recorded ({}): {left}",
+                        money(*amount_cents),
+                        m.terms.name,
+                        method.label()
+                    )
+                }),
+                MemberEvent::MembershipFrozen { membership: id, from, until, .. } => after(*id).map(|m| {
+                    let days = from.days_until(*until) + 1;
+                    format!(
+                        "{} frozen {} – {} ({days} {}): now ends {}",
+                        m.terms.name,
+                        date(*from),
+                        date(*until),
+                        plural(days, "day", "days"),
+                        ends(&m)
+                    )
+                }),
+                MemberEvent::MembershipUnfrozen { membership: id, on } => {
+                    after(*id).map(|m| format!("{} unfrozen on {}: now ends {}", m.terms.name, date(*on), ends(&m)))
+                }
+                MemberEvent::MembershipCancelled { membership: id, from, reason, .. } => {
+                    after(*id).map(|m| format!("{} cancelled from {}: {reason}", m.terms.name, date(*from)))
+                }
+                _ => None,
+            };
+            if let Some(told) = told {
+                story.told.insert(envelope.id, told);
+            }
+        }
+        story
+    }
+
+    /// What the event says in its context, if more than [`describe`] can say of it alone.
+    pub fn told(&self, event: Uuid) -> Option<&String> {
+        self.told.get(&event)
+    }
+
+    /// Why and by whom a check-in was voided later, if it was.
+    pub fn voided(&self, event: Uuid) -> Option<Voided> {
+        self.voided.get(&event).cloned()
+    }
+}
+
+/// "Ten visits, visit 3 of 10", "Monthly".
+fn visit_of(m: &Membership) -> String {
+    match m.terms.visits.count() {
+        Some(n) => format!("{}, visit {} of {n}", m.terms.name, m.visits_used.min(n)),
+        None => m.terms.name.clone(),
+    }
+}
+
+fn ends(m: &Membership) -> String {
+    m.end().map(date).unwrap_or_else(|| "when its validity runs out".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::{
+        access::StaffId,
+        aggregate::DomainEvent,
+        calendar::Date,
+        club::{Length, PlanTerms, Visits},
+        member::{PaymentMethod, Start},
+        Hlc, StreamId,
+    };
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const MEMBERSHIP: Uuid = Uuid::from_u128(0xa1);
+    const MANAGER: StaffId = StaffId(Uuid::from_u128(0x5));
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    /// Noon (UTC) of `day`.
+    fn noon(day: &str) -> u64 {
+        d(day).days_since_epoch() as u64 * 86_400_000 + 43_200_000
+    }
+
+    /// `events` as one member's stream, in order, each made at noon of its day.
+    fn stream(events: &[(&str, MemberEvent)]) -> Vec<EventEnvelope> {
+        let member = StreamId::member(Uuid::from_u128(0x1));
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, (day, e))| EventEnvelope {
+                id: Uuid::from_u128(0x100 + i as u128),
+                stream: member,
+                version: i as u64 + 1,
+                event_type: e.event_type().to_owned(),
+                schema_version: e.schema_version(),
+                data: e.encode(),
+                hlc: Hlc { ms: noon(day) + i as u64, c: 0 },
+                device: DeviceId::new("desk-1").unwrap(),
+                staff: Some(MANAGER),
+                position: None,
+            })
+            .collect()
+    }
+
+    fn monthly() -> PlanTerms {
+        PlanTerms { name: "Monthly".into(), length: Length::Months(1), visits: Visits::Unlimited, price_cents: 4_900 }
+    }
+
+    fn sold(on: &str) -> MemberEvent {
+        MemberEvent::MembershipSold {
+            membership: MEMBERSHIP,
+            plan: Uuid::from_u128(0xb1),
+            terms: monthly(),
+            start: Start::On(d(on)),
+            on: d(on),
+            renews: None,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_freeze_is_told_with_the_end_date_it_moved_the_membership_to() {
+        let events = stream(&[
+            ("2026-03-02", MemberEvent::MemberRegistered { name: "Ann".into(), email: "".into(), phone: "".into() }),
+            ("2026-03-02", sold("2026-03-02")),
+            (
+                "2026-03-05",
+                MemberEvent::MembershipFrozen {
+                    membership: MEMBERSHIP,
+                    from: d("2026-03-10"),
+                    until: d("2026-03-16"),
+                    on: d("2026-03-05"),
+                },
+            ),
+            (
+                "2026-03-06",
+                MemberEvent::PaymentRecorded {
+                    membership: MEMBERSHIP,
+                    amount_cents: 2_000,
+                    method: PaymentMethod::Card,
+                    on: d("2026-03-06"),
+                },
+            ),
+        ]);
+        let story = Story::of(&events);
+        assert_eq!(
+            story.told(events[2].id).map(String::as_str),
+            Some("Monthly frozen 10 Mar 2026 – 16 Mar 2026 (7 days): now ends 8 Apr 2026")
+        );
+        assert_eq!(
+            story.told(events[3].id).map(String::as_str),
+            Some("Payment of 20.00 for Monthly recorded (card): 29.00 outstanding")
+        );
+        // Alone, the freeze says what it did without the membership's end.
+        assert_eq!(describe(&events[2]), "Membership frozen 10 Mar 2026 – 16 Mar 2026 (7 days): it ends 7 days later");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_voided_check_in_is_known_by_the_void_with_who_and_why() {
+        let at = noon("2026-03-03");
+        let events = stream(&[
+            ("2026-03-02", MemberEvent::MemberRegistered { name: "Ann".into(), email: "".into(), phone: "".into() }),
+            ("2026-03-02", sold("2026-03-02")),
+            (
+                "2026-03-03",
+                MemberEvent::MemberCheckedIn {
+                    at_ms: at,
+                    on: d("2026-03-03"),
+                    membership: MEMBERSHIP,
+                    rules: EntryRules::default(),
+                },
+            ),
+            ("2026-03-03", MemberEvent::MemberCheckInVoided { at_ms: at, reason: "Wrong member".into() }),
+        ]);
+        let story = Story::of(&events);
+        let voided = story.voided(events[2].id).expect("the check-in was voided");
+        assert_eq!((voided.reason.as_str(), voided.staff), ("Wrong member", Some(MANAGER)));
+        assert_eq!(story.voided(events[3].id), None, "the void itself is not voided");
+        assert_eq!(story.told(events[2].id).map(String::as_str), Some("Checked in — Monthly"));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_check_in_refused_once_the_desks_met_says_what_happened() {
+        let refused =
+            |denial| NotCounted::Refused { denial, on: d("2026-03-03"), membership: MEMBERSHIP, grace_days: 14 };
+        let said = |denial| not_counted(noon("2026-03-03"), refused(denial));
+        assert!(said(Denial::NoVisitsLeft).contains("another desk used the card's last visit first"));
+        assert!(said(Denial::Frozen { until: d("2026-03-09") }).contains("frozen the membership (until 9 Mar 2026)"));
+        assert!(said(Denial::Cancelled).contains("cancelled the membership"));
+        assert!(said(Denial::Expired { ended: Some(d("2026-03-01")) }).contains("entry on 3 Mar 2026 was denied"));
     }
 }

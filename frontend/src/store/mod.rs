@@ -22,10 +22,12 @@ mod wipe;
 mod writes;
 
 pub use app::client::Counts;
-use describe::{describe, describe_for};
+use describe::{describe, describe_for, Story};
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
 pub use records::{RowRecord, StreamRecord};
+#[cfg(test)]
+pub use schema::db_version;
 pub use schema::DB_NAME;
 pub use wipe::delete_database;
 
@@ -157,7 +159,12 @@ impl Store {
         let generation = get_meta::<u32>(&meta, META_GENERATION).map_err(db_error)?;
         let records = records.await.map_err(db_error)?;
         let generation = generation.await.map_err(db_error)?.unwrap_or(0);
-        let mut rows: Vec<TimelineRow> = decoded(records)
+        let records = decoded(records);
+        // Each event told with what came before and after it (a freeze's new end, a void).
+        let counted: Vec<EventEnvelope> =
+            fold::effective(&records).into_iter().filter_map(|r| r.envelope().ok()).collect();
+        let story = Story::of(&counted);
+        let mut rows: Vec<TimelineRow> = records
             .into_iter()
             .filter_map(|record| match record.envelope() {
                 Ok(envelope) => Some(TimelineRow {
@@ -166,11 +173,12 @@ impl Store {
                     event_type: envelope.event_type.clone(),
                     // This desk's own changes that did not stand are told from its side; another
                     // desk's merge is told from this side only in the inbox, where it concerns this desk.
-                    summary: if envelope.device == self.device {
-                        describe_for(&envelope, &self.device)
-                    } else {
-                        describe(&envelope)
+                    summary: match story.told(envelope.id) {
+                        Some(told) => told.clone(),
+                        None if envelope.device == self.device => describe_for(&envelope, &self.device),
+                        None => describe(&envelope),
                     },
+                    voided: story.voided(envelope.id),
                     at_ms: fold::happened_at(&envelope),
                     device: envelope.device.to_string(),
                     this_device: envelope.device == self.device,

@@ -8,7 +8,10 @@ use crate::browser;
 use app::client::{EventState, InboxKind, MemberRow, Settle};
 use shared::{
     access::{Actor, Role, StaffId},
-    member::{Member, MemberCommand},
+    aggregate::DomainEvent,
+    calendar::Date,
+    club::{Length, PlanTerms, Visits},
+    member::{EntryRules, Member, MemberCommand, MemberEvent, NotCounted, Start},
     projection::ReadModels,
     protocol::LogEpoch,
     replication::{
@@ -23,7 +26,10 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// 2025-11-24 16:00 UTC.
 const NOW: u64 = 1_764_000_000_000;
+/// The membership [`sell_monthly`] sells.
+const MONTHLY: Uuid = Uuid::from_u128(0xa1);
 /// The staff member at this desk in every test: the front desk keeps members and check-ins.
 const DESK: Actor = Actor { staff: StaffId(Uuid::from_u128(70)), role: Role::FrontDesk };
 
@@ -63,6 +69,17 @@ impl Twins {
         let registered = stored(&self.store.pending(10).await.unwrap()[0], 1);
         self.apply(StoreOp::Confirm { stored: vec![registered.clone()], server_events: vec![] }, None).await;
         registered
+    }
+
+    /// `member` registered and sold [`MONTHLY`] on this desk, both confirmed by the server
+    /// (versions 1 and 2): the server's copies.
+    async fn registered_with_membership(&mut self, member: Uuid, name: &str) -> Vec<EventEnvelope> {
+        self.execute(member, register(name), NOW).await;
+        self.execute(member, sell_monthly(), NOW + 500).await;
+        let pending = self.store.pending(10).await.unwrap();
+        let confirmed = vec![stored(&pending[0], 1), stored(&pending[1], 2)];
+        self.apply(StoreOp::Confirm { stored: confirmed.clone(), server_events: vec![] }, None).await;
+        confirmed
     }
 
     async fn apply(&mut self, op: StoreOp, epoch: Option<LogEpoch>) -> Changes {
@@ -171,6 +188,29 @@ fn register(name: &str) -> MemberCommand {
     MemberCommand::RegisterMember { name: name.into(), email: String::new(), phone: String::new() }
 }
 
+/// Sells [`MONTHLY`], an unlimited month from the day of [`NOW`] (the club's zone is UTC here).
+fn sell_monthly() -> MemberCommand {
+    let today = Date::utc_of(NOW);
+    let terms = PlanTerms {
+        name: "Monthly unlimited".into(),
+        length: Length::Months(1),
+        visits: Visits::Unlimited,
+        price_cents: 4_900,
+    };
+    MemberCommand::SellMembership {
+        membership: MONTHLY,
+        plan: Uuid::from_u128(0xb1),
+        terms,
+        start: Start::On(today),
+        on: today,
+    }
+}
+
+/// The desk checks the member in on [`MONTHLY`] at `at_ms`.
+fn check_in(at_ms: u64) -> MemberCommand {
+    MemberCommand::CheckIn { on: Date::utc_of(at_ms), membership: MONTHLY, rules: EntryRules::default() }
+}
+
 #[wasm_bindgen_test]
 async fn a_replaced_log_unconfirms_everything_confirms_what_it_shows_again_and_gets_the_rest_offered_back() {
     let mut twins = Twins::new().await;
@@ -178,17 +218,18 @@ async fn a_replaced_log_unconfirms_everything_confirms_what_it_shows_again_and_g
     let first = LogEpoch(Uuid::from_u128(100));
     let restored = LogEpoch(Uuid::from_u128(200));
 
-    // Anna registered and checked in here, both confirmed; Bo registered on another device.
+    // Anna registered, sold a month and checked in here, all confirmed; Bo registered on another device.
     twins.apply(StoreOp::AdoptEpoch(first), Some(first)).await;
     twins.execute(anna, register("Anna Peeters"), NOW).await;
-    twins.execute(anna, MemberCommand::CheckIn, NOW + 1_000).await;
+    twins.execute(anna, sell_monthly(), NOW + 500).await;
+    twins.execute(anna, check_in(NOW + 1_000), NOW + 1_000).await;
     let anna_events = twins.store.pending(10).await.unwrap();
-    let confirmed = vec![stored(&anna_events[0], 1), stored(&anna_events[1], 2)];
+    let confirmed = vec![stored(&anna_events[0], 1), stored(&anna_events[1], 2), stored(&anna_events[2], 3)];
     twins.apply(StoreOp::Confirm { stored: confirmed.clone(), server_events: vec![] }, Some(first)).await;
     let mut other = MemoryDevice::new("other", 2);
     other.execute::<Member>(StreamId::member(bo), register("Bo"), NOW).expect("registers");
-    let bo_registered = stored(&other.pending()[0], 3);
-    twins.apply(StoreOp::Apply { events: vec![bo_registered.clone()], cursor: 3 }, Some(first)).await;
+    let bo_registered = stored(&other.pending()[0], 4);
+    twins.apply(StoreOp::Apply { events: vec![bo_registered.clone()], cursor: 4 }, Some(first)).await;
     // A change not pushed yet, built on the check-in.
     twins
         .execute(
@@ -201,24 +242,25 @@ async fn a_replaced_log_unconfirms_everything_confirms_what_it_shows_again_and_g
         .await;
     twins.assert_alike(&[anna, bo]).await;
 
-    // The server's log was restored from a copy that has Anna's registration and Bo, not the check-in.
+    // The server's log was restored from a copy that has Anna's registration and sale, and Bo, not
+    // the check-in.
     twins.apply(StoreOp::Reset { epoch: restored }, Some(restored)).await;
     twins.assert_alike(&[anna, bo]).await;
     let saved = twins.store.saved().await.unwrap();
     assert_eq!((saved.cursor, saved.epoch, saved.resyncing), (0, Some(restored), true));
 
-    let pulled = vec![stored(&confirmed[0], 1), stored(&bo_registered, 2)];
-    twins.apply(StoreOp::Apply { events: pulled, cursor: 2 }, Some(restored)).await;
+    let pulled = vec![stored(&confirmed[0], 1), stored(&confirmed[1], 2), stored(&bo_registered, 3)];
+    twins.apply(StoreOp::Apply { events: pulled, cursor: 3 }, Some(restored)).await;
     twins.assert_alike(&[anna, bo]).await;
 
     let changes = twins.apply(StoreOp::Reoffer, Some(restored)).await;
     assert_eq!(changes.reoffered, Some(1), "the check-in is the one change the copy lacks");
     twins.assert_alike(&[anna, bo]).await;
     let pending = twins.store.pending(10).await.unwrap();
-    assert_eq!(pending.iter().map(|e| e.version).collect::<Vec<_>>(), vec![2, 3], "the lost check-in goes out first");
+    assert_eq!(pending.iter().map(|e| e.version).collect::<Vec<_>>(), vec![3, 4], "the lost check-in goes out first");
     assert!(pending.iter().all(|e| e.position.is_none()), "offered back without the replaced log's positions");
     let saved = twins.store.saved().await.unwrap();
-    assert_eq!((saved.cursor, saved.resyncing), (2, false));
+    assert_eq!((saved.cursor, saved.resyncing), (3, false));
 }
 
 #[wasm_bindgen_test]
@@ -241,18 +283,22 @@ async fn a_check_in_the_server_recorded_as_a_duplicate_is_a_correction_until_ack
     let mut twins = Twins::new().await;
     let anna = Uuid::from_u128(1);
     let stream = StreamId::member(anna);
-    let registered = twins.registered(anna, "Anna Peeters").await;
-    twins.execute(anna, MemberCommand::CheckIn, NOW + 60_000).await;
+    let confirmed = twins.registered_with_membership(anna, "Anna Peeters").await;
+    twins.execute(anna, check_in(NOW + 60_000), NOW + 60_000).await;
     // The other desk's check-in, and what the server made of this one.
     let mut other = MemoryDevice::new("other", 2);
-    other.apply(StoreOp::Apply { events: vec![registered], cursor: 1 }, NOW);
-    other.execute::<Member>(stream, MemberCommand::CheckIn, NOW + 30_000).unwrap();
-    let theirs = stored(&other.pending()[0], 2);
+    other.apply(StoreOp::Apply { events: confirmed, cursor: 2 }, NOW);
+    other.execute::<Member>(stream, check_in(NOW + 30_000), NOW + 30_000).unwrap();
+    let theirs = stored(&other.pending()[0], 3);
     let mine = twins.store.pending(10).await.unwrap().remove(0);
-    let mut duplicate = stored(&mine, 3);
-    duplicate.version = 3;
-    duplicate.event_type = "MemberCheckInNotCounted".into();
-    duplicate.data = serde_json::json!({ "at_ms": NOW + 60_000, "reason": { "duplicate": { "of_ms": NOW + 30_000 } } });
+    let mut duplicate = stored(&mine, 4);
+    duplicate.version = 4;
+    let not_counted = MemberEvent::MemberCheckInNotCounted {
+        at_ms: NOW + 60_000,
+        reason: NotCounted::Duplicate { of_ms: NOW + 30_000 },
+    };
+    duplicate.event_type = not_counted.event_type().into();
+    duplicate.data = not_counted.encode();
     let changes = twins.apply(StoreOp::Confirm { stored: vec![duplicate], server_events: vec![theirs] }, None).await;
     assert_eq!((changes.counts.pending, changes.counts.corrected), (0, 1));
     assert!(
@@ -351,7 +397,8 @@ async fn read_models_built_by_other_projections_are_rebuilt_from_the_log_on_open
     let mut twins = Twins::new().await;
     let (anna, bo) = (Uuid::from_u128(1), Uuid::from_u128(2));
     twins.execute(anna, register("Anna"), NOW).await;
-    twins.execute(anna, MemberCommand::CheckIn, NOW + 1_000).await;
+    twins.execute(anna, sell_monthly(), NOW + 500).await;
+    twins.execute(anna, check_in(NOW + 1_000), NOW + 1_000).await;
     twins.execute(bo, register("Bo"), NOW + 2_000).await;
     let log: Vec<EventEnvelope> = twins.reference.log.iter().map(|e| e.envelope.clone()).collect();
     let built = stored_read_models(&twins.store).await;
@@ -372,7 +419,7 @@ async fn read_models_built_by_other_projections_are_rebuilt_from_the_log_on_open
     let reopened = Store::open_named(&twins.name, schema::db_version(), hooks).await.expect("the store opens");
     assert_eq!(stored_read_models(&reopened).await, built, "rebuilt from the log");
     assert_eq!(members_of(&reopened).await.len(), 2);
-    assert_eq!(reopened.counts().await.unwrap().pending, 3, "the log itself is untouched");
+    assert_eq!(reopened.counts().await.unwrap().pending, 4, "the log itself is untouched");
 }
 
 /// This desk archived a member another desk had archived first (the server refused this desk's
@@ -407,8 +454,9 @@ async fn an_event_shows_the_time_it_says_it_happened_at_not_when_it_was_stamped(
     let mut desk = MemoryDevice::new("desk-1", 1);
     let anna = StreamId::member(Uuid::from_u128(1));
     desk.execute::<Member>(anna, register("Anna"), NOW).unwrap();
-    desk.execute::<Member>(anna, MemberCommand::CheckIn, NOW + 60_000).unwrap();
-    let mut check_in = desk.pending()[1].clone();
+    desk.execute::<Member>(anna, sell_monthly(), NOW + 500).unwrap();
+    desk.execute::<Member>(anna, check_in(NOW + 60_000), NOW + 60_000).unwrap();
+    let mut check_in = desk.pending()[2].clone();
     check_in.hlc.ms = NOW + 600_000;
     assert_eq!(super::fold::happened_at(&check_in), NOW + 60_000);
     let registered = desk.pending()[0].clone();
@@ -422,14 +470,15 @@ async fn every_event_is_stamped_with_the_staff_member_who_decided_it() {
     let mut twins = Twins::new().await;
     let anna = Uuid::from_u128(1);
     twins.execute(anna, register("Anna"), NOW).await;
+    twins.execute(anna, sell_monthly(), NOW + 500).await;
     let manager = Actor { staff: StaffId(Uuid::from_u128(71)), role: Role::Manager };
     twins
         .store
-        .execute(StreamId::member(anna), Command::Member(MemberCommand::CheckIn), manager, NOW + 1_000)
+        .execute(StreamId::member(anna), Command::Member(check_in(NOW + 1_000)), manager, NOW + 1_000)
         .await
         .unwrap();
     let stamped: Vec<_> = twins.store.pending(10).await.unwrap().iter().map(|e| e.staff).collect();
-    assert_eq!(stamped, vec![Some(DESK.staff), Some(manager.staff)]);
+    assert_eq!(stamped, vec![Some(DESK.staff), Some(DESK.staff), Some(manager.staff)]);
     let timeline = twins.store.timeline(StreamId::member(anna)).await.unwrap();
     assert_eq!(timeline[0].staff, Some(manager.staff), "the timeline says who");
 }
@@ -444,7 +493,7 @@ async fn a_coach_may_not_register_or_check_in_and_nothing_is_stored() {
     let refused = twins.store.execute(stream, Command::Member(register("Anna")), coach, NOW).await;
     let Err(super::ExecuteError::Forbidden(forbidden)) = refused else { panic!("{refused:?}") };
     assert_eq!(forbidden.to_string(), "a coach may not register or change members");
-    let refused = twins.store.execute(stream, Command::Member(MemberCommand::CheckIn), coach, NOW).await;
+    let refused = twins.store.execute(stream, Command::Member(check_in(NOW)), coach, NOW).await;
     assert!(matches!(refused, Err(super::ExecuteError::Forbidden(_))), "{refused:?}");
     assert_eq!(twins.store.counts().await.unwrap().pending, 0);
     assert!(members_of(&twins.store).await.is_empty());

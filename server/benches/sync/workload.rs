@@ -2,8 +2,10 @@
 
 use server::store::{PostgresStore, SqliteStore};
 use shared::{
+    calendar::Date,
+    club::{Length, PlanTerms, Visits},
     envelope::Stamp,
-    member::{Member, MemberCommand},
+    member::{EntryRules, Member, MemberCommand, PaymentMethod, Start},
     Aggregate, DeviceId, EventEnvelope, HlcClock, StreamId,
 };
 use std::time::{Duration, Instant};
@@ -15,7 +17,9 @@ pub fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// One member's stream: registered, then checked in every 11 minutes.
+/// One member's stream of 50 events, one every 11 minutes, as a club's desk makes them: registered,
+/// a membership sold and paid in two parts, a freeze planned and taken back, a 10-visit card sold and
+/// paid, and check-ins, each decided by the entry rules on the membership the entry decision names.
 pub fn member_events(n: usize) -> Vec<EventEnvelope> {
     let (events, _) = member(n as u128 + 1, 1_764_000_000_000, EVENTS_PER_MEMBER, 0);
     events
@@ -23,8 +27,63 @@ pub fn member_events(n: usize) -> Vec<EventEnvelope> {
 
 /// A member with `length` events stored, and `later` more check-ins to push one by one.
 pub fn one_member(length: usize, later: usize) -> (Vec<EventEnvelope>, Vec<EventEnvelope>) {
-    // Far enough in the past that 11-minute steps never reach the server's present.
+    // Far enough in the past that 11-minute steps never reach the server's present (60,000 steps
+    // are 458 days: the membership runs three years).
     member(u128::MAX / 3 + length as u128, 1_680_000_000_000, length, later)
+}
+
+/// What the workload's members buy.
+fn plans() -> (PlanTerms, PlanTerms) {
+    let long = PlanTerms {
+        name: "Three years".into(),
+        length: Length::Months(36),
+        visits: Visits::Unlimited,
+        price_cents: 99_000,
+    };
+    let card = PlanTerms {
+        name: "10-visit card".into(),
+        length: Length::Months(6),
+        visits: Visits::Card(10),
+        price_cents: 12_000,
+    };
+    (long, card)
+}
+
+/// The command a member's desk gives at step `i` (at `now`, on the UTC day `on`).
+fn command_at(i: u64, n: u128, state: &Member, now: u64, on: Date) -> MemberCommand {
+    let (long, card) = plans();
+    let (membership, card_id) = (uuid::Uuid::from_u128(n ^ (1 << 100)), uuid::Uuid::from_u128(n ^ (2 << 100)));
+    let plan = uuid::Uuid::from_u128(0xb1);
+    let rules = EntryRules::default();
+    match i {
+        0 => MemberCommand::RegisterMember {
+            name: format!("Member {n}"),
+            email: format!("m{n}@example.be"),
+            phone: "0470 00 00 00".into(),
+        },
+        1 => MemberCommand::SellMembership { membership, plan, terms: long, start: Start::On(on), on },
+        2 => MemberCommand::RecordPayment { membership, amount_cents: 50_000, method: PaymentMethod::Card, on },
+        10 => {
+            MemberCommand::RecordPayment { membership, amount_cents: 49_000, method: PaymentMethod::BankTransfer, on }
+        }
+        20 => MemberCommand::FreezeMembership { membership, from: on.add_days(30), until: on.add_days(40), on },
+        25 => MemberCommand::UnfreezeMembership { membership, on },
+        30 => MemberCommand::SellMembership {
+            membership: card_id,
+            plan: uuid::Uuid::from_u128(0xb2),
+            terms: card,
+            start: Start::FirstVisit,
+            on,
+        },
+        31 => {
+            MemberCommand::RecordPayment { membership: card_id, amount_cents: 12_000, method: PaymentMethod::Cash, on }
+        }
+        _ => {
+            let entry = state.entry(now, on, &rules);
+            let membership = entry.membership.expect("the member holds a membership that admits them");
+            MemberCommand::CheckIn { on, membership, rules }
+        }
+    }
 }
 
 /// Decided with the shared aggregate, as a desk would, but folding as it goes (a `MemoryDevice`
@@ -50,15 +109,7 @@ fn member(n: u128, t0: u64, length: usize, later: usize) -> (Vec<EventEnvelope>,
     let mut events = Vec::with_capacity(length + later);
     for i in 0..(length + later) as u64 {
         let now = t0 + i * 11 * 60_000;
-        let command = if i == 0 {
-            MemberCommand::RegisterMember {
-                name: format!("Member {n}"),
-                email: format!("m{n}@example.be"),
-                phone: "0470 00 00 00".into(),
-            }
-        } else {
-            MemberCommand::CheckIn
-        };
+        let command = command_at(i, n, &state, now, Date::utc_of(now));
         let decided = state.decide(command, now).unwrap();
         let stamp = Stamp { device: &device, staff: Some(STAFF), now_ms: now, hlc: &mut clock, random: &mut random };
         let wrapped = EventEnvelope::wrap(stream, i, &decided, stamp);

@@ -8,12 +8,15 @@ pub mod backends;
 use leptos::prelude::LeptosOptions;
 use server::{store, AppState};
 use shared::{
-    member::{Member, MemberCommand},
+    calendar::Date,
+    club::{Length, PlanTerms, Visits},
+    member::{EntryRules, Member, MemberCommand, PaymentMethod, Start},
     protocol::{PullResponse, PushBatch, PushRequest},
     replication::memory::MemoryDevice,
     EventEnvelope, StreamId,
 };
 use std::{net::SocketAddr, time::Duration};
+use uuid::Uuid;
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -97,6 +100,7 @@ impl TestServer {
     }
 }
 
+/// 2025-11-24 16:00 UTC.
 pub const T0: u64 = 1_764_000_000_000;
 
 pub fn member(n: u128) -> StreamId {
@@ -107,16 +111,97 @@ pub fn register(name: &str) -> MemberCommand {
     MemberCommand::RegisterMember { name: name.into(), email: String::new(), phone: String::new() }
 }
 
-/// A device with `commands` decided on `stream`, its events still pending.
+/// The club-local date of `at_ms` (the test club's zone is UTC).
+pub fn day_of(at_ms: u64) -> Date {
+    Date::utc_of(at_ms)
+}
+
+/// The day of [`T0`]: the day the tests' memberships are sold on.
+pub fn today() -> Date {
+    day_of(T0)
+}
+
+/// The membership [`sell_monthly`] sells.
+pub const MONTHLY: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1);
+pub const MONTHLY_PLAN: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00b1);
+pub const CARD_PLAN: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00b2);
+
+pub fn unlimited_monthly() -> PlanTerms {
+    PlanTerms {
+        name: "Monthly unlimited".into(),
+        length: Length::Months(1),
+        visits: Visits::Unlimited,
+        price_cents: 4_900,
+    }
+}
+
+/// A card of `visits` visits within 6 months, for 90.00.
+pub fn card_of(visits: u32) -> PlanTerms {
+    PlanTerms {
+        name: format!("{visits}-visit card"),
+        length: Length::Months(6),
+        visits: Visits::Card(visits),
+        price_cents: 9_000,
+    }
+}
+
+/// Sells [`MONTHLY`], an unlimited month from [`today`] (unpaid: the payment grace lets the member
+/// in meanwhile).
+pub fn sell_monthly() -> MemberCommand {
+    sell(MONTHLY, MONTHLY_PLAN, unlimited_monthly())
+}
+
+/// Sells `membership` of `terms`, sold on and starting [`today`].
+pub fn sell(membership: Uuid, plan: Uuid, terms: PlanTerms) -> MemberCommand {
+    MemberCommand::SellMembership { membership, plan, terms, start: Start::On(today()), on: today() }
+}
+
+pub fn pay(membership: Uuid, amount_cents: u64) -> MemberCommand {
+    MemberCommand::RecordPayment { membership, amount_cents, method: PaymentMethod::Cash, on: today() }
+}
+
+/// The desk checks the member in on [`MONTHLY`] (with the club's default rules); [`device_with`]
+/// dates it the day it is made.
+pub fn check_in() -> MemberCommand {
+    check_in_on(MONTHLY)
+}
+
+/// The desk checks the member in on `membership`, dated [`today`] (see [`dated`]).
+pub fn check_in_on(membership: Uuid) -> MemberCommand {
+    MemberCommand::CheckIn { on: today(), membership, rules: EntryRules::default() }
+}
+
+/// `command` as a desk gives it at `at_ms`: a check-in or an override is dated that day.
+pub fn dated(command: MemberCommand, at_ms: u64) -> MemberCommand {
+    match command {
+        MemberCommand::CheckIn { membership, rules, .. } => {
+            MemberCommand::CheckIn { on: day_of(at_ms), membership, rules }
+        }
+        MemberCommand::OverrideEntry { reason, rules, .. } => {
+            MemberCommand::OverrideEntry { on: day_of(at_ms), reason, rules }
+        }
+        other => other,
+    }
+}
+
+/// A device with `commands` decided on `stream`, 11 minutes apart from [`T0`] on (outside the
+/// duplicate window), its events still pending.
 pub fn device_with(name: &str, stream: StreamId, commands: Vec<MemberCommand>) -> MemoryDevice {
     // Each device its own random ids, as real devices have.
     let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
     let seed = seed ^ (stream.id.as_u128() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut device = desk(name, seed);
     for (i, c) in commands.into_iter().enumerate() {
-        device.execute::<Member>(stream, c, T0 + i as u64 * 11 * 60_000).expect("command accepted");
+        let at_ms = T0 + i as u64 * 11 * 60_000;
+        device.execute::<Member>(stream, dated(c, at_ms), at_ms).expect("command accepted");
     }
     device
+}
+
+/// Decides `command` on `device` at `at_ms` (dated that day), for events made after
+/// [`device_with`]'s.
+pub fn execute(device: &mut MemoryDevice, stream: StreamId, command: MemberCommand, at_ms: u64) {
+    device.execute::<Member>(stream, dated(command, at_ms), at_ms).expect("command accepted");
 }
 
 /// A device whose commands are made by [`accounts::MANAGER`] (sign it in with `client_for`).

@@ -57,6 +57,14 @@ fn event_type() -> impl Strategy<Value = String> {
         Just("MemberDetailsMerged".to_owned()),
         Just("MemberDetailsOverwritten".to_owned()),
         Just("MemberChangeRepeated".to_owned()),
+        Just("MemberEntryOverridden".to_owned()),
+        Just("MemberCheckInBackdated".to_owned()),
+        Just("MemberCheckInVoided".to_owned()),
+        Just("MembershipSold".to_owned()),
+        Just("PaymentRecorded".to_owned()),
+        Just("MembershipFrozen".to_owned()),
+        Just("MembershipCancelled".to_owned()),
+        Just("ClubSettingChanged".to_owned()),
         ".{0,30}",
     ]
 }
@@ -64,15 +72,51 @@ fn event_type() -> impl Strategy<Value = String> {
 /// A real event of the member aggregate, encoded as the domain does, with arbitrary values: these
 /// pass the shape checks often enough for the planning to see them.
 fn real_event() -> impl Strategy<Value = (String, serde_json::Value)> {
-    use crate::{aggregate::DomainEvent, member::MemberEvent};
+    use crate::{
+        aggregate::DomainEvent,
+        calendar::Date,
+        club::{Length, PlanTerms, Visits},
+        member::{EntryRules, MemberEvent, PaymentMethod, Start},
+    };
+    let time = || prop_oneof![NOW - 7_200_000..NOW + 600_000, any::<u64>()];
+    // Near the day of NOW, or any day the domain can write.
+    let day = || prop_oneof![-3i32..3, -100_000i32..100_000].prop_map(|d| Date::utc_of(NOW).add_days(d));
+    let membership = || prop_oneof![Just(Uuid::from_u128(0xa1)), any::<u128>().prop_map(Uuid::from_u128)];
+    let terms = (".{0,12}", 0u32..40, prop::option::of(0u32..1_200), any::<u64>()).prop_map(
+        |(name, months, card, price_cents)| PlanTerms {
+            name,
+            length: Length::Months(months),
+            visits: card.map_or(Visits::Unlimited, Visits::Card),
+            price_cents,
+        },
+    );
+    let rules = (any::<u64>(), any::<u32>()).prop_map(|(window_ms, grace_days)| EntryRules { window_ms, grace_days });
     prop_oneof![
         (".{0,20}", ".{0,20}", "[0-9 +]{0,12}").prop_map(|(name, email, phone)| MemberEvent::MemberRegistered {
             name,
             email,
             phone
         }),
-        (prop_oneof![NOW - 7_200_000..NOW + 600_000, any::<u64>()])
-            .prop_map(|at_ms| MemberEvent::MemberCheckedIn { at_ms }),
+        (time(), day(), membership(), prop_oneof![Just(EntryRules::default()), rules])
+            .prop_map(|(at_ms, on, membership, rules)| MemberEvent::MemberCheckedIn { at_ms, on, membership, rules }),
+        (membership(), terms, day()).prop_map(|(membership, terms, on)| MemberEvent::MembershipSold {
+            membership,
+            plan: Uuid::from_u128(0xb1),
+            terms,
+            start: Start::On(on),
+            on,
+            renews: None
+        }),
+        (membership(), any::<u64>(), day()).prop_map(|(membership, amount_cents, on)| {
+            MemberEvent::PaymentRecorded { membership, amount_cents, method: PaymentMethod::Card, on }
+        }),
+        (membership(), day(), day(), day()).prop_map(|(membership, from, until, on)| MemberEvent::MembershipFrozen {
+            membership,
+            from,
+            until,
+            on
+        }),
+        (time(), ".{0,20}").prop_map(|(at_ms, reason)| MemberEvent::MemberCheckInVoided { at_ms, reason }),
         Just(MemberEvent::MemberArchived {}),
         Just(MemberEvent::MemberRestored {}),
     ]
@@ -120,9 +164,18 @@ fn stored_stream(stream: StreamId, existing: bool) -> (StreamHead, Vec<EventEnve
         return (head, vec![]);
     }
     let mut device = crate::replication::memory::MemoryDevice::new("stored", 1);
+    let today = crate::calendar::Date::utc_of(NOW);
+    let terms = crate::testing::members::card_of(10);
     for (i, command) in [
         MemberCommand::RegisterMember { name: "Zoë".into(), email: "z@club.test".into(), phone: String::new() },
-        MemberCommand::CheckIn,
+        MemberCommand::SellMembership {
+            membership: Uuid::from_u128(0xa1),
+            plan: Uuid::from_u128(0xb1),
+            terms,
+            start: crate::member::Start::On(today),
+            on: today,
+        },
+        crate::testing::members::check_in(today, Uuid::from_u128(0xa1)),
     ]
     .into_iter()
     .enumerate()

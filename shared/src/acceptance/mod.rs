@@ -5,6 +5,8 @@
 mod fuzz_tests;
 mod plan;
 mod shape;
+#[cfg(test)]
+mod shape_tests;
 mod stream_state;
 
 pub use plan::{check_epoch, plan_batch, Plan, Refusal, StreamHead};

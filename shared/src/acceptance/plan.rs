@@ -164,7 +164,7 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     // The stream moved on: each event joins it by its aggregate's policy, or the batch is rejected whole.
     let conflict =
         |reason: String| Plan::Conflict { stored: retried.clone(), after_version, head_version: head.version, reason };
-    if parent == 0 {
+    if parent == 0 && !stream.kind.run(ExistsFromTheStart) {
         // Built on nothing, on a stream that exists: the device did not know the record.
         return Ok(conflict("this record already exists on the server; your change was not applied".into()));
     }
@@ -183,4 +183,13 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     }
     let status = if merged { BatchStatus::Merged } else { BatchStatus::Rebased };
     Ok(Plan::Append { stored: retried, new, head: Box::new(next), status, after_version })
+}
+
+struct ExistsFromTheStart;
+
+impl crate::registry::ForKind for ExistsFromTheStart {
+    type Output = bool;
+    fn run<A: crate::registry::Registered>(self) -> bool {
+        A::EXISTS_FROM_THE_START
+    }
 }

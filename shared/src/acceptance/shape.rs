@@ -3,6 +3,7 @@
 use super::stream_state::canonical;
 use crate::{
     aggregate::DecodeError,
+    calendar::Date,
     ids::{event_id_ms, is_event_id},
     protocol::{PushRequest, MAX_CLOCK_AHEAD_MS, MAX_EVENTS_PER_PUSH, MAX_EVENT_DATA_BYTES, MAX_POSITION},
     stream::StreamId,
@@ -52,6 +53,14 @@ pub enum ShapeError {
     /// a check-in dated otherwise is back-dated, which a device's command never does.
     #[error("event {event} records a time {} away from when it was made (its id's time)", text::duration(*apart_ms))]
     TimeMismatch { stream: StreamId, event: Uuid, apart_ms: u64 },
+    /// A club-local date (`on`) is the day of the device's clock in the club's zone when the event
+    /// was made: never more than a day off the UTC date of its id's time.
+    #[error(
+        "event {event} is dated {on}, {} day(s) away from the day it was made ({made} UTC, its id's time): \
+         a club's date is never more than a day off",
+        .days_apart.abs()
+    )]
+    DateMismatch { stream: StreamId, event: Uuid, on: Date, made: Date, days_apart: i32 },
     #[error("event {event}'s hybrid clock counter {counter} is beyond any device's ({MAX_HLC_COUNTER} at most)")]
     CounterTooLarge { stream: StreamId, event: Uuid, counter: u32 },
 }
@@ -77,6 +86,7 @@ impl ShapeError {
             ShapeError::ClockAhead { .. } => "clock_ahead",
             ShapeError::ClockBehind { .. } => "clock_behind",
             ShapeError::TimeMismatch { .. } => "time_mismatch",
+            ShapeError::DateMismatch { .. } => "date_mismatch",
             ShapeError::CounterTooLarge { .. } => "clock_counter_too_large",
         }
     }
@@ -91,6 +101,7 @@ impl ShapeError {
             | ShapeError::ClockAhead { event, .. }
             | ShapeError::ClockBehind { event, .. }
             | ShapeError::TimeMismatch { event, .. }
+            | ShapeError::DateMismatch { event, .. }
             | ShapeError::CounterTooLarge { event, .. } => Some(*event),
             ShapeError::InvalidEventId(id) | ShapeError::DuplicateEventId(id) | ShapeError::PositionGiven(id) => {
                 Some(*id)
@@ -110,6 +121,7 @@ impl ShapeError {
             | ShapeError::ClockAhead { stream, .. }
             | ShapeError::ClockBehind { stream, .. }
             | ShapeError::TimeMismatch { stream, .. }
+            | ShapeError::DateMismatch { stream, .. }
             | ShapeError::CounterTooLarge { stream, .. } => Some(*stream),
             _ => None,
         }
@@ -197,6 +209,13 @@ pub fn check_request(request: &PushRequest, now_ms: u64) -> Result<(), ShapeErro
                 let apart_ms = at_ms.abs_diff(id_ms);
                 if apart_ms > MAX_DECIDED_APART_MS {
                     return Err(ShapeError::TimeMismatch { stream, event: e.id, apart_ms });
+                }
+            }
+            if let Some(on) = canonical.club_date {
+                let made = Date::utc_of(id_ms);
+                let days_apart = made.days_until(on);
+                if days_apart.abs() > 1 {
+                    return Err(ShapeError::DateMismatch { stream, event: e.id, on, made, days_apart });
                 }
             }
         }

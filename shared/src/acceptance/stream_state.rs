@@ -19,6 +19,8 @@ pub struct Canonical {
     pub data: serde_json::Value,
     /// The time the event says it was decided at (ms since the epoch), when it carries one.
     pub decided_at_ms: Option<u64>,
+    /// The club-local date the event says it was decided on, when it carries one.
+    pub club_date: Option<crate::calendar::Date>,
 }
 
 /// Why an event cannot join a stream that moved on.
@@ -210,7 +212,7 @@ impl ForKind for CanonicalOf<'_> {
                 reason: not_canonical(&envelope.data, &data),
             });
         }
-        Ok(Canonical { data, decided_at_ms: A::decided_at_ms(&event) })
+        Ok(Canonical { data, decided_at_ms: A::decided_at_ms(&event), club_date: A::club_date(&event) })
     }
 }
 

@@ -13,7 +13,12 @@ use uuid::Uuid;
 fn yearly(id: u128) -> Plan {
     Plan {
         id: Uuid::from_u128(id),
-        terms: PlanTerms { name: "Yearly".into(), length: Length::Months(12), visits: Visits::Unlimited, price_cents: 49_000 },
+        terms: PlanTerms {
+            name: "Yearly".into(),
+            length: Length::Months(12),
+            visits: Visits::Unlimited,
+            price_cents: 49_000,
+        },
         on_sale: true,
     }
 }

@@ -410,6 +410,14 @@ impl Aggregate for Member {
             return false;
         }
         match event {
+            // A manager let the member in: that happened, whatever another desk did meanwhile (a
+            // membership sold, another check-in). Re-deciding it could only lose a visit staff
+            // allowed, so once it no longer decides the same it stands as sent.
+            MemberEvent::MemberEntryOverridden { at_ms, on, reason, .. } => {
+                !self.archived
+                    && super::visits::same_day(*on, *at_ms).is_ok()
+                    && super::visits::reason(reason).as_deref() == Ok(reason.as_str())
+            }
             // As the merge writes them: only over a different value (the same value is a repeat).
             MemberEvent::MemberDetailsMerged { field, value, overwritten } => {
                 !self.archived
@@ -526,13 +534,31 @@ impl Aggregate for Member {
         }
     }
 
+    /// The day a check-in, an override or a membership change was made on. A back-dated check-in's
+    /// date is the day it happened (up to a month before it was recorded): its decision checks it
+    /// against the time it records.
+    fn club_date(event: &MemberEvent) -> Option<crate::calendar::Date> {
+        match event {
+            MemberEvent::MemberCheckedIn { on, .. }
+            | MemberEvent::MemberEntryOverridden { on, .. }
+            | MemberEvent::MemberCheckInNotCounted { reason: NotCounted::Refused { on, .. }, .. }
+            | MemberEvent::MembershipSold { on, .. }
+            | MemberEvent::PaymentRecorded { on, .. }
+            | MemberEvent::MembershipFrozen { on, .. }
+            | MemberEvent::MembershipUnfrozen { on, .. }
+            | MemberEvent::MembershipCancelled { on, .. } => Some(*on),
+            _ => None,
+        }
+    }
+
     /// A check-in recorded as not counted, a change recorded as merged or overwritten: what the
     /// server's resolution made of the device's event.
     fn resolves(stored: &MemberEvent, sent: &MemberEvent) -> bool {
         match (stored, sent) {
             (
                 MemberEvent::MemberCheckInNotCounted { at_ms, .. },
-                MemberEvent::MemberCheckedIn { at_ms: sent, .. } | MemberEvent::MemberCheckInBackdated { at_ms: sent, .. },
+                MemberEvent::MemberCheckedIn { at_ms: sent, .. }
+                | MemberEvent::MemberCheckInBackdated { at_ms: sent, .. },
             ) => at_ms == sent,
             (
                 MemberEvent::MemberDetailsMerged { field, value, .. }

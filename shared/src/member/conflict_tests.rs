@@ -3,10 +3,9 @@
 
 use super::*;
 use crate::aggregate::{Aggregate, EventMeta, Resolution, Unresolved};
-use crate::member::{MemberCommand, Repeated};
+use crate::member::Repeated;
+use crate::testing::members::{self, at, check_in, checked_in, monday, MIN, MONTHLY};
 use crate::{DeviceId, Hlc};
-
-const MIN: u64 = 60_000;
 
 fn desk(n: u8) -> DeviceId {
     DeviceId::new(format!("desk-{n}")).unwrap()
@@ -24,6 +23,20 @@ fn state(events: &[(MemberEvent, u64, u8)]) -> Member {
 
 fn registered() -> MemberEvent {
     MemberEvent::MemberRegistered { name: "Björn Berg".into(), email: "".into(), phone: "0470 11 22 33".into() }
+}
+
+/// Björn, registered and holding a paid unlimited monthly membership from Monday, by desk 1.
+fn with_membership() -> Vec<(MemberEvent, u64, u8)> {
+    let mut events = vec![(registered(), 0, 1)];
+    events.extend(members::with_unlimited("Björn Berg").into_iter().skip(1).map(|e| (e, 0, 1)));
+    events
+}
+
+/// Björn with his membership, and desk 1's check-ins at these minutes of Monday.
+fn checked_in_at(minutes: &[u64]) -> Member {
+    let mut events = with_membership();
+    events.extend(minutes.iter().map(|m| (checked_in(at(*m), MONTHLY), at(*m), 1)));
+    state(&events)
 }
 
 fn changed(field: MemberField, value: &str) -> MemberEvent {
@@ -47,29 +60,31 @@ fn resolve(
 
 #[test]
 fn a_check_in_inside_the_window_of_another_desks_becomes_a_recorded_duplicate() {
-    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
-    let mine = MemberEvent::MemberCheckedIn { at_ms: 14 * MIN };
+    let server = checked_in_at(&[10]);
+    let mine = checked_in(at(14), MONTHLY);
     assert_eq!(
-        resolve(&server, &mine, 14 * MIN, 2, 1),
+        resolve(&server, &mine, at(14), 2, 3),
         Ok(Resolution::Replace(MemberEvent::MemberCheckInNotCounted {
-            at_ms: 14 * MIN,
-            reason: NotCounted::Duplicate { of_ms: 10 * MIN }
+            at_ms: at(14),
+            reason: NotCounted::Duplicate { of_ms: at(10) }
         }))
     );
 }
 
 #[test]
 fn a_check_in_outside_the_window_of_another_desks_is_kept() {
-    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
-    let mine = MemberEvent::MemberCheckedIn { at_ms: 30 * MIN };
-    assert_eq!(resolve(&server, &mine, 30 * MIN, 2, 1), Ok(Resolution::Keep));
+    let server = checked_in_at(&[10]);
+    let mine = checked_in(at(30), MONTHLY);
+    assert_eq!(resolve(&server, &mine, at(30), 2, 3), Ok(Resolution::Keep));
 }
 
 #[test]
 fn a_check_in_of_a_member_archived_meanwhile_goes_to_the_inbox_not_away() {
-    let server = state(&[(registered(), 0, 1), (MemberEvent::MemberArchived {}, MIN, 1)]);
-    let mine = MemberEvent::MemberCheckedIn { at_ms: 2 * MIN };
-    assert_eq!(resolve(&server, &mine, 2 * MIN, 2, 1), Err(Unresolved::Broken(MemberError::Archived)));
+    let mut events = with_membership();
+    events.push((MemberEvent::MemberArchived {}, at(1), 1));
+    let server = state(&events);
+    let mine = checked_in(at(2), MONTHLY);
+    assert_eq!(resolve(&server, &mine, at(2), 2, 3), Err(Unresolved::Broken(MemberError::Archived)));
 }
 
 #[test]
@@ -119,12 +134,9 @@ fn a_merge_that_overwrote_another_desks_change_names_that_desk() {
 
 #[test]
 fn a_check_in_from_before_the_kept_history_is_not_counted() {
-    let mut events = vec![(registered(), 0, 1)];
-    for i in 0..9 {
-        events.push((MemberEvent::MemberCheckedIn { at_ms: (i * 11 + 100) * MIN }, (i * 11 + 100) * MIN, 1));
-    }
-    let member = state(&events);
-    assert_eq!(member.decide(MemberCommand::CheckIn, 100 * MIN + 1_000), Err(MemberError::CheckInBeforeHistory));
+    let minutes: Vec<u64> = (0..9).map(|i| i * 11 + 100).collect();
+    let member = checked_in_at(&minutes);
+    assert_eq!(member.decide(check_in(monday(), MONTHLY), at(100) + 1_000), Err(MemberError::CheckInBeforeHistory));
 }
 
 #[test]
@@ -200,11 +212,11 @@ fn a_merged_change_sets_the_field_and_an_overwritten_one_changes_nothing() {
 fn the_servers_resolutions_are_admitted_where_they_hold_and_refused_where_they_do_not() {
     let device = desk(1);
     let meta = EventMeta { version: 3, hlc: Hlc { ms: MIN, c: 0 }, device: &device };
-    let checked_in = state(&[(registered(), 0, 1), (MemberEvent::MemberCheckedIn { at_ms: 10 * MIN }, 10 * MIN, 1)]);
+    let checked_in = checked_in_at(&[10]);
     let duplicate =
-        |of_ms| MemberEvent::MemberCheckInNotCounted { at_ms: 12 * MIN, reason: NotCounted::Duplicate { of_ms } };
-    assert_eq!(checked_in.validate(&[duplicate(10 * MIN)], &meta), Ok(1), "an exported log imports again");
-    assert!(checked_in.validate(&[duplicate(3 * MIN)], &meta).is_err(), "no such check-in to duplicate");
+        |of_ms| MemberEvent::MemberCheckInNotCounted { at_ms: at(12), reason: NotCounted::Duplicate { of_ms } };
+    assert_eq!(checked_in.validate(&[duplicate(at(10))], &meta), Ok(1), "an exported log imports again");
+    assert!(checked_in.validate(&[duplicate(at(3))], &meta).is_err(), "no such check-in to duplicate");
     let repeated = MemberEvent::MemberChangeRepeated { change: Repeated::Archived };
     assert!(checked_in.validate(std::slice::from_ref(&repeated), &meta).is_err(), "the member is not archived");
     let merged = MemberEvent::MemberDetailsMerged {
@@ -240,11 +252,113 @@ fn two_desks_setting_one_field_to_the_same_value_record_a_repeat_and_tell_nobody
 
 #[test]
 fn a_check_in_near_a_forgotten_one_at_time_zero_is_not_counted_either() {
-    let mut events = vec![(registered(), 0, 1)];
+    let mut events = with_membership();
     for i in 0..9 {
-        events.push((MemberEvent::MemberCheckedIn { at_ms: i * 11 * MIN }, i * 11 * MIN, 1));
+        events.push((checked_in(i * 11 * MIN, MONTHLY), i * 11 * MIN, 1));
     }
     let member = state(&events);
     assert_eq!(member.forgotten_ms, Some(0));
-    assert_eq!(member.decide(MemberCommand::CheckIn, 1), Err(MemberError::CheckInBeforeHistory));
+    assert_eq!(member.decide(check_in(members::day_of(1), MONTHLY), 1), Err(MemberError::CheckInBeforeHistory));
+}
+
+/// Björn with a paid two-visit card from Monday ([`members::CARD`]), and desk 1's check-ins on it
+/// at these minutes of Monday.
+fn card_used_at(minutes: &[u64]) -> Member {
+    let mut events: Vec<(MemberEvent, u64, u8)> =
+        members::with_card("Björn Berg", 2).into_iter().map(|e| (e, 0, 1)).collect();
+    events.extend(minutes.iter().map(|m| (checked_in(at(*m), members::CARD), at(*m), 1)));
+    state(&events)
+}
+
+#[test]
+fn the_last_visit_of_a_card_used_on_two_desks_counts_once_and_the_other_is_recorded_as_refused() {
+    // Desk 1 used the last visit at 10:00; desk 2, which had seen only the first visit (version
+    // 4), checked the member in at 10:30 on the same card.
+    let server = card_used_at(&[9 * 60, 10 * 60]);
+    let mine = checked_in(at(10 * 60 + 30), members::CARD);
+    assert_eq!(
+        resolve(&server, &mine, at(10 * 60 + 30), 2, 4),
+        Ok(Resolution::Replace(MemberEvent::MemberCheckInNotCounted {
+            at_ms: at(10 * 60 + 30),
+            reason: NotCounted::Refused {
+                denial: Denial::NoVisitsLeft,
+                on: monday(),
+                membership: members::CARD,
+                grace_days: EntryRules::default().grace_days,
+            }
+        }))
+    );
+    let not_counted = MemberEvent::MemberCheckInNotCounted {
+        at_ms: at(10 * 60 + 30),
+        reason: NotCounted::Refused {
+            denial: Denial::NoVisitsLeft,
+            on: monday(),
+            membership: members::CARD,
+            grace_days: 14,
+        },
+    };
+    assert!(Member::undone(&not_counted), "the desk that made it is told");
+    let device = desk(2);
+    let meta = EventMeta { version: 6, hlc: Hlc { ms: at(10 * 60 + 30), c: 0 }, device: &device };
+    assert_eq!(server.validate(std::slice::from_ref(&not_counted), &meta), Ok(1), "an exported log imports again");
+    let mut after = server.clone();
+    after.evolve(&not_counted, &meta);
+    let card = after.membership(members::CARD).unwrap();
+    assert_eq!((card.visits_used, card.visits_left()), (2, Some(0)), "never below zero");
+}
+
+#[test]
+fn a_freeze_and_a_cancellation_of_one_membership_on_two_desks_go_to_the_inbox() {
+    let mut events = with_membership();
+    let (from, until) = (monday().add_days(1), monday().add_days(7));
+    events.push((MemberEvent::MembershipFrozen { membership: MONTHLY, from, until, on: monday() }, at(60), 1));
+    let server = state(&events);
+    let cancel = MemberEvent::MembershipCancelled {
+        membership: MONTHLY,
+        from: monday(),
+        reason: "moving abroad".into(),
+        on: monday(),
+    };
+    assert_eq!(resolve(&server, &cancel, at(61), 2, 3), Err(Unresolved::Conflict));
+    assert_eq!(
+        resolve(&server, &cancel, at(61), 1, 3).map(|_| ()),
+        Ok(()),
+        "the desk's own freeze is no conflict for it"
+    );
+}
+
+#[test]
+fn a_payment_on_a_desk_that_had_not_seen_another_desks_check_in_stands() {
+    let events: Vec<(MemberEvent, u64, u8)> = vec![
+        (registered(), 0, 1),
+        (members::sold(MONTHLY, members::MONTHLY_PLAN, members::unlimited_monthly(), monday()), 0, 1),
+        (checked_in(at(60), MONTHLY), at(60), 1),
+    ];
+    let server = state(&events);
+    let payment = members::paid(MONTHLY, 4_900, monday());
+    assert_eq!(resolve(&server, &payment, at(61), 2, 2), Ok(Resolution::Keep));
+}
+
+#[test]
+fn a_check_in_on_a_membership_frozen_meanwhile_is_recorded_as_refused() {
+    let mut events = with_membership();
+    events.push((
+        MemberEvent::MembershipFrozen {
+            membership: MONTHLY,
+            from: monday(),
+            until: monday().add_days(2),
+            on: monday(),
+        },
+        at(60),
+        1,
+    ));
+    let server = state(&events);
+    let mine = checked_in(at(70), MONTHLY);
+    assert!(matches!(
+        resolve(&server, &mine, at(70), 2, 3),
+        Ok(Resolution::Replace(MemberEvent::MemberCheckInNotCounted {
+            reason: NotCounted::Refused { denial: Denial::Frozen { .. }, .. },
+            ..
+        }))
+    ));
 }

@@ -19,7 +19,10 @@ pub struct EntryRules {
 
 impl Default for EntryRules {
     fn default() -> Self {
-        Self { window_ms: crate::club::DEFAULT_DUPLICATE_WINDOW_MIN as u64 * 60_000, grace_days: crate::club::DEFAULT_PAYMENT_GRACE_DAYS }
+        Self {
+            window_ms: crate::club::DEFAULT_DUPLICATE_WINDOW_MIN as u64 * 60_000,
+            grace_days: crate::club::DEFAULT_PAYMENT_GRACE_DAYS,
+        }
     }
 }
 
@@ -28,17 +31,27 @@ impl Default for EntryRules {
 #[serde(rename_all = "snake_case", tag = "denial")]
 pub enum Denial {
     NoMembership,
-    NotStarted { starts: Option<Date> },
-    Expired { ended: Option<Date> },
-    Frozen { until: Date },
+    NotStarted {
+        starts: Option<Date>,
+    },
+    Expired {
+        ended: Option<Date>,
+    },
+    Frozen {
+        until: Date,
+    },
     Cancelled,
     NoVisitsLeft,
     /// Unpaid past the grace days since the sale.
-    Unpaid { owed_cents: u64 },
+    Unpaid {
+        owed_cents: u64,
+    },
     /// Blocked by staff (the reason is on the member's page).
     Blocked,
     /// Checked in `at_ms` (ms since the epoch), within the duplicate window.
-    AlreadyCheckedIn { at_ms: u64 },
+    AlreadyCheckedIn {
+        at_ms: u64,
+    },
 }
 
 impl Denial {

@@ -173,7 +173,11 @@ impl Membership {
         };
         let Some(start) = self.start else {
             let by = self.activate_by();
-            return if day > by { (Status::Expired, next(None)) } else { (Status::NotStarted, next(Some(by.add_days(1)))) };
+            return if day > by {
+                (Status::Expired, next(None))
+            } else {
+                (Status::NotStarted, next(Some(by.add_days(1))))
+            };
         };
         if day < start {
             return (Status::NotStarted, next(Some(start)));

@@ -173,7 +173,9 @@ fn a_payment_is_recorded_up_to_what_is_owed() {
     given::<Member>(events.clone())
         .when(pay(5_000))
         .then_expect_error(MemberError::Membership(MembershipError::PaymentTooLarge { owed_cents: 4_900 }));
-    given::<Member>(events.clone()).when(pay(0)).then_expect_error(MemberError::Membership(MembershipError::PaymentZero));
+    given::<Member>(events.clone())
+        .when(pay(0))
+        .then_expect_error(MemberError::Membership(MembershipError::PaymentZero));
     let mut all_paid = events;
     all_paid.push(paid(M1, 4_900, "2026-03-02"));
     given::<Member>(all_paid).when(pay(1)).then_expect_error(MemberError::Membership(MembershipError::NothingOwed));
@@ -202,9 +204,11 @@ fn frozen(from: &str, until: &str, on: &str) -> MemberEvent {
 #[test]
 fn a_freeze_moves_the_end_date_by_the_frozen_days_inclusive() {
     let events = holding(monthly(), "2026-03-01");
-    given::<Member>(events.clone())
-        .when(freeze("2026-03-10", "2026-03-16", "2026-03-05"))
-        .then_expect(vec![frozen("2026-03-10", "2026-03-16", "2026-03-05")]);
+    given::<Member>(events.clone()).when(freeze("2026-03-10", "2026-03-16", "2026-03-05")).then_expect(vec![frozen(
+        "2026-03-10",
+        "2026-03-16",
+        "2026-03-05",
+    )]);
     let mut after = events;
     after.push(frozen("2026-03-10", "2026-03-16", "2026-03-05"));
     assert_eq!(state(&after).memberships[0].end(), Some(d("2026-04-07")), "31 March + 7 days");
@@ -283,8 +287,11 @@ fn a_frozen_member_is_denied_and_a_manager_may_override_with_a_reason() {
     given::<Member>(events.clone())
         .when_at(check_in("2026-03-12", M1), at("2026-03-12"))
         .then_expect_error(MemberError::EntryDenied(Denial::Frozen { until: d("2026-03-19") }));
-    let override_entry =
-        MemberCommand::OverrideEntry { on: d("2026-03-12"), reason: "back early, paperwork follows".into(), rules: rules() };
+    let override_entry = MemberCommand::OverrideEntry {
+        on: d("2026-03-12"),
+        reason: "back early, paperwork follows".into(),
+        rules: rules(),
+    };
     assert_eq!(Member::permission(&override_entry), Permission::Override);
     assert!(!Role::FrontDesk.can(Permission::Override));
     given::<Member>(events).when_at(override_entry, at("2026-03-12")).then_expect(vec![
@@ -318,7 +325,9 @@ fn a_cancellation_needs_a_reason_and_takes_effect_today_or_later() {
     given::<Member>(events.clone())
         .when(cancel("2026-03-04", "moved away"))
         .then_expect_error(MemberError::Membership(MembershipError::CancelInPast));
-    given::<Member>(events).when(cancel("2026-03-20", "moved away")).then_expect(vec![cancelled("2026-03-20", "2026-03-05")]);
+    given::<Member>(events)
+        .when(cancel("2026-03-20", "moved away"))
+        .then_expect(vec![cancelled("2026-03-20", "2026-03-05")]);
 }
 
 #[test]
@@ -422,9 +431,11 @@ fn every_denial_names_its_reason() {
             "2026-03-13",
             Denial::Blocked,
         ),
-        ([base.clone(), vec![checked_in("2026-03-13", M1)]].concat(), "2026-03-13", Denial::AlreadyCheckedIn {
-            at_ms: at("2026-03-13"),
-        }),
+        (
+            [base.clone(), vec![checked_in("2026-03-13", M1)]].concat(),
+            "2026-03-13",
+            Denial::AlreadyCheckedIn { at_ms: at("2026-03-13") },
+        ),
     ];
     for (events, day, expected) in cases {
         assert_eq!(denial(&events, day), Verdict::Deny(expected), "{expected:?}");
@@ -451,7 +462,10 @@ fn a_check_in_dated_on_another_day_than_its_instant_is_refused() {
 #[test]
 fn an_override_is_only_for_a_denial() {
     given::<Member>(holding(monthly(), "2026-03-01"))
-        .when_at(MemberCommand::OverrideEntry { on: d("2026-03-05"), reason: "vip".into(), rules: rules() }, at("2026-03-05"))
+        .when_at(
+            MemberCommand::OverrideEntry { on: d("2026-03-05"), reason: "vip".into(), rules: rules() },
+            at("2026-03-05"),
+        )
         .then_expect_error(MemberError::NothingToOverride);
 }
 
@@ -476,7 +490,11 @@ fn a_duplicate_inside_the_window_is_refused_and_uses_nothing() {
     let err = given::<Member>(events.clone()).when_at(check_in("2026-03-02", M1), at("2026-03-02") + 4 * MIN).error();
     assert_eq!(
         err,
-        MemberError::CheckInTooSoon { last_ms: at("2026-03-02"), now_ms: at("2026-03-02") + 4 * MIN, window_ms: 10 * MIN }
+        MemberError::CheckInTooSoon {
+            last_ms: at("2026-03-02"),
+            now_ms: at("2026-03-02") + 4 * MIN,
+            window_ms: 10 * MIN
+        }
     );
     assert_eq!(state(&events).memberships[0].visits_used, 1);
 }
@@ -515,7 +533,12 @@ fn the_last_visit_used_twice_becomes_a_correction_never_a_negative_card() {
     let resolved = state.resolve(std::slice::from_ref(&late), &meta, 3).unwrap();
     let not_counted = MemberEvent::MemberCheckInNotCounted {
         at_ms: at("2026-03-02") + 30 * MIN,
-        reason: NotCounted::Refused { denial: Denial::NoVisitsLeft, on: d("2026-03-02"), membership: M1, grace_days: 14 },
+        reason: NotCounted::Refused {
+            denial: Denial::NoVisitsLeft,
+            on: d("2026-03-02"),
+            membership: M1,
+            grace_days: 14,
+        },
     };
     assert_eq!(resolved, vec![Resolution::Replace(not_counted.clone())]);
     assert!(Member::undone(&not_counted), "staff are told");
@@ -570,7 +593,9 @@ fn back_dating_a_check_in_is_a_managers_and_keeps_when_it_was_recorded() {
         },
     ]);
     // Not in the future, not beyond 31 days.
-    given::<Member>(events.clone()).when_at(command.clone(), when - MIN).then_expect_error(MemberError::BackdateOutOfRange);
+    given::<Member>(events.clone())
+        .when_at(command.clone(), when - MIN)
+        .then_expect_error(MemberError::BackdateOutOfRange);
     given::<Member>(events).when_at(command, when + 32 * 24 * H).then_expect_error(MemberError::BackdateOutOfRange);
 }
 
@@ -627,7 +652,10 @@ fn command_of(step: &Step, member: &Member) -> Option<(MemberCommand, u64)> {
     Some(match step.clone() {
         Step::CheckIn { day: n, minute } => {
             let entry = member.entry(instant(n, minute), day(n), &rules());
-            (MemberCommand::CheckIn { on: day(n), membership: entry.membership.unwrap_or(latest), rules: rules() }, instant(n, minute))
+            (
+                MemberCommand::CheckIn { on: day(n), membership: entry.membership.unwrap_or(latest), rules: rules() },
+                instant(n, minute),
+            )
         }
         Step::Override { day: n } => {
             (MemberCommand::OverrideEntry { on: day(n), reason: "ok".into(), rules: rules() }, instant(n, 700))
@@ -637,7 +665,12 @@ fn command_of(step: &Step, member: &Member) -> Option<(MemberCommand, u64)> {
             (MemberCommand::VoidCheckIn { at_ms, reason: "mistake".into() }, 0)
         }
         Step::Freeze { from, days } => (
-            MemberCommand::FreezeMembership { membership: latest, from: day(from), until: day(from + days), on: day(from) },
+            MemberCommand::FreezeMembership {
+                membership: latest,
+                from: day(from),
+                until: day(from + days),
+                on: day(from),
+            },
             0,
         ),
         Step::Unfreeze { day: n } => (MemberCommand::UnfreezeMembership { membership: latest, on: day(n) }, 0),
@@ -646,7 +679,12 @@ fn command_of(step: &Step, member: &Member) -> Option<(MemberCommand, u64)> {
             0,
         ),
         Step::Pay { cents } => (
-            MemberCommand::RecordPayment { membership: latest, amount_cents: cents, method: PaymentMethod::Cash, on: day0() },
+            MemberCommand::RecordPayment {
+                membership: latest,
+                amount_cents: cents,
+                method: PaymentMethod::Cash,
+                on: day0(),
+            },
             0,
         ),
         Step::SellCard { visits, day: n } => (
@@ -771,4 +809,23 @@ proptest! {
             }
         }
     }
+}
+
+/// A manager let a member in on one desk while another desk sold them a membership: once the
+/// desks' events meet, the override no longer decides the same (there is nothing to override
+/// now), but the member was let in, so it stands as sent.
+#[test]
+fn an_override_stands_when_another_desk_changed_the_member_meanwhile() {
+    let override_entry = MemberEvent::MemberEntryOverridden {
+        at_ms: at("2026-03-02"),
+        on: d("2026-03-02"),
+        denied: Denial::NoMembership,
+        membership: None,
+        reason: "trial day".into(),
+        rules: rules(),
+    };
+    let server = state(&holding(monthly(), "2026-03-01"));
+    let device = crate::DeviceId::new("desk-2").unwrap();
+    let meta = EventMeta { version: 2, hlc: Hlc { ms: at("2026-03-02"), c: 0 }, device: &device };
+    assert_eq!(server.resolve(std::slice::from_ref(&override_entry), &meta, 1).unwrap(), vec![Resolution::Keep]);
 }

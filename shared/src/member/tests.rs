@@ -1,9 +1,11 @@
 use super::*;
 use crate::aggregate::{Aggregate, DomainEvent, Validation};
-use crate::testing::{given, meta};
+use crate::testing::{
+    given,
+    members::{self, at, check_in, checked_in, monday, MIN, MONTHLY},
+    meta,
+};
 use proptest::prelude::*;
-
-const MIN: u64 = 60_000;
 
 fn device() -> crate::DeviceId {
     crate::DeviceId::new("desk-1").unwrap()
@@ -177,32 +179,42 @@ fn an_archived_member_can_be_restored_but_not_archived_again() {
     given::<Member>(vec![registered()]).when(MemberCommand::RestoreMember).then_expect_error(MemberError::NotArchived);
 }
 
+/// Anna, with a paid unlimited monthly membership from Monday: she may come in.
+fn anna_with_unlimited() -> Vec<MemberEvent> {
+    members::with_unlimited("Anna Peeters")
+}
+
+/// Anna's events, and check-ins at these minutes of Monday on her monthly membership.
+fn anna_checked_in_at(minutes: &[u64]) -> Vec<MemberEvent> {
+    let mut events = anna_with_unlimited();
+    events.extend(minutes.iter().map(|m| checked_in(at(*m), MONTHLY)));
+    events
+}
+
 #[test]
-fn a_registered_member_checks_in() {
-    given::<Member>(vec![registered()])
-        .when_at(MemberCommand::CheckIn, 1_000 * MIN)
-        .then_expect(vec![MemberEvent::MemberCheckedIn { at_ms: 1_000 * MIN }]);
+fn a_member_checks_in_on_the_membership_the_entry_decision_chose() {
+    given::<Member>(anna_with_unlimited())
+        .when_at(check_in(monday(), MONTHLY), at(1_000))
+        .then_expect(vec![checked_in(at(1_000), MONTHLY)]);
 }
 
 #[test]
 fn an_unknown_member_cannot_check_in() {
-    given::<Member>(vec![]).when_at(MemberCommand::CheckIn, MIN).then_expect_error(MemberError::NotRegistered);
+    given::<Member>(vec![]).when_at(check_in(monday(), MONTHLY), at(1)).then_expect_error(MemberError::NotRegistered);
 }
 
 #[test]
 fn an_archived_member_cannot_check_in() {
-    given::<Member>(vec![registered(), MemberEvent::MemberArchived {}])
-        .when_at(MemberCommand::CheckIn, MIN)
-        .then_expect_error(MemberError::Archived);
+    let mut archived = anna_with_unlimited();
+    archived.push(MemberEvent::MemberArchived {});
+    given::<Member>(archived).when_at(check_in(monday(), MONTHLY), at(1)).then_expect_error(MemberError::Archived);
 }
 
 #[test]
 fn a_second_check_in_within_ten_minutes_is_refused_with_the_wait() {
-    let now = 100 * MIN + 4 * MIN + 30_500;
-    let refused = given::<Member>(vec![registered(), MemberEvent::MemberCheckedIn { at_ms: 100 * MIN }])
-        .when_at(MemberCommand::CheckIn, now)
-        .error();
-    assert_eq!(refused, MemberError::CheckInTooSoon { last_ms: 100 * MIN, now_ms: now });
+    let now = at(100) + 4 * MIN + 30_500;
+    let refused = given::<Member>(anna_checked_in_at(&[100])).when_at(check_in(monday(), MONTHLY), now).error();
+    assert_eq!(refused, MemberError::CheckInTooSoon { last_ms: at(100), now_ms: now, window_ms: CHECK_IN_WINDOW_MS });
     assert_eq!(refused.to_string(), "already checked in 270 s ago; try again in 330 s");
     assert_eq!(refused.retry_after_secs(), Some(330));
 }
@@ -210,9 +222,7 @@ fn a_second_check_in_within_ten_minutes_is_refused_with_the_wait() {
 #[test]
 fn a_check_in_a_desk_stamped_a_little_ahead_states_the_true_wait() {
     // Another desk's clock is 4 minutes fast: its check-in is "in the future" here.
-    let refused = given::<Member>(vec![registered(), MemberEvent::MemberCheckedIn { at_ms: 104 * MIN }])
-        .when_at(MemberCommand::CheckIn, 100 * MIN)
-        .error();
+    let refused = given::<Member>(anna_checked_in_at(&[104])).when_at(check_in(monday(), MONTHLY), at(100)).error();
     assert_eq!(refused.retry_after_secs(), Some(14 * 60), "not 600 s: the other check-in plus the window");
     assert_eq!(
         refused.to_string(),
@@ -222,34 +232,57 @@ fn a_check_in_a_desk_stamped_a_little_ahead_states_the_true_wait() {
 
 #[test]
 fn a_check_in_stamped_hours_ahead_never_locks_the_member_out_now() {
-    given::<Member>(vec![registered(), MemberEvent::MemberCheckedIn { at_ms: 100 * MIN + 2 * 60 * MIN }])
-        .when_at(MemberCommand::CheckIn, 100 * MIN)
-        .then_expect(vec![MemberEvent::MemberCheckedIn { at_ms: 100 * MIN }]);
+    given::<Member>(anna_checked_in_at(&[100 + 2 * 60]))
+        .when_at(check_in(monday(), MONTHLY), at(100))
+        .then_expect(vec![checked_in(at(100), MONTHLY)]);
 }
 
 #[test]
 fn an_offline_check_in_hours_before_a_later_one_is_a_visit_of_its_own() {
-    given::<Member>(vec![registered(), MemberEvent::MemberCheckedIn { at_ms: 300 * MIN }])
-        .when_at(MemberCommand::CheckIn, 100 * MIN)
-        .then_expect(vec![MemberEvent::MemberCheckedIn { at_ms: 100 * MIN }]);
+    given::<Member>(anna_checked_in_at(&[300]))
+        .when_at(check_in(monday(), MONTHLY), at(100))
+        .then_expect(vec![checked_in(at(100), MONTHLY)]);
 }
 
 #[test]
 fn a_check_in_close_to_an_older_one_is_caught_though_a_later_one_exists() {
-    let history = vec![
-        registered(),
-        MemberEvent::MemberCheckedIn { at_ms: 100 * MIN },
-        MemberEvent::MemberCheckedIn { at_ms: 300 * MIN },
-    ];
-    let refused = given::<Member>(history).when_at(MemberCommand::CheckIn, 103 * MIN).error();
-    assert_eq!(refused, MemberError::CheckInTooSoon { last_ms: 100 * MIN, now_ms: 103 * MIN });
+    let refused =
+        given::<Member>(anna_checked_in_at(&[100, 300])).when_at(check_in(monday(), MONTHLY), at(103)).error();
+    assert_eq!(
+        refused,
+        MemberError::CheckInTooSoon { last_ms: at(100), now_ms: at(103), window_ms: CHECK_IN_WINDOW_MS }
+    );
 }
 
 #[test]
 fn a_check_in_ten_minutes_later_is_allowed() {
-    given::<Member>(vec![registered(), MemberEvent::MemberCheckedIn { at_ms: 100 * MIN }])
-        .when_at(MemberCommand::CheckIn, 110 * MIN)
-        .then_expect(vec![MemberEvent::MemberCheckedIn { at_ms: 110 * MIN }]);
+    given::<Member>(anna_checked_in_at(&[100]))
+        .when_at(check_in(monday(), MONTHLY), at(110))
+        .then_expect(vec![checked_in(at(110), MONTHLY)]);
+}
+
+#[test]
+fn the_duplicate_window_is_the_one_the_club_set_when_the_desk_decided() {
+    let one_minute = EntryRules { window_ms: MIN, ..EntryRules::default() };
+    let command = MemberCommand::CheckIn { on: monday(), membership: MONTHLY, rules: one_minute };
+    given::<Member>(anna_checked_in_at(&[100])).when_at(command, at(102)).then_expect(vec![
+        MemberEvent::MemberCheckedIn { at_ms: at(102), on: monday(), membership: MONTHLY, rules: one_minute },
+    ]);
+}
+
+#[test]
+fn a_member_without_a_membership_is_not_checked_in() {
+    given::<Member>(vec![registered()])
+        .when_at(check_in(monday(), MONTHLY), at(600))
+        .then_expect_error(MemberError::EntryDenied(Denial::NoMembership));
+}
+
+#[test]
+fn a_check_in_dated_another_day_than_its_time_is_refused() {
+    let tuesday_week = monday().add_days(8);
+    given::<Member>(anna_with_unlimited())
+        .when_at(check_in(tuesday_week, MONTHLY), at(600))
+        .then_expect_error(MemberError::WrongDay { on: tuesday_week });
 }
 
 #[test]
@@ -264,7 +297,7 @@ fn validation_refuses_an_event_whose_data_was_altered() {
 
 #[test]
 fn events_round_trip_through_the_envelope_encoding() {
-    for e in [registered(), MemberEvent::MemberArchived {}, MemberEvent::MemberCheckedIn { at_ms: 7 }] {
+    for e in [registered(), MemberEvent::MemberArchived {}, checked_in(at(7), MONTHLY)] {
         let data = e.encode();
         assert_eq!(MemberEvent::decode(e.event_type(), 1, &data).unwrap(), e);
     }
@@ -274,7 +307,32 @@ fn events_round_trip_through_the_envelope_encoding() {
     assert!(MemberEvent::decode("MemberCheckedIn", 1, &serde_json::json!({"at_ms": "soon"})).is_err());
 }
 
-fn command() -> impl Strategy<Value = (MemberCommand, u64)> {
+/// What a desk does next: a command, or one that needs the date it is given on.
+#[derive(Clone, Debug)]
+enum Step {
+    Command(MemberCommand),
+    SellMonthly,
+    CheckIn,
+}
+
+impl Step {
+    fn on(self, now_ms: u64) -> MemberCommand {
+        let today = members::day_of(now_ms);
+        match self {
+            Step::Command(command) => command,
+            Step::SellMonthly => MemberCommand::SellMembership {
+                membership: MONTHLY,
+                plan: members::MONTHLY_PLAN,
+                terms: members::unlimited_monthly(),
+                start: Start::On(today),
+                on: today,
+            },
+            Step::CheckIn => check_in(today, MONTHLY),
+        }
+    }
+}
+
+fn command() -> impl Strategy<Value = (Step, u64)> {
     let field = prop_oneof![Just(MemberField::Name), Just(MemberField::Email), Just(MemberField::Phone)];
     let value = prop_oneof![
         Just("Anna".to_string()),
@@ -283,11 +341,15 @@ fn command() -> impl Strategy<Value = (MemberCommand, u64)> {
         Just("".to_string())
     ];
     let cmd = prop_oneof![
-        (value.clone(), value.clone(), value.clone()).prop_map(|(n, e, p)| register(&n, &e, &p)),
-        (field, value).prop_map(|(field, value)| MemberCommand::ChangeMemberDetails { changes: vec![(field, value)] }),
-        Just(MemberCommand::ArchiveMember),
-        Just(MemberCommand::RestoreMember),
-        Just(MemberCommand::CheckIn),
+        (value.clone(), value.clone(), value.clone()).prop_map(|(n, e, p)| Step::Command(register(&n, &e, &p))),
+        (field, value).prop_map(|(field, value)| Step::Command(MemberCommand::ChangeMemberDetails {
+            changes: vec![(field, value)]
+        })),
+        Just(Step::Command(MemberCommand::ArchiveMember)),
+        Just(Step::Command(MemberCommand::RestoreMember)),
+        Just(Step::SellMonthly),
+        Just(Step::CheckIn),
+        Just(Step::CheckIn),
     ];
     (cmd, 0u64..15)
 }
@@ -298,11 +360,11 @@ proptest! {
     #[test]
     fn decided_events_always_validate_and_keep_check_ins_apart(cmds in prop::collection::vec(command(), 1..60)) {
         let mut state = Member::default();
-        let mut now = 0;
+        let mut now = at(6 * 60);
         let mut check_ins = vec![];
-        for (cmd, minutes_later) in cmds {
+        for (step, minutes_later) in cmds {
             now += minutes_later * MIN;
-            if let Ok(events) = state.decide(cmd, now) {
+            if let Ok(events) = state.decide(step.on(now), now) {
                 let mut validated = state.clone();
                 let mut i = 0;
                 while i < events.len() {
@@ -315,7 +377,7 @@ proptest! {
                     i += spans;
                 }
                 for e in &events {
-                    if let MemberEvent::MemberCheckedIn { at_ms } = e { check_ins.push(*at_ms); }
+                    if let MemberEvent::MemberCheckedIn { at_ms, .. } = e { check_ins.push(*at_ms); }
                     state.evolve(e, &meta(&device()));
                 }
             }

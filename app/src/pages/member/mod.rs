@@ -1,22 +1,40 @@
-//! One member: the big check-in button, their details and everything that happened to them.
+//! One member: the entry decision and the big check-in button, their memberships, check-ins,
+//! details and everything that happened to them.
 
+pub(crate) mod act;
 mod archive;
+mod block;
+mod cancel;
+pub(crate) mod day;
 mod decided;
 mod details_form;
-mod timeline;
+mod entry;
+pub(crate) mod fields;
+mod freeze;
+pub(crate) mod memberships;
+mod pay;
+mod renew;
+mod sell;
+pub(crate) mod timeline;
+mod visits;
 
 use crate::{
     client::{Client, EventState, MemberRow},
     components::with_client::WithClient,
     format, sentences,
 };
+use act::Act;
 use archive::Archive;
+use block::Block;
 use details_form::DetailsForm;
+use entry::EntryDecision;
 use leptos::{either::Either, prelude::*, task::spawn_local};
 use leptos_router::hooks::use_params_map;
+use memberships::Memberships;
 use shared::{member::MemberCommand, Command, StreamId};
 use timeline::Timeline;
 use uuid::Uuid;
+use visits::Visits;
 
 #[component]
 pub fn MemberPage() -> impl IntoView {
@@ -54,16 +72,26 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
     // What the role of the staff member at the desk allows (followed as staff switch).
     let may_edit = state.permits(Command::Member(MemberCommand::ChangeMemberDetails { changes: vec![] }));
     let may_archive = state.permits(Command::Member(MemberCommand::ArchiveMember));
+    let act = Act::new(&client, id);
+    // The parts of the page for a member who is here and not archived.
+    let present = move || archived.get() == Some(false);
     view! {
         {move || match member.get() {
             None => Either::Left(view! { <Absent rows/> }),
             Some(m) => Either::Right(view! { <MemberHead member=m/> }),
         }}
         <decided::Decided entries=decided/>
-        {move || archived.get().map(|archived| view! { <MainAction client=action_client.clone() id archived waiting/> })}
-        {move || (archived.get() == Some(false) && may_edit.get()).then(|| view! { <DetailsForm client=form_client.clone() member waiting/> })}
+        {move || match archived.get() {
+            Some(true) => Some(view! { <Restore client=action_client.clone() id waiting/> }.into_any()),
+            Some(false) => Some(view! { <EntryDecision state act member waiting/> }.into_any()),
+            None => None,
+        }}
+        {move || present().then(|| view! { <Memberships state act member/> }.into_any())}
+        {move || present().then(|| view! { <Visits state act member/> }.into_any())}
+        {move || present().then(|| view! { <Block state act member/> }.into_any())}
+        {move || (present() && may_edit.get()).then(|| view! { <DetailsForm client=form_client.clone() member waiting/> }.into_any())}
         <Timeline rows client=client.clone()/>
-        {move || (archived.get() == Some(false) && may_archive.get()).then(|| view! { <Archive client=archive_client.clone() member/> })}
+        {move || (present() && may_archive.get()).then(|| view! { <Archive client=archive_client.clone() member/> }.into_any())}
     }
 }
 
@@ -99,6 +127,9 @@ fn MemberHead(member: MemberRow) -> impl IntoView {
         <section class="member-head">
             <h1 data-testid="member-name">{m.name.clone()}</h1>
             {m.archived.then(|| view! { <span class="tag">"archived"</span> })}
+            {m.member.blocked.clone().map(|why| view! {
+                <p class="notice error blocked" role="alert" data-testid="blocked">{format!("Blocked by staff: {why}")}</p>
+            })}
             {(m.pending > 0).then(|| view! { <span class="tag pending">{format!("{} pending", m.pending)}</span> })}
             <p class="contact">
                 {if m.email.is_empty() { "no e-mail".to_owned() } else { m.email.clone() }}
@@ -115,47 +146,26 @@ fn MemberHead(member: MemberRow) -> impl IntoView {
     }
 }
 
-/// The one big button (check in, or restore an archived member) and the outcome of pressing it.
+/// Restoring an archived member (who cannot check in until then), and the outcome.
 #[component]
-fn MainAction(client: Client, id: Uuid, archived: bool, waiting: Signal<usize>) -> impl IntoView {
+fn Restore(client: Client, id: Uuid, waiting: Signal<usize>) -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     decided::clear_when_more(waiting, move || message.set(None));
-    let api = client.api();
     // The api is not `Send`; a local stored value is, so the button's handler can hold it.
-    let api = StoredValue::new_local(api);
-    let run = move |command: MemberCommand, done: &'static str| {
+    let api = StoredValue::new_local(client.api());
+    let restore = move |_| {
         let api = api.get_value();
         spawn_local(async move {
-            match api.execute(StreamId::member(id), Command::Member(command)).await {
-                Ok(()) => message.set(Some((true, done.to_owned()))),
-                // A double tap: the first one's "Checked in" stays.
-                Err(e)
-                    if sentences::repeats_a_check_in(&e)
-                        && message.with_untracked(|m| matches!(m, Some((true, _)))) => {}
+            match api.execute(StreamId::member(id), Command::Member(MemberCommand::RestoreMember)).await {
+                Ok(()) => message.set(Some((true, "Restored".to_owned()))),
                 Err(e) => message.set(Some((false, sentences::refusal(&e)))),
             }
         });
     };
     // Offered only to a role that may give it (followed as staff switch).
-    let command = if archived { MemberCommand::RestoreMember } else { MemberCommand::CheckIn };
-    let may = client.state.permits(Command::Member(command));
-    let button = move || {
-        may.get().then(|| {
-            if archived {
-                Either::Left(view! {
-                    <button class="big" on:click=move |_| run(MemberCommand::RestoreMember, "Restored")>"Restore member"</button>
-                })
-            } else {
-                Either::Right(view! {
-                    <button class="big check-in" data-testid="check-in" on:click=move |_| run(MemberCommand::CheckIn, "Checked in")>
-                        "Check in"
-                    </button>
-                })
-            }
-        })
-    };
+    let may = client.state.permits(Command::Member(MemberCommand::RestoreMember));
     view! {
-        {button}
+        {move || may.get().then(|| view! { <button class="big" on:click=restore>"Restore member"</button> })}
         {move || message.get().map(|(ok, text)| view! {
             <p class={if ok { "notice ok" } else { "notice error" }} role="status" data-testid="member-message">{text}</p>
         })}

@@ -2,7 +2,10 @@ use crate::{
     client::{Client, EventState, StoreError, TimelineRow},
     format, sentences,
 };
-use leptos::{either::EitherOf3, prelude::*};
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
 use uuid::Uuid;
 
 /// The member's events, newest first, read again after every change to the local store.
@@ -45,9 +48,25 @@ pub fn Timeline(rows: Rows, client: Client) -> impl IntoView {
                             let name = if name.is_empty() { "a staff member".to_owned() } else { name };
                             view! { <span class="by" data-staff=staff.to_string()>{format!("by {name}")}</span> }
                         });
+                        // A voided check-in stays, struck through, with who voided it and why.
+                        let voided = r.voided.clone();
+                        let what = match voided {
+                            None => Either::Left(view! { <span class="what">{r.summary}</span> }),
+                            Some(v) => {
+                                let who = v.staff.map(|s| state.staff_name(s)).filter(|n| !n.is_empty()).unwrap_or_else(|| "a manager".into());
+                                Either::Right(view! {
+                                    <span class="what">
+                                        <s data-testid="voided-check-in">{r.summary}</s>
+                                        <span class="voided-note" data-testid="voided-note">
+                                            {format!(" — voided by {who} at {}: {}", format::time_of(v.at_ms), v.reason)}
+                                        </span>
+                                    </span>
+                                })
+                            }
+                        };
                         view! {
-                            <li class=class data-type=r.event_type.clone() data-staff=r.staff.map(|s| s.to_string())>
-                                <span class="what">{r.summary}</span>
+                            <li class=class class:voided=r.voided.is_some() data-type=r.event_type.clone() data-staff=r.staff.map(|s| s.to_string())>
+                                {what}
                                 <time>{format::time_of(r.at_ms)}</time>
                                 {by}
                                 <span class="who" title=r.device.clone()>{device_label(&r.device, r.this_device)}</span>
