@@ -739,3 +739,73 @@ async fn two_managers_first_changes_of_the_clubs_settings_merge_setting_by_setti
     }
     assert!(office.device.log.iter().any(|e| e.corrected), "the office is told its window was overwritten");
 }
+
+/// What a member's stream cannot see for itself is held to the club's settings at append (the
+/// attacker's findings): a check-in decided under looser rules than the club's, a date that is
+/// not the club's day in its zone, a sale whose terms are not the club's plan's, an unknown zone.
+/// Each is 422 `rule_broken` naming the event, and nothing is stored.
+#[tokio::test]
+async fn what_the_club_settles_is_held_to_the_clubs_settings_at_append() {
+    let server = TestServer::start().await;
+    let mut manager = Desk::open(&server, "manager-desk", accounts::MANAGER).await;
+    let mut desk = Desk::open(&server, "front-desk", accounts::DESK).await;
+    // The club sells its monthly plan and lives in Berlin.
+    let plan = Plan { id: MONTHLY_PLAN, terms: unlimited_monthly(), on_sale: true };
+    manager.change_setting(Setting::Plan(plan), minute(0));
+    manager.change_setting(Setting::TimeZone("Europe/Berlin".into()), minute(1));
+    let club = manager.club;
+    let (status, body) = manager.push(&server, club).await;
+    assert_eq!(status, 200, "{body}");
+    desk.pull(&server).await;
+    let anna = anna_with_a_paid_month(&server, &mut desk).await;
+
+    // 16:10 UTC is 17:10 in Berlin: the same day either way; 23:30 UTC is tomorrow in Berlin.
+    let late = T0 + (7 * 60 + 30) * 60_000;
+    let check_in = |at_ms: u64, on, rules| MemberEvent::MemberCheckedIn { at_ms, on, membership: MONTHLY, rules };
+    let club_rules = EntryRules::default();
+    let forged = [
+        check_in(minute(10), day_of(minute(10)), EntryRules { grace_days: 1000, ..club_rules }),
+        check_in(minute(10), day_of(minute(10)), EntryRules { window_ms: 0, ..club_rules }),
+        check_in(late, day_of(late), club_rules),
+        MemberEvent::MembershipSold {
+            membership: Uuid::from_u128(77),
+            plan: MONTHLY_PLAN,
+            terms: shared::club::PlanTerms { price_cents: 1, ..unlimited_monthly() },
+            start: Start::On(today()),
+            on: today(),
+            renews: None,
+        },
+        MemberEvent::MembershipSold {
+            membership: Uuid::from_u128(78),
+            plan: Uuid::from_u128(0xdead),
+            terms: unlimited_monthly(),
+            start: Start::On(today()),
+            on: today(),
+            renews: None,
+        },
+    ];
+    let parent = 3;
+    for event in &forged {
+        let at_ms = match event {
+            MemberEvent::MemberCheckedIn { at_ms, .. } => *at_ms,
+            _ => minute(10),
+        };
+        let request = desk.forged(anna, parent, event, at_ms);
+        let (status, body) = desk.send(&server, &request).await;
+        assert_eq!(status, 422, "{event:?}: {body}");
+        assert_eq!(body["error"]["code"], "rule_broken", "{body}");
+        assert!(body["error"]["event"].is_string(), "{body}");
+    }
+    // The right check-in, at the right date, still goes in.
+    let right = check_in(minute(10), day_of(minute(10)), club_rules);
+    let request = desk.forged(anna, parent, &right, minute(10));
+    let (status, body) = desk.send(&server, &request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(first_result(&body)["status"], "accepted", "{body}");
+
+    // A zone no one has heard of.
+    manager.change_setting(Setting::TimeZone("Mars/Olympus".into()), minute(20));
+    let (status, body) = manager.push(&server, club).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "rule_broken", "{body}");
+}

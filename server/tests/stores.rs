@@ -255,7 +255,7 @@ async fn busy_club(store: &dyn EventStore) {
     }
     execute(&mut a, cleo, register("Cleo"), minute(33));
     let setting = |s| ClubCommand::ChangeSetting(s);
-    a.execute::<ClubSettings>(club, setting(Setting::DuplicateWindowMinutes(15)), minute(34)).unwrap();
+    a.execute::<ClubSettings>(club, setting(Setting::DuplicateWindowMinutes(5)), minute(34)).unwrap();
     let mut first = push_of(&a, anna, 0);
     for stream in [bob, cleo, club] {
         first.batches.extend(push_of(&a, stream, 0).batches);
@@ -288,8 +288,8 @@ async fn busy_club(store: &dyn EventStore) {
     execute(&mut a, cleo, override_entry, minute(66));
     execute(&mut a, cleo, MemberCommand::VoidCheckIn { at_ms: minute(66), reason: "entered twice".into() }, minute(67));
     // Both change the duplicate window and add a plan.
-    a.execute::<ClubSettings>(club, setting(Setting::DuplicateWindowMinutes(20)), minute(68)).unwrap();
-    b.execute::<ClubSettings>(club, setting(Setting::DuplicateWindowMinutes(5)), minute(69)).unwrap();
+    a.execute::<ClubSettings>(club, setting(Setting::DuplicateWindowMinutes(8)), minute(68)).unwrap();
+    b.execute::<ClubSettings>(club, setting(Setting::DuplicateWindowMinutes(4)), minute(69)).unwrap();
     let plan = Plan { id: CARD_PLAN, terms: card_of(10), on_sale: true };
     b.execute::<ClubSettings>(club, setting(Setting::Plan(plan)), minute(70)).unwrap();
 

@@ -78,7 +78,11 @@ fn Board(client: Client) -> impl IntoView {
             <p class="hint" data-testid="dashboard-day">
                 {move || computed.with(|(_, day, _)| format::day_label(day.date))}
                 " · club time "
-                {move || format::time_of(now.get())}
+                // In the zone of the settings as they are now (they may arrive after the first tick).
+                {move || {
+                    let now = now.get();
+                    state.settings.with(|s| format::time_in(&format::club_zone(s), now, now))
+                }}
                 {move || format!(" ({})", zone.get())}
             </p>
             {move || {

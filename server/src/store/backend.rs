@@ -78,7 +78,11 @@ macro_rules! store_for {
                 // processes) then plan against a stream state that cannot change under them
                 // before they commit. Other clubs' writers do not wait for it.
                 let log = locked_head(&mut tx, &club).await?;
-                let planned = super::push::push_all(&mut tx, &self.cache, &club, pushes, now_ms, log).await?;
+                // Devices' pushes are held to the club's settings; an import or the demo stores a log
+                // whose events were decided under the settings of their own time.
+                let from_devices = matches!(commit, super::Commit::EachPush);
+                let planned =
+                    super::push::push_all(&mut tx, &self.cache, &club, pushes, now_ms, log, from_devices).await?;
                 if let Some(notify) = NOTIFY.filter(|_| planned.appended_any()) {
                     // Delivered at commit (and only if it commits) to every server listening.
                     sqlx::query(notify).bind(club.clone()).execute(&mut *tx).await?;

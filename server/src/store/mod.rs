@@ -12,6 +12,7 @@ pub mod read_models;
 mod sql;
 mod sqlite;
 mod stream_cache;
+mod zone;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

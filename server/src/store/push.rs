@@ -64,6 +64,7 @@ pub(super) async fn push_all(
     pushes: &[PushRequest],
     now_ms: u64,
     log: LogHead,
+    from_devices: bool,
 ) -> Result<Planned, StoreError> {
     let epoch = log.epoch;
     // Positions are dense and given here, under the lock: nobody else appends until commit.
@@ -84,11 +85,30 @@ pub(super) async fn push_all(
         let ids: Vec<Uuid> = push.batches.iter().flat_map(|b| b.events.iter().map(|e| e.id)).collect();
         let stored = tx.events_by_id(&ids).await?;
         // (Streams in `heads` were this club's earlier in the group: the group is one club's.)
-        let unseen: Vec<StreamId> = push.batches.iter().map(|b| b.stream).filter(|s| !heads.contains_key(s)).collect();
+        let mut unseen: Vec<StreamId> =
+            push.batches.iter().map(|b| b.stream).filter(|s| !heads.contains_key(s)).collect();
+        // A device's events are held to the club's settings: read in the same query.
+        let settings_stream = club.parse::<Uuid>().ok().map(|id| shared::club::stream(shared::ClubId(id)));
+        if let Some(s) = settings_stream.filter(|s| from_devices && !heads.contains_key(s) && !unseen.contains(s)) {
+            unseen.push(s);
+        }
         let versions = if unseen.is_empty() { HashMap::new() } else { tx.stream_versions(&unseen).await? };
         if let Some(refusal) = other_club(push, club, &stored, &versions) {
             outcomes.push(Err(refusal.into()));
             continue;
+        }
+        if let Some(stream) = settings_stream.filter(|_| from_devices) {
+            let head = match heads.get(&stream) {
+                Some(head) => head.clone(),
+                None => {
+                    let version = versions.get(&stream).map_or(0, |(_, v)| *v);
+                    stream_head(tx, cache, epoch, stream, version).await?
+                }
+            };
+            if let Some(refusal) = against_settings(push, &head, &stored) {
+                outcomes.push(Err(refusal.into()));
+                continue;
+            }
         }
         let stored: Vec<EventEnvelope> = stored.into_iter().map(|(_, e)| e).collect();
         let versions: HashMap<StreamId, u64> = versions.into_iter().map(|(s, (_, v))| (s, v)).collect();
@@ -179,6 +199,32 @@ pub(super) async fn push_all(
     }
     let outcome = GroupOutcome { outcomes, epoch, stored_after: Some(log.position) };
     Ok(Planned { outcome, heads: heads.into_values().collect() })
+}
+
+/// The first event of `push` a device decided that does not hold against the club's settings
+/// (`shared::club::admission`), as a rule broken. Events already stored (a retry) are not judged again.
+fn against_settings(
+    push: &PushRequest,
+    settings: &StreamHead,
+    stored: &[(String, EventEnvelope)],
+) -> Option<shared::acceptance::Refusal> {
+    let shared::StreamState::Club(settings) = &settings.state else { return None };
+    let zone = super::zone::ClubZone::named(&settings.time_zone);
+    for batch in &push.batches {
+        for e in &batch.events {
+            if stored.iter().any(|(_, s)| s.id == e.id) {
+                continue;
+            }
+            if let Err(why) = shared::club::admission::check(e, settings, &zone, &super::zone::exists) {
+                return Some(shared::acceptance::Refusal::RuleBroken {
+                    stream: batch.stream,
+                    event: e.id,
+                    reason: why.to_string(),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Whether `push` names a stream or an event id that another club's log holds (`stored`: the

@@ -1,6 +1,7 @@
 //! The club: its settings (plans, duplicate window, automatic check-out, payment grace, time
 //! zone), one stream per club, merged setting by setting.
 
+pub mod admission;
 mod plan;
 mod settings;
 #[cfg(test)]
