@@ -102,7 +102,11 @@ pub(super) async fn push_all(
                 Some(head) => head.clone(),
                 None => {
                     let version = versions.get(&stream).map_or(0, |(_, v)| *v);
-                    stream_head(tx, cache, epoch, stream, version).await?
+                    let head = stream_head(tx, cache, epoch, stream, version).await?;
+                    // Read under the lock at its stored version: what the cache may hold, so
+                    // the next push does not fold the settings again.
+                    cache.put(epoch, [head.clone()]);
+                    head
                 }
             };
             if let Some(refusal) = against_settings(push, &head, &stored) {
