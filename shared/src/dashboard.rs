@@ -198,7 +198,7 @@ mod tests {
     use crate::{
         aggregate::Aggregate,
         calendar::{Fixed, Rules},
-        club::{Length, PlanTerms, Visits},
+        club::PlanTerms,
         member::{EntryRules, MemberEvent, PaymentMethod, Start},
     };
 
@@ -214,18 +214,7 @@ mod tests {
         d(day).days_since_epoch() as u64 * 24 * H + hh * H + mm * MIN
     }
 
-    fn monthly() -> PlanTerms {
-        PlanTerms { name: "Monthly".into(), length: Length::Months(1), visits: Visits::Unlimited, price_cents: 4_900 }
-    }
-
-    fn card(visits: u32) -> PlanTerms {
-        PlanTerms {
-            name: format!("{visits}-visit card"),
-            length: Length::Months(6),
-            visits: Visits::Card(visits),
-            price_cents: 9_000,
-        }
-    }
+    use crate::testing::members::{card_of as card, unlimited_monthly as monthly};
 
     /// A member built as the log builds them: registered as `name`, then `events`.
     fn member(name: &str, events: Vec<MemberEvent>) -> Member {
@@ -385,7 +374,7 @@ mod tests {
         assert_eq!(board.expiring[0].in_days, 0);
         assert_eq!(board.expiring[1].last_day, d("2026-03-16"));
         assert_eq!(board.expiring[1].in_days, 14);
-        assert_eq!(board.expiring[1].plan, "Monthly");
+        assert_eq!(board.expiring[1].plan, "Monthly unlimited");
     }
 
     #[test]

@@ -32,18 +32,7 @@ const PLAN: Uuid = Uuid::from_u128(0x9a);
 const M1: Uuid = Uuid::from_u128(0x1);
 const M2: Uuid = Uuid::from_u128(0x2);
 
-fn monthly() -> PlanTerms {
-    PlanTerms { name: "Monthly".into(), length: Length::Months(1), visits: Visits::Unlimited, price_cents: 4_900 }
-}
-
-fn card(visits: u32) -> PlanTerms {
-    PlanTerms {
-        name: format!("{visits}-visit card"),
-        length: Length::Months(6),
-        visits: Visits::Card(visits),
-        price_cents: 9_000,
-    }
-}
+use crate::testing::members::{card_of as card, unlimited_monthly as monthly};
 
 fn registered() -> MemberEvent {
     MemberEvent::MemberRegistered { name: "Zoë Martin".into(), email: String::new(), phone: String::new() }
@@ -86,7 +75,7 @@ fn a_sale_copies_the_plans_terms_into_the_members_stream() {
     let command = MemberCommand::SellMembership {
         membership: M1,
         plan: PLAN,
-        terms: PlanTerms { name: "  Monthly ".into(), ..monthly() },
+        terms: PlanTerms { name: "  Monthly   unlimited ".into(), ..monthly() },
         start: Start::On(d("2026-03-02")),
         on: d("2026-03-02"),
     };
