@@ -66,8 +66,8 @@ impl Role {
         match self {
             Role::Owner => true,
             Role::Manager => permission != StaffAccounts,
-            Role::FrontDesk => matches!(permission, Members | CheckIn | Sales | Bookings),
-            Role::Coach => matches!(permission, OwnClasses),
+            Role::FrontDesk => matches!(permission, Members | CheckIn | Sales | Bookings | Attendance),
+            Role::Coach => matches!(permission, Attendance),
         }
     }
 
@@ -129,8 +129,10 @@ pub enum Permission {
     Override,
     /// Change the club's settings.
     Settings,
-    /// Rosters and attendance of one's own classes.
-    OwnClasses,
+    /// Schedule, reschedule and cancel classes.
+    Timetable,
+    /// Take attendance (a coach: of their own classes only, checked against the class's coach).
+    Attendance,
     /// Make, change and revoke staff accounts.
     StaffAccounts,
 }
@@ -147,7 +149,8 @@ impl Permission {
             Permission::Void => "void records",
             Permission::Override => "override a refusal",
             Permission::Settings => "change the club's settings",
-            Permission::OwnClasses => "take attendance",
+            Permission::Timetable => "schedule or change classes",
+            Permission::Attendance => "take attendance",
             Permission::StaffAccounts => "manage staff accounts",
         }
     }
@@ -237,7 +240,8 @@ mod tests {
 
     #[test]
     fn a_coach_only_takes_attendance() {
-        assert!(Role::Coach.can(Permission::OwnClasses));
+        assert!(Role::Coach.can(Permission::Attendance));
+        assert!(!Role::Coach.can(Permission::Timetable) && !Role::FrontDesk.can(Permission::Timetable));
         assert!(!Role::Coach.can(Permission::Members));
         assert_eq!(
             check(Role::Coach, Permission::CheckIn).unwrap_err().to_string(),

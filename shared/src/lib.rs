@@ -7,6 +7,7 @@ pub mod acceptance;
 pub mod access;
 pub mod aggregate;
 pub mod calendar;
+pub mod class;
 pub mod club;
 pub mod dashboard;
 pub mod demo;

@@ -31,6 +31,13 @@ pub enum NotTheClubs {
     PlanOffSale { name: String },
     #[error("the terms are not the plan {name}'s as the club has it now: the desk must take the club's plans and sell again")]
     TermsNotThePlans { name: String },
+    #[error("the class starts on {actual} in the club's time zone ({zone}), not on {day}")]
+    ClassDay { day: Date, actual: Date, zone: String },
+    #[error(
+        "scheduled with cutoffs other than the club's ({waitlist_min} min for the waitlist, {cancel_min} min for \
+         cancelling): the desk must take the club's settings and schedule again"
+    )]
+    Cutoffs { waitlist_min: u32, cancel_min: u32 },
     #[error("{0:?} is not a time zone this server knows")]
     UnknownZone(String),
 }
@@ -47,6 +54,10 @@ pub fn check(
         StreamKind::Member => {
             let Ok(event) = envelope.decode::<MemberEvent>() else { return Ok(()) };
             check_member_event(&event, event_id_ms(&envelope.id), settings, zone)
+        }
+        StreamKind::Class => {
+            let Ok(event) = envelope.decode::<crate::class::ClassEvent>() else { return Ok(()) };
+            check_class_event(&event, settings, zone)
         }
         StreamKind::Club => match envelope.decode::<ClubEvent>() {
             Ok(ClubEvent::ClubSettingChanged { setting: Setting::TimeZone(name) }) if !zone_exists(&name) => {
@@ -105,6 +116,33 @@ fn check_member_event(
         | MemberEvent::MembershipCancelled { on, .. } => day(*on, made_ms),
         _ => Ok(()),
     }
+}
+
+/// A class's date is its start's in the club's zone; a new class keeps the club's cutoffs.
+fn check_class_event(
+    event: &crate::class::ClassEvent,
+    settings: &ClubSettings,
+    zone: &dyn Zone,
+) -> Result<(), NotTheClubs> {
+    use crate::class::ClassEvent;
+    let details = match event {
+        ClassEvent::ClassScheduled { details, cutoffs } => {
+            if *cutoffs != settings.cutoffs() {
+                return Err(NotTheClubs::Cutoffs {
+                    waitlist_min: settings.waitlist_cutoff_min,
+                    cancel_min: settings.cancel_cutoff_min,
+                });
+            }
+            details
+        }
+        ClassEvent::ClassRescheduled { details, .. } => details,
+        _ => return Ok(()),
+    };
+    let actual = date_of(zone, details.start_ms);
+    if actual != details.day {
+        return Err(NotTheClubs::ClassDay { day: details.day, actual, zone: settings.time_zone.clone() });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

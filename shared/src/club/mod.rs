@@ -10,7 +10,7 @@ mod tests;
 pub use plan::{Length, Plan, PlanError, PlanTerms, Visits, MAX_PLAN_NAME, MAX_PRICE_CENTS};
 pub use settings::{
     ClubCommand, ClubEvent, ClubSettings, Setting, SettingKey, SettingsError, DEFAULT_AUTO_CHECK_OUT_MIN,
-    DEFAULT_DUPLICATE_WINDOW_MIN, DEFAULT_PAYMENT_GRACE_DAYS,
+    DEFAULT_CANCEL_CUTOFF_MIN, DEFAULT_DUPLICATE_WINDOW_MIN, DEFAULT_PAYMENT_GRACE_DAYS, DEFAULT_WAITLIST_CUTOFF_MIN,
 };
 
 /// The stream of a club's settings: `club-<club id>`.

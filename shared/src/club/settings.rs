@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 pub const DEFAULT_DUPLICATE_WINDOW_MIN: u32 = 10;
 pub const DEFAULT_AUTO_CHECK_OUT_MIN: u32 = 180;
 pub const DEFAULT_PAYMENT_GRACE_DAYS: u32 = 14;
+pub const DEFAULT_WAITLIST_CUTOFF_MIN: u32 = 120;
+pub const DEFAULT_CANCEL_CUTOFF_MIN: u32 = 720;
 
 /// One setting and its value: each is changed, and merged, on its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +35,10 @@ pub enum Setting {
     PaymentGraceDays(u32),
     /// A plan, added or changed (its id is the setting's key).
     Plan(Plan),
+    /// Waiting members move up by themselves until this many minutes before a class (0 to 1,440).
+    WaitlistCutoffMinutes(u32),
+    /// A booking cancelled within this many minutes of the start is a late cancel (0 to 2,880).
+    CancelCutoffMinutes(u32),
 }
 
 /// What a setting is keyed by for the merge: itself, or a plan's id.
@@ -44,6 +50,8 @@ pub enum SettingKey {
     AutoCheckOut,
     PaymentGrace,
     Plan(uuid::Uuid),
+    WaitlistCutoff,
+    CancelCutoff,
 }
 
 impl Setting {
@@ -54,6 +62,8 @@ impl Setting {
             Setting::AutoCheckOutMinutes(_) => SettingKey::AutoCheckOut,
             Setting::PaymentGraceDays(_) => SettingKey::PaymentGrace,
             Setting::Plan(p) => SettingKey::Plan(p.id),
+            Setting::WaitlistCutoffMinutes(_) => SettingKey::WaitlistCutoff,
+            Setting::CancelCutoffMinutes(_) => SettingKey::CancelCutoff,
         }
     }
 
@@ -77,6 +87,12 @@ impl Setting {
             Setting::AutoCheckOutMinutes(m) if !(30..=1440).contains(m) => Err(SettingsError::AutoCheckOut),
             Setting::PaymentGraceDays(d) if *d > 90 => Err(SettingsError::PaymentGrace),
             Setting::Plan(p) => p.terms.check().map_err(SettingsError::Plan),
+            Setting::WaitlistCutoffMinutes(m) if *m > crate::class::MAX_WAITLIST_CUTOFF_MIN => {
+                Err(SettingsError::WaitlistCutoff)
+            }
+            Setting::CancelCutoffMinutes(m) if *m > crate::class::MAX_CANCEL_CUTOFF_MIN => {
+                Err(SettingsError::CancelCutoff)
+            }
             _ => Ok(()),
         }
     }
@@ -88,6 +104,8 @@ impl Setting {
             Setting::DuplicateWindowMinutes(m) => format!("duplicate window {m} min"),
             Setting::AutoCheckOutMinutes(m) => format!("automatic check-out after {m} min"),
             Setting::PaymentGraceDays(d) => format!("payment grace {d} days"),
+            Setting::WaitlistCutoffMinutes(m) => format!("waitlist moves up until {m} min before a class"),
+            Setting::CancelCutoffMinutes(m) => format!("late cancel within {m} min of a class"),
             Setting::Plan(p) => format!(
                 "plan {} ({}, {}){}",
                 p.terms.name,
@@ -107,6 +125,10 @@ pub enum SettingsError {
     DuplicateWindow,
     #[error("automatic check-out is 30 to 1,440 minutes after entry")]
     AutoCheckOut,
+    #[error("the waitlist cutoff is 0 to 1,440 minutes before a class")]
+    WaitlistCutoff,
+    #[error("the cancellation cutoff is 0 to 2,880 minutes before a class")]
+    CancelCutoff,
     #[error("payment grace is 0 to 90 days")]
     PaymentGrace,
     #[error(transparent)]
@@ -171,6 +193,10 @@ pub struct ClubSettings {
     pub payment_grace_days: u32,
     /// Every plan ever defined, by id (those off sale included).
     pub plans: BTreeMap<uuid::Uuid, Plan>,
+    #[serde(default = "default_waitlist_cutoff")]
+    pub waitlist_cutoff_min: u32,
+    #[serde(default = "default_cancel_cutoff")]
+    pub cancel_cutoff_min: u32,
     /// When each setting last changed (for the merge).
     #[serde(default)]
     pub changed: BTreeMap<String, FieldStamp>,
@@ -184,9 +210,19 @@ impl Default for ClubSettings {
             auto_check_out_min: DEFAULT_AUTO_CHECK_OUT_MIN,
             payment_grace_days: DEFAULT_PAYMENT_GRACE_DAYS,
             plans: BTreeMap::new(),
+            waitlist_cutoff_min: DEFAULT_WAITLIST_CUTOFF_MIN,
+            cancel_cutoff_min: DEFAULT_CANCEL_CUTOFF_MIN,
             changed: BTreeMap::new(),
         }
     }
+}
+
+fn default_waitlist_cutoff() -> u32 {
+    DEFAULT_WAITLIST_CUTOFF_MIN
+}
+
+fn default_cancel_cutoff() -> u32 {
+    DEFAULT_CANCEL_CUTOFF_MIN
 }
 
 fn key_name(key: SettingKey) -> String {
@@ -196,6 +232,8 @@ fn key_name(key: SettingKey) -> String {
         SettingKey::AutoCheckOut => "auto_check_out".into(),
         SettingKey::PaymentGrace => "payment_grace".into(),
         SettingKey::Plan(id) => format!("plan:{id}"),
+        SettingKey::WaitlistCutoff => "waitlist_cutoff".into(),
+        SettingKey::CancelCutoff => "cancel_cutoff".into(),
     }
 }
 
@@ -208,6 +246,8 @@ impl ClubSettings {
             SettingKey::AutoCheckOut => Setting::AutoCheckOutMinutes(self.auto_check_out_min),
             SettingKey::PaymentGrace => Setting::PaymentGraceDays(self.payment_grace_days),
             SettingKey::Plan(id) => Setting::Plan(self.plans.get(&id)?.clone()),
+            SettingKey::WaitlistCutoff => Setting::WaitlistCutoffMinutes(self.waitlist_cutoff_min),
+            SettingKey::CancelCutoff => Setting::CancelCutoffMinutes(self.cancel_cutoff_min),
         })
     }
 
@@ -217,6 +257,11 @@ impl ClubSettings {
             window_ms: self.duplicate_window_min as u64 * 60_000,
             grace_days: self.payment_grace_days,
         }
+    }
+
+    /// The cutoffs a class scheduled now keeps.
+    pub fn cutoffs(&self) -> crate::class::Cutoffs {
+        crate::class::Cutoffs { waitlist_min: self.waitlist_cutoff_min, cancel_min: self.cancel_cutoff_min }
     }
 
     /// Plans on sale, by name.
@@ -235,6 +280,8 @@ impl ClubSettings {
             Setting::Plan(p) => {
                 self.plans.insert(p.id, p.clone());
             }
+            Setting::WaitlistCutoffMinutes(m) => self.waitlist_cutoff_min = *m,
+            Setting::CancelCutoffMinutes(m) => self.cancel_cutoff_min = *m,
         }
         self.changed.insert(key_name(setting.key()), FieldStamp::of(meta));
     }

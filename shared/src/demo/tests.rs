@@ -243,6 +243,7 @@ fn the_desk_sells_renews_takes_payments_freezes_cancels_and_managers_override_vo
                 | MemberCommand::BlockMember { .. },
             ) => Role::Manager,
             Command::Member(_) => Role::FrontDesk,
+            Command::Class(_) => Role::Manager,
         };
         assert_eq!(c.role, expected, "{c:?}");
         assert_eq!(c.desk == Desk::Office, c.role != Role::FrontDesk, "{c:?}");

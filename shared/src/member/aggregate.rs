@@ -126,6 +126,12 @@ pub enum MemberError {
     NotBlocked,
     #[error(transparent)]
     Membership(#[from] super::sales::MembershipError),
+    #[error("only a visit card's visits are used by classes")]
+    NotACard,
+    #[error("this class already used a visit of this card")]
+    ClassVisitAlreadyUsed,
+    #[error("this class used no visit of this card")]
+    ClassVisitNotUsed,
 }
 
 impl MemberError {
@@ -186,6 +192,14 @@ impl Member {
                     grace_days: rules.grace_days,
                 },
             }),
+            (
+                MemberEvent::ClassVisitUsed { class, .. } | MemberEvent::ClassVisitReturned { class, .. },
+                MemberError::ClassVisitAlreadyUsed | MemberError::ClassVisitNotUsed,
+            ) => Some(MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { class: *class } }),
+            (
+                MemberEvent::ClassVisitUsed { class, membership, on, .. },
+                MemberError::EntryDenied(Denial::NoVisitsLeft),
+            ) => Some(MemberEvent::ClassVisitNotCounted { class: *class, membership: *membership, on: *on }),
             (MemberEvent::MemberArchived {}, MemberError::Archived) => {
                 Some(MemberEvent::MemberChangeRepeated { change: Repeated::Archived })
             }
@@ -257,6 +271,8 @@ impl Aggregate for Member {
                 Permission::Override
             }
             MemberCommand::RecordPastCheckIn { .. } => Permission::BackDate,
+            MemberCommand::UseClassVisit { .. } => Permission::Attendance,
+            MemberCommand::ReturnClassVisit { .. } => Permission::Override,
             MemberCommand::VoidCheckIn { .. } => Permission::Void,
             // Starting something before today is back-dating (DOMAIN.md: no freeze starting in
             // the past unless a manager).
@@ -339,6 +355,12 @@ impl Aggregate for Member {
             MemberCommand::VoidCheckIn { at_ms, reason } => self.decide_void(at_ms, &reason).map(|e| vec![e]),
             MemberCommand::BlockMember { reason } => self.decide_block(&reason).map(|e| vec![e]),
             MemberCommand::UnblockMember => self.decide_unblock().map(|e| vec![e]),
+            MemberCommand::UseClassVisit { class, membership, on, charge } => {
+                self.decide_class_visit(class, membership, on, charge).map(|e| vec![e])
+            }
+            MemberCommand::ReturnClassVisit { class, membership, on, reason } => {
+                self.decide_class_visit_return(class, membership, on, &reason).map(|e| vec![e])
+            }
             MemberCommand::SellMembership { membership, plan, terms, start, on } => {
                 self.decide_sale(membership, plan, terms, start, on, None).map(|e| vec![e])
             }
@@ -384,6 +406,9 @@ impl Aggregate for Member {
             MemberEvent::MemberCheckInVoided { at_ms, .. } => self.void_visit(*at_ms),
             MemberEvent::MemberBlocked { reason } => self.blocked = Some(reason.clone()),
             MemberEvent::MemberUnblocked {} => self.blocked = None,
+            MemberEvent::ClassVisitUsed { class, membership, on, .. } => self.use_class_visit(*class, *membership, *on),
+            MemberEvent::ClassVisitReturned { class, membership, .. } => self.return_class_visit(*class, *membership),
+            MemberEvent::ClassVisitNotCounted { .. } => {}
             membership_event => {
                 self.evolve_membership(membership_event, meta);
             }
@@ -446,6 +471,10 @@ impl Aggregate for Member {
                         _ => self.membership_entry(*membership, *on, &rules).err().as_ref() == Some(denial),
                     }
             }
+            MemberEvent::ClassVisitNotCounted { membership, .. } => {
+                self.membership(*membership).is_some_and(|m| m.visits_left() == Some(0))
+            }
+            MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { .. } } => true,
             MemberEvent::MemberChangeRepeated { change: Repeated::Archived } => self.archived,
             MemberEvent::MemberChangeRepeated { change: Repeated::Restored } => !self.archived,
             MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } } => {
@@ -466,7 +495,12 @@ impl Aggregate for Member {
     }
 
     fn undone(stored: &MemberEvent) -> bool {
-        matches!(stored, MemberEvent::MemberCheckInNotCounted { .. } | MemberEvent::MemberDetailsOverwritten { .. })
+        matches!(
+            stored,
+            MemberEvent::MemberCheckInNotCounted { .. }
+                | MemberEvent::MemberDetailsOverwritten { .. }
+                | MemberEvent::ClassVisitNotCounted { .. }
+        )
     }
 
     fn overruled(&self, event: &MemberEvent) -> Option<DeviceId> {
@@ -546,7 +580,10 @@ impl Aggregate for Member {
             | MemberEvent::PaymentRecorded { on, .. }
             | MemberEvent::MembershipFrozen { on, .. }
             | MemberEvent::MembershipUnfrozen { on, .. }
-            | MemberEvent::MembershipCancelled { on, .. } => Some(*on),
+            | MemberEvent::MembershipCancelled { on, .. }
+            | MemberEvent::ClassVisitUsed { on, .. }
+            | MemberEvent::ClassVisitReturned { on, .. }
+            | MemberEvent::ClassVisitNotCounted { on, .. } => Some(*on),
             _ => None,
         }
     }
@@ -566,6 +603,15 @@ impl Aggregate for Member {
                 | MemberEvent::MemberChangeRepeated { change: Repeated::Detail { field, value } },
                 MemberEvent::MemberDetailsChanged { field: sent_field, value: sent_value },
             ) => field == sent_field && value == sent_value,
+            (
+                MemberEvent::ClassVisitNotCounted { class, .. }
+                | MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { class } },
+                MemberEvent::ClassVisitUsed { class: sent, .. },
+            )
+            | (
+                MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { class } },
+                MemberEvent::ClassVisitReturned { class: sent, .. },
+            ) => class == sent,
             (MemberEvent::MemberChangeRepeated { change: Repeated::Archived }, MemberEvent::MemberArchived {})
             | (MemberEvent::MemberChangeRepeated { change: Repeated::Restored }, MemberEvent::MemberRestored {}) => {
                 true
@@ -580,6 +626,8 @@ impl Aggregate for Member {
         use crate::access::Permission;
         match event {
             MemberEvent::MemberCheckInNotCounted { .. } => Some(Permission::CheckIn),
+            MemberEvent::ClassVisitNotCounted { .. }
+            | MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { .. } } => Some(Permission::Attendance),
             MemberEvent::MemberDetailsMerged { .. }
             | MemberEvent::MemberDetailsOverwritten { .. }
             | MemberEvent::MemberChangeRepeated { .. } => Some(Permission::Members),
@@ -627,7 +675,14 @@ impl Aggregate for Member {
             MemberEvent::MembershipCancelled { membership, from, reason, on } => {
                 (MemberCommand::CancelMembership { membership, from, reason, on }, 0)
             }
+            MemberEvent::ClassVisitUsed { class, membership, on, charge } => {
+                (MemberCommand::UseClassVisit { class, membership, on, charge }, 0)
+            }
+            MemberEvent::ClassVisitReturned { class, membership, on, reason } => {
+                (MemberCommand::ReturnClassVisit { class, membership, on, reason }, 0)
+            }
             MemberEvent::MemberCheckInNotCounted { .. }
+            | MemberEvent::ClassVisitNotCounted { .. }
             | MemberEvent::MemberDetailsMerged { .. }
             | MemberEvent::MemberDetailsOverwritten { .. }
             | MemberEvent::MemberChangeRepeated { .. } => return None,

@@ -97,4 +97,19 @@ pub enum MemberCommand {
         reason: String,
         on: Date,
     },
+    /// Uses a visit of the card `membership` for `class` (attended, or `charge`d a late cancel or
+    /// no-show); refused if that class already used one.
+    UseClassVisit {
+        class: Uuid,
+        membership: Uuid,
+        on: Date,
+        charge: Option<crate::class::ChargeKind>,
+    },
+    /// Gives back the visit `class` used (a manager waived the charge), for `reason`.
+    ReturnClassVisit {
+        class: Uuid,
+        membership: Uuid,
+        on: Date,
+        reason: String,
+    },
 }

@@ -90,7 +90,7 @@ impl Denial {
     }
 
     /// How near to admitting a membership in this state is: the deny names the nearest one.
-    fn nearness(&self) -> u8 {
+    pub(crate) fn nearness(&self) -> u8 {
         match self {
             Denial::Unpaid { .. } => 0,
             Denial::Frozen { .. } => 1,

@@ -124,6 +124,29 @@ pub enum MemberEvent {
     MemberChangeRepeated {
         change: Repeated,
     },
+    /// A card's visit used by `class` on the club-local date `on`: attended (`charge` none), or a
+    /// late cancel or no-show not waived. Once per class.
+    ClassVisitUsed {
+        class: Uuid,
+        membership: Uuid,
+        on: Date,
+        charge: Option<crate::class::ChargeKind>,
+    },
+    /// A manager waived the late cancel or no-show of `class`: its visit is given back.
+    ClassVisitReturned {
+        class: Uuid,
+        membership: Uuid,
+        on: Date,
+        reason: String,
+    },
+    /// Written by the server in place of a `ClassVisitUsed` (same id) when the card had no visit
+    /// left once the desks' events met: the member attended, no visit was used (a card never goes
+    /// below zero), and staff are told.
+    ClassVisitNotCounted {
+        class: Uuid,
+        membership: Uuid,
+        on: Date,
+    },
 }
 
 /// A change two desks made both.
@@ -136,6 +159,10 @@ pub enum Repeated {
     Detail {
         field: MemberField,
         value: String,
+    },
+    /// A class's visit used (or given back) by another device already.
+    ClassVisit {
+        class: Uuid,
     },
 }
 
@@ -175,6 +202,9 @@ impl DomainEvent for MemberEvent {
             MemberEvent::MembershipFrozen { .. } => "MembershipFrozen",
             MemberEvent::MembershipUnfrozen { .. } => "MembershipUnfrozen",
             MemberEvent::MembershipCancelled { .. } => "MembershipCancelled",
+            MemberEvent::ClassVisitUsed { .. } => "ClassVisitUsed",
+            MemberEvent::ClassVisitReturned { .. } => "ClassVisitReturned",
+            MemberEvent::ClassVisitNotCounted { .. } => "ClassVisitNotCounted",
         }
     }
 
@@ -199,6 +229,9 @@ impl DomainEvent for MemberEvent {
             "MembershipFrozen",
             "MembershipUnfrozen",
             "MembershipCancelled",
+            "ClassVisitUsed",
+            "ClassVisitReturned",
+            "ClassVisitNotCounted",
         ]
     }
 }

@@ -117,6 +117,9 @@ pub struct Membership {
     pub cancelled: Option<Cancellation>,
     /// Visits a card has used (check-ins that count, minus voided ones). Never above the card's.
     pub visits_used: u32,
+    /// The classes whose visits this card used (each at most once).
+    #[serde(default)]
+    pub class_visits: Vec<Uuid>,
     /// The membership this one renews, if it was sold as a renewal.
     pub renews: Option<Uuid>,
     /// The last membership change (sale, payment, freeze, cancellation) and who made it: what a
@@ -244,6 +247,7 @@ mod tests {
             freezes: vec![],
             cancelled: None,
             visits_used: 0,
+            class_visits: vec![],
             renews: None,
             changed: Default::default(),
         }

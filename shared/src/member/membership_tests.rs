@@ -737,6 +737,7 @@ proptest! {
             freezes: vec![],
             cancelled: None,
             visits_used: visits.map_or(0, |(n, used)| used.min(n)),
+            class_visits: vec![],
             renews: None,
             changed: Default::default(),
         };

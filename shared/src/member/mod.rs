@@ -3,6 +3,7 @@
 //! back-dated and voided.
 
 mod aggregate;
+mod class_visits;
 mod commands;
 #[cfg(test)]
 mod conflict_tests;

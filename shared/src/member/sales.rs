@@ -223,6 +223,7 @@ impl Member {
                     freezes: vec![],
                     cancelled: None,
                     visits_used: 0,
+                    class_visits: vec![],
                     renews: *renews,
                     changed: stamp,
                 });

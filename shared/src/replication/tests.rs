@@ -444,6 +444,7 @@ impl Sim {
                         _ if self.rng.chance(50) => false,
                         StreamKind::Member => self.devices[d].apply_on_top::<Member>(id, now).is_ok(),
                         StreamKind::Club => self.devices[d].apply_on_top::<ClubSettings>(id, now).is_ok(),
+                        StreamKind::Class => self.devices[d].apply_on_top::<crate::class::Class>(id, now).is_ok(),
                     };
                     // Discarded, or still refused on the stream as it is now: staff discard it.
                     if !applied {

@@ -1,0 +1,660 @@
+use super::{
+    commands::ClassCommand,
+    details::{ClassDetails, Cutoffs},
+    events::{ChargeKind, ClassEvent, Refused, Skip},
+};
+use crate::{
+    access::Permission,
+    aggregate::{Aggregate, EventMeta, Policy, Resolution, Unresolved},
+    calendar::Date,
+    stream::StreamKind,
+    text,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Attendance may be taken from this long before the start (ms).
+pub const ATTENDANCE_OPENS_MS: u64 = 60 * 60_000;
+/// The longest cutoffs a club may set (minutes).
+pub const MAX_WAITLIST_CUTOFF_MIN: u32 = 1_440;
+pub const MAX_CANCEL_CUTOFF_MIN: u32 = 2_880;
+const MAX_REASON: usize = 200;
+
+/// A class: its details, its roster (bookings, in order), its waitlist (in waitlist-entry order),
+/// attendance and the late cancels and no-shows recorded against members.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Class {
+    pub details: Option<ClassDetails>,
+    pub cutoffs: Cutoffs,
+    /// Why it was cancelled, once it is (its roster is kept, released).
+    pub cancelled: Option<String>,
+    pub bookings: Vec<Booking>,
+    /// Ascending by (`at_ms`, member): the order spots are offered in.
+    pub waitlist: Vec<Waiting>,
+    /// Whether attendance was submitted (the no-shows are then recorded).
+    pub submitted: bool,
+    pub charges: Vec<Charge>,
+    /// Bookings that did not stand, and why (kept for staff).
+    pub refused: Vec<(Uuid, Refused)>,
+}
+
+/// A member with a spot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    pub member: Uuid,
+    /// The membership it was booked on (a card's visit is used by attendance); `None`: overridden.
+    pub membership: Option<Uuid>,
+    /// When the member asked for a spot (ms since the epoch).
+    pub at_ms: u64,
+    pub via: Via,
+    pub attended: bool,
+    pub override_reason: Option<String>,
+    pub over_capacity: Option<String>,
+}
+
+/// How a member got their spot: booked by the event at `version`, or moved up from the waitlist
+/// at `at_ms` by the event at `version` (automatically, or by staff).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "via")]
+pub enum Via {
+    Booked { version: u64 },
+    Promoted { version: u64, at_ms: u64, automatic: bool },
+}
+
+/// A member on the waitlist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub member: Uuid,
+    pub membership: Option<Uuid>,
+    /// Their waitlist-entry time (ms since the epoch): the order of promotion.
+    pub at_ms: u64,
+    /// The event that put them there.
+    pub version: u64,
+    pub override_reason: Option<String>,
+    /// Why they were last passed over for a spot, if they were.
+    pub skipped: Option<crate::member::Denial>,
+}
+
+/// A late cancel or a no-show recorded against a member: a card's visit is used unless waived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub member: Uuid,
+    pub kind: ChargeKind,
+    pub membership: Option<Uuid>,
+    pub at_ms: u64,
+    pub waived: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClassError {
+    #[error("this class is already scheduled")]
+    AlreadyScheduled,
+    #[error("no such class")]
+    NotScheduled,
+    #[error("this class is cancelled")]
+    Cancelled,
+    #[error("this class has started: it can no longer be booked")]
+    Started,
+    #[error("this class is over")]
+    Over,
+    #[error("a title is required, at most {} characters, without invisible characters", super::MAX_TITLE)]
+    Title,
+    #[error("a room is at most {} characters, without invisible characters", super::MAX_ROOM)]
+    Room,
+    #[error("a class lasts 5 to {} minutes", super::MAX_DURATION_MIN)]
+    Duration,
+    #[error("a class holds 1 to {} members", super::MAX_CAPACITY)]
+    Capacity,
+    #[error("the date {day} is not the day the class starts on")]
+    WrongDay { day: Date },
+    #[error("the waitlist cutoff is at most {MAX_WAITLIST_CUTOFF_MIN} and the cancellation cutoff at most {MAX_CANCEL_CUTOFF_MIN} minutes")]
+    Cutoffs,
+    #[error("{booked} members are booked: cancel bookings before lowering the capacity below that")]
+    CapacityBelowBookings { booked: usize },
+    #[error("nothing was changed")]
+    NothingChanged,
+    #[error("this member is already booked")]
+    AlreadyBooked,
+    #[error("this member is already on the waitlist")]
+    AlreadyWaiting,
+    #[error("this member is not booked")]
+    NotBooked,
+    #[error("this member is not on the waitlist")]
+    NotWaiting,
+    #[error("the class is full: give a reason to book beyond its capacity")]
+    Full,
+    #[error("no valid membership: a manager may book with a reason")]
+    NoMembership,
+    #[error("attendance opens an hour before the start")]
+    TooEarly,
+    #[error("attendance was already submitted")]
+    AlreadySubmitted,
+    #[error("this member has no late cancel or no-show to waive")]
+    NoCharge,
+    #[error("a reason is required, at most {MAX_REASON} characters, without invisible characters")]
+    Reason,
+}
+
+fn reason(text_in: &str) -> Result<String, ClassError> {
+    let r = text::normalise(text_in);
+    if r.is_empty() || r.chars().count() > MAX_REASON || text::first_forbidden(&r).is_some() {
+        Err(ClassError::Reason)
+    } else {
+        Ok(r)
+    }
+}
+
+fn optional_reason(r: &Option<String>) -> Result<Option<String>, ClassError> {
+    r.as_deref().map(reason).transpose()
+}
+
+impl Class {
+    pub fn is_scheduled(&self) -> bool {
+        self.details.is_some()
+    }
+
+    /// The details; only on a scheduled class.
+    fn details(&self) -> Result<&ClassDetails, ClassError> {
+        self.details.as_ref().ok_or(ClassError::NotScheduled)
+    }
+
+    /// Scheduled and not cancelled.
+    fn open(&self) -> Result<&ClassDetails, ClassError> {
+        let d = self.details()?;
+        if self.cancelled.is_some() {
+            return Err(ClassError::Cancelled);
+        }
+        Ok(d)
+    }
+
+    pub fn booking(&self, member: Uuid) -> Option<&Booking> {
+        self.bookings.iter().find(|b| b.member == member)
+    }
+
+    pub fn waiting(&self, member: Uuid) -> Option<&Waiting> {
+        self.waitlist.iter().find(|w| w.member == member)
+    }
+
+    /// Spots left (0 when booked beyond the capacity).
+    pub fn free(&self) -> usize {
+        let capacity = self.details.as_ref().map_or(0, |d| d.capacity as usize);
+        capacity.saturating_sub(self.bookings.len())
+    }
+
+    /// Bookings made beyond the capacity with a reason.
+    pub fn over_capacity(&self) -> usize {
+        self.bookings.iter().filter(|b| b.over_capacity.is_some()).count()
+    }
+
+    /// Whether a spot freed at `at_ms` goes to the waitlist by itself (before the waitlist cutoff).
+    pub fn promotes_at(&self, at_ms: u64) -> bool {
+        self.cancelled.is_none()
+            && self
+                .details
+                .as_ref()
+                .is_some_and(|d| at_ms.saturating_add(self.cutoffs.waitlist_min as u64 * 60_000) < d.start_ms)
+    }
+
+    /// Whether cancelling at `at_ms` is a late cancel (inside the cancellation cutoff).
+    pub fn late_at(&self, at_ms: u64) -> bool {
+        self.details
+            .as_ref()
+            .is_some_and(|d| at_ms.saturating_add(self.cutoffs.cancel_min as u64 * 60_000) >= d.start_ms)
+    }
+
+    /// The waiting members a spot freed at `at_ms` would go to, in order, passing over `skipped`.
+    pub fn next_in_line<'a>(&'a self, skipped: &'a [Skip]) -> impl Iterator<Item = &'a Waiting> + 'a {
+        self.waitlist.iter().filter(move |w| !skipped.iter().any(|s| s.member == w.member))
+    }
+
+    /// `skipped` as a decision stores it: members waiting now, once each, ordered by id (so the
+    /// server's additions keep one form).
+    fn skips(&self, skipped: &[Skip]) -> Vec<Skip> {
+        let mut out: Vec<Skip> = skipped.iter().filter(|s| self.waiting(s.member).is_some()).copied().collect();
+        out.sort_by_key(|s| s.member);
+        out.dedup_by_key(|s| s.member);
+        out
+    }
+
+    fn decide_one(&self, command: ClassCommand, now_ms: u64) -> Result<ClassEvent, ClassError> {
+        use ClassCommand as C;
+        use ClassEvent as E;
+        Ok(match command {
+            C::ScheduleClass { details, cutoffs } => {
+                if self.is_scheduled() {
+                    return Err(ClassError::AlreadyScheduled);
+                }
+                if cutoffs.waitlist_min > MAX_WAITLIST_CUTOFF_MIN || cutoffs.cancel_min > MAX_CANCEL_CUTOFF_MIN {
+                    return Err(ClassError::Cutoffs);
+                }
+                E::ClassScheduled { details: details.checked()?, cutoffs }
+            }
+            C::RescheduleClass { details, skipped } => {
+                let current = self.open()?;
+                if now_ms >= current.end_ms() {
+                    return Err(ClassError::Over);
+                }
+                let details = details.checked()?;
+                if (details.capacity as usize) < self.bookings.len() - self.over_capacity() {
+                    return Err(ClassError::CapacityBelowBookings { booked: self.bookings.len() });
+                }
+                if details == *current {
+                    return Err(ClassError::NothingChanged);
+                }
+                E::ClassRescheduled { details, at_ms: now_ms, skipped: self.skips(&skipped) }
+            }
+            C::CancelClass { reason: why } => {
+                let d = self.open()?;
+                if now_ms >= d.end_ms() {
+                    return Err(ClassError::Over);
+                }
+                E::ClassCancelled { reason: reason(&why)?, at_ms: now_ms }
+            }
+            C::Book { member, membership, override_reason, over_capacity } => {
+                let d = self.open()?;
+                if now_ms >= d.start_ms {
+                    return Err(ClassError::Started);
+                }
+                if self.booking(member).is_some() {
+                    return Err(ClassError::AlreadyBooked);
+                }
+                if self.waiting(member).is_some() {
+                    return Err(ClassError::AlreadyWaiting);
+                }
+                let override_reason = optional_reason(&override_reason)?;
+                if membership.is_none() && override_reason.is_none() {
+                    return Err(ClassError::NoMembership);
+                }
+                let over_capacity = optional_reason(&over_capacity)?;
+                if self.free() > 0 {
+                    E::ClassBooked { member, membership, at_ms: now_ms, override_reason, over_capacity: None }
+                } else if over_capacity.is_some() {
+                    E::ClassBooked { member, membership, at_ms: now_ms, override_reason, over_capacity }
+                } else {
+                    E::ClassWaitlisted { member, membership, at_ms: now_ms, override_reason }
+                }
+            }
+            C::CancelBooking { member, skipped } => {
+                let d = self.open()?;
+                if now_ms >= d.end_ms() {
+                    return Err(ClassError::Over);
+                }
+                if self.booking(member).is_none() {
+                    return Err(if self.waiting(member).is_some() {
+                        ClassError::NotBooked
+                    } else {
+                        ClassError::NotBooked
+                    });
+                }
+                E::BookingCancelled { member, at_ms: now_ms, late: self.late_at(now_ms), skipped: self.skips(&skipped) }
+            }
+            C::LeaveWaitlist { member } => {
+                self.open()?;
+                if self.waiting(member).is_none() {
+                    return Err(ClassError::NotWaiting);
+                }
+                E::WaitlistLeft { member, at_ms: now_ms }
+            }
+            C::Promote { member, over_capacity } => {
+                let d = self.open()?;
+                if now_ms >= d.end_ms() {
+                    return Err(ClassError::Over);
+                }
+                if self.waiting(member).is_none() {
+                    return Err(ClassError::NotWaiting);
+                }
+                let over_capacity = optional_reason(&over_capacity)?;
+                if self.free() > 0 {
+                    E::WaitlistPromoted { member, at_ms: now_ms, over_capacity: None }
+                } else if over_capacity.is_some() {
+                    E::WaitlistPromoted { member, at_ms: now_ms, over_capacity }
+                } else {
+                    return Err(ClassError::Full);
+                }
+            }
+            C::MarkAttendance { member, attended } => {
+                let d = self.open()?;
+                if now_ms.saturating_add(ATTENDANCE_OPENS_MS) < d.start_ms {
+                    return Err(ClassError::TooEarly);
+                }
+                let Some(b) = self.booking(member) else { return Err(ClassError::NotBooked) };
+                if b.attended == attended {
+                    return Err(ClassError::NothingChanged);
+                }
+                E::AttendanceMarked { member, attended, at_ms: now_ms }
+            }
+            C::SubmitAttendance => {
+                let d = self.open()?;
+                if now_ms.saturating_add(ATTENDANCE_OPENS_MS) < d.start_ms {
+                    return Err(ClassError::TooEarly);
+                }
+                if self.submitted {
+                    return Err(ClassError::AlreadySubmitted);
+                }
+                let no_shows = self.bookings.iter().filter(|b| !b.attended).map(|b| b.member).collect();
+                E::AttendanceSubmitted { at_ms: now_ms, no_shows }
+            }
+            C::WaiveCharge { member, reason: why } => {
+                self.details()?;
+                if !self.charges.iter().any(|c| c.member == member && c.waived.is_none()) {
+                    return Err(ClassError::NoCharge);
+                }
+                E::ChargeWaived { member, reason: reason(&why)?, at_ms: now_ms }
+            }
+        })
+    }
+
+    /// Gives free spots to the waiting members in order, passing over `skipped`, when a spot is
+    /// freed at `at_ms` by the event at `version` before the waitlist cutoff.
+    fn promote(&mut self, at_ms: u64, version: u64, skipped: &[Skip]) {
+        for s in skipped {
+            if let Some(w) = self.waitlist.iter_mut().find(|w| w.member == s.member) {
+                w.skipped = Some(s.denial);
+            }
+        }
+        if !self.promotes_at(at_ms) {
+            return;
+        }
+        while self.free() > 0 {
+            let Some(i) = self.waitlist.iter().position(|w| !skipped.iter().any(|s| s.member == w.member)) else {
+                break;
+            };
+            let w = self.waitlist.remove(i);
+            self.bookings.push(Booking {
+                member: w.member,
+                membership: w.membership,
+                at_ms: w.at_ms,
+                via: Via::Promoted { version, at_ms, automatic: true },
+                attended: false,
+                override_reason: w.override_reason,
+                over_capacity: None,
+            });
+        }
+    }
+
+    fn charge(&mut self, member: Uuid, kind: ChargeKind, membership: Option<Uuid>, at_ms: u64) {
+        if !self.charges.iter().any(|c| c.member == member && c.kind == kind) {
+            self.charges.push(Charge { member, kind, membership, at_ms, waived: None });
+        }
+    }
+
+    /// What records `event` when re-deciding it on a newer state fails with `error`: a booking
+    /// that cannot stand is refused with the reason; what another device already did is repeated.
+    fn compensate_one(&self, event: &ClassEvent, error: &ClassError) -> Option<ClassEvent> {
+        use ClassEvent as E;
+        let refused = |member: Uuid, at_ms: u64, reason: Refused| Some(E::BookingRefused { member, at_ms, reason });
+        let repeated = |member: Option<Uuid>, at_ms: u64, change: &str| {
+            Some(E::ClassChangeRepeated { member, at_ms, change: change.into() })
+        };
+        match (event, error) {
+            (
+                E::ClassBooked { member, at_ms, .. } | E::ClassWaitlisted { member, at_ms, .. },
+                ClassError::Cancelled,
+            ) => refused(*member, *at_ms, Refused::ClassCancelled),
+            (E::ClassBooked { member, at_ms, .. } | E::ClassWaitlisted { member, at_ms, .. }, ClassError::Started) => {
+                refused(*member, *at_ms, Refused::ClassStarted)
+            }
+            (
+                E::ClassBooked { member, at_ms, .. } | E::ClassWaitlisted { member, at_ms, .. },
+                ClassError::AlreadyBooked | ClassError::AlreadyWaiting,
+            ) => refused(*member, *at_ms, Refused::AlreadyBooked),
+            (
+                E::WaitlistPromoted { member, at_ms, .. },
+                ClassError::NotWaiting | ClassError::Full | ClassError::Cancelled | ClassError::Over,
+            ) => refused(*member, *at_ms, Refused::NotPromoted),
+            (E::BookingCancelled { member, at_ms, .. }, ClassError::NotBooked | ClassError::Cancelled) => {
+                repeated(Some(*member), *at_ms, "booking cancelled")
+            }
+            (E::WaitlistLeft { member, at_ms }, ClassError::NotWaiting | ClassError::Cancelled)
+                if self.booking(*member).is_none() =>
+            {
+                repeated(Some(*member), *at_ms, "left the waitlist")
+            }
+            (E::AttendanceMarked { member, at_ms, .. }, ClassError::NothingChanged) => {
+                repeated(Some(*member), *at_ms, "attendance marked")
+            }
+            (E::AttendanceSubmitted { at_ms, .. }, ClassError::AlreadySubmitted) => {
+                repeated(None, *at_ms, "attendance submitted")
+            }
+            (E::ChargeWaived { member, at_ms, .. }, ClassError::NoCharge) => {
+                repeated(Some(*member), *at_ms, "charge waived")
+            }
+            (E::ClassCancelled { at_ms, .. }, ClassError::Cancelled) => repeated(None, *at_ms, "class cancelled"),
+            _ => None,
+        }
+    }
+
+    /// The member and the time an event is about, for matching a resolution with what was sent.
+    fn member_and_time(event: &ClassEvent) -> Option<(Option<Uuid>, u64)> {
+        use ClassEvent as E;
+        Some(match event {
+            E::ClassBooked { member, at_ms, .. }
+            | E::ClassWaitlisted { member, at_ms, .. }
+            | E::BookingCancelled { member, at_ms, .. }
+            | E::WaitlistLeft { member, at_ms }
+            | E::WaitlistPromoted { member, at_ms, .. }
+            | E::AttendanceMarked { member, at_ms, .. }
+            | E::ChargeWaived { member, at_ms, .. }
+            | E::BookingRefused { member, at_ms, .. } => (Some(*member), *at_ms),
+            E::ClassChangeRepeated { member, at_ms, .. } => (*member, *at_ms),
+            E::AttendanceSubmitted { at_ms, .. } | E::ClassCancelled { at_ms, .. } => (None, *at_ms),
+            E::ClassRescheduled { at_ms, .. } => (None, *at_ms),
+            E::ClassScheduled { .. } => return None,
+        })
+    }
+}
+
+impl Aggregate for Class {
+    const KIND: StreamKind = StreamKind::Class;
+    type Command = ClassCommand;
+    type Event = ClassEvent;
+    type Error = ClassError;
+
+    /// Every class decision is one event.
+    fn decide(&self, command: ClassCommand, now_ms: u64) -> Result<Vec<ClassEvent>, ClassError> {
+        self.decide_one(command, now_ms).map(|e| vec![e])
+    }
+
+    fn permission(command: &ClassCommand) -> Permission {
+        use ClassCommand as C;
+        match command {
+            C::ScheduleClass { .. } | C::RescheduleClass { .. } | C::CancelClass { .. } => Permission::Timetable,
+            C::Book { override_reason: Some(_), .. } | C::WaiveCharge { .. } => Permission::Override,
+            C::Book { .. } | C::CancelBooking { .. } | C::LeaveWaitlist { .. } | C::Promote { .. } => {
+                Permission::Bookings
+            }
+            C::MarkAttendance { .. } | C::SubmitAttendance => Permission::Attendance,
+        }
+    }
+
+    fn evolve(&mut self, event: &ClassEvent, meta: &EventMeta<'_>) {
+        use ClassEvent as E;
+        let version = meta.version;
+        match event {
+            E::ClassScheduled { details, cutoffs } => {
+                self.details = Some(details.clone());
+                self.cutoffs = *cutoffs;
+            }
+            E::ClassRescheduled { details, at_ms, skipped } => {
+                self.details = Some(details.clone());
+                self.promote(*at_ms, version, skipped);
+            }
+            E::ClassCancelled { reason, .. } => self.cancelled = Some(reason.clone()),
+            E::ClassBooked { member, membership, at_ms, override_reason, over_capacity } => {
+                self.bookings.push(Booking {
+                    member: *member,
+                    membership: *membership,
+                    at_ms: *at_ms,
+                    via: Via::Booked { version },
+                    attended: false,
+                    override_reason: override_reason.clone(),
+                    over_capacity: over_capacity.clone(),
+                });
+            }
+            E::ClassWaitlisted { member, membership, at_ms, override_reason } => {
+                let w = Waiting {
+                    member: *member,
+                    membership: *membership,
+                    at_ms: *at_ms,
+                    version,
+                    override_reason: override_reason.clone(),
+                    skipped: None,
+                };
+                let at = self.waitlist.partition_point(|o| (o.at_ms, o.member) < (w.at_ms, w.member));
+                self.waitlist.insert(at, w);
+            }
+            E::BookingCancelled { member, at_ms, late, skipped } => {
+                if let Some(i) = self.bookings.iter().position(|b| b.member == *member) {
+                    let b = self.bookings.remove(i);
+                    if *late {
+                        self.charge(*member, ChargeKind::LateCancel, b.membership, *at_ms);
+                    }
+                }
+                self.promote(*at_ms, version, skipped);
+            }
+            E::WaitlistLeft { member, .. } => self.waitlist.retain(|w| w.member != *member),
+            E::WaitlistPromoted { member, at_ms, over_capacity } => {
+                if let Some(i) = self.waitlist.iter().position(|w| w.member == *member) {
+                    let w = self.waitlist.remove(i);
+                    self.bookings.push(Booking {
+                        member: w.member,
+                        membership: w.membership,
+                        at_ms: w.at_ms,
+                        via: Via::Promoted { version, at_ms: *at_ms, automatic: false },
+                        attended: false,
+                        override_reason: w.override_reason,
+                        over_capacity: over_capacity.clone(),
+                    });
+                }
+            }
+            E::AttendanceMarked { member, attended, at_ms } => {
+                let mut membership = None;
+                if let Some(b) = self.bookings.iter_mut().find(|b| b.member == *member) {
+                    b.attended = *attended;
+                    membership = b.membership;
+                }
+                if *attended {
+                    self.charges.retain(|c| !(c.member == *member && c.kind == ChargeKind::NoShow));
+                } else if self.submitted {
+                    self.charge(*member, ChargeKind::NoShow, membership, *at_ms);
+                }
+            }
+            E::AttendanceSubmitted { at_ms, no_shows } => {
+                self.submitted = true;
+                for m in no_shows {
+                    let membership = self.booking(*m).and_then(|b| b.membership);
+                    self.charge(*m, ChargeKind::NoShow, membership, *at_ms);
+                }
+            }
+            E::ChargeWaived { member, reason, .. } => {
+                for c in self.charges.iter_mut().filter(|c| c.member == *member && c.waived.is_none()) {
+                    c.waived = Some(reason.clone());
+                }
+            }
+            E::BookingRefused { member, reason, .. } => self.refused.push((*member, *reason)),
+            E::ClassChangeRepeated { .. } => {}
+        }
+    }
+
+    /// A class is created by its schedule (two schedules of one id cannot meet); everything else
+    /// is re-decided on the newer state: a booking that no longer fits goes to the waitlist, one
+    /// that cannot stand is refused with the reason, a repeat of what another device did is
+    /// recorded as repeated.
+    fn policy(event: &ClassEvent) -> Policy {
+        match event {
+            ClassEvent::ClassScheduled { .. } => Policy::Reject,
+            _ => Policy::Merge,
+        }
+    }
+
+    fn merge(
+        &self,
+        event: &ClassEvent,
+        meta: &EventMeta<'_>,
+        _parent: u64,
+    ) -> Result<Resolution<ClassEvent>, Unresolved<ClassError>> {
+        let Some((command, at_ms)) = Self::command_of(event) else {
+            return if self.admits(event, meta) { Ok(Resolution::Keep) } else { Err(Unresolved::Conflict) };
+        };
+        match self.decide_one(command, at_ms) {
+            Ok(decided) if decided == *event => Ok(Resolution::Keep),
+            Ok(decided) => Ok(Resolution::Replace(decided)),
+            Err(e) => match self.compensate_one(event, &e) {
+                Some(c) => Ok(Resolution::Replace(c)),
+                None => Err(Unresolved::Broken(e)),
+            },
+        }
+    }
+
+    fn compensate(&self, decision: &[ClassEvent], error: &ClassError) -> Option<Vec<ClassEvent>> {
+        self.compensate_one(decision.first()?, error).map(|c| vec![c])
+    }
+
+    /// The server's resolutions, on a scheduled class (an export imports again).
+    fn admits(&self, event: &ClassEvent, _meta: &EventMeta<'_>) -> bool {
+        self.is_scheduled()
+            && matches!(event, ClassEvent::BookingRefused { .. } | ClassEvent::ClassChangeRepeated { .. })
+    }
+
+    fn undone(stored: &ClassEvent) -> bool {
+        matches!(stored, ClassEvent::BookingRefused { .. } | ClassEvent::ClassWaitlisted { .. })
+    }
+
+    fn resolves(stored: &ClassEvent, sent: &ClassEvent) -> bool {
+        stored != sent
+            && Self::member_and_time(stored).is_some()
+            && Self::member_and_time(stored) == Self::member_and_time(sent)
+    }
+
+    fn resolution_permission(event: &ClassEvent) -> Option<Permission> {
+        match event {
+            ClassEvent::BookingRefused { .. } | ClassEvent::ClassChangeRepeated { .. } => Some(Permission::Bookings),
+            _ => None,
+        }
+    }
+
+    fn command_of(event: &ClassEvent) -> Option<(ClassCommand, u64)> {
+        use ClassCommand as C;
+        use ClassEvent as E;
+        Some(match event.clone() {
+            E::ClassScheduled { details, cutoffs } => (C::ScheduleClass { details, cutoffs }, 0),
+            E::ClassRescheduled { details, at_ms, skipped } => (C::RescheduleClass { details, skipped }, at_ms),
+            E::ClassCancelled { reason, at_ms } => (C::CancelClass { reason }, at_ms),
+            E::ClassBooked { member, membership, at_ms, override_reason, over_capacity } => {
+                (C::Book { member, membership, override_reason, over_capacity }, at_ms)
+            }
+            E::ClassWaitlisted { member, membership, at_ms, override_reason } => {
+                (C::Book { member, membership, override_reason, over_capacity: None }, at_ms)
+            }
+            E::BookingCancelled { member, at_ms, skipped, .. } => (C::CancelBooking { member, skipped }, at_ms),
+            E::WaitlistLeft { member, at_ms } => (C::LeaveWaitlist { member }, at_ms),
+            E::WaitlistPromoted { member, at_ms, over_capacity } => (C::Promote { member, over_capacity }, at_ms),
+            E::AttendanceMarked { member, attended, at_ms } => (C::MarkAttendance { member, attended }, at_ms),
+            E::AttendanceSubmitted { at_ms, .. } => (C::SubmitAttendance, at_ms),
+            E::ChargeWaived { member, reason, at_ms } => (C::WaiveCharge { member, reason }, at_ms),
+            E::BookingRefused { .. } | E::ClassChangeRepeated { .. } => return None,
+        })
+    }
+
+    fn decided_at_ms(event: &ClassEvent) -> Option<u64> {
+        Self::member_and_time(event).map(|(_, at_ms)| at_ms).filter(|at_ms| *at_ms > 0)
+    }
+}
+
+/// The classes table: one row per class, its state (the timetable reads it by start).
+impl crate::projection::Projected for Class {
+    const STREAMS: &'static str = "classes";
+    const TABLES: &'static [crate::projection::Table] = &[];
+
+    fn rows(_envelope: &crate::EventEnvelope, _event: &ClassEvent) -> Vec<crate::projection::Row> {
+        vec![]
+    }
+
+    fn listed(&self) -> bool {
+        self.is_scheduled()
+    }
+
+    fn title(&self) -> String {
+        self.details.as_ref().map(|d| d.title.clone()).unwrap_or_default()
+    }
+}
