@@ -155,7 +155,8 @@ pub trait Aggregate: Default + Clone + Debug {
     }
 
     /// Whether `stored` is what the server's conflict resolution made of `sent` (a compensating or
-    /// merged event recording it): a retried push of `sent` is then answered with `stored`.
+    /// merged event recording it, of another type or of the same type with other data): a retried
+    /// push of `sent` is then answered with `stored`.
     fn resolves(_stored: &Self::Event, _sent: &Self::Event) -> bool {
         false
     }
