@@ -1,17 +1,23 @@
 #!/usr/bin/env node
-// The browser-side figures of issue 12, in Chromium, with a 20,000-member club on the device:
+// The browser-side figures of issues 12 and 13, in Chromium, with a 20,000-member club on the device:
 //   (a) search: keystroke in the members search box -> the list rendered, p95 over >= 50 keystrokes
 //       (performance.now() at the input event, to the first frame after the list's last DOM change);
 //   (b) the dashboard's computation on the device (`data-compute-ms` on its root element), over
-//       reloads and over visits by the app's own navigation, p50 and p95.
+//       reloads and over visits by the app's own navigation, p50 and p95;
+//   (c) the week's timetable (500 classes at 20,000 members): a click on "Previous week" / "Next
+//       week" -> every class row of the other week rendered (performance.now() at the click, to the
+//       first frame after the timetable's last DOM change), a visit from the menu the same way, the
+//       week's computation on the device (`data-compute-ms` on the timetable), and a reload of
+//       /classes to the rows rendered (from the navigation's start: the app's whole start included).
 // It starts the release server on a fresh SQLite database, fills it with `faraday demo`, signs in
 // as the front desk and waits until the device has every event before measuring.
 //
 // Run after `cargo leptos build --release` (needs end2end's npm packages and Debian's Chromium):
 //   node bench/browser.mjs
 // Environment: FARADAY_BIN (default $CARGO_TARGET_DIR/release/faraday), LEPTOS_SITE_ROOT (default
-// target/site), BENCH_MEMBERS (20000), BENCH_VISITS (10 reloads + 10 visits), BENCH_PORT (3123),
-// CHROMIUM_PATH (/usr/bin/chromium). No figure is asserted: it prints them.
+// target/site), BENCH_MEMBERS (20000), BENCH_VISITS (10 reloads + 10 visits), BENCH_SWITCHES (week
+// switches, 30), BENCH_ONLY (a comma-separated choice of search,dashboard,timetable; all by default),
+// BENCH_PORT (3123), CHROMIUM_PATH (/usr/bin/chromium). No figure is asserted: it prints them.
 import { createRequire } from "node:module";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,6 +33,8 @@ const bin = path.resolve(process.env.FARADAY_BIN ?? path.join(targetDir, "releas
 const siteRoot = path.resolve(root, process.env.LEPTOS_SITE_ROOT ?? "target/site");
 const members = Number(process.env.BENCH_MEMBERS ?? 20_000);
 const visits = Number(process.env.BENCH_VISITS ?? 10);
+const switches = Number(process.env.BENCH_SWITCHES ?? 30);
+const only = new Set((process.env.BENCH_ONLY ?? "search,dashboard,timetable").split(",").map((s) => s.trim()));
 const port = Number(process.env.BENCH_PORT ?? 3123);
 const base = `http://127.0.0.1:${port}`;
 const password = "bench-password-of-the-demo";
@@ -89,15 +97,25 @@ async function main() {
   await waitForEverything(page);
   console.log(`sign-in to every event on the device (bootstrap): ${seconds(t)}`);
 
-  const search = await searchKeystrokes(page);
-  const { reloads, navigations } = await dashboards(page);
+  const search = only.has("search") ? await searchKeystrokes(page) : null;
+  const boards = only.has("dashboard") ? await dashboards(page) : null;
+  const timetable = only.has("timetable") ? await timetables(page) : null;
 
   console.log("");
   console.log(`Chromium ${browser.version()}, ${members.toLocaleString("en-US")} members on the device`);
-  line("search keystroke -> list rendered", summary(search), "p95 < 100 ms");
-  line("dashboard computed, after a reload", summary(reloads), "< 200 ms");
-  line("dashboard computed, visited from the menu", summary(navigations), "< 200 ms");
-  line("dashboard computed, all", summary([...reloads, ...navigations]), "< 200 ms");
+  if (search) line("search keystroke -> list rendered", summary(search), "p95 < 100 ms");
+  if (boards) {
+    line("dashboard computed, after a reload", summary(boards.reloads), "< 200 ms");
+    line("dashboard computed, visited from the menu", summary(boards.navigations), "< 200 ms");
+    line("dashboard computed, all", summary([...boards.reloads, ...boards.navigations]), "< 200 ms");
+  }
+  if (timetable) {
+    console.log(`timetable: weeks of ${timetable.classes.join(" and ")} classes`);
+    line("week switched -> every class row rendered", summary(timetable.switched), "< 200 ms");
+    line("timetable visited from the menu -> rows", summary(timetable.visited), "< 200 ms");
+    line("week computed (data-compute-ms), switches", summary(timetable.computed), "< 200 ms");
+    line("reload of /classes -> rows (app start incl.)", summary(timetable.reloaded), "(not a target)");
+  }
 }
 
 /** Until the device has received and applied every event of the club (and holds every member). */
@@ -205,6 +223,128 @@ async function dashboards(page) {
     navigations.push(await computeMs(page));
   }
   return { reloads, navigations };
+}
+
+/** The timetable's state: its week, how many classes it says it has, how many rows it shows. */
+function timetableState() {
+  const t = document.querySelector('[data-testid="timetable"]');
+  if (!t) return null;
+  return {
+    week: t.dataset.week,
+    classes: Number(t.dataset.classes),
+    rows: t.querySelectorAll('[data-testid="class-row"]').length,
+    computeMs: Number(t.dataset.computeMs),
+  };
+}
+
+/** Until the timetable shows `week` (any week when null) with every row of at least `least` classes. */
+async function timetableShows(page, week, least) {
+  await page.waitForFunction(
+    ([week, least]) => {
+      const t = document.querySelector('[data-testid="timetable"]');
+      const rows = t?.querySelectorAll('[data-testid="class-row"]').length;
+      return t && (week === null || t.dataset.week === week) && Number(t.dataset.classes) >= least && rows === Number(t.dataset.classes);
+    },
+    [week, least],
+    { timeout: 120_000 },
+  );
+  return page.evaluate(timetableState);
+}
+
+/**
+ * (c): the week's timetable. Waits until this week shows every class of the club's week (the
+ * device holds them all), then switches weeks by the page's own links (previous, next: both full
+ * weeks of the demo), visits it from the menu, and reloads it.
+ */
+async function timetables(page) {
+  await page.goto("/classes");
+  // The demo's timetable repeats every week: this week holds as many classes as the last one.
+  const here = await timetableShows(page, null, 1);
+  const previousWeek = await page.getByTestId("week-prev").getAttribute("href");
+  const lastWeek = new URL(previousWeek, base).searchParams.get("week");
+  let expected = 0;
+  for (let i = 0; ; i++) {
+    const s = await page.evaluate(timetableState);
+    expected = Math.max(expected, s.classes);
+    if (i > 5 && s.rows === s.classes && s.classes === expected) break;
+    await page.waitForTimeout(1_000);
+  }
+  console.log(`timetable: week of ${here.week} shows ${expected} classes; switching to ${lastWeek} and back`);
+
+  // Timestamps in the page: the click on a week link (capturing listener), the first frame after
+  // the last change anywhere in the document since.
+  await page.evaluate(() => {
+    const b = (window.__timetable = { t0: null, frame: null, lastChange: 0 });
+    document.addEventListener(
+      "click",
+      (e) => {
+        if (!e.target.closest?.('[data-testid="week-prev"], [data-testid="week-next"], a[href="/classes"]')) return;
+        b.t0 = performance.now();
+        b.frame = null;
+      },
+      true,
+    );
+    new MutationObserver(() => {
+      if (b.t0 === null) return;
+      b.lastChange = performance.now();
+      requestAnimationFrame(() => {
+        if (b.t0 !== null) b.frame = performance.now();
+      });
+    }).observe(document.body, { childList: true, subtree: true, attributes: true, characterData: true });
+  });
+  const measured = async (click, week) => {
+    await click();
+    const s = await timetableShows(page, week, expected);
+    await page.waitForFunction(() => window.__timetable.frame !== null && performance.now() - window.__timetable.lastChange > 150, null, {
+      timeout: 10_000,
+    });
+    const took = await page.evaluate(() => {
+      const b = window.__timetable;
+      const took = b.frame - b.t0;
+      b.t0 = null;
+      b.frame = null;
+      return took;
+    });
+    return { took, computeMs: s.computeMs, classes: s.classes };
+  };
+
+  const switched = [];
+  const computed = [];
+  const classes = new Set();
+  for (let i = 0; i < switches; i++) {
+    const back = i % 2 === 1;
+    const m = await measured(() => page.getByTestId(back ? "week-next" : "week-prev").click(), back ? here.week : lastWeek);
+    switched.push(m.took);
+    computed.push(m.computeMs);
+    classes.add(m.classes);
+  }
+
+  const visited = [];
+  for (let i = 0; i < visits; i++) {
+    await page.getByRole("link", { name: "Members", exact: true }).click();
+    await page.getByLabel("Search members").waitFor();
+    const m = await measured(() => page.getByRole("link", { name: "Classes", exact: true }).click(), here.week);
+    visited.push(m.took);
+    computed.push(m.computeMs);
+  }
+
+  // A reload: from the navigation's start (performance.now()'s origin) to the frame in which every
+  // row of the week is there.
+  const reloaded = [];
+  for (let i = 0; i < visits; i++) {
+    await page.goto(`/classes?week=${lastWeek}`);
+    const at = await page.waitForFunction(
+      ([week, least]) => {
+        const t = document.querySelector('[data-testid="timetable"]');
+        if (!t || t.dataset.week !== week || Number(t.dataset.classes) < least) return false;
+        return t.querySelectorAll('[data-testid="class-row"]').length === Number(t.dataset.classes) && performance.now();
+      },
+      [lastWeek, expected],
+      { timeout: 120_000, polling: "raf" },
+    );
+    reloaded.push(await at.jsonValue());
+  }
+  return { switched, visited, computed, reloaded, classes: [...classes] };
 }
 
 try {

@@ -9,8 +9,10 @@ use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use shared::{
-    access::{Forbidden, Permission, StaffId},
+    access::{Forbidden, Permission, Role, StaffId},
+    class::Class,
     member::Member,
+    protocol::StaffMember,
     replication::{ClockOff, SyncStatus},
     search::SearchKey,
     Command, RuleError, StreamId,
@@ -50,8 +52,14 @@ pub struct Counts {
 #[derive(Clone, Debug, PartialEq)]
 pub struct InboxEntry {
     pub event_id: Uuid,
+    /// The stream's id: the member's, or the class's for a class event.
     pub member: Uuid,
-    /// The member's name as this device has it now ("" if the member is unknown here).
+    /// The stream the event is on (a member's, a class's, the club's).
+    pub stream: StreamId,
+    /// The member a class event is about (`None` for other streams' events).
+    pub about: Option<Uuid>,
+    /// The stream's title as this device has it now: the member's name, the class's title ("" if
+    /// unknown here).
     pub member_name: String,
     /// What the event (as this device holds it now) says, in staff's words.
     pub summary: String,
@@ -125,6 +133,16 @@ impl MemberRow {
     }
 }
 
+/// One class as the timetable and the class page show it (the `classes` stream table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassRow {
+    pub id: Uuid,
+    /// Events of this class not yet confirmed by the server.
+    pub pending: u32,
+    /// The class's whole state: details, roster, waitlist, attendance, charges.
+    pub class: std::sync::Arc<Class>,
+}
+
 /// One check-in (the `check-ins` projection).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckInRow {
@@ -187,6 +205,10 @@ pub struct TimelineRow {
     pub state: EventState,
     /// For a check-in voided later: why, and by whom.
     pub voided: Option<Voided>,
+    /// The member a class event is about (`None` for a class-wide one and other streams' events).
+    pub about: Option<Uuid>,
+    /// The stream it is on (a member's timeline also shows the class events about them).
+    pub stream: StreamId,
 }
 
 /// A catch-up with the server's log worth showing: `done` of `total` events applied.
@@ -288,8 +310,11 @@ pub struct ClientState {
     pub sessions: RwSignal<Sessions>,
     /// The club whose data this device holds, once someone signed in.
     pub club: RwSignal<Option<DeviceClub>>,
-    /// Names of the club's staff, to say who made an event (from the server, kept for offline).
-    pub staff_names: RwSignal<Vec<(StaffId, String)>>,
+    /// The club's staff (name and role), to say who made an event and who coaches a class (from
+    /// the server, kept for offline).
+    pub staff: RwSignal<Vec<StaffMember>>,
+    /// Every scheduled class, cancelled ones included, in no particular order.
+    pub classes: RwSignal<Vec<ClassRow>>,
     /// The club's settings (plans, duplicate window, time zone, …) as this device holds them:
     /// the defaults until the club's stream arrives.
     pub settings: RwSignal<shared::club::ClubSettings>,
@@ -302,7 +327,8 @@ impl ClientState {
         Self {
             sessions: RwSignal::new(sessions),
             club: RwSignal::new(club),
-            staff_names: RwSignal::new(vec![]),
+            staff: RwSignal::new(vec![]),
+            classes: RwSignal::new(vec![]),
             settings: RwSignal::new(Default::default()),
             store: RwSignal::new(StoreState::Opening),
             members: RwSignal::new(vec![]),
@@ -344,8 +370,29 @@ impl ClientState {
     /// club's staff list.
     pub fn staff_name(&self, staff: StaffId) -> String {
         let own = self.sessions.with(|s| s.of(staff).map(|s| s.info.name.clone()));
-        own.or_else(|| self.staff_names.with(|names| names.iter().find(|(s, _)| *s == staff).map(|(_, n)| n.clone())))
+        own.or_else(|| self.staff.with(|all| all.iter().find(|s| s.staff == staff).map(|s| s.name.clone())))
             .unwrap_or_default()
+    }
+
+    /// The staff this device knows of (the club's list, and everyone signed in here), with their
+    /// roles, coaches first, then by name: who may coach a class.
+    pub fn known_staff(&self) -> Vec<StaffMember> {
+        let mut all: Vec<StaffMember> = self.staff.get();
+        self.sessions.with(|s| {
+            for session in &s.staff {
+                if !all.iter().any(|k| k.staff == session.staff()) {
+                    all.push(StaffMember {
+                        staff: session.staff(),
+                        name: session.info.name.clone(),
+                        role: session.info.role,
+                    });
+                }
+            }
+        });
+        all.sort_by(|a, b| {
+            ((a.role != Role::Coach), &a.name, a.staff).cmp(&((b.role != Role::Coach), &b.name, b.staff))
+        });
+        all
     }
 }
 

@@ -122,6 +122,22 @@ pub fn time_in(zone: &dyn Zone, ms: u64, now_ms: u64) -> String {
     }
 }
 
+/// "18:05": the club's wall clock at `ms`, without the date.
+pub fn clock_of(ms: u64) -> String {
+    let minute = calendar::minute_of_day(&shown_zone(), ms);
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// "Yoga (Tue 3 Mar 18:00)": a class as staff name it, in the club's time.
+pub fn class_label(details: &shared::class::ClassDetails) -> String {
+    format!("{} ({} {})", details.title, day_label(details.day), clock_of(details.start_ms))
+}
+
+/// "18:00–19:00": when a class runs, in the club's time.
+pub fn class_hours(details: &shared::class::ClassDetails) -> String {
+    format!("{}–{}", clock_of(details.start_ms), clock_of(details.end_ms()))
+}
+
 /// "Tue 3 Mar": a club-local date as staff read it.
 pub fn day_label(date: Date) -> String {
     let (_, m, d) = date.ymd();

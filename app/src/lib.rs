@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                             <a href="/dashboard">"Dashboard"</a>
                             <a href="/members">"Members"</a>
                             <a href="/check-ins">"Today"</a>
+                            <a href="/classes">"Classes"</a>
                         </nav>
                         <main>
                             <p class="loading">"Loading…"</p>
@@ -132,17 +133,24 @@ fn Tabs() -> impl IntoView {
     let signed_in = state.map(|s| Memo::new(move |_| s.active().is_some()));
     let may_register = state.map(|s| s.permits(register));
     let may_change_settings = state.map(|s| s.permits(settings));
+    let coach = state.map(|s| {
+        let role = s.role();
+        Memo::new(move |_| role.get() == Some(shared::access::Role::Coach))
+    });
     move || {
         if !signed_in?.get() {
             return None;
         }
         let may_register = may_register.is_some_and(|m| m.get());
         let may_change_settings = may_change_settings.is_some_and(|m| m.get());
+        let coach = coach.is_some_and(|c| c.get());
         Some(view! {
             <nav class="tabs">
                 <A href="/dashboard">"Dashboard"</A>
                 <A href="/members" exact=true>"Members"</A>
                 <A href="/check-ins">"Today"</A>
+                <A href="/classes" exact=true>"Classes"</A>
+                {coach.then(|| view! { <A href="/my-classes">"My classes"</A> })}
                 {may_register.then(|| view! { <A href="/members/new">"Register"</A> })}
                 <A href="/inbox">"Inbox"</A>
                 {may_change_settings.then(|| view! { <A href="/settings">"Settings"</A> })}
@@ -160,6 +168,8 @@ fn Home() -> impl IntoView {
         StartPage::Dashboard => view! { <pages::dashboard::DashboardPage/> }.into_any(),
         StartPage::Members => view! { <pages::members::MembersPage/> }.into_any(),
         StartPage::Today => view! { <pages::check_ins::CheckInsPage/> }.into_any(),
+        StartPage::Classes => view! { <pages::classes::ClassesPage/> }.into_any(),
+        StartPage::MyClasses => view! { <pages::classes::MyClassesPage/> }.into_any(),
     }
 }
 
@@ -176,6 +186,9 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/members/new") view=pages::register::RegisterPage/>
             <Route path=path!("/members/:id") view=pages::member::MemberPage/>
             <Route path=path!("/check-ins") view=pages::check_ins::CheckInsPage/>
+            <Route path=path!("/classes") view=pages::classes::ClassesPage/>
+            <Route path=path!("/classes/:id") view=pages::classes::ClassPage/>
+            <Route path=path!("/my-classes") view=pages::classes::MyClassesPage/>
             <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
             <Route path=path!("/settings") view=pages::settings::SettingsPage/>
             <Route path=path!("/device") view=pages::device::DevicePage/>

@@ -8,6 +8,7 @@ use crate::{
 };
 use shared::{
     calendar::Date,
+    class::Refused,
     member::{Denial, DetailsError, EntryRules, MemberError, MemberField, Status, Warning},
     text::money,
     RuleError,
@@ -34,6 +35,18 @@ pub fn rule_broken(error: &RuleError) -> String {
     match error {
         RuleError::Member(e) => member_rule(e),
         RuleError::Club(e) => format!("{}.", capitalise(&e.to_string())),
+        RuleError::Class(e) => format!("{}.", capitalise(&e.to_string())),
+    }
+}
+
+/// Why the server did not let a booking stand, in staff's words (no full stop).
+pub fn booking_refused(refused: &Refused) -> String {
+    match refused {
+        Refused::Denied { denial: d } => format!("cannot attend: {}", denial(d, &EntryRules::default())),
+        Refused::ClassCancelled => "the class had been cancelled meanwhile".into(),
+        Refused::ClassStarted => "the class had started when it reached the server".into(),
+        Refused::AlreadyBooked => "another desk had already booked or waitlisted this member".into(),
+        Refused::NotPromoted => "no longer waiting, or no spot free".into(),
     }
 }
 

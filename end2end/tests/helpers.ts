@@ -242,3 +242,70 @@ export async function sellMembership(
   await expect(page.getByTestId("sold")).toContainText(plan.name);
   await expect(memberships).toHaveCount(before + 1);
 }
+
+/** A class as the tests schedule it (see `scheduleClass`). */
+export type ClassSpec = {
+  title: string;
+  /** When it starts (ms since the epoch); the tests' club runs on UTC. */
+  startMs: number;
+  capacity: number;
+  durationMin?: number;
+  room?: string;
+  /** The coach's option as the form lists it ("Colin Coach (coach)"); the form's first otherwise. */
+  coach?: string;
+};
+
+/** A start `minutes` from now, on a 5-minute boundary (a time input holds minutes). */
+export function classStart(minutesFromNow: number): number {
+  const five = 5 * 60_000;
+  return Math.ceil((Date.now() + minutesFromNow * 60_000) / five) * five;
+}
+
+/**
+ * Schedules a class through the timetable's form, as a manager signed in on the page; leaves the
+ * page on the class's page and returns its id.
+ */
+export async function scheduleClass(page: Page, spec: ClassSpec): Promise<string> {
+  await page.getByRole("link", { name: "Classes", exact: true }).click();
+  await page.getByTestId("schedule-class").click();
+  const form = page.getByTestId("schedule-form");
+  const iso = new Date(spec.startMs).toISOString();
+  await form.getByLabel("Title").fill(spec.title);
+  if (spec.coach) await form.getByTestId("class-coach").selectOption({ label: spec.coach });
+  await form.getByLabel("Date").fill(iso.slice(0, 10));
+  await form.getByTestId("class-time").fill(iso.slice(11, 16));
+  await form.getByTestId("class-duration").fill(String(spec.durationMin ?? 60));
+  await form.getByTestId("class-capacity").fill(String(spec.capacity));
+  await form.getByLabel("Room").fill(spec.room ?? "Studio 1");
+  await form.getByTestId("schedule-confirm").click();
+  await expect(page.getByTestId("class-title")).toHaveText(spec.title);
+  const id = new URL(page.url()).pathname.split("/").pop();
+  if (!id) throw new Error("no class page after scheduling");
+  return id;
+}
+
+/** Opens a class's page by its id and waits until this device holds the class. */
+export async function openClass(page: Page, id: string, title: string) {
+  await page.goto(`/classes/${id}`);
+  await expect(page.getByTestId("class-title")).toHaveText(title, { timeout: 30_000 });
+}
+
+/** Books `name` into the class whose page is open; returns what the page says of it. */
+export async function bookMember(page: Page, name: string) {
+  const book = page.getByTestId("book");
+  await book.getByTestId("book-search").fill(name);
+  await book.getByTestId("book-candidate").filter({ hasText: name }).click();
+  await expect(book.getByTestId("book-selected")).toContainText(name);
+  await book.getByTestId("book-member").click();
+  return book.getByTestId("book-outcome");
+}
+
+/** The roster row of `name` on the class page. */
+export function rosterRow(page: Page, name: string) {
+  return page.getByTestId("roster-member").filter({ hasText: name });
+}
+
+/** The waitlist row of `name` on the class page. */
+export function waitingRow(page: Page, name: string) {
+  return page.getByTestId("waiting-member").filter({ hasText: name });
+}

@@ -3,7 +3,7 @@ import { expectSynced, openMember, registerMember, signIn, uniqueName, waitForOf
 import { uuidv7 } from "./events";
 
 /** The store's version in this build (frontend/src/store/schema.rs). */
-const CURRENT = 7; // 4, plus the clubs and voids tables and the voids index (issue 12)
+const CURRENT = 8; // 4, plus the clubs and voids tables and the voids index (issue 12), and the classes table (issue 13)
 
 /** A page of the app's origin that does not run the app: a stand-in for another tab's code. */
 async function otherTab(context: BrowserContext) {

@@ -14,8 +14,8 @@ use crate::{
 use app::{
     account::{SignInError, SignOutCheck},
     client::{
-        Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState, SyncView,
-        TimelineRow,
+        ClassRow, Client, ClientApi, ClientError, ClientState, InboxEntry, MemberRow, Settle, StoreError, StoreState,
+        SyncView, TimelineRow,
     },
 };
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
@@ -50,7 +50,7 @@ struct Runtime {
 pub fn start() -> Client {
     let (sessions, club) = account::remembered();
     let state = ClientState::new(before_sync(), sessions, club);
-    state.staff_names.set(account::remembered_staff_names());
+    state.staff.set(account::remembered_staff());
     account::keep_sessions_current(state);
     account::settle_sign_outs_owed_when_online();
     let (sync_tx, sync_rx) = sync::channel();
@@ -159,6 +159,7 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
             return Err(StoreError(e));
         }
     };
+    store.set_names(Rc::new(Named(state)));
     let loaded = async {
         let members = store
             .streams(views::members_table())
@@ -166,21 +167,44 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
             .iter()
             .filter_map(|r| views::member_row(r).inspect_err(|e| log::error!("{e}")).ok().flatten())
             .collect::<Vec<_>>();
+        let classes = store
+            .streams(views::classes_table())
+            .await?
+            .iter()
+            .filter_map(|r| views::class_row(r).inspect_err(|e| log::error!("{e}")).ok().flatten())
+            .collect::<Vec<_>>();
         // The club's day, and every time shown, are in the club's zone: its settings come first.
         let settings = club::load(&store, &state).await?;
         let check_ins = today::load(&store, &settings).await?;
         let counts = store.counts().await?;
-        Ok::<_, String>((members, settings, check_ins, counts))
+        Ok::<_, String>((members, classes, settings, check_ins, counts))
     };
-    let (members, settings, check_ins, counts) = loaded.await.map_err(|e| {
+    let (members, classes, settings, check_ins, counts) = loaded.await.map_err(|e| {
         state.store.set(StoreState::Failed(e.clone()));
         StoreError(e)
     })?;
     club::set(&state, settings);
     state.members.set(members);
+    state.classes.set(classes);
     state.check_ins_today.set(check_ins);
     state.sync.update(|s| s.counts = counts);
     Ok(Rc::new(store))
+}
+
+/// Members and classes named as the signals hold them now (the timeline and the inbox name those
+/// of other streams: the member a class event is about, the class a card visit was used by).
+struct Named(ClientState);
+
+impl crate::store::Names for Named {
+    fn member(&self, id: Uuid) -> Option<String> {
+        self.0.members.with_untracked(|all| all.iter().find(|m| m.id == id).map(|m| m.name.clone()))
+    }
+
+    fn class(&self, id: Uuid) -> Option<String> {
+        self.0.classes.with_untracked(|all| {
+            all.iter().find(|c| c.id == id).and_then(|c| c.class.details.as_ref().map(app::format::class_label))
+        })
+    }
 }
 
 /// Another tab opened a newer version of the store, and this page let go of it. Everything is in
@@ -321,6 +345,8 @@ fn show(state: &ClientState, changes: &Changes) {
         });
     }
 
+    show_classes(state, &changes.streams);
+
     if club::show(state, &changes.streams) {
         // The club's day moved with its zone.
         today::reload();
@@ -331,6 +357,34 @@ fn show(state: &ClientState, changes: &Changes) {
         state.sync.update(|s| s.counts = changes.counts);
     }
     state.revision.update(|r| *r += 1);
+}
+
+/// Replaces the class rows `streams` changed (a class's every change rewrites its one row).
+fn show_classes(state: &ClientState, streams: &[crate::store::StreamRecord]) {
+    let mut removed: HashSet<Uuid> = HashSet::new();
+    let mut fresh: HashMap<Uuid, ClassRow> = HashMap::new();
+    for record in streams.iter().filter(|r| r.stream().is_some_and(|s| s.kind == StreamKind::Class)) {
+        match views::class_row(record) {
+            Ok(Some(row)) => drop(fresh.insert(row.id, row)),
+            Ok(None) => drop(record.stream().map(|s| removed.insert(s.id))),
+            Err(e) => log::error!("{e}"),
+        }
+    }
+    if fresh.is_empty() && removed.is_empty() {
+        return;
+    }
+    state.classes.update(|rows| {
+        rows.retain_mut(|row| {
+            if removed.contains(&row.id) {
+                return false;
+            }
+            if let Some(changed) = fresh.remove(&row.id) {
+                *row = changed;
+            }
+            true
+        });
+        rows.extend(fresh.into_values());
+    });
 }
 
 /// Staff may set the clock right (or wrong) at any moment: the warning follows within seconds,

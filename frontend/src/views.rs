@@ -2,8 +2,8 @@
 //! runtime knows which table feeds which signal. A new aggregate's lists add their mapping here.
 
 use crate::store::{RowRecord, StreamRecord};
-use app::client::{CheckInHow, CheckInRow, MemberRow};
-use shared::{member::Member, projection::Projected, StreamKind};
+use app::client::{CheckInHow, CheckInRow, ClassRow, MemberRow};
+use shared::{class::Class, member::Member, projection::Projected, StreamKind};
 
 /// The `check_ins` table (`Member::TABLES`) and its index by time.
 pub const CHECK_INS: &str = "check_ins";
@@ -23,6 +23,22 @@ pub fn member_row(record: &StreamRecord) -> Result<Option<MemberRow>, String> {
     }
     let member = record.state::<Member>()?;
     Ok(Some(MemberRow::new(stream.id, &member, record.pending)))
+}
+
+/// The classes table (`Class::STREAMS`).
+pub fn classes_table() -> &'static str {
+    Class::STREAMS
+}
+
+/// A class as the timetable shows it: `Ok(None)` for a stream that is not listed (its schedule
+/// did not stand), `Err` for another kind's row or an unreadable one.
+pub fn class_row(record: &StreamRecord) -> Result<Option<ClassRow>, String> {
+    let stream = record.stream().filter(|s| s.kind == StreamKind::Class).ok_or("not a class's row")?;
+    if !record.listed {
+        return Ok(None);
+    }
+    let class = record.state::<Class>()?;
+    Ok(Some(ClassRow { id: stream.id, pending: record.pending, class: std::sync::Arc::new(class) }))
 }
 
 /// A check-in as the day's list shows it.

@@ -1,13 +1,15 @@
 //! `faraday demo`: the demo club's staff accounts, and its empty log filled with a living club
-//! (`shared::demo`: members, plans, memberships in every status, weeks of check-ins), decided by
-//! the domain on the demo's desks and stored through the path a device's push takes: the push's
-//! shape and clock checks, its authors' roles, then the store's push (every event validated again
-//! against its stream by the shared aggregates, the read models written in the same transaction).
+//! (`shared::demo`: members, plans, memberships in every status, weeks of check-ins, a timetable of
+//! classes taught by the demo's coaches), decided by the domain on the demo's desks and stored
+//! through the path a device's push takes: the push's shape and clock checks, its authors' roles,
+//! then the store's push (every event validated again against its stream by the shared
+//! aggregates, the read models written in the same transaction).
 
 use crate::{
     auth::{
+        accounts::AccountError,
         admin::{self, AdminError},
-        Accounts,
+        password, token, Accounts,
     },
     store::{first_refusal, Commit, EventStore, StoreError},
     writer::now_ms,
@@ -20,6 +22,11 @@ use shared::{
     ClubId, DeviceId, EventEnvelope, Role, StaffId, StreamId,
 };
 use std::collections::HashMap;
+
+/// The coaches who teach the demo's classes with the demo's coach account (Colin Coach of
+/// `admin::DEMO_ACCOUNTS`): a studio's timetable has more than one. Made, or given new passwords,
+/// with the demo's accounts, and printed with them.
+pub const DEMO_COACHES: [(&str, &str); 2] = [("coach2@demo.club", "Carla Coach"), ("coach3@demo.club", "Kenji Coach")];
 
 /// What `faraday demo` was asked for.
 #[derive(Clone, Copy, Debug)]
@@ -86,14 +93,43 @@ pub async fn run(
         tracing::warn!(events, "the demo club's log already holds events: it is not filled");
         fill = false;
     }
-    let (club, printed) = admin::demo(accounts).await?;
+    let (club, mut printed) = admin::demo(accounts).await?;
+    for (email, name) in DEMO_COACHES {
+        printed.push(coach(accounts, club, email, name).await?);
+    }
     let mut staff = vec![];
     for (email, _, role) in admin::DEMO_ACCOUNTS {
         staff.push((role, admin::find(accounts, email).await?));
     }
+    for (email, _) in DEMO_COACHES {
+        staff.push((Role::Coach, admin::find(accounts, email).await?));
+    }
     let spec = Spec { days: args.days.max(1), ..Spec::new(club, args.members, now_ms()) };
     let events = if fill { self::fill(store, &spec, staff).await? } else { 0 };
     Ok(Some(DemoClub { club, accounts: printed, events, members: if fill { args.members } else { 0 } }))
+}
+
+/// Makes (or resets) one of [`DEMO_COACHES`], as `admin::demo` makes the demo's accounts: its
+/// (e-mail, role, password) to print.
+async fn coach(
+    accounts: &dyn Accounts,
+    club: ClubId,
+    email: &str,
+    name: &str,
+) -> Result<(String, Role, String), DemoError> {
+    // Random unless asked for: a demo server reachable on a network has no known password.
+    let password = std::env::var("FARADAY_DEMO_PASSWORD").unwrap_or_else(|_| token::new_token()[..20].to_owned());
+    password::check_new(&password).map_err(AdminError::from)?;
+    match admin::add_user(accounts, email, name, admin::DEMO_CLUB, Role::Coach, &password).await {
+        Ok(_) => {}
+        Err(AdminError::Account(AccountError::EmailTaken(_))) => {
+            let staff = admin::find(accounts, email).await?;
+            accounts.grant(staff, club, Role::Coach).await.map_err(AdminError::from)?;
+            admin::set_password(accounts, email, &password).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok((email.to_owned(), Role::Coach, password))
 }
 
 /// Events per transaction (as an import stores them).
@@ -107,7 +143,7 @@ pub async fn fill(store: &dyn EventStore, spec: &Spec, staff: Vec<(Role, StaffId
     if events > 0 {
         return Err(DemoError::NotEmpty { events });
     }
-    let commands = demo::generate(spec);
+    let commands = demo::generate(spec, &staff);
     tracing::info!(members = spec.members, commands = commands.len(), "the demo club is invented; storing it");
     let roles: HashMap<StaffId, Role> = staff.iter().map(|(r, s)| (*s, *r)).collect();
     let mut desks = Desks::new(spec.seed, staff);
@@ -115,7 +151,7 @@ pub async fn fill(store: &dyn EventStore, spec: &Spec, staff: Vec<(Role, StaffId
     let (mut stored, mut report_at) = (0, PROGRESS_EVERY);
     for (i, command) in commands.iter().enumerate() {
         let events = desks.decide(command).map_err(|e| refused(command, e.to_string()))?;
-        if !group.takes(command) || group.events + events.len() > GROUP_EVENTS {
+        if group.events + events.len() > GROUP_EVENTS {
             stored += group.store(store, spec.club, &roles).await?;
             group = Group::default();
             if stored >= report_at {
@@ -137,28 +173,25 @@ fn refused(command: &DemoCommand, reason: String) -> DemoError {
     }
 }
 
-/// The pushes of one transaction: one per desk, a batch per stream. A stream whose events come
-/// from two desks starts a new group, so that every stream's events are stored in the order they
-/// were decided.
+/// The pushes of one transaction, stored in order: a batch per stream in each. A command's events
+/// join the last push of its desk that is not before its stream's last push (or a new push at the
+/// end), so that every stream's events are stored in the order they were decided while a stream
+/// whose events come from two desks (a class booked at the front desk, its attendance taken on the
+/// coach's phone) does not end the group.
 #[derive(Default)]
 struct Group {
     pushes: Vec<PushRequest>,
-    /// The desk (its push's index) each stream's events come from in this group.
+    /// The push (its index) holding each stream's last events in this group.
     streams: HashMap<StreamId, usize>,
     events: usize,
 }
 
 impl Group {
-    /// Whether `command`'s events can join this group.
-    fn takes(&self, command: &DemoCommand) -> bool {
-        let device = command.desk.device();
-        self.streams.get(&command.stream).is_none_or(|i| self.pushes[*i].device == device)
-    }
-
     fn add(&mut self, command: &DemoCommand, events: Vec<EventEnvelope>) {
         let Some(first) = events.first() else { return };
         let device: DeviceId = command.desk.device();
-        let i = match self.pushes.iter().position(|p| p.device == device) {
+        let after = self.streams.get(&command.stream).copied().unwrap_or(0);
+        let i = match self.pushes.iter().rposition(|p| p.device == device).filter(|i| *i >= after) {
             Some(i) => i,
             None => {
                 self.pushes.push(PushRequest { device, batches: vec![], epoch: None });

@@ -10,7 +10,12 @@ use server::{
     demo::{self, DemoArgs, DemoError},
     store::{self, EventStore},
 };
-use shared::{projection::ReadModels, ClubId, EventEnvelope, Role, StreamId};
+use shared::{
+    class::{Class, ClassEvent},
+    member::MemberEvent,
+    projection::ReadModels,
+    ClubId, EventEnvelope, Role, StreamId,
+};
 use std::sync::Arc;
 
 /// Runs `check` on the store and the accounts of a fresh SQLite database, then of a fresh
@@ -41,7 +46,7 @@ async fn log(store: &dyn EventStore, club: ClubId) -> Vec<EventEnvelope> {
 /// Every read model the store serves for `club`, as `ReadModels` holds them.
 async fn served(store: &dyn EventStore, club: ClubId) -> ReadModels {
     let mut models = ReadModels::default();
-    for table in ["members", "clubs"] {
+    for table in ["members", "clubs", "classes"] {
         let mut after: Option<StreamId> = None;
         loop {
             let rows = store.read_streams(club, table, after, 1_000).await.unwrap();
@@ -67,20 +72,43 @@ async fn the_demo_fills_an_empty_club_whose_read_models_are_the_fold_of_its_log_
     each_backend("demo_fills", async |store, accounts| {
         let made = demo::run(&*store, &*accounts, DEMO).await.unwrap().expect("no --if-no-accounts");
         let roles: Vec<Role> = made.accounts.iter().map(|(_, r, _)| *r).collect();
-        assert_eq!(roles, vec![Role::Owner, Role::Manager, Role::FrontDesk, Role::Coach]);
+        assert_eq!(roles, vec![Role::Owner, Role::Manager, Role::FrontDesk, Role::Coach, Role::Coach, Role::Coach]);
         let log = log(&*store, made.club).await;
         assert_eq!(log.len() as u64, made.events);
         assert!(made.events > 5_000, "a living club: {} events", made.events);
         assert_eq!(store.head(made.club).await.unwrap().position, made.events);
 
-        // Made by the demo's staff accounts, never the coach's.
-        let staff = accounts.staff_of(made.club).await.unwrap();
-        let coach = staff.iter().find(|s| s.role == Role::Coach).unwrap().staff;
-        assert!(log.iter().all(|e| e.staff.is_some_and(|s| s != coach && staff.iter().any(|m| m.staff == s))));
-
         let expected = ReadModels::fold(&log);
+        // Made by the demo's staff accounts; the coaches' are the attendance of the classes they
+        // coach, as the push API would take them (`not_own_class`).
+        let staff = accounts.staff_of(made.club).await.unwrap();
+        assert!(log.iter().all(|e| e.staff.is_some_and(|s| staff.iter().any(|m| m.staff == s))));
+        let coach_of = |class: uuid::Uuid| {
+            let (_, state) = &expected.streams[&shared::class::stream(class)];
+            shared::projection::state_from::<Class>(state).unwrap().details.map(|d| d.coach)
+        };
+        for coach in staff.iter().filter(|s| s.role == Role::Coach).map(|s| s.staff) {
+            let by_the_coach: Vec<&EventEnvelope> = log.iter().filter(|e| e.staff == Some(coach)).collect();
+            assert!(by_the_coach.len() > 100, "every coach takes attendance: {}", by_the_coach.len());
+            for e in by_the_coach {
+                let class = match e.stream.kind {
+                    shared::StreamKind::Class => match e.decode::<ClassEvent>().unwrap() {
+                        ClassEvent::AttendanceMarked { .. } | ClassEvent::AttendanceSubmitted { .. } => e.stream.id,
+                        other => panic!("the coach made {other:?}"),
+                    },
+                    _ => match e.decode::<MemberEvent>() {
+                        Ok(MemberEvent::ClassVisitUsed { class, .. }) => class,
+                        other => panic!("the coach made {other:?}"),
+                    },
+                };
+                assert_eq!(coach_of(class), Some(coach), "{e:?}: a class the coach coaches");
+            }
+        }
+
         let members = expected.streams.keys().filter(|s| s.kind == shared::StreamKind::Member).count();
         assert_eq!(members, 500);
+        let classes = expected.streams.keys().filter(|s| s.kind == shared::StreamKind::Class).count();
+        assert!(classes > 300, "{classes} classes: 70 a week, from 30 days ago to a week ahead");
         assert!(expected.rows.len() > 2_000, "{} check-in rows", expected.rows.len());
         assert_eq!(served(&*store, made.club).await, expected, "written in the append transactions");
 
@@ -116,5 +144,5 @@ async fn a_first_start_makes_the_accounts_and_a_living_club() {
     assert_eq!(log.len() as u64, made.events);
     let check_ins = ReadModels::fold(&log).rows.len();
     assert!(check_ins > 20, "{check_ins} check-ins in a week");
-    assert_eq!(accounts.staff_count().await.unwrap(), 4);
+    assert_eq!(accounts.staff_count().await.unwrap(), 6, "one per role, and two more coaches");
 }

@@ -23,6 +23,7 @@ pub mod replication;
 pub mod search;
 pub mod stream;
 pub mod text;
+pub mod timetable;
 
 #[cfg(test)]
 mod decision_tests;

@@ -161,3 +161,91 @@ pub mod members {
         MemberEvent::MemberCheckedIn { at_ms, on: day_of(at_ms), membership, rules: EntryRules::default() }
     }
 }
+
+/// A class and its bookings, for tests of classes and of what spans classes and members (card
+/// visits, the server's re-check, replication).
+pub mod classes {
+    use super::members::{self, MIN, MONTHLY};
+    use crate::{
+        access::StaffId,
+        class::{ClassCommand, ClassDetails, ClassEvent, Cutoffs},
+    };
+    use uuid::Uuid;
+
+    /// The class the helpers schedule.
+    pub const CLASS: Uuid = Uuid::from_u128(0xc1a55);
+    /// Its coach.
+    pub const COACH: StaffId = StaffId(Uuid::from_u128(0xc0ac4));
+
+    /// When the class starts: Monday 18:00 (UTC), [`members::monday`].
+    pub fn start() -> u64 {
+        members::at(18 * 60)
+    }
+
+    /// `minutes` before the class starts.
+    pub fn before(minutes: u64) -> u64 {
+        start() - minutes * MIN
+    }
+
+    /// `minutes` after the class starts.
+    pub fn after(minutes: u64) -> u64 {
+        start() + minutes * MIN
+    }
+
+    /// Member `n` of the tests (their stream is `member-<id>`).
+    pub fn member(n: u128) -> Uuid {
+        Uuid::from_u128(0x1000 + n)
+    }
+
+    /// An hour of spinning with [`COACH`] in Studio 1 at [`start`], for `capacity` members.
+    pub fn details(capacity: u32) -> ClassDetails {
+        ClassDetails {
+            title: "Evening spin".into(),
+            coach: COACH,
+            start_ms: start(),
+            day: members::monday(),
+            duration_min: 60,
+            capacity,
+            room: "Studio 1".into(),
+        }
+    }
+
+    /// The class of [`details`] scheduled with the club's default cutoffs (the waitlist moves up
+    /// until 2 h before, a cancellation within 12 h is late).
+    pub fn scheduled(capacity: u32) -> ClassEvent {
+        ClassEvent::ClassScheduled { details: details(capacity), cutoffs: Cutoffs::default() }
+    }
+
+    /// The desk books `member` on their monthly membership ([`MONTHLY`]).
+    pub fn book(member: Uuid) -> ClassCommand {
+        ClassCommand::Book { member, membership: Some(MONTHLY), override_reason: None, over_capacity: None }
+    }
+
+    pub fn booked(member: Uuid, at_ms: u64) -> ClassEvent {
+        ClassEvent::ClassBooked { member, membership: Some(MONTHLY), at_ms, override_reason: None, over_capacity: None }
+    }
+
+    pub fn waitlisted(member: Uuid, at_ms: u64) -> ClassEvent {
+        ClassEvent::ClassWaitlisted { member, membership: Some(MONTHLY), at_ms, override_reason: None }
+    }
+
+    /// The desk cancels `member`'s booking, passing over nobody.
+    pub fn cancel_booking(member: Uuid) -> ClassCommand {
+        ClassCommand::CancelBooking { member, skipped: vec![] }
+    }
+
+    pub fn booking_cancelled(member: Uuid, at_ms: u64, late: bool) -> ClassEvent {
+        ClassEvent::BookingCancelled { member, at_ms, late, skipped: vec![] }
+    }
+
+    /// A class of `capacity` with members 1 to `booked` booked and the next `waiting` on the
+    /// waitlist, one a minute, from a day before the start.
+    pub fn with(capacity: u32, booked: u128, waiting: u128) -> Vec<ClassEvent> {
+        let mut events = vec![scheduled(capacity)];
+        for n in 1..=booked + waiting {
+            let at_ms = before(24 * 60) + n as u64 * MIN;
+            events.push(if n <= booked { self::booked(member(n), at_ms) } else { waitlisted(member(n), at_ms) });
+        }
+        events
+    }
+}

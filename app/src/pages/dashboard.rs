@@ -1,5 +1,5 @@
-//! The desk's home: who is in the club now, today's check-ins, memberships expiring within two
-//! weeks, cards nearly used up, and what waits in the inbox (`shared::dashboard`), computed on this
+//! The desk's home: who is in the club now, today's check-ins and classes (booked, capacity,
+//! waitlist), memberships expiring within two weeks, cards nearly used up, and what waits in the inbox (`shared::dashboard`), computed on this
 //! device from the members it holds. The computation's time (`performance.now()` around it) is on
 //! the root element as `data-compute-ms`, for the benchmark.
 
@@ -107,6 +107,7 @@ fn Board(client: Client) -> impl IntoView {
                 <Stat testid="stat-waiting" label="corrections and conflicts waiting" href="/inbox"
                     count=Signal::derive(move || board.with(|b| (b.waiting.corrections + b.waiting.conflicts) as usize))/>
             </div>
+            {view! { <crate::pages::classes::TodayClasses state now/> }.into_any()}
             <Lists board/>
         </section>
     }

@@ -18,16 +18,23 @@ pub enum StartPage {
     Dashboard,
     Members,
     Today,
+    /// The week's timetable.
+    Classes,
+    /// A coach's own classes.
+    MyClasses,
 }
 
 impl StartPage {
-    pub const ALL: [StartPage; 3] = [StartPage::Dashboard, StartPage::Members, StartPage::Today];
+    pub const ALL: [StartPage; 5] =
+        [StartPage::Dashboard, StartPage::Members, StartPage::Today, StartPage::Classes, StartPage::MyClasses];
 
     pub fn label(self) -> &'static str {
         match self {
             StartPage::Dashboard => "Dashboard",
             StartPage::Members => "Members",
             StartPage::Today => "Today's check-ins",
+            StartPage::Classes => "Classes (the week's timetable)",
+            StartPage::MyClasses => "My classes (a coach's phone)",
         }
     }
 
@@ -36,6 +43,8 @@ impl StartPage {
             StartPage::Dashboard => "dashboard",
             StartPage::Members => "members",
             StartPage::Today => "today",
+            StartPage::Classes => "classes",
+            StartPage::MyClasses => "my_classes",
         }
     }
 

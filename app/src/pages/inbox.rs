@@ -71,7 +71,12 @@ fn entry_view(
             view! { <p class="notice error" role="alert" data-testid="inbox-error">{format!("Still not possible: {e}")}</p> }
         })
     };
-    let who = if entry.member_name.is_empty() { "A member".to_owned() } else { entry.member_name.clone() };
+    let (href, unknown) = match entry.stream.kind {
+        shared::StreamKind::Class => (format!("/classes/{}", entry.member), "A class"),
+        shared::StreamKind::Club => ("/settings".to_owned(), "The club's settings"),
+        shared::StreamKind::Member => (format!("/members/{}", entry.member), "A member"),
+    };
+    let who = if entry.member_name.is_empty() { unknown.to_owned() } else { entry.member_name.clone() };
     let (kind, decided, actions) = match &entry.kind {
         InboxKind::Conflict { reason, blocked } => (
             "conflict",
@@ -98,7 +103,7 @@ fn entry_view(
         ),
         InboxKind::Correction => (
             "correction",
-            "Another desk changed this member at the same time; the server decided as above, the same on every device."
+            "Another desk changed the same at the same time; the server decided as above, the same on every device."
                 .to_owned(),
             Either::Right({
                 let seen = entry.clone();
@@ -108,7 +113,7 @@ fn entry_view(
     };
     view! {
         <li class=format!("inbox-entry {kind}") data-kind=kind data-testid="inbox-entry">
-            <a href=format!("/members/{}", entry.member)>{who}</a>
+            <a href=href>{who}</a>
             <span class="what">{entry.summary.clone()}</span>
             <time>{format::time_of(entry.at_ms)}</time>
             <p class="decided">{decided}</p>

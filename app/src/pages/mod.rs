@@ -1,4 +1,5 @@
 pub mod check_ins;
+pub mod classes;
 pub mod dashboard;
 pub mod device;
 pub mod inbox;

@@ -5,10 +5,13 @@
 use app::account::{DeviceClub, Sessions};
 use gloo_storage::{LocalStorage, Storage};
 use serde::{de::DeserializeOwned, Serialize};
-use shared::access::StaffId;
+use shared::{access::StaffId, protocol::StaffMember};
 
 pub const SESSIONS: &str = "faraday.sessions";
 pub const CLUB: &str = "faraday.club";
+/// The club's staff with their roles (who made an event, who may coach a class).
+const STAFF: &str = "faraday.staff";
+/// Names only, as versions before classes kept them: dropped when the list is next saved.
 const STAFF_NAMES: &str = "faraday.staff_names";
 /// Sign-outs the server has not heard of yet (made offline): sent when it answers again. Kept
 /// through a wipe, which is exactly when they matter.
@@ -30,12 +33,13 @@ pub fn save_club(club: &DeviceClub) {
     set(CLUB, club);
 }
 
-pub fn staff_names() -> Vec<(StaffId, String)> {
-    get(STAFF_NAMES).unwrap_or_default()
+pub fn staff() -> Vec<StaffMember> {
+    get(STAFF).unwrap_or_default()
 }
 
-pub fn save_staff_names(names: &[(StaffId, String)]) {
-    set(STAFF_NAMES, &names);
+pub fn save_staff(staff: &[StaffMember]) {
+    LocalStorage::delete(STAFF_NAMES);
+    set(STAFF, &staff);
 }
 
 pub fn sign_outs_owed() -> Vec<StaffId> {
@@ -52,7 +56,7 @@ pub fn save_sign_outs_owed(owed: &[StaffId]) {
 
 /// Forgets who worked here and for which club (the device's data is being deleted).
 pub fn forget() {
-    for key in [SESSIONS, CLUB, STAFF_NAMES] {
+    for key in [SESSIONS, CLUB, STAFF, STAFF_NAMES] {
         LocalStorage::delete(key);
     }
 }

@@ -34,8 +34,8 @@ pub fn remembered() -> (Sessions, Option<DeviceClub>) {
 }
 
 /// Who made an event, by name, as last heard from the server (for offline timelines).
-pub fn remembered_staff_names() -> Vec<(StaffId, String)> {
-    kept::staff_names()
+pub fn remembered_staff() -> Vec<shared::protocol::StaffMember> {
+    kept::staff()
 }
 
 pub struct Accounts {
@@ -92,7 +92,7 @@ impl Accounts {
         self.set_signed_out(false);
         let _ = self.sync.unbounded_send(Msg::Local(Input::Online));
         crate::tabs::tell(&crate::tabs::Message::LocalChange);
-        spawn_local(refresh_staff_names(self.state));
+        spawn_local(refresh_staff(self.state));
         Ok(())
     }
 
@@ -228,7 +228,7 @@ impl Accounts {
             Err(Failed::Refused { status: 401, .. }) => self.set_signed_out(true),
             Err(e) => log::info!("the server's sessions could not be read: {e:?}"),
         }
-        refresh_staff_names(self.state).await;
+        refresh_staff(self.state).await;
     }
 
     fn set_signed_out(&self, signed_out: bool) {
@@ -310,12 +310,11 @@ async fn settle_sign_outs_owed() {
     kept::save_sign_outs_owed(&still);
 }
 
-async fn refresh_staff_names(state: ClientState) {
+async fn refresh_staff(state: ClientState) {
     match http::staff().await {
         Ok(staff) => {
-            let names: Vec<(StaffId, String)> = staff.into_iter().map(|s| (s.staff, s.name)).collect();
-            kept::save_staff_names(&names);
-            state.staff_names.set(names);
+            kept::save_staff(&staff);
+            state.staff.set(staff);
         }
         Err(e) => log::info!("the club's staff could not be read: {e:?}"),
     }

@@ -1,15 +1,18 @@
 //! Timeline sentences: what an event means to the staff reading a stream's history, per kind of
 //! stream (a new aggregate's kind is a compile error in [`describe`] until it has its sentences).
 //! [`Story`] tells a stream's events with what came before them (a freeze's new end date, the
-//! membership a visit used) and after them (a check-in voided later).
+//! membership a visit used, a class's title and time, who moved up from a waitlist) and after them
+//! (a check-in voided later). Members and classes named by an event of another stream are named
+//! through [`Names`] (the runtime's: what this device holds now).
 
 use app::{
     client::Voided,
-    format::{time_of, two_times},
-    sentences::{date, denial},
+    format::{class_label, time_of, two_times},
+    sentences::{booking_refused, date, denial},
 };
 use shared::{
     aggregate::{Aggregate, EventMeta},
+    class::{ChargeKind, Class, ClassEvent, Refused, Skip},
     club::{ClubEvent, Setting},
     member::{Denial, EntryRules, Member, MemberEvent, MemberField, Membership, NotCounted, Repeated, Start},
     text::money,
@@ -18,9 +21,74 @@ use shared::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// Members and classes as an event of another stream names them.
+pub trait Names {
+    /// The member's name, if this device holds them.
+    fn member(&self, id: Uuid) -> Option<String>;
+    /// The class as staff name it ("Yoga (Tue 3 Mar 18:00)"), if this device holds it.
+    fn class(&self, id: Uuid) -> Option<String>;
+}
+
+/// Names nothing: events are told with "a member", "a class".
+pub struct NoNames;
+
+impl Names for NoNames {
+    fn member(&self, _: Uuid) -> Option<String> {
+        None
+    }
+    fn class(&self, _: Uuid) -> Option<String> {
+        None
+    }
+}
+
+/// The member a class event is about, if one.
+pub fn about(envelope: &EventEnvelope) -> Option<Uuid> {
+    if envelope.stream.kind != StreamKind::Class {
+        return None;
+    }
+    match envelope.decode::<ClassEvent>().ok()? {
+        ClassEvent::ClassBooked { member, .. }
+        | ClassEvent::ClassWaitlisted { member, .. }
+        | ClassEvent::BookingCancelled { member, .. }
+        | ClassEvent::WaitlistLeft { member, .. }
+        | ClassEvent::WaitlistPromoted { member, .. }
+        | ClassEvent::AttendanceMarked { member, .. }
+        | ClassEvent::ChargeWaived { member, .. }
+        | ClassEvent::BookingRefused { member, .. } => Some(member),
+        ClassEvent::ClassChangeRepeated { member, .. } => member,
+        _ => None,
+    }
+}
+
+/// What an event of this desk that the server stored as something else says (the inbox, and the
+/// timeline until staff saw it): the change as this desk made it, and what became of it.
+pub fn describe_corrected(envelope: &EventEnvelope, device: &DeviceId, names: &dyn Names) -> String {
+    let class = || names.class(envelope.stream.id).unwrap_or_else(|| "the class".into());
+    let who = |id: Uuid| names.member(id).unwrap_or_else(|| "a member".into());
+    match (envelope.stream.kind, envelope.decode::<ClassEvent>()) {
+        (StreamKind::Class, Ok(ClassEvent::ClassWaitlisted { member, .. })) => format!(
+            "Booking of {} for {} moved to the waitlist: the last spot was taken by another desk first",
+            who(member),
+            class()
+        ),
+        (StreamKind::Class, Ok(ClassEvent::BookingRefused { member, reason: Refused::NotPromoted, .. })) => {
+            format!(
+                "Moving {} up from the waitlist of {} did not stand: {}",
+                who(member),
+                class(),
+                booking_refused(&Refused::NotPromoted)
+            )
+        }
+        (StreamKind::Class, Ok(ClassEvent::BookingRefused { member, reason, .. })) => {
+            format!("Booking of {} for {} refused: {}", who(member), class(), booking_refused(&reason))
+        }
+        _ => describe_for(envelope, device, names),
+    }
+}
+
 /// What an event says to the staff of `device` (the inbox, the timeline): a change of this desk
 /// that did not stand is told from this desk's side.
-pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
+pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId, names: &dyn Names) -> String {
     let member = |kind| kind == StreamKind::Member;
     match envelope.decode::<MemberEvent>() {
         Ok(MemberEvent::MemberDetailsOverwritten { field, value, kept })
@@ -56,16 +124,24 @@ pub fn describe_for(envelope: &EventEnvelope, device: &DeviceId) -> String {
                     setting.describe()
                 )
             }
-            _ => describe(envelope),
+            _ => describe(envelope, names),
         },
     }
 }
 
 /// What an event says to anyone reading the stream's history.
-pub fn describe(envelope: &EventEnvelope) -> String {
+pub fn describe(envelope: &EventEnvelope, names: &dyn Names) -> String {
     match envelope.stream.kind {
-        StreamKind::Member => describe_member(envelope),
+        StreamKind::Member => describe_member(envelope, names),
         StreamKind::Club => describe_club(envelope),
+        StreamKind::Class => match envelope.decode::<ClassEvent>() {
+            Ok(event) => {
+                let label = names.class(envelope.stream.id).unwrap_or_else(|| "the class".into());
+                let before = Class::default();
+                class_told(&event, &label, &before, &before, names)
+            }
+            Err(_) => unknown(envelope),
+        },
     }
 }
 
@@ -102,8 +178,9 @@ fn setting_changed(setting: &Setting) -> String {
     }
 }
 
-fn describe_member(envelope: &EventEnvelope) -> String {
+fn describe_member(envelope: &EventEnvelope, names: &dyn Names) -> String {
     let Ok(event) = envelope.decode::<MemberEvent>() else { return unknown(envelope) };
+    let class = |id: Uuid| names.class(id).unwrap_or_else(|| "a class".into());
     match event {
         MemberEvent::MemberRegistered { name, .. } => format!("Registered as {name}"),
         MemberEvent::MemberDetailsChanged { field, value } if value.is_empty() => {
@@ -166,6 +243,142 @@ fn describe_member(envelope: &EventEnvelope) -> String {
             shown(&value),
             shown(&kept)
         ),
+        MemberEvent::ClassVisitUsed { class: c, charge, .. } => format!("Card visit used by {}{}", class(c), charged(charge)),
+        MemberEvent::ClassVisitReturned { class: c, reason, .. } => {
+            format!("Card visit of {} given back: {reason}", class(c))
+        }
+        MemberEvent::ClassVisitNotCounted { class: c, .. } => format!(
+            "Card visit for {} not counted: the card had no visit left once the desks' changes met (settle it with the member)",
+            class(c)
+        ),
+        MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { class: c } } => format!(
+            "Card visit for {} already counted by another desk: it is used once",
+            class(c)
+        ),
+    }
+}
+
+/// " — late cancel", " — no-show", or nothing for attendance.
+fn charged(charge: Option<ChargeKind>) -> String {
+    charge.map(|c| format!(" — {}", c.label())).unwrap_or_default()
+}
+
+/// A class event in its context: `label` names the class ("Yoga (Tue 3 Mar 18:00)"), `before`
+/// and `after` are the class around the event (who moved up into a freed spot, what a waived
+/// charge was); alone, both are empty and the sentence says less.
+fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, names: &dyn Names) -> String {
+    let who = |id: Uuid| names.member(id).unwrap_or_else(|| "a member".into());
+    let moved_up = || {
+        let up: Vec<String> = after
+            .bookings
+            .iter()
+            .filter(|b| before.booking(b.member).is_none() && before.waiting(b.member).is_some())
+            .map(|b| who(b.member))
+            .collect();
+        match up.len() {
+            0 => String::new(),
+            1 => format!("; {} moved up from the waitlist", up[0]),
+            _ => format!("; {} moved up from the waitlist", up.join(", ")),
+        }
+    };
+    let passed_over = |skipped: &[Skip]| {
+        if skipped.is_empty() {
+            return String::new();
+        }
+        let each: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{} ({})", who(s.member), denial(&s.denial, &EntryRules::default())))
+            .collect();
+        format!("; passed over on the waitlist: {}", each.join(", "))
+    };
+    let places = |d: &shared::class::ClassDetails| {
+        let room = if d.room.is_empty() { String::new() } else { format!(", {}", d.room) };
+        format!("{} min, {} places{room}", d.duration_min, d.capacity)
+    };
+    match event {
+        ClassEvent::ClassScheduled { details, .. } => {
+            format!("{} scheduled: {}", class_label(details), places(details))
+        }
+        ClassEvent::ClassRescheduled { details, skipped, .. } => {
+            format!(
+                "Rescheduled to {}: {}{}{}",
+                class_label(details),
+                places(details),
+                moved_up(),
+                passed_over(skipped)
+            )
+        }
+        ClassEvent::ClassCancelled { reason, .. } => format!("{label} cancelled: {reason}"),
+        ClassEvent::ClassBooked { member, override_reason, over_capacity, .. } => {
+            let mut s = format!("{} booked for {label}", sentence_case(&who(*member)));
+            if let Some(r) = override_reason {
+                s += &format!(" without a valid membership (override: {r})");
+            }
+            if let Some(r) = over_capacity {
+                s += &format!(" beyond the capacity ({r})");
+            }
+            s
+        }
+        ClassEvent::ClassWaitlisted { member, override_reason, .. } => {
+            let mut s = format!("{} put on the waitlist for {label}: the class was full", sentence_case(&who(*member)));
+            if let Some(r) = override_reason {
+                s += &format!(" (booked without a valid membership, override: {r})");
+            }
+            s
+        }
+        ClassEvent::BookingCancelled { member, late, skipped, .. } => format!(
+            "Booking of {} for {label} cancelled{}{}{}",
+            who(*member),
+            if *late { " — late cancel" } else { "" },
+            moved_up(),
+            passed_over(skipped)
+        ),
+        ClassEvent::WaitlistLeft { member, .. } => {
+            format!("{} left the waitlist for {label}", sentence_case(&who(*member)))
+        }
+        ClassEvent::WaitlistPromoted { member, over_capacity, .. } => {
+            let mut s = format!("{} moved up from the waitlist for {label} by staff", sentence_case(&who(*member)));
+            if let Some(r) = over_capacity {
+                s += &format!(", beyond the capacity ({r})");
+            }
+            s
+        }
+        ClassEvent::AttendanceMarked { member, attended: true, .. } => {
+            format!("{} attended {label}", sentence_case(&who(*member)))
+        }
+        ClassEvent::AttendanceMarked { member, attended: false, .. } => {
+            format!("{} marked as not attended at {label}", sentence_case(&who(*member)))
+        }
+        ClassEvent::AttendanceSubmitted { no_shows, .. } => match no_shows.len() {
+            0 => format!("Attendance of {label} submitted: no no-shows"),
+            n => format!(
+                "Attendance of {label} submitted: {n} {}: {}",
+                if n == 1 { "no-show" } else { "no-shows" },
+                no_shows.iter().map(|m| who(*m)).collect::<Vec<_>>().join(", ")
+            ),
+        },
+        ClassEvent::ChargeWaived { member, reason, .. } => {
+            let kind =
+                before.charges.iter().find(|c| c.member == *member && c.waived.is_none()).map_or("Charge", |c| match c
+                    .kind
+                {
+                    ChargeKind::LateCancel => "Late cancel",
+                    ChargeKind::NoShow => "No-show",
+                });
+            format!("{kind} of {} for {label} waived: {reason}", who(*member))
+        }
+        ClassEvent::BookingRefused { member, reason: Refused::NotPromoted, .. } => format!(
+            "Moving {} up from the waitlist of {label} did not stand: {}",
+            who(*member),
+            booking_refused(&Refused::NotPromoted)
+        ),
+        ClassEvent::BookingRefused { member, reason, .. } => {
+            format!("Booking of {} for {label} refused: {}", who(*member), booking_refused(reason))
+        }
+        ClassEvent::ClassChangeRepeated { member, change, .. } => match member {
+            Some(m) => format!("{} for {} here too (another desk had already done it)", sentence_case(change), who(*m)),
+            None => format!("{} here too (another desk had already done it)", sentence_case(change)),
+        },
     }
 }
 
@@ -264,10 +477,12 @@ pub struct Story {
 impl Story {
     /// Tells `envelopes`, the stream's events that count, in fold order (confirmed by version,
     /// then pending).
-    pub fn of(envelopes: &[EventEnvelope]) -> Story {
+    pub fn of(envelopes: &[EventEnvelope], names: &dyn Names) -> Story {
         let mut story = Story::default();
-        if envelopes.first().is_none_or(|e| e.stream.kind != StreamKind::Member) {
-            return story;
+        match envelopes.first().map(|e| e.stream.kind) {
+            Some(StreamKind::Member) => {}
+            Some(StreamKind::Class) => return Story::of_class(envelopes, names),
+            _ => return story,
         }
         let mut member = Member::default();
         // Each counted visit by its time: the event a void later names.
@@ -335,11 +550,30 @@ impl Story {
                 MemberEvent::MembershipCancelled { membership: id, from, reason, .. } => {
                     after(*id).map(|m| format!("{} cancelled from {}: {reason}", m.terms.name, date(*from)))
                 }
+                MemberEvent::ClassVisitUsed { class, membership: id, charge, .. } => after(*id).map(|m| {
+                    let class = names.class(*class).unwrap_or_else(|| "a class".into());
+                    format!("Card visit used by {class}{} — {}", charged(*charge), visit_of(&m))
+                }),
                 _ => None,
             };
             if let Some(told) = told {
                 story.told.insert(envelope.id, told);
             }
+        }
+        story
+    }
+
+    /// A class's events, each told with the class as it stood then (its title and time, who moved
+    /// up into a spot it freed).
+    fn of_class(envelopes: &[EventEnvelope], names: &dyn Names) -> Story {
+        let mut story = Story::default();
+        let mut class = Class::default();
+        for envelope in envelopes {
+            let Ok(event) = envelope.decode::<ClassEvent>() else { continue };
+            let before = class.clone();
+            class.evolve(&event, &EventMeta::of(envelope));
+            let label = before.details.as_ref().or(class.details.as_ref()).map(class_label).unwrap_or_default();
+            story.told.insert(envelope.id, class_told(&event, &label, &before, &class, names));
         }
         story
     }
@@ -452,7 +686,7 @@ mod tests {
                 },
             ),
         ]);
-        let story = Story::of(&events);
+        let story = Story::of(&events, &NoNames);
         assert_eq!(
             story.told(events[2].id).map(String::as_str),
             Some("Monthly frozen 10 Mar 2026 – 16 Mar 2026 (7 days): now ends 8 Apr 2026")
@@ -462,7 +696,10 @@ mod tests {
             Some("Payment of 20.00 for Monthly recorded (card): 29.00 outstanding")
         );
         // Alone, the freeze says what it did without the membership's end.
-        assert_eq!(describe(&events[2]), "Membership frozen 10 Mar 2026 – 16 Mar 2026 (7 days): it ends 7 days later");
+        assert_eq!(
+            describe(&events[2], &NoNames),
+            "Membership frozen 10 Mar 2026 – 16 Mar 2026 (7 days): it ends 7 days later"
+        );
     }
 
     #[wasm_bindgen_test]
@@ -482,11 +719,142 @@ mod tests {
             ),
             ("2026-03-03", MemberEvent::MemberCheckInVoided { at_ms: at, reason: "Wrong member".into() }),
         ]);
-        let story = Story::of(&events);
+        let story = Story::of(&events, &NoNames);
         let voided = story.voided(events[2].id).expect("the check-in was voided");
         assert_eq!((voided.reason.as_str(), voided.staff), ("Wrong member", Some(MANAGER)));
         assert_eq!(story.voided(events[3].id), None, "the void itself is not voided");
         assert_eq!(story.told(events[2].id).map(String::as_str), Some("Checked in — Monthly"));
+    }
+
+    const ANNA: Uuid = Uuid::from_u128(0xa77a);
+    const BEN: Uuid = Uuid::from_u128(0xbe2);
+
+    /// This device's names: Anna and Ben, and the class of [`class_stream`].
+    struct Known;
+
+    impl Names for Known {
+        fn member(&self, id: Uuid) -> Option<String> {
+            [(ANNA, "Anna"), (BEN, "Ben")].into_iter().find(|(m, _)| *m == id).map(|(_, n)| n.to_owned())
+        }
+        fn class(&self, _: Uuid) -> Option<String> {
+            Some("Yoga (Tue 3 Mar 18:00)".into())
+        }
+    }
+
+    /// `events` as one class's stream, in order, decided by `desk-1`.
+    fn class_stream(events: &[ClassEvent]) -> Vec<EventEnvelope> {
+        let class = shared::class::stream(Uuid::from_u128(0xc1a5));
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| EventEnvelope {
+                id: Uuid::from_u128(0x200 + i as u128),
+                stream: class,
+                version: i as u64 + 1,
+                event_type: e.event_type().to_owned(),
+                schema_version: e.schema_version(),
+                data: e.encode(),
+                hlc: Hlc { ms: noon("2026-03-02") + i as u64, c: 0 },
+                device: DeviceId::new("desk-1").unwrap(),
+                staff: Some(MANAGER),
+                position: None,
+            })
+            .collect()
+    }
+
+    fn yoga(capacity: u32) -> ClassEvent {
+        ClassEvent::ClassScheduled {
+            details: shared::class::ClassDetails {
+                title: "Yoga".into(),
+                coach: MANAGER,
+                start_ms: noon("2026-03-03") + 6 * 3_600_000,
+                day: d("2026-03-03"),
+                duration_min: 60,
+                capacity,
+                room: "Studio 1".into(),
+            },
+            cutoffs: Default::default(),
+        }
+    }
+
+    fn booked(member: Uuid) -> ClassEvent {
+        ClassEvent::ClassBooked {
+            member,
+            membership: Some(MEMBERSHIP),
+            at_ms: noon("2026-03-02"),
+            override_reason: None,
+            over_capacity: None,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_booking_the_server_moved_to_the_waitlist_says_why_on_the_desk_that_made_it() {
+        let events = class_stream(&[
+            yoga(1),
+            ClassEvent::ClassWaitlisted {
+                member: ANNA,
+                membership: Some(MEMBERSHIP),
+                at_ms: noon("2026-03-02"),
+                override_reason: None,
+            },
+        ]);
+        let desk = DeviceId::new("desk-1").unwrap();
+        assert_eq!(
+            describe_corrected(&events[1], &desk, &Known),
+            "Booking of Anna for Yoga (Tue 3 Mar 18:00) moved to the waitlist: the last spot was taken by another desk first"
+        );
+        assert_eq!(about(&events[1]), Some(ANNA));
+        let refused = class_stream(&[
+            yoga(1),
+            ClassEvent::BookingRefused {
+                member: BEN,
+                at_ms: 0,
+                reason: Refused::Denied { denial: Denial::NoVisitsLeft },
+            },
+        ]);
+        assert_eq!(
+            describe_corrected(&refused[1], &desk, &Known),
+            "Booking of Ben for Yoga (Tue 3 Mar 18:00) refused: cannot attend: no visits left on the card"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_cancelled_booking_is_told_with_who_moved_up_into_the_spot() {
+        let events = class_stream(&[
+            yoga(1),
+            booked(ANNA),
+            ClassEvent::ClassWaitlisted {
+                member: BEN,
+                membership: Some(MEMBERSHIP),
+                at_ms: noon("2026-03-02"),
+                override_reason: None,
+            },
+            ClassEvent::BookingCancelled { member: ANNA, at_ms: noon("2026-03-02"), late: false, skipped: vec![] },
+            ClassEvent::ClassCancelled { reason: "Coach ill".into(), at_ms: noon("2026-03-02") },
+        ]);
+        let story = Story::of(&events, &Known);
+        assert_eq!(
+            story.told(events[3].id).map(String::as_str),
+            Some("Booking of Anna for Yoga (Tue 3 Mar 18:00) cancelled; Ben moved up from the waitlist")
+        );
+        assert_eq!(story.told(events[4].id).map(String::as_str), Some("Yoga (Tue 3 Mar 18:00) cancelled: Coach ill"));
+        assert_eq!(
+            story.told(events[2].id).map(String::as_str),
+            Some("Ben put on the waitlist for Yoga (Tue 3 Mar 18:00): the class was full")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_card_visit_a_class_used_names_the_class() {
+        let events = stream(&[(
+            "2026-03-03",
+            MemberEvent::ClassVisitNotCounted {
+                class: Uuid::from_u128(0xc1a5),
+                membership: MEMBERSHIP,
+                on: d("2026-03-03"),
+            },
+        )]);
+        assert!(describe(&events[0], &Known).starts_with("Card visit for Yoga (Tue 3 Mar 18:00) not counted"));
     }
 
     #[wasm_bindgen_test]

@@ -4,7 +4,7 @@
 
 use super::{
     db_error, decoded,
-    describe::describe_for,
+    describe::{about, describe_corrected, describe_for},
     execute::{load, ExecuteError},
     fold::{command_of, decide, fold, happened_at, title, Refused},
     read_stream,
@@ -37,10 +37,10 @@ impl Store {
             .chain(decoded(corrected.await.map_err(db_error)?))
             .collect();
         // What staff call the streams concerned (a member's name), read in the same transaction.
-        let mut names: HashMap<StreamId, String> = HashMap::new();
+        let mut titles: HashMap<StreamId, String> = HashMap::new();
         for record in &records {
             let Ok(stream) = record.stream.parse::<StreamId>() else { continue };
-            if names.contains_key(&stream) {
+            if titles.contains_key(&stream) {
                 continue;
             }
             let table = tx.object_store(stream_table(stream.kind)).map_err(db_error)?;
@@ -51,7 +51,7 @@ impl Store {
                 .and_then(|js| StreamRecord::deserialise_from_js(js).ok())
                 .map(|record| title(&record))
                 .unwrap_or_default();
-            names.insert(stream, name);
+            titles.insert(stream, name);
         }
         // The streams of refused changes as this device has them now, to tell staff beforehand
         // whether applying one again would be refused (it is decided again on exactly these).
@@ -66,6 +66,7 @@ impl Store {
                 }
             }
         }
+        let names = self.names();
         Ok(records
             .into_iter()
             .filter_map(|record| {
@@ -77,11 +78,17 @@ impl Store {
                     },
                     _ => InboxKind::Correction,
                 };
+                let summary = match kind {
+                    InboxKind::Correction => describe_corrected(&envelope, &self.device, &*names),
+                    InboxKind::Conflict { .. } => describe_for(&envelope, &self.device, &*names),
+                };
                 Some(InboxEntry {
                     event_id: envelope.id,
                     member: envelope.stream.id,
-                    member_name: names.get(&envelope.stream).cloned().unwrap_or_default(),
-                    summary: describe_for(&envelope, &self.device),
+                    stream: envelope.stream,
+                    about: about(&envelope),
+                    member_name: titles.get(&envelope.stream).cloned().unwrap_or_default(),
+                    summary,
                     at_ms: happened_at(&envelope),
                     kind,
                     permission: command_of(&envelope).map(|(command, _)| command.permission()),

@@ -22,7 +22,8 @@ mod wipe;
 mod writes;
 
 pub use app::client::Counts;
-use describe::{describe, describe_for, Story};
+use describe::{about, describe, describe_corrected, describe_for, Story};
+pub use describe::{Names, NoNames};
 pub use execute::ExecuteError;
 pub use open::{OpenError, OpenHooks};
 pub use records::{RowRecord, StreamRecord};
@@ -57,6 +58,8 @@ pub struct Store {
     closed: Rc<Cell<bool>>,
     /// Keeps the `versionchange` listener alive as long as the store.
     _on_version_change: open::VersionChangeListener,
+    /// How the timeline and the inbox name members and classes of other streams.
+    names: std::cell::RefCell<Rc<dyn Names>>,
 }
 
 /// What a store operation changed, so the runtime updates its signals without reloading every
@@ -120,6 +123,15 @@ impl Store {
         &self.device
     }
 
+    /// Names members and classes in the timeline and the inbox from now on.
+    pub fn set_names(&self, names: Rc<dyn Names>) {
+        *self.names.borrow_mut() = names;
+    }
+
+    fn names(&self) -> Rc<dyn Names> {
+        self.names.borrow().clone()
+    }
+
     fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction<'_>, String> {
         if self.closed.get() {
             return Err("Faraday was updated in another tab, so this page closed its database: reload it".into());
@@ -163,7 +175,8 @@ impl Store {
         // Each event told with what came before and after it (a freeze's new end, a void).
         let counted: Vec<EventEnvelope> =
             fold::effective(&records).into_iter().filter_map(|r| r.envelope().ok()).collect();
-        let story = Story::of(&counted);
+        let names = self.names();
+        let story = Story::of(&counted, &*names);
         let mut rows: Vec<TimelineRow> = records
             .into_iter()
             .filter_map(|record| match record.envelope() {
@@ -171,13 +184,19 @@ impl Store {
                     event_id: envelope.id,
                     version: envelope.version,
                     event_type: envelope.event_type.clone(),
-                    // This desk's own changes that did not stand are told from its side; another
-                    // desk's merge is told from this side only in the inbox, where it concerns this desk.
+                    // This desk's own changes that did not stand are told from its side (until
+                    // staff saw the correction); another desk's merge is told from this side only
+                    // in the inbox, where it concerns this desk.
                     summary: match story.told(envelope.id) {
+                        _ if record.corrected.is_some() && envelope.stream.kind == shared::StreamKind::Class => {
+                            describe_corrected(&envelope, &self.device, &*names)
+                        }
                         Some(told) => told.clone(),
-                        None if envelope.device == self.device => describe_for(&envelope, &self.device),
-                        None => describe(&envelope),
+                        None if envelope.device == self.device => describe_for(&envelope, &self.device, &*names),
+                        None => describe(&envelope, &*names),
                     },
+                    about: about(&envelope),
+                    stream: envelope.stream,
                     voided: story.voided(envelope.id),
                     at_ms: fold::happened_at(&envelope),
                     device: envelope.device.to_string(),

@@ -54,7 +54,13 @@ impl Store {
         let device = device_id(&db).await.map_err(OpenError::Failed)?;
         let closed = Rc::new(Cell::new(false));
         let on_version_change = let_go_on_version_change(&db, closed.clone(), replaced);
-        let store = Self { db, device, closed, _on_version_change: on_version_change };
+        let store = Self {
+            db,
+            device,
+            closed,
+            _on_version_change: on_version_change,
+            names: std::cell::RefCell::new(Rc::new(super::NoNames)),
+        };
         store.rebuild_if_stale().await.map_err(OpenError::Failed)?;
         Ok(store)
     }

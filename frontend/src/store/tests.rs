@@ -512,3 +512,95 @@ async fn a_deleted_store_opens_again_empty() {
     assert!(members_of(&reopened).await.is_empty());
     assert_ne!(reopened.device(), twins.store.device(), "a new device: its sessions were bound to the old one");
 }
+
+/// This test's names: the member and the class the store's words name.
+struct ClassNames;
+
+impl super::Names for ClassNames {
+    fn member(&self, id: Uuid) -> Option<String> {
+        (id == Uuid::from_u128(1)).then(|| "Anna Peeters".into())
+    }
+    fn class(&self, _: Uuid) -> Option<String> {
+        Some("Yoga (Tue 25 Nov 18:00)".into())
+    }
+}
+
+/// Two desks booked the last spot; the server kept the other's and stored this desk's booking as
+/// a waitlist place: the class's row says so, and the inbox tells this desk's staff why, naming
+/// the member and the class.
+#[wasm_bindgen_test]
+async fn a_booking_the_server_moved_to_the_waitlist_is_a_correction_that_says_why() {
+    use shared::class::{Class, ClassCommand, ClassDetails, ClassEvent, Cutoffs};
+    let twins = Twins::new().await;
+    twins.store.set_names(std::rc::Rc::new(ClassNames));
+    let (anna, other_member) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let class_id = Uuid::from_u128(0xc1a5);
+    let stream = shared::class::stream(class_id);
+    let manager = Actor { staff: StaffId(Uuid::from_u128(71)), role: Role::Manager };
+    let details = ClassDetails {
+        title: "Yoga".into(),
+        coach: manager.staff,
+        start_ms: NOW + 26 * 3_600_000,
+        day: Date::utc_of(NOW + 26 * 3_600_000),
+        duration_min: 60,
+        capacity: 1,
+        room: "Studio 1".into(),
+    };
+    let schedule = ClassCommand::ScheduleClass { details, cutoffs: Cutoffs::default() };
+    twins.store.execute(stream, Command::Class(schedule), manager, NOW).await.expect("scheduled");
+    let scheduled = stored(&twins.store.pending(10).await.unwrap()[0], 1);
+    twins
+        .store
+        .apply(StoreOp::Confirm { stored: vec![scheduled.clone()], server_events: vec![] }, NOW, None)
+        .await
+        .unwrap();
+    let book =
+        ClassCommand::Book { member: anna, membership: Some(MONTHLY), override_reason: None, over_capacity: None };
+    twins.store.execute(stream, Command::Class(book), DESK, NOW + 1_000).await.expect("booked here");
+    let mine = twins.store.pending(10).await.unwrap().remove(0);
+    assert_eq!(mine.event_type, "ClassBooked");
+
+    // The other desk's booking reached the server first; this one came back as a waitlist place.
+    let mut other = MemoryDevice::new("other", 2);
+    other.apply(StoreOp::Apply { events: vec![scheduled], cursor: 1 }, NOW);
+    let theirs = ClassCommand::Book {
+        member: other_member,
+        membership: Some(MONTHLY),
+        override_reason: None,
+        over_capacity: None,
+    };
+    other.execute::<Class>(stream, theirs, NOW + 500).unwrap();
+    let theirs = stored(&other.pending()[0], 2);
+    let waitlisted = ClassEvent::ClassWaitlisted {
+        member: anna,
+        membership: Some(MONTHLY),
+        at_ms: NOW + 1_000,
+        override_reason: None,
+    };
+    let mut moved = stored(&mine, 3);
+    moved.version = 3;
+    moved.event_type = waitlisted.event_type().into();
+    moved.data = waitlisted.encode();
+    let changes = twins
+        .store
+        .apply(StoreOp::Confirm { stored: vec![moved], server_events: vec![theirs] }, NOW, None)
+        .await
+        .unwrap();
+    assert_eq!((changes.counts.pending, changes.counts.corrected), (0, 1));
+
+    let row = changes.streams.iter().find(|r| r.id == stream.to_string()).expect("the class's row changed");
+    let class = crate::views::class_row(row).unwrap().expect("a listed class").class;
+    assert_eq!(class.bookings.iter().map(|b| b.member).collect::<Vec<_>>(), [other_member]);
+    assert_eq!(class.waitlist.iter().map(|w| w.member).collect::<Vec<_>>(), [anna]);
+
+    let entry = twins.store.inbox(NOW).await.unwrap().remove(0);
+    assert_eq!((entry.kind, entry.stream, entry.about), (InboxKind::Correction, stream, Some(anna)));
+    assert_eq!(entry.member_name, "Yoga");
+    assert_eq!(
+        entry.summary,
+        "Booking of Anna Peeters for Yoga (Tue 25 Nov 18:00) moved to the waitlist: the last spot was taken by another desk first"
+    );
+    let timeline = twins.store.timeline(stream).await.unwrap();
+    assert_eq!(timeline[0].summary, entry.summary, "the timeline tells it the same until staff saw it");
+    assert_eq!(timeline[0].about, Some(anna));
+}

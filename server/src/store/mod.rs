@@ -9,6 +9,7 @@ mod backend;
 mod postgres;
 mod push;
 pub mod read_models;
+mod recheck;
 mod sql;
 mod sqlite;
 mod stream_cache;

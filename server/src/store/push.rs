@@ -2,8 +2,8 @@
 //! rules live in `shared::acceptance`), then append everything a push adds in one statement.
 
 use super::{
-    read_models::ReadWrites, stream_cache::StreamCache, ClubRefusal, Commit, GroupOutcome, LogHead, PushOutcome,
-    PushRefusal, StoreError,
+    read_models::ReadWrites, recheck::Recheck, stream_cache::StreamCache, ClubRefusal, Commit, GroupOutcome, LogHead,
+    PushOutcome, PushRefusal, StoreError,
 };
 use async_trait::async_trait;
 use shared::{
@@ -97,6 +97,8 @@ pub(super) async fn push_all(
             outcomes.push(Err(refusal.into()));
             continue;
         }
+        // The club's settings as this transaction sees them, for a device's push.
+        let mut settings = None;
         if let Some(stream) = settings_stream.filter(|_| from_devices) {
             let head = match heads.get(&stream) {
                 Some(head) => head.clone(),
@@ -113,10 +115,13 @@ pub(super) async fn push_all(
                 outcomes.push(Err(refusal.into()));
                 continue;
             }
+            settings = Some(head);
         }
         let stored: Vec<EventEnvelope> = stored.into_iter().map(|(_, e)| e).collect();
         let versions: HashMap<StreamId, u64> = versions.into_iter().map(|(s, (_, v))| (s, v)).collect();
         let mut plans = Vec::with_capacity(push.batches.len());
+        // The classes' heads the batches were planned on, for the re-check of a device's bookings.
+        let mut classes_before: HashMap<StreamId, StreamHead> = HashMap::new();
         let mut refusal = None;
         for batch in &push.batches {
             let head = match heads.get(&batch.stream) {
@@ -132,6 +137,18 @@ pub(super) async fn push_all(
                     refusal = Some(PushRefusal::from(r));
                     break;
                 }
+            }
+            if from_devices && batch.stream.kind == shared::StreamKind::Class {
+                classes_before.insert(batch.stream, head);
+            }
+        }
+        if refusal.is_none() && !classes_before.is_empty() {
+            // Every batch of the push is planned first: a member's sale pushed beside (or after)
+            // their booking counts, as the device that made both saw it.
+            let rules = club_rules(&plans, settings_stream, settings.as_ref());
+            let mut recheck = Recheck::new(tx, cache, (club, epoch), &heads, rules);
+            if let Err(r) = recheck.classes(&mut plans, &classes_before).await? {
+                refusal = Some(PushRefusal::from(r));
             }
         }
         if let Some(r) = refusal {
@@ -205,6 +222,23 @@ pub(super) async fn push_all(
     Ok(Planned { outcome, heads: heads.into_values().collect() })
 }
 
+/// The club's entry rules as this transaction sees its settings: the push's own batch of them if it
+/// has one, else `settings` (read before planning), else the defaults (the log kept before clubs).
+fn club_rules(
+    plans: &[(StreamId, Plan)],
+    settings_stream: Option<StreamId>,
+    settings: Option<&StreamHead>,
+) -> shared::member::EntryRules {
+    let planned = plans.iter().find_map(|(s, p)| match p {
+        Plan::Append { head, .. } if Some(*s) == settings_stream => Some(&**head),
+        _ => None,
+    });
+    match planned.or(settings).map(|h| &h.state) {
+        Some(shared::StreamState::Club(club)) => club.entry_rules(),
+        _ => shared::club::ClubSettings::default().entry_rules(),
+    }
+}
+
 /// The first event of `push` a device decided that does not hold against the club's settings
 /// (`shared::club::admission`), as a rule broken. Events already stored (a retry) are not judged again.
 fn against_settings(
@@ -254,7 +288,7 @@ fn other_club(
 
 /// The stream's head at `version` (as stored): the cached one brought up to it, or the whole
 /// history folded once.
-async fn stream_head(
+pub(super) async fn stream_head(
     tx: &mut dyn LogTx,
     cache: &StreamCache,
     epoch: LogEpoch,

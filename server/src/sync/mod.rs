@@ -5,6 +5,7 @@ mod digits;
 mod framing;
 mod live;
 mod outbox;
+mod own_classes;
 mod pull;
 mod push;
 mod read;

@@ -21,6 +21,8 @@ pub async fn push(
 ) -> Result<AppJson<PushResponse>, ApiError> {
     check_request(&request, now_ms())?;
     check_authors(&session, &request)?;
+    // A coach's attendance is of their own classes: read from the store, before anything is stored.
+    super::own_classes::check(&state, session.club, &request, |staff| session.role_of(staff)).await?;
     let events: usize = request.batches.iter().map(|b| b.events.len()).sum();
     let device = request.device.clone();
     // Into the session's club's log only: a push naming another club's stream or event id is

@@ -27,6 +27,8 @@ pub struct TestServer {
     pub club: shared::ClubId,
     /// Each device's session cookie (`name=value`) and signed-in client, made on first use.
     devices: std::sync::Mutex<std::collections::HashMap<String, (String, reqwest::Client)>>,
+    /// The database it serves (a SQLite file in `_dir`, or a PostgreSQL database).
+    url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -244,8 +246,17 @@ impl TestServer {
         wrap: impl FnOnce(std::sync::Arc<dyn store::EventStore>) -> std::sync::Arc<dyn store::EventStore>,
         configure: impl FnOnce(&mut AppState),
     ) -> Self {
+        Self::serve_on(None, wrap, configure).await
+    }
+
+    /// A server over the database at `url` (a fresh one), or a temporary SQLite file when None.
+    pub async fn serve_on(
+        url: Option<&str>,
+        wrap: impl FnOnce(std::sync::Arc<dyn store::EventStore>) -> std::sync::Arc<dyn store::EventStore>,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("faraday.db").display());
+        let url = url.map_or_else(|| format!("sqlite://{}", dir.path().join("faraday.db").display()), str::to_owned);
         let store = wrap(store::connect(&url).await.expect("store opens"));
         let accounts = server::auth::accounts::connect(&url).await.expect("accounts open");
         let options = LeptosOptions::builder().output_name("faraday").site_root("target/site").build();
@@ -265,13 +276,23 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve::serve(listener, state.clone()));
         let mut server =
-            Self { addr, http: reqwest::Client::new(), state, club, devices: Default::default(), _dir: dir };
+            Self { addr, http: reqwest::Client::new(), state, club, devices: Default::default(), url, _dir: dir };
         server.http = server.client_for("test-device").await;
         server
     }
 
     /// This server's database, to open it a second time as another process would.
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self._dir.path().join("faraday.db").display())
+        self.url.clone()
+    }
+}
+
+/// Runs `check` against a server over SQLite, then over PostgreSQL when DATABASE_URL names one
+/// (CI sets it): the HTTP API proven on both backends.
+pub async fn each_server(test: &str, check: impl AsyncFn(TestServer)) {
+    check(TestServer::start().await).await;
+    if let Some(url) = backends::postgres(test).await {
+        check(TestServer::serve_on(Some(&url), |store| store, |_| {}).await).await;
+        backends::drop_database(&url).await;
     }
 }

@@ -170,7 +170,8 @@ pub fn stored_form_of(stored: &EventEnvelope, sent: &EventEnvelope) -> bool {
     if !same_origin {
         return false;
     }
-    if stored.event_type == sent.event_type && stored.schema_version == sent.schema_version && stored.data == sent.data {
+    if stored.event_type == sent.event_type && stored.schema_version == sent.schema_version && stored.data == sent.data
+    {
         return true;
     }
     // A resolution may keep the type and change the data (a class's cancellation re-decided with

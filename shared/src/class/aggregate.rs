@@ -413,6 +413,11 @@ impl Class {
             (E::AttendanceMarked { member, at_ms, .. }, ClassError::NothingChanged) => {
                 repeated(Some(*member), *at_ms, "attendance marked")
             }
+            // Attendance taken of a booking that did not stand (refused, or a promotion that went to
+            // the next in line): it does not stand either, for the same reason, and staff are told.
+            (E::AttendanceMarked { member, at_ms, .. }, ClassError::NotBooked) => {
+                refused(*member, *at_ms, self.why_not_booked(*member)?)
+            }
             (E::AttendanceSubmitted { at_ms, .. }, ClassError::AlreadySubmitted) => {
                 repeated(None, *at_ms, "attendance submitted")
             }
@@ -420,8 +425,19 @@ impl Class {
                 repeated(Some(*member), *at_ms, "charge waived")
             }
             (E::ClassCancelled { at_ms, .. }, ClassError::Cancelled) => repeated(None, *at_ms, "class cancelled"),
+            // Two managers moved the class to the same details: done once.
+            (E::ClassRescheduled { at_ms, .. }, ClassError::NothingChanged) => {
+                repeated(None, *at_ms, "class rescheduled")
+            }
             _ => None,
         }
+    }
+
+    /// Why `member` is not booked, when the class knows: passed over for a spot (still waiting), or
+    /// their booking refused.
+    fn why_not_booked(&self, member: Uuid) -> Option<Refused> {
+        let skipped = self.waiting(member).and_then(|w| w.skipped).map(|denial| Refused::Denied { denial });
+        skipped.or_else(|| self.refused.iter().rev().find(|(m, _)| *m == member).map(|(_, r)| *r))
     }
 
     /// The member and the time an event is about, for matching a resolution with what was sent.
@@ -608,6 +624,10 @@ impl Aggregate for Class {
 
     fn resolution_permission(event: &ClassEvent) -> Option<Permission> {
         match event {
+            // A repeated attendance mark or submission stands for one (a coach's device offers it back).
+            ClassEvent::ClassChangeRepeated { change, .. } if change.starts_with("attendance") => {
+                Some(Permission::Attendance)
+            }
             ClassEvent::BookingRefused { .. } | ClassEvent::ClassChangeRepeated { .. } => Some(Permission::Bookings),
             _ => None,
         }

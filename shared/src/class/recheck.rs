@@ -29,7 +29,9 @@ impl Correction {
 
 /// The corrections the events at `versions` need, given the class `after` them: each member they
 /// gave a spot or a waitlist entry without a manager's override is asked of `can_attend` (the
-/// server's reading of the member's stream on the class's day).
+/// server's reading of the member's stream on the class's day). Only what `after` still holds is
+/// asked about: the server asks after each event of a batch (`versions` that event's alone), so a
+/// booking the same batch cancels again is checked too (its cancellation, then, is a repeat).
 pub fn corrections(
     after: &Class,
     versions: RangeInclusive<u64>,

@@ -113,7 +113,9 @@ fn check_member_event(
         MemberEvent::PaymentRecorded { on, .. }
         | MemberEvent::MembershipFrozen { on, .. }
         | MemberEvent::MembershipUnfrozen { on, .. }
-        | MemberEvent::MembershipCancelled { on, .. } => day(*on, made_ms),
+        | MemberEvent::MembershipCancelled { on, .. }
+        | MemberEvent::ClassVisitUsed { on, .. }
+        | MemberEvent::ClassVisitReturned { on, .. } => day(*on, made_ms),
         _ => Ok(()),
     }
 }
@@ -179,11 +181,15 @@ mod tests {
 
     /// The event as a device at `now_ms` wraps it.
     fn made(event: &MemberEvent, now_ms: u64) -> EventEnvelope {
+        made_in(StreamId::member(Uuid::from_u128(1)), event, now_ms)
+    }
+
+    fn made_in<E: crate::aggregate::DomainEvent>(stream: StreamId, event: &E, now_ms: u64) -> EventEnvelope {
         let device = DeviceId::new("desk").unwrap();
         let mut clock = HlcClock::default();
         let mut random = || [7u8; 10];
         EventEnvelope::wrap(
-            StreamId::member(Uuid::from_u128(1)),
+            stream,
             0,
             std::slice::from_ref(event),
             Stamp { device: &device, staff: None, now_ms, hlc: &mut clock, random: &mut random },
@@ -246,5 +252,76 @@ mod tests {
         let mut off = s.clone();
         off.plans.get_mut(&PLAN).unwrap().on_sale = false;
         assert!(matches!(check_sale(&sale(PLAN, plan.terms.clone()), &off), Err(NotTheClubs::PlanOffSale { .. })));
+    }
+
+    /// A class of 60 minutes starting at `start_ms`, dated `day`.
+    fn class_details(start_ms: u64, day: &str) -> crate::class::ClassDetails {
+        crate::class::ClassDetails {
+            title: "Spin".into(),
+            coach: crate::access::StaffId(Uuid::from_u128(5)),
+            start_ms,
+            day: day.parse().unwrap(),
+            duration_min: 60,
+            capacity: 12,
+            room: "Studio 1".into(),
+        }
+    }
+
+    fn check_class(event: &crate::class::ClassEvent, s: &ClubSettings) -> Result<(), NotTheClubs> {
+        let stream = crate::class::stream(Uuid::from_u128(9));
+        check(&made_in(stream, event, LATE - 86_400_000), s, &Rules::CentralEurope, &|_| true)
+    }
+
+    #[test]
+    fn a_class_is_dated_by_the_day_it_starts_in_the_clubs_zone() {
+        use crate::class::ClassEvent;
+        let s = settings();
+        // 23:30 UTC on 1 December starts on 2 December in Berlin.
+        let scheduled = |day| ClassEvent::ClassScheduled { details: class_details(LATE, day), cutoffs: s.cutoffs() };
+        assert_eq!(check_class(&scheduled("2026-12-02"), &s), Ok(()));
+        assert_eq!(
+            check_class(&scheduled("2026-12-01"), &s),
+            Err(NotTheClubs::ClassDay {
+                day: "2026-12-01".parse().unwrap(),
+                actual: "2026-12-02".parse().unwrap(),
+                zone: "Europe/Berlin".into()
+            })
+        );
+        let moved =
+            |day| ClassEvent::ClassRescheduled { details: class_details(LATE, day), at_ms: LATE, skipped: vec![] };
+        assert_eq!(check_class(&moved("2026-12-02"), &s), Ok(()));
+        assert!(matches!(check_class(&moved("2026-12-01"), &s), Err(NotTheClubs::ClassDay { .. })));
+    }
+
+    #[test]
+    fn a_new_class_keeps_exactly_the_clubs_cutoffs() {
+        use crate::class::{ClassEvent, Cutoffs};
+        let mut s = settings();
+        s.waitlist_cutoff_min = 60;
+        s.cancel_cutoff_min = 240;
+        let scheduled = |cutoffs| ClassEvent::ClassScheduled { details: class_details(LATE, "2026-12-02"), cutoffs };
+        assert_eq!(check_class(&scheduled(Cutoffs { waitlist_min: 60, cancel_min: 240 }), &s), Ok(()));
+        let expected = Err(NotTheClubs::Cutoffs { waitlist_min: 60, cancel_min: 240 });
+        // Looser (a later waitlist cutoff, a shorter cancellation cutoff) or stricter: the club's or nothing.
+        for other in [
+            Cutoffs { waitlist_min: 30, cancel_min: 240 },
+            Cutoffs { waitlist_min: 60, cancel_min: 60 },
+            Cutoffs { waitlist_min: 120, cancel_min: 720 },
+        ] {
+            assert_eq!(check_class(&scheduled(other), &s), expected, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn class_changes_that_carry_no_date_or_cutoffs_pass() {
+        use crate::class::ClassEvent;
+        let booked = ClassEvent::ClassBooked {
+            member: Uuid::from_u128(1),
+            membership: Some(Uuid::from_u128(2)),
+            at_ms: LATE,
+            override_reason: None,
+            over_capacity: None,
+        };
+        assert_eq!(check_class(&booked, &settings()), Ok(()));
     }
 }

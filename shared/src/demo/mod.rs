@@ -1,8 +1,9 @@
 //! A living demo club (`faraday demo`, the browser benchmarks): a believable club in
 //! `Europe/Berlin` with its plans, members with invented names, memberships in every status
 //! (active, frozen, expired, cancelled, not started, cards used up, unpaid within and beyond the
-//! payment grace), payments, freezes, renewals, and check-ins over the last days at the hours
-//! people come to a gym.
+//! payment grace), payments, freezes, renewals, check-ins over the last days at the hours people
+//! come to a gym, and a studio's timetable of classes over those days and the coming week, full
+//! every evening (bookings, waitlists, cancellations, promotions, attendance, card visits).
 //!
 //! Pure and deterministic: the same [`Spec`] gives the same commands; time comes in as `now_ms`
 //! and randomness from the seed. Each member's story is drawn from its own seed, so the first 500
@@ -11,6 +12,7 @@
 //! decides them with the real aggregates, as the desks would, into the envelopes a push carries.
 //! A command the rules refuse is a bug of this generator, never something to skip.
 
+mod classes;
 mod names;
 mod story;
 #[cfg(test)]
@@ -49,13 +51,26 @@ pub struct Spec {
     /// The present (ms since the epoch): nothing happens later.
     pub now_ms: u64,
     pub seed: u64,
+    /// Classes a week (the same timetable every week), over the days of check-ins and the coming
+    /// week; none without a coach.
+    pub classes: usize,
 }
 
 impl Spec {
-    /// `faraday demo`'s club: [`SEED`], 30 days of check-ins.
+    /// `faraday demo`'s club: [`SEED`], 30 days of check-ins, [`classes_per_week`] classes.
     pub fn new(club: ClubId, members: usize, now_ms: u64) -> Self {
-        Self { club, members, days: 30, now_ms, seed: SEED }
+        Self { club, members, days: 30, now_ms, seed: SEED, classes: classes_per_week(members) }
     }
+}
+
+/// The classes a week of a club of `members`: about 70 at 500 members (every evening full in
+/// three rooms), 500 at 20,000 (a larger club has more rooms and more coaches, but its members
+/// do not each take as many classes).
+pub fn classes_per_week(members: usize) -> usize {
+    if members == 0 {
+        return 0;
+    }
+    (70.0 * (members as f64 / 500.0).powf(0.533)).round().max(1.0) as usize
 }
 
 /// The club's devices the demo staff work on.
@@ -66,18 +81,20 @@ pub enum Desk {
     Front2,
     /// The manager's and the owner's.
     Office,
+    /// The phone of the demo's `n`th coach (0 first, in the order [`Desks::new`] is given them),
+    /// on which they take attendance of their classes.
+    Coach(u8),
 }
 
 impl Desk {
-    pub const ALL: [Desk; 3] = [Desk::Front1, Desk::Front2, Desk::Office];
-
     pub fn device(self) -> DeviceId {
-        DeviceId::new(match self {
-            Desk::Front1 => "demo-front-desk-1",
-            Desk::Front2 => "demo-front-desk-2",
-            Desk::Office => "demo-office",
-        })
-        .expect("a valid device id")
+        let id = match self {
+            Desk::Front1 => "demo-front-desk-1".to_owned(),
+            Desk::Front2 => "demo-front-desk-2".to_owned(),
+            Desk::Office => "demo-office".to_owned(),
+            Desk::Coach(n) => format!("demo-coach-phone-{}", n as u32 + 1),
+        };
+        DeviceId::new(&id).expect("a valid device id")
     }
 }
 
@@ -88,19 +105,26 @@ pub struct DemoCommand {
     pub stream: StreamId,
     pub command: Command,
     /// The demo staff account's role: the owner sets the club up, a manager overrides, back-dates,
-    /// voids and blocks, the front desk does everything else.
+    /// voids, blocks, schedules classes and waives charges, a coach takes attendance of their own
+    /// classes (on [`Desk::Coach`]), the front desk does everything else.
     pub role: Role,
     pub desk: Desk,
 }
 
 /// Every command of the demo club, in time order (commands at the same millisecond in the order
-/// they were given).
-pub fn generate(spec: &Spec) -> Vec<DemoCommand> {
+/// they were given). `staff` are the demo's accounts, as [`Desks::new`] takes them: its coaches
+/// (in that order) teach the classes; without one the club has none.
+pub fn generate(spec: &Spec, staff: &[(Role, StaffId)]) -> Vec<DemoCommand> {
     let club = Club::new(spec);
+    let mut told: Vec<story::Told> = (0..spec.members).map(|n| story::tell(&club, n)).collect();
+    let mut members: Vec<(DemoCommand, Vec<crate::member::MemberEvent>)> =
+        told.iter_mut().flat_map(|t| std::mem::take(&mut t.commands)).collect();
+    members.sort_by_key(|(c, _)| c.at_ms);
+    let coaches: Vec<StaffId> = staff.iter().filter(|(r, _)| *r == Role::Coach).map(|(_, s)| *s).collect();
+    let classes = classes::play(&club, &coaches, &told, &members);
     let mut commands = club.settings_commands();
-    for n in 0..spec.members {
-        commands.extend(story::tell(&club, n));
-    }
+    commands.extend(members.into_iter().map(|(c, _)| c));
+    commands.extend(classes);
     commands.sort_by_key(|c| c.at_ms);
     commands
 }
@@ -319,15 +343,23 @@ impl Desks {
         Self { staff, clocks: HashMap::new(), streams: HashMap::new(), rng: Rng::new(seed, u64::MAX - 1) }
     }
 
-    /// The staff account that gives commands of `role`.
+    /// The staff account that gives commands of `role` (the first coach's for a coach).
     pub fn staff(&self, role: Role) -> Option<StaffId> {
         self.staff.iter().find(|(r, _)| *r == role).map(|(_, s)| *s)
+    }
+
+    /// The staff account working on `desk` with `role`: a coach's phone is theirs.
+    pub fn staff_on(&self, desk: Desk, role: Role) -> Option<StaffId> {
+        match desk {
+            Desk::Coach(n) => self.staff.iter().filter(|(r, _)| *r == Role::Coach).nth(n as usize).map(|(_, s)| *s),
+            _ => self.staff(role),
+        }
     }
 
     /// Decides one command; its events, ready to push.
     pub fn decide(&mut self, command: &DemoCommand) -> Result<Vec<EventEnvelope>, Refused> {
         access::check(command.role, command.command.permission())?;
-        let staff = self.staff(command.role);
+        let staff = self.staff_on(command.desk, command.role);
         let (state, head) =
             self.streams.entry(command.stream).or_insert_with(|| (StreamState::new(command.stream.kind), 0));
         let clock = self.clocks.entry(command.desk).or_default();
@@ -349,6 +381,11 @@ impl Desks {
     /// The streams decided so far, with their states and head versions.
     pub fn streams(&self) -> impl Iterator<Item = (&StreamId, &StreamState, u64)> {
         self.streams.iter().map(|(id, (state, head))| (id, state, *head))
+    }
+
+    /// One stream's state so far, if it has events.
+    pub fn state(&self, stream: &StreamId) -> Option<&StreamState> {
+        self.streams.get(stream).map(|(state, _)| state)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
     calendar::{date_of, Date},
     hlc::Hlc,
     ids::DeviceId,
-    member::{Denial, Member, MemberCommand, MemberField, PaymentMethod, Start, Verdict},
+    member::{Denial, Member, MemberCommand, MemberEvent, MemberField, PaymentMethod, Start, Verdict},
     registry::Command,
     stream::StreamId,
     Aggregate,
@@ -216,10 +216,20 @@ struct Story<'c> {
     /// The day the member registered.
     joined: Option<Date>,
     denials: u32,
-    out: Vec<DemoCommand>,
+    out: Vec<(DemoCommand, Vec<MemberEvent>)>,
 }
 
-pub(super) fn tell(club: &Club, n: usize) -> Vec<DemoCommand> {
+/// What a member's story leaves: the commands given for them, each with the events it is decided
+/// into (so the timetable can follow the member's state through time), the member as the story
+/// ends, and the time of day they come on weekdays (minutes after midnight).
+pub(crate) struct Told {
+    pub(crate) id: Uuid,
+    pub(crate) commands: Vec<(DemoCommand, Vec<MemberEvent>)>,
+    pub(crate) member: Member,
+    pub(crate) minute: i32,
+}
+
+pub(super) fn tell(club: &Club, n: usize) -> Told {
     let mut rng = Rng::new(club.spec.seed, n as u64);
     let persona = persona(n, &mut rng);
     let stream = StreamId::member(rng.uuid());
@@ -244,7 +254,7 @@ pub(super) fn tell(club: &Club, n: usize) -> Vec<DemoCommand> {
     };
     story.plan(persona);
     story.play();
-    story.out
+    Told { id: stream.id, commands: story.out, member: story.member, minute: story.habit.minute }
 }
 
 fn habit(rng: &mut Rng, persona: Persona) -> Habit {
@@ -597,14 +607,14 @@ impl Story<'_> {
         };
         // Folded here only to choose the next acts as the desk would; a refusal is the
         // generator's bug, which deciding them again (`Desks`) reports.
-        if let Ok(events) = self.member.decide(command.clone(), at_ms) {
-            for e in &events {
-                self.version += 1;
-                let meta = EventMeta { version: self.version, hlc: Hlc { ms: at_ms, c: 0 }, device: &self.device };
-                self.member.evolve(e, &meta);
-            }
+        let events = self.member.decide(command.clone(), at_ms).unwrap_or_default();
+        for e in &events {
+            self.version += 1;
+            let meta = EventMeta { version: self.version, hlc: Hlc { ms: at_ms, c: 0 }, device: &self.device };
+            self.member.evolve(e, &meta);
         }
-        self.out.push(DemoCommand { at_ms, stream: self.stream, command: Command::Member(command), role, desk });
+        self.out
+            .push((DemoCommand { at_ms, stream: self.stream, command: Command::Member(command), role, desk }, events));
     }
 
     fn act(&mut self, at_ms: u64, act: Act) {

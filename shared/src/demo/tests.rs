@@ -3,15 +3,22 @@ use crate::StreamKind;
 use crate::{
     acceptance::check_request,
     calendar::minute_of_day,
-    member::{Member, MemberCommand, MemberEvent, Status, Verdict, Warning},
+    class::{
+        can_attend,
+        recheck::{corrections, Correction},
+        ChargeKind, Class, ClassCommand, ClassEvent, Via,
+    },
+    member::{Denial, Member, MemberCommand, MemberEvent, Status, Verdict, Warning},
     protocol::{PushBatch, PushRequest},
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 const CLUB: ClubId = ClubId(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_de70));
 
+/// The demo's accounts: an owner, a manager, the front desk and three coaches.
 fn staff() -> Vec<(Role, StaffId)> {
-    [Role::Owner, Role::Manager, Role::FrontDesk]
+    [Role::Owner, Role::Manager, Role::FrontDesk, Role::Coach, Role::Coach, Role::Coach]
         .into_iter()
         .enumerate()
         .map(|(i, r)| (r, StaffId(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_5a00 + i as u128))))
@@ -29,25 +36,56 @@ fn now() -> u64 {
     berlin("2026-04-10", 18, 30)
 }
 
-/// The demo decided by the desks: every command's events, and every refusal (with its command).
+/// The demo decided by the desks: every command's events, every refusal (with its command), and
+/// what the server would have to say about each class change when it was made.
 struct Decided {
     commands: Vec<DemoCommand>,
     events: Vec<(DemoCommand, Vec<EventEnvelope>)>,
     refusals: Vec<(DemoCommand, Refused)>,
+    /// What the server's re-check at append (`class::recheck`) corrects in a class change, against
+    /// the members' streams at that moment.
+    corrections: Vec<(DemoCommand, Vec<Correction>)>,
+    /// Class changes after which more members were booked than the class holds.
+    over_capacity: Vec<DemoCommand>,
     desks: Desks,
 }
 
 fn decide(spec: &Spec) -> Decided {
-    let commands = generate(spec);
+    let commands = generate(spec, &staff());
     let mut desks = Desks::new(spec.seed, staff());
-    let (mut events, mut refusals) = (vec![], vec![]);
+    let (mut events, mut refusals, mut corrections, mut over_capacity) = (vec![], vec![], vec![], vec![]);
     for c in &commands {
         match desks.decide(c) {
-            Ok(e) => events.push((c.clone(), e)),
+            Ok(e) => {
+                if let (Some(first), Some(last)) = (e.first(), e.last()) {
+                    if c.stream.kind == StreamKind::Class {
+                        let Some(StreamState::Class(class)) = desks.state(&c.stream) else { unreachable!() };
+                        if class.bookings.len() > class.details.as_ref().unwrap().capacity as usize {
+                            over_capacity.push(c.clone());
+                        }
+                        let found = recheck(&desks, spec, class, first.version..=last.version);
+                        if !found.is_empty() {
+                            corrections.push((c.clone(), found));
+                        }
+                    }
+                }
+                events.push((c.clone(), e))
+            }
             Err(r) => refusals.push((c.clone(), r)),
         }
     }
-    Decided { commands, events, refusals, desks }
+    Decided { commands, events, refusals, corrections, over_capacity, desks }
+}
+
+/// The server's re-check of the class change at `versions`, with the members as the desks hold them.
+fn recheck(desks: &Desks, spec: &Spec, class: &Class, versions: RangeInclusive<u64>) -> Vec<Correction> {
+    let Some(StreamState::Club(settings)) = desks.state(&club::stream(spec.club)) else { unreachable!() };
+    let rules = settings.entry_rules();
+    let day = class.details.as_ref().unwrap().day;
+    corrections(class, versions, &mut |member| match desks.state(&StreamId::member(member)) {
+        Some(StreamState::Member(m)) => can_attend(m, day, &rules).map(|_| ()),
+        _ => Err(Denial::NoMembership),
+    })
 }
 
 fn assert_no_refusal(decided: &Decided, spec: &Spec) {
@@ -61,6 +99,17 @@ fn assert_no_refusal(decided: &Decided, spec: &Spec) {
         spec.now_ms,
         first.join("\n")
     );
+    let first: Vec<String> =
+        decided.corrections.iter().take(5).map(|(c, r)| format!("{c:?}\n  corrected: {r:?}")).collect();
+    assert!(
+        decided.corrections.is_empty(),
+        "{} class changes the server would correct at {} members, now {}:\n{}",
+        decided.corrections.len(),
+        spec.members,
+        spec.now_ms,
+        first.join("\n")
+    );
+    assert!(decided.over_capacity.is_empty(), "over capacity after {:?}", decided.over_capacity.first());
 }
 
 /// Each state at the end, by stream.
@@ -94,7 +143,7 @@ fn every_command_of_a_500_member_club_is_decided_by_the_rules_and_pushes_as_a_de
         };
         check_request(&push, spec.now_ms).unwrap_or_else(|e| panic!("{command:?}: {e}"));
         for e in events {
-            assert_eq!(e.staff, decided.desks.staff(command.role));
+            assert_eq!(e.staff, decided.desks.staff_on(command.desk, command.role));
             crate::access::permitted(e, command.role).unwrap_or_else(|r| panic!("{command:?}: {r}"));
         }
     }
@@ -103,10 +152,156 @@ fn every_command_of_a_500_member_club_is_decided_by_the_rules_and_pushes_as_a_de
 #[test]
 fn every_command_of_a_20_000_member_club_is_decided_by_the_rules() {
     let spec = Spec::new(CLUB, 20_000, now());
+    assert_eq!(spec.classes, 500, "the timetable of the benchmarks");
     let decided = decide(&spec);
     assert_no_refusal(&decided, &spec);
     let events: usize = decided.events.iter().map(|(_, e)| e.len()).sum();
     assert!(events > 150_000, "{events} events");
+    let today = date_of(&ZONE, spec.now_ms);
+    assert_eq!(classes_in_week(&classes(&decided), today.add_days(1)), 500);
+}
+
+/// Each class's state at the end.
+fn classes(decided: &Decided) -> Vec<(StreamId, Class)> {
+    let mut classes: Vec<(StreamId, Class)> = decided
+        .desks
+        .streams()
+        .filter_map(|(id, state, _)| match state {
+            StreamState::Class(c) => Some((*id, c.clone())),
+            _ => None,
+        })
+        .collect();
+    classes.sort_by_key(|(_, c)| c.details.as_ref().map(|d| d.start_ms));
+    classes
+}
+
+fn classes_in_week(classes: &[(StreamId, Class)], from: Date) -> usize {
+    classes.iter().filter(|(_, c)| (from..from.add_days(7)).contains(&c.details.as_ref().unwrap().day)).count()
+}
+
+#[test]
+fn a_studio_runs_full_classes_every_evening_with_waitlists_promotions_attendance_and_the_visits_cards_pay() {
+    let spec = Spec::new(CLUB, 500, now());
+    assert_eq!(spec.classes, 70);
+    let decided = decide(&spec);
+    assert_no_refusal(&decided, &spec);
+    let today = date_of(&ZONE, spec.now_ms);
+    let classes = classes(&decided);
+    // The same timetable every week, over the days of check-ins and the coming week.
+    assert_eq!(classes_in_week(&classes, today.add_days(1)), 70, "the coming week");
+    assert_eq!(classes_in_week(&classes, today.add_days(-7)), 70, "the last week");
+    let first = classes.iter().map(|(_, c)| c.details.as_ref().unwrap().day).min().unwrap();
+    assert_eq!(first, today.add_days(-29), "from the first day of check-ins");
+    let coaches: BTreeSet<StaffId> = classes.iter().map(|(_, c)| c.details.as_ref().unwrap().coach).collect();
+    let expected: BTreeSet<StaffId> = staff().into_iter().filter(|(r, _)| *r == Role::Coach).map(|(_, s)| s).collect();
+    assert_eq!(coaches, expected, "every coach teaches");
+    for (_, c) in &classes {
+        let d = c.details.as_ref().unwrap();
+        assert!((8..=30).contains(&d.capacity), "{d:?}");
+        assert_eq!(c.over_capacity(), 0);
+    }
+
+    // Evening classes (Monday to Thursday) are full, and the coming ones keep waitlists.
+    let evening = |c: &Class| {
+        let d = c.details.as_ref().unwrap();
+        d.day.weekday() < 4 && minute_of_day(&ZONE, d.start_ms) >= 17 * 60 && c.cancelled.is_none()
+    };
+    let last_week: Vec<&Class> = classes
+        .iter()
+        .map(|(_, c)| c)
+        .filter(|c| evening(c) && (today.add_days(-7)..today).contains(&c.details.as_ref().unwrap().day))
+        .collect();
+    let full = last_week.iter().filter(|c| c.free() == 0).count();
+    assert!(full * 10 >= last_week.len() * 8, "{full} of {} evening classes full", last_week.len());
+    let coming: Vec<&Class> =
+        classes.iter().map(|(_, c)| c).filter(|c| c.details.as_ref().unwrap().start_ms > spec.now_ms).collect();
+    let waiting = coming.iter().filter(|c| !c.waitlist.is_empty()).count();
+    assert!(waiting >= 1, "{waiting} coming classes with a waitlist");
+    let waited = classes.iter().filter(|(_, c)| !c.waitlist.is_empty()).count();
+    assert!(waited >= 100, "{waited} classes with a waitlist");
+    let full = coming.iter().filter(|c| c.free() == 0).count();
+    assert!(full >= 2, "{full} coming classes full already");
+
+    // Every change a studio sees, made by the desks and the coaches.
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, events) in &decided.events {
+        for e in events {
+            let kind = match (e.decode::<ClassEvent>(), e.decode::<MemberEvent>()) {
+                (Ok(ClassEvent::BookingCancelled { late: true, .. }), _) => "BookingCancelled late".into(),
+                (_, Ok(MemberEvent::ClassVisitUsed { charge: Some(charge), .. })) => {
+                    format!("ClassVisitUsed {}", charge.label())
+                }
+                _ => e.event_type.clone(),
+            };
+            *kinds.entry(kind).or_default() += 1;
+        }
+    }
+    for kind in [
+        "ClassScheduled",
+        "ClassBooked",
+        "ClassWaitlisted",
+        "BookingCancelled",
+        "BookingCancelled late",
+        "WaitlistLeft",
+        "WaitlistPromoted",
+        "ClassRescheduled",
+        "ClassCancelled",
+        "AttendanceMarked",
+        "AttendanceSubmitted",
+        "ChargeWaived",
+        "ClassVisitUsed",
+        "ClassVisitUsed late cancel",
+        "ClassVisitUsed no-show",
+        "ClassVisitReturned",
+    ] {
+        assert!(kinds.contains_key(kind), "no {kind} in {kinds:?}");
+    }
+    let bookings = || classes.iter().flat_map(|(_, c)| &c.bookings);
+    let promoted = |automatic: bool| {
+        bookings().filter(|b| matches!(b.via, Via::Promoted { automatic: a, .. } if a == automatic)).count()
+    };
+    assert!(promoted(true) >= 10, "{} moved up by themselves", promoted(true));
+    assert!(promoted(false) >= 1, "moved up by the desk after the cutoff");
+    assert!(bookings().any(|b| b.override_reason.is_some()), "a free trial class, overridden by a manager");
+    let charges = || classes.iter().flat_map(|(_, c)| &c.charges);
+    assert!(charges().filter(|c| c.kind == ChargeKind::NoShow).count() > 50, "no-shows");
+    assert!(charges().any(|c| c.waived.is_some()), "a waived charge");
+    let cancelled: Vec<&Class> = classes.iter().map(|(_, c)| c).filter(|c| c.cancelled.is_some()).collect();
+    assert_eq!(cancelled.len(), 2, "one of the coming days, one of the past: {cancelled:?}");
+    assert!(cancelled.iter().any(|c| c.details.as_ref().unwrap().start_ms > spec.now_ms));
+    // Attendance is taken of every class that is over (but the one cancelled).
+    for (_, c) in &classes {
+        let d = c.details.as_ref().unwrap();
+        if d.end_ms() + 30 * 60_000 < spec.now_ms && c.cancelled.is_none() {
+            assert!(c.submitted, "{d:?}");
+        }
+    }
+
+    // A card pays one visit for each class it attended, or was charged a late cancel or a no-show
+    // for that was not waived; never for a booking or a waitlist entry alone.
+    let members = members(&decided);
+    let cards: BTreeSet<Uuid> = members
+        .iter()
+        .flat_map(|(_, m)| &m.memberships)
+        .filter(|m| m.terms.visits.count().is_some())
+        .map(|m| m.id)
+        .collect();
+    let mut expected: BTreeSet<(Uuid, Uuid)> = BTreeSet::new();
+    for (id, c) in &classes {
+        for b in c.bookings.iter().filter(|b| b.attended) {
+            expected.extend(b.membership.filter(|m| cards.contains(m)).map(|m| (m, id.id)));
+        }
+        for ch in c.charges.iter().filter(|ch| ch.waived.is_none()) {
+            expected.extend(ch.membership.filter(|m| cards.contains(m)).map(|m| (m, id.id)));
+        }
+    }
+    let used: BTreeSet<(Uuid, Uuid)> = members
+        .iter()
+        .flat_map(|(_, m)| &m.memberships)
+        .flat_map(|m| m.class_visits.iter().map(|c| (m.id, *c)))
+        .collect();
+    assert!(expected.len() > 100, "{} class visits of cards", expected.len());
+    assert_eq!(used, expected);
 }
 
 #[test]
@@ -232,21 +427,44 @@ fn the_desk_sells_renews_takes_payments_freezes_cancels_and_managers_override_vo
         .filter(|e| matches!(e, MemberEvent::MembershipSold { renews: Some(_), .. }))
         .count();
     assert!(renewals > 100, "{renewals} renewals");
-    // Who did what: the owner set the club up, managers only what needs a manager.
+    // Who did what: the owner set the club up, managers only what needs a manager, coaches take
+    // attendance of their own classes on their phones (or the front desk does).
     for c in &decided.commands {
-        let expected = match &c.command {
-            Command::Club(_) => Role::Owner,
+        let expected: &[Role] = match &c.command {
+            Command::Club(_) => &[Role::Owner],
             Command::Member(
                 MemberCommand::OverrideEntry { .. }
                 | MemberCommand::VoidCheckIn { .. }
                 | MemberCommand::RecordPastCheckIn { .. }
-                | MemberCommand::BlockMember { .. },
-            ) => Role::Manager,
-            Command::Member(_) => Role::FrontDesk,
-            Command::Class(_) => Role::Manager,
+                | MemberCommand::BlockMember { .. }
+                | MemberCommand::ReturnClassVisit { .. },
+            ) => &[Role::Manager],
+            Command::Member(MemberCommand::UseClassVisit { .. }) => &[Role::FrontDesk, Role::Coach],
+            Command::Member(_) => &[Role::FrontDesk],
+            Command::Class(
+                ClassCommand::ScheduleClass { .. }
+                | ClassCommand::RescheduleClass { .. }
+                | ClassCommand::CancelClass { .. }
+                | ClassCommand::WaiveCharge { .. }
+                | ClassCommand::Book { override_reason: Some(_), .. },
+            ) => &[Role::Manager],
+            Command::Class(ClassCommand::MarkAttendance { .. } | ClassCommand::SubmitAttendance) => {
+                &[Role::FrontDesk, Role::Coach]
+            }
+            Command::Class(_) => &[Role::FrontDesk],
         };
-        assert_eq!(c.role, expected, "{c:?}");
-        assert_eq!(c.desk == Desk::Office, c.role != Role::FrontDesk, "{c:?}");
+        assert!(expected.contains(&c.role), "{c:?}");
+        match c.desk {
+            Desk::Office => assert!(matches!(c.role, Role::Owner | Role::Manager), "{c:?}"),
+            Desk::Front1 | Desk::Front2 => assert_eq!(c.role, Role::FrontDesk, "{c:?}"),
+            Desk::Coach(_) => assert_eq!(c.role, Role::Coach, "{c:?}"),
+        }
+    }
+    // A coach takes attendance only of their own classes.
+    for (c, _) in &decided.events {
+        let (Desk::Coach(_), Command::Class(_)) = (c.desk, &c.command) else { continue };
+        let Some(StreamState::Class(class)) = decided.desks.state(&c.stream) else { unreachable!() };
+        assert_eq!(decided.desks.staff_on(c.desk, c.role), Some(class.details.as_ref().unwrap().coach), "{c:?}");
     }
 }
 
@@ -295,14 +513,14 @@ fn check_ins_fill_the_last_30_days_at_the_hours_the_club_is_open_and_never_lie_i
 
 #[test]
 fn the_same_spec_gives_the_same_club_and_a_small_club_is_the_start_of_a_large_one() {
-    let small = generate(&Spec::new(CLUB, 100, now()));
-    assert_eq!(small, generate(&Spec::new(CLUB, 100, now())));
-    let large = generate(&Spec::new(CLUB, 300, now()));
+    let small = generate(&Spec::new(CLUB, 100, now()), &staff());
+    assert_eq!(small, generate(&Spec::new(CLUB, 100, now()), &staff()));
+    let large = generate(&Spec::new(CLUB, 300, now()), &staff());
     let streams = |commands: &[DemoCommand]| {
         commands.iter().map(|c| c.stream).filter(|s| s.kind == StreamKind::Member).collect::<BTreeSet<_>>()
     };
     assert!(streams(&small).is_subset(&streams(&large)));
-    let other = generate(&Spec { seed: 1, ..Spec::new(CLUB, 100, now()) });
+    let other = generate(&Spec { seed: 1, ..Spec::new(CLUB, 100, now()) }, &staff());
     assert!(streams(&small).is_disjoint(&streams(&other)), "another seed, other members");
 }
 

@@ -8,6 +8,7 @@ use super::{
     events::MemberEvent,
 };
 use crate::{calendar::Date, class::ChargeKind};
+use std::borrow::Cow;
 use uuid::Uuid;
 
 impl Member {
@@ -46,6 +47,23 @@ impl Member {
             return Err(MemberError::ClassVisitNotUsed);
         }
         Ok(MemberEvent::ClassVisitReturned { class, membership, on, reason })
+    }
+
+    /// The member as a booking of `class` is judged on (`crate::class::can_attend`): with the
+    /// visit `class` itself used given back. Its attendance (or late cancel) may reach the server
+    /// in the push that books it; the visit it uses does not make the member unable to attend it.
+    pub fn before_class(&self, class: Uuid) -> Cow<'_, Member> {
+        if !self.memberships.iter().any(|m| m.class_visits.contains(&class)) {
+            return Cow::Borrowed(self);
+        }
+        let mut before = self.clone();
+        for m in &mut before.memberships {
+            if let Some(i) = m.class_visits.iter().position(|c| *c == class) {
+                m.class_visits.remove(i);
+                m.visits_used = m.visits_used.saturating_sub(1);
+            }
+        }
+        Cow::Owned(before)
     }
 
     pub(super) fn use_class_visit(&mut self, class: Uuid, membership: Uuid, on: Date) {

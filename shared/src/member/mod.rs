@@ -3,6 +3,8 @@
 //! back-dated and voided.
 
 mod aggregate;
+#[cfg(test)]
+mod class_visit_tests;
 mod class_visits;
 mod commands;
 #[cfg(test)]

@@ -10,14 +10,20 @@ use uuid::Uuid;
 
 pub type Entries = LocalResource<Result<Vec<InboxEntry>, StoreError>>;
 
-/// This member's inbox entries, read again after every change to the local store.
+/// This member's inbox entries (their class bookings' too), read again after every change to the
+/// local store.
 pub fn entries(client: &Client, member: Uuid) -> Entries {
+    entries_of(client, move |e| e.member == member || e.about == Some(member))
+}
+
+/// The inbox entries `keep` keeps, read again after every change to the local store.
+pub fn entries_of(client: &Client, keep: impl Fn(&InboxEntry) -> bool + Copy + Send + Sync + 'static) -> Entries {
     let revision = client.state.revision;
     let api = client.api();
     LocalResource::new(move || {
         revision.track();
         let api = api.clone();
-        async move { Ok(api.inbox().await?.into_iter().filter(|e| e.member == member).collect()) }
+        async move { Ok(api.inbox().await?.into_iter().filter(keep).collect()) }
     })
 }
 
@@ -33,12 +39,13 @@ pub fn clear_when_more(waiting: Signal<usize>, clear: impl Fn() + 'static) {
 }
 
 #[component]
-pub fn Decided(entries: Entries) -> impl IntoView {
+pub fn Decided(entries: Entries, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
+    let testid = testid.unwrap_or("member-decided");
     move || {
         let entries = entries.get().and_then(Result::ok).unwrap_or_default();
         (!entries.is_empty()).then(|| {
             view! {
-                <div class="notice warn" role="status" data-testid="member-decided">
+                <div class="notice warn" role="status" data-testid=testid>
                     <p>"What became of changes made on this desk:"</p>
                     <ul>
                         {entries.into_iter().map(|e| {

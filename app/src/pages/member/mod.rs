@@ -5,8 +5,9 @@ pub(crate) mod act;
 mod archive;
 mod block;
 mod cancel;
+mod classes;
 pub(crate) mod day;
-mod decided;
+pub(crate) mod decided;
 mod details_form;
 mod entry;
 pub(crate) mod fields;
@@ -16,7 +17,7 @@ mod pay;
 mod renew;
 mod sell;
 pub(crate) mod timeline;
-mod visits;
+pub(crate) mod visits;
 
 use crate::{
     client::{Client, EventState, MemberRow},
@@ -88,6 +89,7 @@ fn MemberView(client: Client, id: Uuid) -> impl IntoView {
         }}
         {move || present().then(|| view! { <Memberships state act member/> }.into_any())}
         {move || present().then(|| view! { <Visits state act member/> }.into_any())}
+        {move || present().then(|| view! { <classes::MemberClasses state id/> }.into_any())}
         {move || present().then(|| view! { <Block state act member/> }.into_any())}
         {move || (present() && may_edit.get()).then(|| view! { <DetailsForm client=form_client.clone() member waiting/> }.into_any())}
         <Timeline rows client=client.clone()/>

@@ -11,21 +11,76 @@ use uuid::Uuid;
 /// The member's events, newest first, read again after every change to the local store.
 pub type Rows = LocalResource<Result<Vec<TimelineRow>, StoreError>>;
 
-/// Reads the member's timeline (one read serves the page: the timeline, and why a member is absent).
+/// The most classes whose events about the member the member's timeline shows (the latest ones).
+const CLASS_TIMELINES: usize = 20;
+
+/// Reads the member's timeline (one read serves the page: the timeline, and why a member is absent),
+/// with the events of their latest classes that concern them (booked, moved to the waitlist,
+/// refused, the class cancelled or moved), each in its place by time.
 pub fn rows(client: &Client, id: Uuid) -> Rows {
     let revision = client.state.revision;
+    let classes = client.state.classes;
     let api = client.api();
     LocalResource::new(move || {
         revision.track();
         let api = api.clone();
-        async move { api.timeline(shared::StreamId::member(id)).await }
+        let mut concerning: Vec<(u64, Uuid)> = classes.with_untracked(|all| {
+            all.iter()
+                .filter(|c| {
+                    let c = &c.class;
+                    c.booking(id).is_some()
+                        || c.waiting(id).is_some()
+                        || c.charges.iter().any(|x| x.member == id)
+                        || c.refused.iter().any(|(m, _)| *m == id)
+                })
+                .map(|c| (c.class.details.as_ref().map_or(0, |d| d.start_ms), c.id))
+                .collect()
+        });
+        concerning.sort_unstable_by(|a, b| b.cmp(a));
+        concerning.truncate(CLASS_TIMELINES);
+        async move {
+            let mut rows = api.timeline(shared::StreamId::member(id)).await?;
+            for (_, class) in concerning {
+                let about: Vec<TimelineRow> = api
+                    .timeline(shared::class::stream(class))
+                    .await?
+                    .into_iter()
+                    .filter(|r| {
+                        r.about == Some(id) || matches!(r.event_type.as_str(), "ClassCancelled" | "ClassRescheduled")
+                    })
+                    .collect();
+                rows = merged(rows, about);
+            }
+            Ok(rows)
+        }
     })
+}
+
+/// Two timelines (newest first) as one: `own` keeps its order, each of `other` goes before the
+/// first of `own` that happened before it.
+fn merged(own: Vec<TimelineRow>, other: Vec<TimelineRow>) -> Vec<TimelineRow> {
+    let mut out = Vec::with_capacity(own.len() + other.len());
+    let mut other = other.into_iter().peekable();
+    for row in own {
+        while other.peek().is_some_and(|o| o.at_ms >= row.at_ms) {
+            out.extend(other.next());
+        }
+        out.push(row);
+    }
+    out.extend(other);
+    out
 }
 
 /// Everything that happened to the member, newest first, each with where it stands with the server
 /// (a refused change says why, in the server's words).
 #[component]
-pub fn Timeline(rows: Rows, client: Client) -> impl IntoView {
+pub fn Timeline(
+    rows: Rows,
+    client: Client,
+    /// On the class's own page (its events need no link to it).
+    #[prop(optional)]
+    on_class: bool,
+) -> impl IntoView {
     let state = client.state;
     view! {
         <h2>"Timeline"</h2>
@@ -64,9 +119,13 @@ pub fn Timeline(rows: Rows, client: Client) -> impl IntoView {
                                 })
                             }
                         };
+                        // A class's event on a member's timeline leads to the class.
+                        let class_link = (r.stream.kind == shared::StreamKind::Class && !on_class)
+                            .then(|| view! { <a class="who" href=format!("/classes/{}", r.stream.id)>"class"</a> });
                         view! {
                             <li class=class class:voided=r.voided.is_some() data-type=r.event_type.clone() data-staff=r.staff.map(|s| s.to_string())>
                                 {what}
+                                {class_link}
                                 <time>{format::time_of(r.at_ms)}</time>
                                 {by}
                                 <span class="who" title=r.device.clone()>{device_label(&r.device, r.this_device)}</span>

@@ -153,7 +153,7 @@ fn Backdate(state: ClientState, act: Act, member: Memo<Option<MemberRow>>) -> im
 }
 
 /// "14:05" → minutes after midnight.
-fn minute_of(typed: &str) -> Option<u32> {
+pub(crate) fn minute_of(typed: &str) -> Option<u32> {
     let (h, m) = typed.trim().split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
     (h < 24 && m < 60).then_some(h * 60 + m)

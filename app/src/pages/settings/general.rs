@@ -41,6 +41,27 @@ pub fn General(state: ClientState, change: Change) -> impl IntoView {
                 change
             />
         </section>
+        <section class="card" data-testid="class-settings">
+            <h2>"Classes"</h2>
+            <Number
+                id="waitlist-cutoff"
+                label="Waitlist cutoff"
+                unit="minutes before a class"
+                hint="A spot freed until then goes to the first on the waitlist by itself; after it, the spot waits for staff (0 to 1,440). Applies to classes scheduled from now on."
+                current=Memo::new(move |_| settings.with(|s| s.waitlist_cutoff_min))
+                setting=Setting::WaitlistCutoffMinutes
+                change
+            />
+            <Number
+                id="cancel-cutoff"
+                label="Cancellation cutoff"
+                unit="minutes before a class"
+                hint="A booking cancelled within this time of the start is a late cancel: a card's visit is used unless a manager waives it (0 to 2,880). Applies to classes scheduled from now on."
+                current=Memo::new(move |_| settings.with(|s| s.cancel_cutoff_min))
+                setting=Setting::CancelCutoffMinutes
+                change
+            />
+        </section>
     }
     .into_any()
 }

@@ -1,0 +1,269 @@
+//! How a device's class events join a class that another device changed meanwhile (every class
+//! event merges: it is decided again on the newer state), as the server resolves them.
+
+use super::*;
+use crate::{
+    aggregate::{EventMeta, Resolution, Unresolved},
+    DeviceId, Hlc,
+};
+
+/// Resolves `event`, made by desk 2 on version `parent`, on the class `server` holds.
+fn resolve(
+    server: &[ClassEvent],
+    event: &ClassEvent,
+    parent: u64,
+) -> Result<Resolution<ClassEvent>, Unresolved<ClassError>> {
+    let device = DeviceId::new("desk-2").unwrap();
+    let meta = EventMeta { version: server.len() as u64 + 1, hlc: Hlc { ms: day_before(), c: 0 }, device: &device };
+    let mut resolutions = class(server).resolve(std::slice::from_ref(event), &meta, parent)?;
+    assert_eq!(resolutions.len(), 1, "every class decision is one event");
+    Ok(resolutions.remove(0))
+}
+
+/// `server` with `event` folded in as `resolution` says.
+fn joined(server: &[ClassEvent], event: &ClassEvent, resolution: Resolution<ClassEvent>) -> Class {
+    let mut events = server.to_vec();
+    events.push(match resolution {
+        Resolution::Keep => event.clone(),
+        Resolution::Replace(e) => e,
+    });
+    class(&events)
+}
+
+#[test]
+fn two_desks_booking_the_last_spot_end_with_one_booked_and_the_other_waiting() {
+    // Desk 1's booking of the last spot reached the server first; desk 2 had seen the class with
+    // one spot free (version 2).
+    let mut server = with(2, 1, 0);
+    server.push(booked(member(2), day_before() + 10 * MIN));
+    let mine = booked(member(3), day_before() + 12 * MIN);
+    let resolution = resolve(&server, &mine, 2).unwrap();
+    let waiting_instead = waitlisted(member(3), day_before() + 12 * MIN);
+    assert_eq!(resolution, Resolution::Replace(waiting_instead.clone()));
+    assert!(Class::undone(&waiting_instead), "desk 2 is told its booking went to the waitlist");
+    assert!(Class::resolves(&waiting_instead, &mine), "a retried push of the booking is answered with it");
+    let c = joined(&server, &mine, resolution);
+    assert_eq!((roster(&c), waiting(&c)), (vec![member(1), member(2)], vec![member(3)]));
+}
+
+#[test]
+fn a_booking_that_still_fits_is_kept_as_sent() {
+    let mut server = with(3, 1, 0);
+    server.push(booked(member(2), day_before() + 10 * MIN));
+    assert_eq!(resolve(&server, &booked(member(3), day_before() + 5 * MIN), 2), Ok(Resolution::Keep));
+}
+
+#[test]
+fn a_booking_of_a_class_cancelled_meanwhile_is_refused_with_the_reason() {
+    let mut server = with(12, 1, 0);
+    server.push(ClassEvent::ClassCancelled { reason: "coach ill".into(), at_ms: day_before() + 5 * MIN });
+    let mine = booked(member(2), day_before() + 10 * MIN);
+    let refused = ClassEvent::BookingRefused {
+        member: member(2),
+        at_ms: day_before() + 10 * MIN,
+        reason: Refused::ClassCancelled,
+    };
+    assert_eq!(resolve(&server, &mine, 2), Ok(Resolution::Replace(refused.clone())));
+    assert!(Class::undone(&refused) && Class::resolves(&refused, &mine));
+    let c = joined(&server, &mine, Resolution::Replace(refused));
+    assert!(c.booking(member(2)).is_none());
+    assert_eq!(c.refused, [(member(2), Refused::ClassCancelled)], "kept for staff");
+    // A waitlist entry too.
+    let mine = waitlisted(member(2), day_before() + 10 * MIN);
+    assert!(matches!(
+        resolve(&server, &mine, 2),
+        Ok(Resolution::Replace(ClassEvent::BookingRefused { reason: Refused::ClassCancelled, .. }))
+    ));
+}
+
+#[test]
+fn a_booking_made_before_a_reschedule_moved_the_start_earlier_is_refused_as_started() {
+    let mut server = with(12, 1, 0);
+    let earlier = ClassDetails { start_ms: before(6 * 60), ..details(12) };
+    server.push(ClassEvent::ClassRescheduled { details: earlier, at_ms: day_before(), skipped: vec![] });
+    let mine = booked(member(2), before(3 * 60));
+    assert_eq!(
+        resolve(&server, &mine, 2),
+        Ok(Resolution::Replace(ClassEvent::BookingRefused {
+            member: member(2),
+            at_ms: before(3 * 60),
+            reason: Refused::ClassStarted
+        }))
+    );
+}
+
+#[test]
+fn a_member_two_desks_booked_is_booked_once_and_the_second_booking_refused() {
+    let mut server = with(12, 1, 0);
+    server.push(booked(member(2), day_before() + 10 * MIN));
+    let mine = booked(member(2), day_before() + 11 * MIN);
+    assert_eq!(
+        resolve(&server, &mine, 2),
+        Ok(Resolution::Replace(ClassEvent::BookingRefused {
+            member: member(2),
+            at_ms: day_before() + 11 * MIN,
+            reason: Refused::AlreadyBooked
+        }))
+    );
+}
+
+#[test]
+fn a_waitlist_entry_made_while_another_desk_freed_a_spot_becomes_a_booking() {
+    let mut server = with(2, 2, 0);
+    server.push(booking_cancelled(member(1), day_before() + 10 * MIN, false));
+    let mine = waitlisted(member(3), day_before() + 12 * MIN);
+    let resolution = resolve(&server, &mine, 3).unwrap();
+    assert_eq!(resolution, Resolution::Replace(booked(member(3), day_before() + 12 * MIN)));
+    assert!(!Class::undone(&booked(member(3), 0)), "nothing to apologise for");
+}
+
+#[test]
+fn the_same_booking_cancelled_on_two_desks_is_recorded_once_and_the_other_as_repeated() {
+    let mut server = with(2, 2, 0);
+    server.push(booking_cancelled(member(1), day_before() + 10 * MIN, false));
+    let mine = booking_cancelled(member(1), day_before() + 12 * MIN, false);
+    let repeated = ClassEvent::ClassChangeRepeated {
+        member: Some(member(1)),
+        at_ms: day_before() + 12 * MIN,
+        change: "booking cancelled".into(),
+    };
+    assert_eq!(resolve(&server, &mine, 3), Ok(Resolution::Replace(repeated.clone())));
+    assert!(!Class::undone(&repeated), "what the desk wanted happened");
+    assert!(Class::resolves(&repeated, &mine));
+}
+
+#[test]
+fn a_cancellation_merged_late_gives_the_spot_to_the_first_waiting_member_on_the_server() {
+    // Desk 2 saw nobody waiting; meanwhile desk 1 put member 3 on the waitlist.
+    let mut server = with(2, 2, 0);
+    server.push(waitlisted(member(3), day_before() + 10 * MIN));
+    let mine = booking_cancelled(member(1), day_before() + 20 * MIN, false);
+    let resolution = resolve(&server, &mine, 3).unwrap();
+    assert_eq!(resolution, Resolution::Keep);
+    let c = joined(&server, &mine, resolution);
+    assert_eq!(roster(&c), [member(2), member(3)]);
+}
+
+#[test]
+fn a_cancellation_passing_over_a_member_who_left_the_waitlist_meanwhile_is_stored_without_them() {
+    let mut server = with(2, 2, 2);
+    server.push(ClassEvent::WaitlistLeft { member: member(3), at_ms: day_before() + 10 * MIN });
+    let mine = ClassEvent::BookingCancelled {
+        member: member(1),
+        at_ms: day_before() + 20 * MIN,
+        late: false,
+        skipped: vec![skip(3, Denial::NoMembership)],
+    };
+    let stored = booking_cancelled(member(1), day_before() + 20 * MIN, false);
+    assert_eq!(resolve(&server, &mine, 5), Ok(Resolution::Replace(stored.clone())));
+    assert!(Class::resolves(&stored, &mine), "same type, other data: still the desk's cancellation");
+}
+
+#[test]
+fn staff_promoting_a_member_who_moved_up_meanwhile_is_refused_as_not_promoted() {
+    let mut server = with(2, 2, 1);
+    server.push(booking_cancelled(member(1), day_before() + 10 * MIN, false));
+    let mine = ClassEvent::WaitlistPromoted { member: member(3), at_ms: day_before() + 12 * MIN, over_capacity: None };
+    let refused =
+        ClassEvent::BookingRefused { member: member(3), at_ms: day_before() + 12 * MIN, reason: Refused::NotPromoted };
+    assert_eq!(resolve(&server, &mine, 4), Ok(Resolution::Replace(refused)));
+}
+
+#[test]
+fn leaving_the_waitlist_on_two_desks_is_recorded_as_repeated() {
+    let mut server = with(2, 2, 1);
+    server.push(ClassEvent::WaitlistLeft { member: member(3), at_ms: day_before() + 10 * MIN });
+    let mine = ClassEvent::WaitlistLeft { member: member(3), at_ms: day_before() + 11 * MIN };
+    assert!(matches!(
+        resolve(&server, &mine, 4),
+        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { change, .. })) if change == "left the waitlist"
+    ));
+}
+
+#[test]
+fn a_member_who_moved_up_meanwhile_cannot_leave_the_waitlist_and_the_desk_decides() {
+    // They have a spot now: dropping it silently is not what the desk asked for.
+    let mut server = with(2, 2, 1);
+    server.push(booking_cancelled(member(1), day_before() + 10 * MIN, false));
+    let mine = ClassEvent::WaitlistLeft { member: member(3), at_ms: day_before() + 11 * MIN };
+    assert_eq!(resolve(&server, &mine, 4), Err(Unresolved::Broken(ClassError::NotWaiting)));
+}
+
+#[test]
+fn attendance_marked_on_a_coachs_phone_and_a_desk_is_recorded_once() {
+    let mut server = with(2, 2, 0);
+    server.push(marked(1, true, after(5)));
+    let mine = marked(1, true, after(6));
+    assert!(matches!(
+        resolve(&server, &mine, 3),
+        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { change, .. })) if change == "attendance marked"
+    ));
+}
+
+#[test]
+fn attendance_submitted_on_a_device_that_missed_a_member_marked_elsewhere_records_the_servers_no_shows() {
+    let mut server = with(2, 2, 0);
+    server.push(marked(1, true, after(5)));
+    let mine = ClassEvent::AttendanceSubmitted { at_ms: after(70), no_shows: vec![member(1), member(2)] };
+    let stored = ClassEvent::AttendanceSubmitted { at_ms: after(70), no_shows: vec![member(2)] };
+    assert_eq!(resolve(&server, &mine, 3), Ok(Resolution::Replace(stored.clone())));
+    assert!(Class::resolves(&stored, &mine));
+    let c = joined(&server, &mine, Resolution::Replace(stored));
+    assert_eq!(c.charges.iter().map(|ch| ch.member).collect::<Vec<_>>(), [member(2)], "member 1 came");
+    // Submitted on both: once.
+    let mut both = server.clone();
+    both.push(ClassEvent::AttendanceSubmitted { at_ms: after(70), no_shows: vec![member(2)] });
+    assert!(matches!(
+        resolve(&both, &mine, 3),
+        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { member: None, .. }))
+    ));
+}
+
+#[test]
+fn a_charge_waived_on_two_desks_is_recorded_as_repeated() {
+    let mut server = with(2, 1, 0);
+    server.push(booking_cancelled(member(1), before(60), true));
+    server.push(ClassEvent::ChargeWaived { member: member(1), reason: "sick".into(), at_ms: before(50) });
+    let mine = ClassEvent::ChargeWaived { member: member(1), reason: "ill".into(), at_ms: before(40) };
+    assert!(matches!(resolve(&server, &mine, 3), Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { .. }))));
+}
+
+#[test]
+fn a_class_cancelled_on_two_devices_is_recorded_once() {
+    let mut server = with(2, 1, 0);
+    server.push(ClassEvent::ClassCancelled { reason: "coach ill".into(), at_ms: before(300) });
+    let mine = ClassEvent::ClassCancelled { reason: "no heating".into(), at_ms: before(290) };
+    assert!(matches!(
+        resolve(&server, &mine, 2),
+        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { member: None, .. }))
+    ));
+}
+
+#[test]
+fn a_reschedule_below_the_bookings_made_meanwhile_goes_to_the_inbox() {
+    let mut server = with(3, 2, 0);
+    server.push(booked(member(3), day_before() + 10 * MIN));
+    let mine = ClassEvent::ClassRescheduled { details: details(2), at_ms: day_before() + 12 * MIN, skipped: vec![] };
+    assert_eq!(resolve(&server, &mine, 3), Err(Unresolved::Broken(ClassError::CapacityBelowBookings { booked: 3 })));
+}
+
+#[test]
+fn two_devices_scheduling_one_class_is_a_conflict_for_a_person() {
+    assert_eq!(resolve(&[scheduled(12)], &scheduled(14), 0), Err(Unresolved::Conflict));
+}
+
+#[test]
+fn the_servers_resolutions_are_admitted_on_a_scheduled_class_only() {
+    let device = DeviceId::new("desk-1").unwrap();
+    let meta = EventMeta { version: 3, hlc: Hlc { ms: day_before(), c: 0 }, device: &device };
+    let refused =
+        ClassEvent::BookingRefused { member: member(2), at_ms: day_before(), reason: Refused::ClassCancelled };
+    assert_eq!(
+        class(&with(2, 1, 0)).validate(std::slice::from_ref(&refused), &meta),
+        Ok(1),
+        "an exported log imports again"
+    );
+    assert!(class(&[]).validate(std::slice::from_ref(&refused), &meta).is_err(), "no class to refuse a booking of");
+    assert_eq!(Class::resolution_permission(&refused), Some(Permission::Bookings));
+    assert_eq!(Class::command_of(&refused), None, "no device decides it");
+}
