@@ -293,7 +293,8 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
     };
     let places = |d: &shared::class::ClassDetails| {
         let room = if d.room.is_empty() { String::new() } else { format!(", {}", d.room) };
-        format!("{} min, {} places{room}", d.duration_min, d.capacity)
+        let places = if d.capacity == 1 { "1 place".to_owned() } else { format!("{} places", d.capacity) };
+        format!("{} min, {places}{room}", d.duration_min)
     };
     match event {
         ClassEvent::ClassScheduled { details, .. } => {

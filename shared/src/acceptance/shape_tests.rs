@@ -119,6 +119,14 @@ fn every_membership_change_and_override_is_checked_too() {
                 grace_days: 14,
             },
         },
+        MemberEvent::ClassVisitUsed { class: Uuid::from_u128(0xc1a55), membership: m, on: far, charge: None },
+        MemberEvent::ClassVisitReturned {
+            class: Uuid::from_u128(0xc1a55),
+            membership: m,
+            on: far,
+            reason: "sick note".into(),
+        },
+        MemberEvent::ClassVisitNotCounted { class: Uuid::from_u128(0xc1a55), membership: m, on: far },
     ];
     for event in dated_far {
         let refused = check(event.clone()).map_err(|e| e.code());
@@ -151,4 +159,54 @@ fn a_back_dated_check_in_is_dated_the_day_it_happened_not_the_day_it_was_recorde
         rules: EntryRules::default(),
     };
     assert_eq!(check(backdated), Ok(()));
+}
+
+/// A push of the class event `event`, made at [`made_at`], as version 3 of a class.
+fn class_push_of(event: crate::class::ClassEvent) -> PushRequest {
+    let stream = crate::class::stream(Uuid::from_u128(0xc1a55));
+    let envelope = EventEnvelope {
+        id: crate::ids::new_event_id(made_at(), [7; 10]),
+        stream,
+        version: 3,
+        event_type: event.event_type().to_owned(),
+        schema_version: 1,
+        data: event.encode(),
+        hlc: Hlc { ms: made_at(), c: 0 },
+        device: DeviceId::new("desk-1").unwrap(),
+        staff: None,
+        position: None,
+    };
+    PushRequest {
+        device: envelope.device.clone(),
+        batches: vec![PushBatch { stream, parent_version: 2, events: vec![envelope] }],
+        epoch: None,
+    }
+}
+
+#[test]
+fn a_class_change_decided_at_another_time_than_it_was_made_is_refused_as_a_time_mismatch() {
+    use crate::class::ClassEvent;
+    let member = Uuid::from_u128(0x1001);
+    let booked = |at_ms| ClassEvent::ClassBooked {
+        member,
+        membership: Some(Uuid::from_u128(0xa1)),
+        at_ms,
+        override_reason: None,
+        over_capacity: None,
+    };
+    assert_eq!(check_request(&class_push_of(booked(made_at())), made_at() + 1_000), Ok(()));
+    let an_hour_earlier = check_request(&class_push_of(booked(made_at() - 3_600_000)), made_at() + 1_000);
+    assert_eq!(an_hour_earlier.map_err(|e| e.code()), Err("time_mismatch"));
+    let cancelled = ClassEvent::BookingCancelled { member, at_ms: made_at() + 3_600_000, late: true, skipped: vec![] };
+    let refused = check_request(&class_push_of(cancelled), made_at() + 1_000).map_err(|e| e.code());
+    assert!(matches!(refused, Err("time_mismatch" | "clock_ahead")), "{refused:?}");
+}
+
+#[test]
+fn a_class_scheduled_weeks_ahead_carries_no_decision_time_and_passes() {
+    let start_ms = made_at() + 30 * 86_400_000;
+    let details =
+        crate::class::ClassDetails { start_ms, day: Date::utc_of(start_ms), ..crate::testing::classes::details(12) };
+    let scheduled = crate::class::ClassEvent::ClassScheduled { details, cutoffs: crate::class::Cutoffs::default() };
+    assert_eq!(check_request(&class_push_of(scheduled), made_at() + 1_000), Ok(()));
 }

@@ -280,11 +280,7 @@ impl Class {
                     return Err(ClassError::Over);
                 }
                 if self.booking(member).is_none() {
-                    return Err(if self.waiting(member).is_some() {
-                        ClassError::NotBooked
-                    } else {
-                        ClassError::NotBooked
-                    });
+                    return Err(ClassError::NotBooked);
                 }
                 E::BookingCancelled { member, at_ms: now_ms, late: self.late_at(now_ms), skipped: self.skips(&skipped) }
             }

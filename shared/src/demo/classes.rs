@@ -168,6 +168,15 @@ fn timetable(per_week: usize, coaches: usize, rng: &mut Rng) -> Vec<Slot> {
     slots
 }
 
+/// Which part of the day a time of day (minutes) is in: morning, midday, evening.
+fn hour(minute: u32) -> usize {
+    match minute {
+        m if m < 10 * 60 => 0,
+        m if m < 16 * 60 => 1,
+        _ => 2,
+    }
+}
+
 /// A class on the timetable's day: its id, what it is, and who books it.
 struct Planned {
     id: Uuid,
@@ -221,7 +230,8 @@ const TRIAL_REASON: &str = "Free trial class";
 /// The longest waitlist the desk keeps (after that, people are told the class is full).
 const MAX_WAITING: usize = 8;
 
-/// A member as the classes see them: where their story leaves them now, and their habits.
+/// A member as the desk sees them while the classes are played: their stream so far, and the
+/// places they hold.
 struct Person {
     member: Member,
     version: u64,
@@ -354,14 +364,7 @@ impl Play<'_> {
                     .any(|ms| ms.end().is_none_or(|end| end >= club.window_start) && ms.visits_left() != Some(0));
             let since = m.memberships.iter().map(|ms| ms.sold_on).min().unwrap_or(club.window_start);
             if member {
-                by_hour[if t.minute < 10 * 60 {
-                    0
-                } else if t.minute < 16 * 60 {
-                    1
-                } else {
-                    2
-                }]
-                .push((t.id, since));
+                by_hour[hour(t.minute as u32)].push((t.id, since));
                 everyone.push((t.id, since));
             } else if m.memberships.is_empty() && !m.archived {
                 everyone.push((t.id, since));
@@ -394,11 +397,7 @@ impl Play<'_> {
                 self.classes.push((planned, Class::default(), 0));
                 self.at(scheduled, c, Action::Schedule);
                 // The requests: from members who come at the class's hour, some from anyone.
-                let hour = match slot.minute {
-                    m if m < 10 * 60 => 0,
-                    m if m < 16 * 60 => 1,
-                    _ => 2,
-                };
+                let hour = hour(slot.minute);
                 let (lo, hi) = slot.demand.requests();
                 let wanted = (slot.capacity as i32 * self.rng.range(lo, hi) / 100) as usize;
                 // Some cannot come (frozen, not yet paid, no visit to spare, another class then).
@@ -458,9 +457,10 @@ impl Play<'_> {
             p.demand == Demand::Evening && p.details.start_ms > now + 20 * HOUR && p.scheduled + 2 * HOUR < now
         });
         if let Some(c) = soon {
-            let at = self
-                .desk_between(now.saturating_sub(6 * HOUR), now - MINUTE)
-                .or_else(|| self.desk_between(now.saturating_sub(30 * HOUR), now.saturating_sub(18 * HOUR)));
+            let published = self.classes[c].0.scheduled + HOUR;
+            let at = self.desk_between(now.saturating_sub(6 * HOUR).max(published), now - MINUTE).or_else(|| {
+                self.desk_between(now.saturating_sub(30 * HOUR).max(published), now.saturating_sub(18 * HOUR))
+            });
             if let Some(at) = at {
                 let reason = CANCEL_REASONS[0];
                 self.at(at, c, Action::CancelClass { reason });

@@ -142,6 +142,8 @@ impl MemoryServer {
             let before = self.stream_head(stream);
             let mut events = new.clone();
             let mut corrected = None;
+            // Each member's stream, read once per push.
+            let mut members: HashMap<StreamId, StreamState> = HashMap::new();
             for _ in 0..10_000 {
                 // Each event is asked about right after it (a booking the batch cancels again is
                 // checked too).
@@ -153,7 +155,10 @@ impl MemoryServer {
                     let Some(day) = class.details.as_ref().map(|d| d.day) else { continue };
                     wanted.extend(corrections(class, e.version..=e.version, &mut |member| {
                         let member_stream = StreamId::member(member);
-                        match planned(plans, member_stream).unwrap_or_else(|| self.stream_state(member_stream)) {
+                        let read = members.entry(member_stream).or_insert_with(|| {
+                            planned(plans, member_stream).unwrap_or_else(|| self.stream_state(member_stream))
+                        });
+                        match read {
                             StreamState::Member(m) => can_attend(&m.before_class(stream.id), day, &rules).map(|_| ()),
                             _ => Err(Denial::NoMembership),
                         }
@@ -1473,4 +1478,96 @@ fn a_push_made_against_a_replaced_log_is_refused_whole_and_stores_nothing() {
     let Err(Failure::Refused { status, error }) = server.push(&push, T) else { panic!("accepted") };
     assert_eq!((status, error.code.as_str(), error.epoch), (409, "epoch_changed", Some(server.epoch)));
     assert!(server.log.is_empty());
+}
+
+/// Two desks online with a member (`membership` sold from today) and a class starting at
+/// `start_ms` for two, both known to both desks.
+fn a_class_and_a_member(
+    server: &mut MemoryServer,
+    terms: PlanTerms,
+    start_ms: u64,
+) -> (MemoryDevice, MemoryDevice, StreamId, StreamId) {
+    let (member, class) = (StreamId::member(Uuid::from_u128(0x1001)), crate::class::stream(Uuid::from_u128(0xc1a55)));
+    let today = Date::utc_of(T);
+    let mut a = MemoryDevice::new("desk-a", 1);
+    let mut b = MemoryDevice::new("desk-b", 2);
+    let price = terms.price_cents;
+    for command in [
+        register("Ann"),
+        MemberCommand::SellMembership {
+            membership: MONTHLY,
+            plan: Uuid::from_u128(0xb1),
+            terms,
+            start: Start::On(today),
+            on: today,
+        },
+        MemberCommand::RecordPayment {
+            membership: MONTHLY,
+            amount_cents: price,
+            method: PaymentMethod::Cash,
+            on: today,
+        },
+    ] {
+        a.execute::<Member>(member, command, T).unwrap();
+    }
+    let details = ClassDetails { start_ms, day: Date::utc_of(start_ms), ..crate::testing::classes::details(2) };
+    let schedule = ClassCommand::ScheduleClass { details, cutoffs: crate::class::Cutoffs::default() };
+    a.execute::<Class>(class, schedule, T).unwrap();
+    for d in [&mut a, &mut b] {
+        d.replicator.handle_input(T, Input::Online);
+        d.run(T, &mut wire(server, T));
+    }
+    assert_eq!((a.log.len(), b.log.len()), (4, 4));
+    (a, b, member, class)
+}
+
+#[test]
+fn a_booking_the_server_refuses_offline_is_told_with_the_attendance_taken_of_it_and_the_class_stands() {
+    let mut server = MemoryServer::default();
+    let start = T + 30 * 60_000;
+    let (mut a, mut b, member, class) = a_class_and_a_member(&mut server, unlimited_monthly(), start);
+    let today = Date::utc_of(T);
+    // Desk b freezes Ann's membership; desk a, offline, books her and marks her attended.
+    let freeze =
+        MemberCommand::FreezeMembership { membership: MONTHLY, from: today, until: today.add_days(3), on: today };
+    b.execute::<Member>(member, freeze, T + 1_000).unwrap();
+    b.run(T + 1_000, &mut wire(&mut server, T + 1_000));
+    a.replicator.handle_input(T + 1_000, Input::Offline);
+    a.execute::<Class>(class, crate::testing::classes::book(member.id), T + 2_000).unwrap();
+    let mark = ClassCommand::MarkAttendance { member: member.id, attended: true };
+    a.execute::<Class>(class, mark, T + 3_000).unwrap();
+    a.replicator.handle_input(T + 4_000, Input::Online);
+    a.run(T + 4_000, &mut wire(&mut server, T + 4_000));
+
+    let stored: Vec<&str> = server.log.iter().filter(|e| e.stream == class).map(|e| e.event_type.as_str()).collect();
+    assert_eq!(stored, ["ClassScheduled", "BookingRefused", "BookingRefused"], "the class stands; neither did");
+    assert!(a.inbox().is_empty(), "nothing for a person to decide");
+    let told: Vec<&str> = a.log.iter().filter(|e| e.corrected).map(|e| e.envelope.event_type.as_str()).collect();
+    assert_eq!(told, ["BookingRefused", "BookingRefused"], "desk a's staff are told, with the reason");
+    let StreamState::Class(on_server) = server.stream_state(class) else { panic!("a class") };
+    assert_eq!(on_server.refused[0].1, Refused::Denied { denial: Denial::Frozen { until: today.add_days(3) } });
+    assert_eq!(a.load::<Class>(class).0, on_server);
+}
+
+#[test]
+fn a_card_booked_and_attended_offline_keeps_its_booking_though_the_attendance_used_its_last_visit() {
+    let mut server = MemoryServer::default();
+    let start = T + 30 * 60_000;
+    let (mut a, _, member, class) = a_class_and_a_member(&mut server, card_of(1), start);
+    let today = Date::utc_of(T);
+    a.replicator.handle_input(T + 1_000, Input::Offline);
+    a.execute::<Class>(class, crate::testing::classes::book(member.id), T + 2_000).unwrap();
+    a.execute::<Class>(class, ClassCommand::MarkAttendance { member: member.id, attended: true }, T + 3_000).unwrap();
+    let visit = MemberCommand::UseClassVisit { class: class.id, membership: MONTHLY, on: today, charge: None };
+    a.execute::<Member>(member, visit, T + 3_000).unwrap();
+    a.replicator.handle_input(T + 4_000, Input::Online);
+    a.run(T + 4_000, &mut wire(&mut server, T + 4_000));
+
+    let of = |stream| -> Vec<&str> {
+        server.log.iter().skip(4).filter(|e| e.stream == stream).map(|e| e.event_type.as_str()).collect()
+    };
+    assert_eq!((of(class), of(member)), (vec!["ClassBooked", "AttendanceMarked"], vec!["ClassVisitUsed"]));
+    assert!(a.log.iter().all(|e| !e.corrected) && a.inbox().is_empty());
+    let card = server.member(member).membership(MONTHLY).cloned().unwrap();
+    assert_eq!(card.visits_left(), Some(0));
 }

@@ -267,3 +267,62 @@ fn the_servers_resolutions_are_admitted_on_a_scheduled_class_only() {
     assert_eq!(Class::resolution_permission(&refused), Some(Permission::Bookings));
     assert_eq!(Class::command_of(&refused), None, "no device decides it");
 }
+
+#[test]
+fn attendance_taken_of_a_booking_that_did_not_stand_does_not_stand_either_and_says_why() {
+    // The server refused member 2's booking (their membership was frozen meanwhile); the coach's
+    // phone, which had booked them, marked them attended.
+    let frozen = Denial::Frozen { until: monday().add_days(5) };
+    let mut server = with(2, 1, 0);
+    server.push(ClassEvent::BookingRefused {
+        member: member(2),
+        at_ms: day_before(),
+        reason: Refused::Denied { denial: frozen },
+    });
+    let mine = marked(2, true, after(5));
+    let refused =
+        ClassEvent::BookingRefused { member: member(2), at_ms: after(5), reason: Refused::Denied { denial: frozen } };
+    assert_eq!(resolve(&server, &mine, 2), Ok(Resolution::Replace(refused.clone())));
+    assert!(Class::undone(&refused) && Class::resolves(&refused, &mine), "the phone is told");
+}
+
+#[test]
+fn attendance_taken_of_a_member_passed_over_for_the_spot_does_not_stand_and_says_why() {
+    let no_visits = Denial::NoVisitsLeft;
+    let mut server = with(1, 1, 2);
+    server.push(ClassEvent::BookingCancelled {
+        member: member(1),
+        at_ms: day_before() + 60 * MIN,
+        late: false,
+        skipped: vec![skip(2, no_visits)],
+    });
+    let mine = marked(2, true, after(5));
+    assert_eq!(
+        resolve(&server, &mine, 4),
+        Ok(Resolution::Replace(ClassEvent::BookingRefused {
+            member: member(2),
+            at_ms: after(5),
+            reason: Refused::Denied { denial: no_visits }
+        }))
+    );
+}
+
+#[test]
+fn attendance_taken_of_a_booking_another_desk_cancelled_goes_to_the_inbox() {
+    // Nothing says the member could not attend: a person decides.
+    let mut server = with(2, 2, 0);
+    server.push(booking_cancelled(member(2), before(30), true));
+    assert_eq!(resolve(&server, &marked(2, true, after(5)), 3), Err(Unresolved::Broken(ClassError::NotBooked)));
+}
+
+#[test]
+fn two_managers_moving_a_class_to_the_same_details_move_it_once() {
+    let mut server = with(2, 1, 0);
+    let bigger = ClassDetails { capacity: 3, ..details(2) };
+    server.push(ClassEvent::ClassRescheduled { details: bigger.clone(), at_ms: day_before(), skipped: vec![] });
+    let mine = ClassEvent::ClassRescheduled { details: bigger, at_ms: day_before() + MIN, skipped: vec![] };
+    let repeated =
+        ClassEvent::ClassChangeRepeated { member: None, at_ms: day_before() + MIN, change: "class rescheduled".into() };
+    assert_eq!(resolve(&server, &mine, 2), Ok(Resolution::Replace(repeated.clone())));
+    assert!(!Class::undone(&repeated) && Class::resolves(&repeated, &mine));
+}

@@ -155,3 +155,26 @@ fn a_correction_applies_only_to_the_event_it_names() {
     assert_eq!(correct(&booked(member(4), day_before()), &refuse_3), None, "another member's booking");
     assert_eq!(correct(&booking_cancelled(member(1), day_before(), false), &refuse_3), None);
 }
+
+#[test]
+fn the_visit_a_class_itself_used_does_not_make_its_member_unable_to_attend_it() {
+    // A one-visit card: the booking and the attendance that used the visit reach the server in
+    // one push. The booking is judged on the member as they were before this class's visit.
+    use crate::{
+        aggregate::Aggregate,
+        member::{EntryRules, Member, MemberEvent},
+        testing::{classes::CLASS, members::with_card},
+    };
+    let mut events = with_card("Ann", 1);
+    events.push(MemberEvent::ClassVisitUsed { class: CLASS, membership: CARD, on: monday(), charge: None });
+    let ann = Member::from_events(&events);
+    assert_eq!(can_attend(&ann, monday(), &EntryRules::default()), Err(Denial::NoVisitsLeft));
+    assert_eq!(can_attend(&ann.before_class(CLASS), monday(), &EntryRules::default()), Ok(CARD));
+    let other = uuid::Uuid::from_u128(0xc1a56);
+    assert_eq!(
+        can_attend(&ann.before_class(other), monday(), &EntryRules::default()),
+        Err(Denial::NoVisitsLeft),
+        "another class's visit does"
+    );
+    assert!(matches!(ann.before_class(other), std::borrow::Cow::Borrowed(_)), "nothing to give back: no copy");
+}
