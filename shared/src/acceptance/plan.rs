@@ -140,7 +140,11 @@ pub fn plan_batch(head: &StreamHead, stored: &[EventEnvelope], batch: &PushBatch
     // What the device knew of the stream: the batch's parent, and its own events the retried prefix
     // stored right after it. A prefix stored further on (rebased or merged over other devices'
     // events) does not make those events known to it: their changes stay concurrent with the rest.
-    let in_line = retried.iter().enumerate().all(|(i, e)| e.version == batch.parent_version + 1 + i as u64);
+    // Nor does a prefix stored in another form than sent (the server's re-check refused a booking
+    // in it): the rest was decided on the form the device sent, and is resolved as concurrent.
+    let in_line = retried.iter().zip(&batch.events).enumerate().all(|(i, (e, sent))| {
+        e.version == batch.parent_version + 1 + i as u64 && e.event_type == sent.event_type && e.data == sent.data
+    });
     let parent = if in_line { batch.parent_version + retried.len() as u64 } else { batch.parent_version };
     if parent > head.version {
         return Err(Refusal::ParentAhead { stream, parent, head: head.version });

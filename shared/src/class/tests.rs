@@ -439,6 +439,54 @@ fn a_waiting_member_who_cannot_attend_is_skipped_and_the_next_in_line_gets_the_s
 }
 
 #[test]
+fn the_desk_passes_over_the_waiting_members_can_attend_finds_frozen_without_a_membership_or_out_of_visits() {
+    use crate::member::{EntryRules, Member, MemberEvent};
+    use crate::testing::members::{checked_in, registered, with_card, with_unlimited};
+    let frozen_until = monday().add_days(6);
+    let mut frozen = with_unlimited("Frozen");
+    frozen.push(MemberEvent::MembershipFrozen {
+        membership: MONTHLY,
+        from: monday(),
+        until: frozen_until,
+        on: monday(),
+    });
+    let mut used_up = with_card("Used up", 1);
+    used_up.push(checked_in(crate::testing::members::at(9 * 60), CARD));
+    // Members 3 to 6 wait, in that order; 1 and 2 are booked.
+    let waiting_members = [
+        (member(3), Member::from_events(&frozen)),
+        (member(4), Member::from_events(&[registered("Nothing held")])),
+        (member(5), Member::from_events(&used_up)),
+        (member(6), Member::from_events(&with_unlimited("Able"))),
+    ];
+    let events = with(2, 2, 4);
+    let c = class(&events);
+    // What the class page does: each waiting member read from their stream on the class's day.
+    let skipped: Vec<Skip> = c
+        .waitlist
+        .iter()
+        .filter_map(|w| {
+            let (_, m) = waiting_members.iter().find(|(id, _)| *id == w.member)?;
+            can_attend(m, monday(), &EntryRules::default()).err().map(|denial| Skip { member: w.member, denial })
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [skip(3, Denial::Frozen { until: frozen_until }), skip(4, Denial::NoMembership), skip(5, Denial::NoVisitsLeft)]
+    );
+    let at = day_before() + 60 * MIN;
+    let cancel = ClassCommand::CancelBooking { member: member(1), skipped: skipped.clone() };
+    let cancelled = ClassEvent::BookingCancelled { member: member(1), at_ms: at, late: false, skipped };
+    given::<Class>(events.clone()).when_at(cancel, at).then_expect(vec![cancelled.clone()]);
+    let mut events = events;
+    events.push(cancelled);
+    let c = class(&events);
+    assert_eq!(roster(&c), [member(2), member(6)], "the first who can attend");
+    assert_eq!(waiting(&c), [member(3), member(4), member(5)], "the others keep their place");
+    assert_eq!(c.waiting(member(5)).unwrap().skipped, Some(Denial::NoVisitsLeft));
+}
+
+#[test]
 fn members_skipped_are_kept_only_if_waiting_once_each_and_in_one_order() {
     let (no_visits, none) = (Denial::NoVisitsLeft, Denial::NoMembership);
     let at = day_before() + 60 * MIN;

@@ -1571,3 +1571,35 @@ fn a_card_booked_and_attended_offline_keeps_its_booking_though_the_attendance_us
     let card = server.member(member).membership(MONTHLY).cloned().unwrap();
     assert_eq!(card.visits_left(), Some(0));
 }
+
+/// Proposed with the plan.rs fix: a push whose answer was lost stored a booking as refused; the
+/// retry carries the attendance taken of it since. The stored prefix is not in the form the desk
+/// sent, so the rest is resolved as concurrent (the attendance refused too), not refused whole.
+#[test]
+fn a_retried_push_whose_stored_booking_was_refused_resolves_what_was_decided_on_it_since() {
+    let mut server = MemoryServer::default();
+    let start = T + 30 * 60_000;
+    let (mut a, mut b, member, class) = a_class_and_a_member(&mut server, unlimited_monthly(), start);
+    let today = Date::utc_of(T);
+    let freeze =
+        MemberCommand::FreezeMembership { membership: MONTHLY, from: today, until: today.add_days(3), on: today };
+    b.execute::<Member>(member, freeze, T + 1_000).unwrap();
+    b.run(T + 1_000, &mut wire(&mut server, T + 1_000));
+    a.execute::<Class>(class, crate::testing::classes::book(member.id), T + 2_000).unwrap();
+    // Stored, but the answer is lost.
+    a.run(T + 2_000, &mut |_, out| match out {
+        Output::Push(req) => {
+            server.push(&req, T + 2_000).unwrap();
+            Some(Input::PushAnswered(Err(Failure::Transient("answer lost".into()))))
+        }
+        _ => None,
+    });
+    a.execute::<Class>(class, ClassCommand::MarkAttendance { member: member.id, attended: true }, T + 3_000).unwrap();
+    let retry = a.replicator.poll_timeout().expect("a retry is scheduled");
+    a.replicator.handle_timeout(retry);
+    a.run(retry, &mut wire(&mut server, retry));
+    let stored: Vec<&str> = server.log.iter().filter(|e| e.stream == class).map(|e| e.event_type.as_str()).collect();
+    assert_eq!(stored, ["ClassScheduled", "BookingRefused", "BookingRefused"]);
+    assert!(a.inbox().is_empty(), "nothing set aside");
+    assert_eq!(a.log.iter().filter(|e| e.corrected).count(), 2, "both told");
+}
