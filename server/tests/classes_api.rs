@@ -758,7 +758,7 @@ async fn a_booking_for_a_member_frozen_on_the_server_meanwhile_is_stored_as_refu
                 ClassEvent::ClassChangeRepeated {
                     member: Some(bea.id),
                     at_ms: minute(34),
-                    change: "booking cancelled".into()
+                    change: shared::class::RepeatedChange::BookingCancelled
                 },
             ]
         );
@@ -884,6 +884,78 @@ async fn a_coach_marks_attendance_on_their_class_and_the_card_visit_is_used_once
             let card = desk.member(anna).membership(CARD).cloned().unwrap();
             assert_eq!((card.visits_used, card.class_visits), (1, vec![SPIN]), "{}: one visit", desk.device.device);
         }
+        assert_read_models_fold_the_log(&server).await;
+    })
+    .await;
+}
+
+/// A correction can leave a later event of the same batch with no rule to join by: the gym booked
+/// Anna (frozen on the server meanwhile) into the last spot, put Bob on the waitlist and then took
+/// him off it. Anna's booking refused, Bob's entry becomes a booking and "left the waitlist" has
+/// nothing to leave: the class's batch goes back to the gym's inbox, as a concurrent batch that
+/// cannot join does, and the rest of the push stands (not a 422 for all of it).
+#[tokio::test]
+async fn a_class_batch_the_recheck_leaves_unjoinable_is_rejected_alone_and_the_rest_of_the_push_stands() {
+    each_server("classes_recheck_conflict", async |server| {
+        let mut office = Desk::open(&server, "office", accounts::MANAGER).await;
+        let mut front = Desk::open(&server, "front-desk", accounts::DESK).await;
+        let mut gym = Desk::open(&server, "gym-floor", accounts::DESK).await;
+        let (anna, bob, cleo) = (member(1), member(2), member(3));
+        members(&server, &mut front, &[(1, "Anna", Holds::Month), (2, "Bob", Holds::Month)]).await;
+        let spin = class(SPIN);
+        scheduled(&server, &mut office, SPIN, details("Spin", accounts::COACH, 1), &mut [&mut front, &mut gym]).await;
+        let (from, until) = (day_of(START), day_of(START).add_days(6));
+        front.does(anna, MemberCommand::FreezeMembership { membership: MONTHLY, from, until, on: today() }, minute(30));
+        let (status, body) = front.push(&server, &[anna]).await;
+        assert_status(status, &body, "accepted");
+
+        gym.does(spin, book(anna), minute(31));
+        gym.does(spin, book(bob), minute(32));
+        gym.does(spin, ClassCommand::LeaveWaitlist { member: bob.id }, minute(33));
+        gym.does(cleo, register("Cleo"), minute(34));
+        let (status, body) = gym.push(&server, &[spin, cleo]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(result(&body, 0)["status"], "rejected", "{body}");
+        assert!(result(&body, 0)["reason"].as_str().is_some_and(|r| !r.is_empty()), "the desk is told why: {body}");
+        assert_eq!(result(&body, 1)["status"], "accepted", "{body}");
+        assert_eq!(gym.device.inbox().len(), 3, "the class's three changes wait in the gym's inbox");
+
+        front.pull(&server).await;
+        let now = front.class(SPIN);
+        assert!(now.bookings.is_empty() && now.waitlist.is_empty(), "nothing of the class's batch is stored");
+        assert_eq!(front.member(cleo).name, "Cleo", "Cleo is registered");
+        assert_read_models_fold_the_log(&server).await;
+    })
+    .await;
+}
+
+/// The re-check judges a member with the visit the class itself used given back: a walk-in sold a
+/// one-visit card, booked, marked and charged that visit in one push still holds their booking
+/// (the card's last visit went to this very class, not to another one).
+#[tokio::test]
+async fn a_booking_whose_cards_last_visit_its_own_attendance_used_in_the_same_push_stands() {
+    each_server("classes_own_visit", async |server| {
+        let mut office = Desk::open(&server, "office", accounts::MANAGER).await;
+        let mut front = Desk::open(&server, "front-desk", accounts::DESK).await;
+        let spin = class(SPIN);
+        scheduled(&server, &mut office, SPIN, details("Spin", accounts::COACH, 8), &mut [&mut front]).await;
+        let dora = member(4);
+        // Sold and booked on Monday; the class on Tuesday, attendance taken 20 minutes before it.
+        front.does(dora, register("Dora"), minute(10));
+        front.does(dora, sell(CARD, CARD_PLAN, card_of(1)), minute(10));
+        front.does(dora, pay(CARD, 9_000), minute(10));
+        front.does(spin, book_on(dora, CARD), minute(11));
+        let at = START - 20 * 60_000;
+        front.does(spin, ClassCommand::MarkAttendance { member: dora.id, attended: true }, at);
+        front.does(dora, use_visit(SPIN, None), at);
+        let (status, body) = front.push(&server, &[dora, spin]).await;
+        assert_status(status, &body, "accepted");
+        assert_eq!(result(&body, 1)["events"][0]["type"], "ClassBooked", "{body}");
+        front.pull(&server).await;
+        let now = front.class(SPIN);
+        assert_eq!((now.bookings.len(), now.bookings[0].attended), (1, true), "Dora is booked and attended");
+        let card = front.member(dora).membership(CARD).cloned().unwrap();
+        assert_eq!((card.visits_used, card.class_visits), (1, vec![SPIN]), "her one visit, used by this class");
         assert_read_models_fold_the_log(&server).await;
     })
     .await;

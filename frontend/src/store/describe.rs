@@ -377,8 +377,10 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
             format!("Booking of {} for {label} refused: {}", who(*member), booking_refused(reason))
         }
         ClassEvent::ClassChangeRepeated { member, change, .. } => match member {
-            Some(m) => format!("{} for {} here too (another desk had already done it)", sentence_case(change), who(*m)),
-            None => format!("{} here too (another desk had already done it)", sentence_case(change)),
+            Some(m) => {
+                format!("{} for {} here too (another desk had already done it)", sentence_case(change.words()), who(*m))
+            }
+            None => format!("{} here too (another desk had already done it)", sentence_case(change.words())),
         },
     }
 }

@@ -41,8 +41,10 @@ pub(super) struct Recheck<'a> {
     earlier: &'a HashMap<StreamId, StreamHead>,
     /// The club's entry rules (its settings as this transaction sees them).
     rules: EntryRules,
-    /// Whether a member can attend on a day, once read (a push books a few members, often twice).
-    verdicts: HashMap<(Uuid, Date), Result<(), Denial>>,
+    /// Whether a member can attend a class (on its day), once read (a push books a few members,
+    /// often twice). Per class: a member is judged with the visit that class itself used given
+    /// back, so a card's last visit used by the class's own attendance does not refuse its booking.
+    verdicts: HashMap<(Uuid, Date, Uuid), Result<(), Denial>>,
 }
 
 impl<'a> Recheck<'a> {
@@ -81,7 +83,19 @@ impl<'a> Recheck<'a> {
                 let Some(rewritten) = apply(events, &wanted) else { break };
                 match refold(before, rewritten, parent) {
                     Ok(done) => corrected = Some(done),
-                    Err(refusal) => return Ok(Err(refusal)),
+                    Err(Refold::Invalid(refusal)) => return Ok(Err(refusal)),
+                    // A later event of the batch meets a class the correction changed, and no rule
+                    // says what it becomes (a member who left the waitlist got a spot when a
+                    // booking ahead of them was refused): the batch goes back to the device's
+                    // inbox, as a concurrent one that cannot join does; the rest of the push stands.
+                    Err(Refold::Conflict(reason)) => {
+                        let Plan::Append { stored, .. } = &plans[i].1 else { unreachable!("an appended plan") };
+                        let stored = stored.clone();
+                        plans[i].1 =
+                            Plan::Conflict { stored, after_version: parent, head_version: before.version, reason };
+                        corrected = None;
+                        break;
+                    }
                 }
             }
             if let Some((events, head)) = corrected {
@@ -106,16 +120,17 @@ impl<'a> Recheck<'a> {
         loop {
             // `corrections` asks synchronously: the members it asks of that are not read yet are
             // read from the log (a few per push), then it is asked again.
-            let mut missing: Vec<(Uuid, Date)> = Vec::new();
+            let mut missing: Vec<(Uuid, Date, Uuid)> = Vec::new();
             let mut wanted = Vec::new();
             let mut state = before.state.clone();
             for e in events {
                 state.evolve(e).map_err(|err| StoreError::Corrupt { position: -1, reason: err.to_string() })?;
                 let StreamState::Class(class) = &state else { break };
                 let Some(day) = class.details.as_ref().map(|d| d.day) else { continue };
+                let id = before.stream.id;
                 wanted.extend(corrections(class, e.version..=e.version, &mut |member| {
-                    self.verdicts.get(&(member, day)).copied().unwrap_or_else(|| {
-                        missing.push((member, day));
+                    self.verdicts.get(&(member, day, id)).copied().unwrap_or_else(|| {
+                        missing.push((member, day, id));
                         Ok(())
                     })
                 }));
@@ -129,10 +144,14 @@ impl<'a> Recheck<'a> {
 
     /// Reads whether each member can attend on the day asked: their stream as this transaction
     /// sees it (this push's own batch of it, else an earlier push's of the group, else the log).
-    async fn read_verdicts(&mut self, asked: &[(Uuid, Date)], plans: &[(StreamId, Plan)]) -> Result<(), StoreError> {
+    async fn read_verdicts(
+        &mut self,
+        asked: &[(Uuid, Date, Uuid)],
+        plans: &[(StreamId, Plan)],
+    ) -> Result<(), StoreError> {
         let mut heads: HashMap<Uuid, StreamHead> = HashMap::new();
         let mut unread: Vec<StreamId> = Vec::new();
-        for &(member, _) in asked {
+        for &(member, ..) in asked {
             let stream = StreamId::member(member);
             let planned = plans.iter().find_map(|(s, p)| match p {
                 Plan::Append { head, .. } if *s == stream => Some(&**head),
@@ -163,12 +182,12 @@ impl<'a> Recheck<'a> {
             self.cache.put(self.epoch, read.iter().filter(|h| h.version > 0).cloned());
             heads.extend(read.into_iter().map(|h| (h.stream.id, h)));
         }
-        for &(member, day) in asked {
+        for &(member, day, class) in asked {
             let verdict = match heads.get(&member).map(|h| &h.state) {
-                Some(StreamState::Member(m)) => can_attend(m, day, &self.rules).map(|_| ()),
+                Some(StreamState::Member(m)) => can_attend(&m.before_class(class), day, &self.rules).map(|_| ()),
                 _ => Err(Denial::NoMembership),
             };
-            self.verdicts.insert((member, day), verdict);
+            self.verdicts.insert((member, day, class), verdict);
         }
         Ok(())
     }
@@ -192,6 +211,14 @@ fn apply(events: &[EventEnvelope], wanted: &[Correction]) -> Option<Vec<EventEnv
     changed.then_some(out)
 }
 
+/// Why a corrected batch does not fold again.
+enum Refold {
+    /// An event is wrong whatever the state: the push is refused, as at the head.
+    Invalid(Refusal),
+    /// An event cannot join the corrected class: a person decides (the batch is rejected).
+    Conflict(String),
+}
+
 /// Folds `events` (the batch's new events, numbered after `before`) onto `before` again: each as it
 /// is when it still holds, else re-decided on the corrected state as a concurrent change is (a
 /// cancellation of a booking just refused is recorded as repeated). The events as they are stored
@@ -200,7 +227,8 @@ fn refold(
     before: &StreamHead,
     events: Vec<EventEnvelope>,
     parent: u64,
-) -> Result<(Vec<EventEnvelope>, StreamHead), Refusal> {
+) -> Result<(Vec<EventEnvelope>, StreamHead), Refold> {
+    use shared::acceptance::Unjoinable;
     let stream = before.stream;
     let mut head = before.clone();
     let mut out = Vec::with_capacity(events.len());
@@ -209,12 +237,11 @@ fn refold(
         if head.state.accept(std::slice::from_ref(&e)).is_ok() {
             out.push(e);
         } else {
-            let resolved = head.state.resolve(std::slice::from_ref(&e), parent, version).map_err(|(event, why)| {
-                let reason = match why {
-                    shared::acceptance::Unjoinable::Conflict(r) | shared::acceptance::Unjoinable::Invalid(r) => r,
-                };
-                Refusal::RuleBroken { stream, event, reason }
-            })?;
+            let resolved =
+                head.state.resolve(std::slice::from_ref(&e), parent, version).map_err(|(event, why)| match why {
+                    Unjoinable::Conflict(reason) => Refold::Conflict(reason),
+                    Unjoinable::Invalid(reason) => Refold::Invalid(Refusal::RuleBroken { stream, event, reason }),
+                })?;
             out.extend(resolved.into_iter().map(|r| r.envelope));
         }
         head.version = version;

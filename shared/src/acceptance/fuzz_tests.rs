@@ -170,7 +170,7 @@ fn class_member() -> impl Strategy<Value = Uuid> {
 fn real_class_event() -> impl Strategy<Value = (String, serde_json::Value)> {
     use crate::{
         aggregate::DomainEvent,
-        class::{ClassDetails, ClassEvent, Cutoffs, Refused, Skip},
+        class::{ClassDetails, ClassEvent, Cutoffs, Refused, RepeatedChange, Skip},
         member::Denial,
     };
     // Mostly when the envelope was made (so the shape checks pass), now and then anything.
@@ -245,7 +245,7 @@ fn real_class_event() -> impl Strategy<Value = (String, serde_json::Value)> {
             at_ms,
             reason: Refused::Denied { denial }
         }),
-        (prop::option::of(class_member()), time(), ".{0,12}")
+        (prop::option::of(class_member()), time(), prop::sample::select(&RepeatedChange::ALL[..]))
             .prop_map(|(member, at_ms, change)| ClassEvent::ClassChangeRepeated { member, at_ms, change }),
     ]
     .prop_map(|e| (e.event_type().to_owned(), e.encode()))

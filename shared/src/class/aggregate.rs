@@ -1,7 +1,7 @@
 use super::{
     commands::ClassCommand,
     details::{ClassDetails, Cutoffs},
-    events::{ChargeKind, ClassEvent, Refused, Skip},
+    events::{ChargeKind, ClassEvent, Refused, RepeatedChange, Skip},
 };
 use crate::{
     access::Permission,
@@ -181,6 +181,14 @@ impl Class {
         capacity.saturating_sub(self.bookings.len())
     }
 
+    /// Free spots held for the waiting members (DOMAIN.md: after the waitlist cutoff "the freed
+    /// spot waits for staff"): one per member waiting who was not passed over, so a new booking
+    /// does not jump the line; staff give such a spot with `Promote`. Before the cutoff the
+    /// waitlist takes freed spots by itself, so only members passed over wait beside a free spot.
+    pub fn held(&self) -> usize {
+        self.waitlist.iter().filter(|w| w.skipped.is_none()).count()
+    }
+
     /// Bookings made beyond the capacity with a reason.
     pub fn over_capacity(&self) -> usize {
         self.bookings.iter().filter(|b| b.over_capacity.is_some()).count()
@@ -266,7 +274,7 @@ impl Class {
                     return Err(ClassError::NoMembership);
                 }
                 let over_capacity = optional_reason(&over_capacity)?;
-                if self.free() > 0 {
+                if self.free() > self.held() {
                     E::ClassBooked { member, membership, at_ms: now_ms, override_reason, over_capacity: None }
                 } else if over_capacity.is_some() {
                     E::ClassBooked { member, membership, at_ms: now_ms, override_reason, over_capacity }
@@ -379,8 +387,8 @@ impl Class {
     fn compensate_one(&self, event: &ClassEvent, error: &ClassError) -> Option<ClassEvent> {
         use ClassEvent as E;
         let refused = |member: Uuid, at_ms: u64, reason: Refused| Some(E::BookingRefused { member, at_ms, reason });
-        let repeated = |member: Option<Uuid>, at_ms: u64, change: &str| {
-            Some(E::ClassChangeRepeated { member, at_ms, change: change.into() })
+        let repeated = |member: Option<Uuid>, at_ms: u64, change: RepeatedChange| {
+            Some(E::ClassChangeRepeated { member, at_ms, change })
         };
         match (event, error) {
             (
@@ -399,15 +407,15 @@ impl Class {
                 ClassError::NotWaiting | ClassError::Full | ClassError::Cancelled | ClassError::Over,
             ) => refused(*member, *at_ms, Refused::NotPromoted),
             (E::BookingCancelled { member, at_ms, .. }, ClassError::NotBooked | ClassError::Cancelled) => {
-                repeated(Some(*member), *at_ms, "booking cancelled")
+                repeated(Some(*member), *at_ms, RepeatedChange::BookingCancelled)
             }
             (E::WaitlistLeft { member, at_ms }, ClassError::NotWaiting | ClassError::Cancelled)
                 if self.booking(*member).is_none() =>
             {
-                repeated(Some(*member), *at_ms, "left the waitlist")
+                repeated(Some(*member), *at_ms, RepeatedChange::WaitlistLeft)
             }
             (E::AttendanceMarked { member, at_ms, .. }, ClassError::NothingChanged) => {
-                repeated(Some(*member), *at_ms, "attendance marked")
+                repeated(Some(*member), *at_ms, RepeatedChange::AttendanceMarked)
             }
             // Attendance taken of a booking that did not stand (refused, or a promotion that went to
             // the next in line): it does not stand either, for the same reason, and staff are told.
@@ -415,15 +423,17 @@ impl Class {
                 refused(*member, *at_ms, self.why_not_booked(*member)?)
             }
             (E::AttendanceSubmitted { at_ms, .. }, ClassError::AlreadySubmitted) => {
-                repeated(None, *at_ms, "attendance submitted")
+                repeated(None, *at_ms, RepeatedChange::AttendanceSubmitted)
             }
             (E::ChargeWaived { member, at_ms, .. }, ClassError::NoCharge) => {
-                repeated(Some(*member), *at_ms, "charge waived")
+                repeated(Some(*member), *at_ms, RepeatedChange::ChargeWaived)
             }
-            (E::ClassCancelled { at_ms, .. }, ClassError::Cancelled) => repeated(None, *at_ms, "class cancelled"),
+            (E::ClassCancelled { at_ms, .. }, ClassError::Cancelled) => {
+                repeated(None, *at_ms, RepeatedChange::ClassCancelled)
+            }
             // Two managers moved the class to the same details: done once.
             (E::ClassRescheduled { at_ms, .. }, ClassError::NothingChanged) => {
-                repeated(None, *at_ms, "class rescheduled")
+                repeated(None, *at_ms, RepeatedChange::ClassRescheduled)
             }
             _ => None,
         }
@@ -603,9 +613,40 @@ impl Aggregate for Class {
     }
 
     /// The server's resolutions, on a scheduled class (an export imports again).
+    /// Each only where `compensate_one` (or the server's re-check) could have written it on this
+    /// state: a refusal of a member holding a spot only as "already booked", a repeat only of what
+    /// is already so. A forged resolution cannot then stand for a change that did not happen.
     fn admits(&self, event: &ClassEvent, _meta: &EventMeta<'_>) -> bool {
-        self.is_scheduled()
-            && matches!(event, ClassEvent::BookingRefused { .. } | ClassEvent::ClassChangeRepeated { .. })
+        use RepeatedChange as R;
+        if !self.is_scheduled() {
+            return false;
+        }
+        let booked = |m: &Uuid| self.booking(*m).is_some();
+        let waiting = |m: &Uuid| self.waiting(*m).is_some();
+        match event {
+            // A booking re-decided on a cancelled class, or after its start, fails before its member
+            // is looked at (a cancelled class keeps its roster): those say nothing of the member.
+            ClassEvent::BookingRefused { member, reason, .. } => match reason {
+                Refused::AlreadyBooked => booked(member) || waiting(member),
+                Refused::Denied { .. } => !booked(member),
+                Refused::ClassCancelled => self.cancelled.is_some(),
+                Refused::ClassStarted | Refused::NotPromoted => true,
+            },
+            ClassEvent::ClassChangeRepeated { member, change, .. } => {
+                let cancelled = self.cancelled.is_some();
+                match (member, change) {
+                    (Some(m), R::BookingCancelled) => !booked(m) || cancelled,
+                    (Some(m), R::WaitlistLeft) => cancelled || (!booked(m) && !waiting(m)),
+                    (Some(m), R::AttendanceMarked) => booked(m),
+                    (Some(_), R::ChargeWaived) => true,
+                    (None, R::AttendanceSubmitted) => self.submitted,
+                    (None, R::ClassCancelled) => cancelled,
+                    (None, R::ClassRescheduled) => true,
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
     }
 
     fn undone(stored: &ClassEvent) -> bool {
@@ -621,9 +662,10 @@ impl Aggregate for Class {
     fn resolution_permission(event: &ClassEvent) -> Option<Permission> {
         match event {
             // A repeated attendance mark or submission stands for one (a coach's device offers it back).
-            ClassEvent::ClassChangeRepeated { change, .. } if change.starts_with("attendance") => {
-                Some(Permission::Attendance)
-            }
+            ClassEvent::ClassChangeRepeated {
+                change: RepeatedChange::AttendanceMarked | RepeatedChange::AttendanceSubmitted,
+                ..
+            } => Some(Permission::Attendance),
             ClassEvent::BookingRefused { .. } | ClassEvent::ClassChangeRepeated { .. } => Some(Permission::Bookings),
             _ => None,
         }

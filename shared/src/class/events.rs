@@ -98,8 +98,59 @@ pub enum ClassEvent {
     ClassChangeRepeated {
         member: Option<Uuid>,
         at_ms: u64,
-        change: String,
+        change: RepeatedChange,
     },
+}
+
+/// What was already done when a device's change came again (stored as the words staff read, so
+/// the events of earlier builds, which stored these words as text, still read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RepeatedChange {
+    #[serde(rename = "booking cancelled")]
+    BookingCancelled,
+    #[serde(rename = "left the waitlist")]
+    WaitlistLeft,
+    #[serde(rename = "attendance marked")]
+    AttendanceMarked,
+    #[serde(rename = "attendance submitted")]
+    AttendanceSubmitted,
+    #[serde(rename = "charge waived")]
+    ChargeWaived,
+    #[serde(rename = "class cancelled")]
+    ClassCancelled,
+    #[serde(rename = "class rescheduled")]
+    ClassRescheduled,
+}
+
+impl RepeatedChange {
+    /// Every change that can be repeated.
+    pub const ALL: [RepeatedChange; 7] = [
+        Self::BookingCancelled,
+        Self::WaitlistLeft,
+        Self::AttendanceMarked,
+        Self::AttendanceSubmitted,
+        Self::ChargeWaived,
+        Self::ClassCancelled,
+        Self::ClassRescheduled,
+    ];
+
+    /// The words staff read ("booking cancelled"), lower case.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::BookingCancelled => "booking cancelled",
+            Self::WaitlistLeft => "left the waitlist",
+            Self::AttendanceMarked => "attendance marked",
+            Self::AttendanceSubmitted => "attendance submitted",
+            Self::ChargeWaived => "charge waived",
+            Self::ClassCancelled => "class cancelled",
+            Self::ClassRescheduled => "class rescheduled",
+        }
+    }
+
+    /// Whether the change is about one member (else about the class as a whole).
+    pub fn of_a_member(self) -> bool {
+        !matches!(self, Self::AttendanceSubmitted | Self::ClassCancelled | Self::ClassRescheduled)
+    }
 }
 
 /// A waiting member passed over for a spot, and why they cannot attend.

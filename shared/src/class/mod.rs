@@ -22,7 +22,7 @@ pub use aggregate::{
 pub use commands::ClassCommand;
 pub use details::{ClassDetails, Cutoffs, MAX_CAPACITY, MAX_DURATION_MIN, MAX_ROOM, MAX_TITLE};
 pub use eligibility::can_attend;
-pub use events::{ChargeKind, ClassEvent, Refused, Skip};
+pub use events::{ChargeKind, ClassEvent, Refused, RepeatedChange, Skip};
 
 /// The stream of a class: `class-<class id>`.
 pub fn stream(id: uuid::Uuid) -> crate::StreamId {

@@ -403,6 +403,31 @@ fn after_the_waitlist_cutoff_a_freed_spot_waits_for_staff_who_then_promote() {
 }
 
 #[test]
+fn after_the_cutoff_a_new_booking_does_not_take_a_spot_held_for_the_waitlist() {
+    // Member 1 cancels at the cutoff: one spot, members 3 and 4 waiting for staff.
+    let mut events = with(2, 2, 2);
+    events.push(booking_cancelled(member(1), before(120), true));
+    let book5 = book(member(5));
+    given::<Class>(events.clone()).when_at(book5.clone(), before(30)).then_expect(vec![ClassEvent::ClassWaitlisted {
+        member: member(5),
+        membership: Some(MONTHLY),
+        at_ms: before(30),
+        override_reason: None,
+    }]);
+    // A member passed over (cannot attend) holds no spot: with only them waiting, the spot is free.
+    let mut passed_over = with(2, 2, 1);
+    passed_over.push(ClassEvent::BookingCancelled {
+        member: member(1),
+        at_ms: before(300),
+        late: false,
+        skipped: vec![Skip { member: member(3), denial: Denial::NoMembership }],
+    });
+    let c = class(&passed_over);
+    assert_eq!((c.free(), c.held()), (1, 0));
+    given::<Class>(passed_over).when_at(book5, before(30)).then_expect(vec![booked(member(5), before(30))]);
+}
+
+#[test]
 fn a_minute_before_the_cutoff_the_spot_still_moves_by_itself() {
     let mut events = with(2, 2, 1);
     events.push(booking_cancelled(member(1), before(121), true));

@@ -61,6 +61,24 @@ impl ClassAct {
             }
         });
     }
+
+    /// Decides `command` in `member`'s stream alone (a card's visit given back).
+    pub fn run_member(
+        self,
+        member: Uuid,
+        command: MemberCommand,
+        problem: RwSignal<Option<String>>,
+        done: impl FnOnce() + 'static,
+    ) {
+        problem.set(None);
+        let api = self.api.get_value();
+        spawn_local(async move {
+            match api.execute(StreamId::member(member), Command::Member(command)).await {
+                Ok(()) => done(),
+                Err(e) => problem.set(Some(sentences::refusal(&e))),
+            }
+        });
+    }
 }
 
 /// The card visit a class uses of `member`'s booking on `membership` (attended when `charge` is

@@ -83,9 +83,16 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
             view! {
                 <section class="card book" data-testid="book">
                     <h2>"Book a member"</h2>
-                    {move || ctx.class.with(|c| c.as_ref().is_some_and(|c| c.free() == 0)).then(|| view! {
-                        <p class="hint" data-testid="book-full">"The class is full: a booking goes to the waitlist."</p>
-                    })}
+                    {move || ctx.class.with(|c| c.as_ref().and_then(|c| {
+                        let said = if c.free() == 0 {
+                            "The class is full: a booking goes to the waitlist."
+                        } else if c.free() <= c.held() {
+                            "The free spots wait for the members already on the waitlist: a booking goes to the end of it (move someone up in the waitlist below)."
+                        } else {
+                            return None;
+                        };
+                        Some(view! { <p class="hint" data-testid="book-full">{said}</p> })
+                    }))}
                     <label for="book-search">"Find a member"</label>
                     <input id="book-search" type="search" autocomplete="off" data-testid="book-search" prop:value=query
                         on:input=move |ev| { outcome.set(None); query.set(event_target_value(&ev)); }/>
@@ -103,7 +110,7 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
                         let c = ctx.class.get()?;
                         let d = c.details.clone()?;
                         let rules = state.settings.with(|s| s.entry_rules());
-                        let full = c.free() == 0;
+                        let full = c.free() <= c.held();
                         let already = if c.booking(m.id).is_some() {
                             Some("already booked".to_owned())
                         } else {

@@ -90,6 +90,20 @@ impl Ctx {
             .unwrap_or_default()
     }
 
+    /// The visit of `member`'s card this class used, given back with `reason` (managers: a visit
+    /// is money), when it was used.
+    pub fn visit_back(self, member: Uuid, reason: &str) -> Vec<(Uuid, MemberCommand)> {
+        let (class, on) = (self.act.id, self.today());
+        self.people
+            .with_untracked(|p| {
+                let m = p.get(&member)?;
+                let card = m.member.memberships.iter().find(|c| c.class_visits.contains(&class))?;
+                Some(MemberCommand::ReturnClassVisit { class, membership: card.id, on, reason: reason.to_owned() })
+            })
+            .map(|c| vec![(member, c)])
+            .unwrap_or_default()
+    }
+
     /// The waiting members a change freeing spots at now passes over (see `act::skipped`).
     pub fn skipped(self, class: &Class, free: usize) -> Vec<shared::class::Skip> {
         let rules = self.state.settings.with_untracked(|s| s.entry_rules());
@@ -268,12 +282,16 @@ fn how(b: &Booking) -> String {
     s
 }
 
+/// The reason recorded when a visit goes back because a tick of attendance was taken back.
+const ATTENDANCE_TAKEN_BACK: &str = "attendance taken back";
+
 /// The booked members, with attendance and cancelling a booking.
 #[component]
 fn Roster(ctx: Ctx) -> impl IntoView {
     let state = ctx.state;
     let may_book = act::booking(state);
     let may_attend = act::attendance(state);
+    let may_give_back = act::waiving(state);
     // The booking being cancelled (confirmation asked), and the outcome.
     let confirming = RwSignal::new(None::<Uuid>);
     let problem = RwSignal::new(None::<String>);
@@ -299,9 +317,35 @@ fn Roster(ctx: Ctx) -> impl IntoView {
     let mark = move |member: Uuid, attended: bool| {
         let Some(c) = ctx.class.get_untracked() else { return };
         let membership = c.booking(member).and_then(|b| b.membership);
-        let then = if attended { ctx.visit(member, membership, None) } else { vec![] };
+        // A tick taken back gives back the visit it used, where the staff member may (a manager);
+        // otherwise the page says it stays used, and a manager can give it back from the roster.
+        let back = if attended { vec![] } else { ctx.visit_back(member, ATTENDANCE_TAKEN_BACK) };
+        let kept = !back.is_empty() && !may_give_back.get_untracked();
+        let then = if attended {
+            ctx.visit(member, membership, None)
+        } else if kept {
+            vec![]
+        } else {
+            back
+        };
         message.set(None);
-        ctx.act.run(ClassCommand::MarkAttendance { member, attended }, then, problem, || {});
+        let name = ctx.name(member);
+        ctx.act.run(ClassCommand::MarkAttendance { member, attended }, then, problem, move || {
+            if kept {
+                message.set(Some(format!(
+                    "{name} is no longer marked attended. The card's visit stays used until a manager gives it back."
+                )));
+            }
+        });
+    };
+    let give_back = move |member: Uuid| {
+        let name = ctx.name(member);
+        let commands = ctx.visit_back(member, ATTENDANCE_TAKEN_BACK);
+        let Some((_, command)) = commands.into_iter().next() else { return };
+        message.set(None);
+        ctx.act.run_member(member, command, problem, move || {
+            message.set(Some(format!("{name}'s card visit was given back.")));
+        });
     };
     view! {
         <section class="roster" data-testid="roster-section">
@@ -325,6 +369,14 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                         let attended = b.attended;
                         let card = ctx.people.with(|p| p.get(&member).and_then(|m| b.membership.and_then(|id| m.member.membership(id)))
                             .is_some_and(|m| m.terms.visits.count().is_some()));
+                        // A visit this class used of a member not (or no longer) marked attended and
+                        // owing no late cancel or no-show: a tick taken back by someone who could not
+                        // give the visit back.
+                        let owed = c.charges.iter().any(|x| x.member == member && x.waived.is_none());
+                        let used = ctx.people.with(|p| p.get(&member).is_some_and(|m| {
+                            m.member.memberships.iter().any(|x| x.class_visits.contains(&ctx.act.id))
+                        }));
+                        let stray = !attended && !owed && used;
                         view! {
                             <li data-testid="roster-member" data-member=member.to_string() data-attended=attended.to_string()>
                                 <a href=format!("/members/{member}")>{ctx.name(member)}</a>
@@ -337,6 +389,14 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                                     </label>
                                 })}
                                 {(!attendance_open && attended).then(|| view! { <span class="tag">"attended"</span> })}
+                                {(stray && may_give_back.get()).then(|| view! {
+                                    <button type="button" data-testid="return-visit" on:click=move |_| give_back(member)>
+                                        "Give the card's visit back"
+                                    </button>
+                                })}
+                                {(stray && !may_give_back.get()).then(|| view! {
+                                    <span class="tag" data-testid="visit-used">"card visit used"</span>
+                                })}
                                 {(may_cancel && confirming.get() != Some(member)).then(|| view! {
                                     <button type="button" data-testid="cancel-booking" on:click=move |_| { problem.set(None); confirming.set(Some(member)); }>
                                         "Cancel booking…"

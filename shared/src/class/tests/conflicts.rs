@@ -125,7 +125,7 @@ fn the_same_booking_cancelled_on_two_desks_is_recorded_once_and_the_other_as_rep
     let repeated = ClassEvent::ClassChangeRepeated {
         member: Some(member(1)),
         at_ms: day_before() + 12 * MIN,
-        change: "booking cancelled".into(),
+        change: RepeatedChange::BookingCancelled,
     };
     assert_eq!(resolve(&server, &mine, 3), Ok(Resolution::Replace(repeated.clone())));
     assert!(!Class::undone(&repeated), "what the desk wanted happened");
@@ -176,7 +176,7 @@ fn leaving_the_waitlist_on_two_desks_is_recorded_as_repeated() {
     let mine = ClassEvent::WaitlistLeft { member: member(3), at_ms: day_before() + 11 * MIN };
     assert!(matches!(
         resolve(&server, &mine, 4),
-        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { change, .. })) if change == "left the waitlist"
+        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { change, .. })) if change == RepeatedChange::WaitlistLeft
     ));
 }
 
@@ -196,7 +196,7 @@ fn attendance_marked_on_a_coachs_phone_and_a_desk_is_recorded_once() {
     let mine = marked(1, true, after(6));
     assert!(matches!(
         resolve(&server, &mine, 3),
-        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { change, .. })) if change == "attendance marked"
+        Ok(Resolution::Replace(ClassEvent::ClassChangeRepeated { change, .. })) if change == RepeatedChange::AttendanceMarked
     ));
 }
 
@@ -253,19 +253,53 @@ fn two_devices_scheduling_one_class_is_a_conflict_for_a_person() {
 }
 
 #[test]
-fn the_servers_resolutions_are_admitted_on_a_scheduled_class_only() {
+fn the_servers_resolutions_are_admitted_only_where_they_could_have_been_written() {
     let device = DeviceId::new("desk-1").unwrap();
     let meta = EventMeta { version: 3, hlc: Hlc { ms: day_before(), c: 0 }, device: &device };
+    let admitted =
+        |events: &[ClassEvent], e: ClassEvent| class(events).validate(std::slice::from_ref(&e), &meta).is_ok();
     let refused =
-        ClassEvent::BookingRefused { member: member(2), at_ms: day_before(), reason: Refused::ClassCancelled };
+        |m: u128, reason: Refused| ClassEvent::BookingRefused { member: member(m), at_ms: day_before(), reason };
+    let repeated = |m: Option<u128>, change: RepeatedChange| ClassEvent::ClassChangeRepeated {
+        member: m.map(member),
+        at_ms: day_before(),
+        change,
+    };
+    let cancelled = {
+        let mut c = with(2, 1, 0);
+        c.push(ClassEvent::ClassCancelled { reason: "coach ill".into(), at_ms: before(300) });
+        c
+    };
+    // `with(2, 1, 0)`: a class of 2 places, member 1 booked, nobody waiting.
+    let open = with(2, 1, 0);
+
+    // An exported log imports again.
+    assert!(admitted(&cancelled, refused(2, Refused::ClassCancelled)));
+    assert!(admitted(&open, refused(1, Refused::AlreadyBooked)), "member 1 holds a spot");
+    assert!(admitted(&open, refused(2, Refused::Denied { denial: Denial::NoMembership })));
+    assert!(admitted(&open, repeated(Some(2), RepeatedChange::BookingCancelled)));
+    assert!(admitted(&open, repeated(Some(1), RepeatedChange::AttendanceMarked)));
+    assert!(admitted(&cancelled, repeated(None, RepeatedChange::ClassCancelled)));
+
+    // Forged: each says something this class's state contradicts.
+    assert!(!admitted(&[], refused(2, Refused::ClassCancelled)), "no class to refuse a booking of");
+    assert!(!admitted(&open, refused(2, Refused::ClassCancelled)), "the class is not cancelled");
+    assert!(!admitted(&open, refused(2, Refused::AlreadyBooked)), "member 2 holds no spot");
+    assert!(!admitted(&open, refused(1, Refused::Denied { denial: Denial::NoMembership })), "member 1 is booked");
+    assert!(!admitted(&open, repeated(Some(1), RepeatedChange::BookingCancelled)), "member 1's booking stands");
+    assert!(!admitted(&open, repeated(Some(2), RepeatedChange::AttendanceMarked)), "member 2 is not booked");
+    assert!(!admitted(&open, repeated(None, RepeatedChange::AttendanceSubmitted)), "attendance was not submitted");
+    assert!(!admitted(&open, repeated(None, RepeatedChange::ClassCancelled)), "the class stands");
+    assert!(!admitted(&open, repeated(None, RepeatedChange::BookingCancelled)), "a booking is a member's");
+
+    let r = refused(2, Refused::ClassCancelled);
+    assert_eq!(Class::resolution_permission(&r), Some(Permission::Bookings));
     assert_eq!(
-        class(&with(2, 1, 0)).validate(std::slice::from_ref(&refused), &meta),
-        Ok(1),
-        "an exported log imports again"
+        Class::resolution_permission(&repeated(Some(1), RepeatedChange::AttendanceMarked)),
+        Some(Permission::Attendance),
+        "a coach's phone offers its repeated attendance back"
     );
-    assert!(class(&[]).validate(std::slice::from_ref(&refused), &meta).is_err(), "no class to refuse a booking of");
-    assert_eq!(Class::resolution_permission(&refused), Some(Permission::Bookings));
-    assert_eq!(Class::command_of(&refused), None, "no device decides it");
+    assert_eq!(Class::command_of(&r), None, "no device decides it");
 }
 
 #[test]
@@ -321,8 +355,11 @@ fn two_managers_moving_a_class_to_the_same_details_move_it_once() {
     let bigger = ClassDetails { capacity: 3, ..details(2) };
     server.push(ClassEvent::ClassRescheduled { details: bigger.clone(), at_ms: day_before(), skipped: vec![] });
     let mine = ClassEvent::ClassRescheduled { details: bigger, at_ms: day_before() + MIN, skipped: vec![] };
-    let repeated =
-        ClassEvent::ClassChangeRepeated { member: None, at_ms: day_before() + MIN, change: "class rescheduled".into() };
+    let repeated = ClassEvent::ClassChangeRepeated {
+        member: None,
+        at_ms: day_before() + MIN,
+        change: RepeatedChange::ClassRescheduled,
+    };
     assert_eq!(resolve(&server, &mine, 2), Ok(Resolution::Replace(repeated.clone())));
     assert!(!Class::undone(&repeated) && Class::resolves(&repeated, &mine));
 }
