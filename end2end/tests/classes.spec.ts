@@ -255,6 +255,25 @@ test("a coach marks attendance offline and the card's visit is used once, though
     }
     await openMember(manager.page, finn);
     await expect(card(manager.page)).toHaveText("9 of 10 visits left", { timeout: 15_000 });
+
+    // A tick taken back: the coach may not give a visit back (a visit is money), so the page says
+    // it stays used; the manager gives it back from the roster, and every device shows it.
+    await openClass(coach.page, id, title);
+    await rosterRow(coach.page, finn).getByTestId("attended").uncheck();
+    await expect(rosterRow(coach.page, finn)).toHaveAttribute("data-attended", "false");
+    await expect(coach.page.getByTestId("roster-message")).toContainText("stays used until a manager gives it back");
+    await expect(rosterRow(coach.page, finn).getByTestId("visit-used")).toBeVisible();
+    await expectSynced(coach.page);
+    await openClass(manager.page, id, title);
+    await expect(rosterRow(manager.page, finn)).toHaveAttribute("data-attended", "false", { timeout: 15_000 });
+    await rosterRow(manager.page, finn).getByTestId("return-visit").click();
+    await expect(manager.page.getByTestId("roster-message")).toHaveText(`${finn}'s card visit was given back.`);
+    await expect(rosterRow(manager.page, finn).getByTestId("return-visit")).toHaveCount(0);
+    await expectSynced(manager.page);
+    for (const { page } of [manager, coach]) {
+      await openMember(page, finn);
+      await expect(card(page)).toHaveText("10 of 10 visits left", { timeout: 15_000 });
+    }
     for (const d of [manager, desk, coach]) d.noErrors();
   } finally {
     for (const d of [manager, desk, coach]) await d.context.close();
