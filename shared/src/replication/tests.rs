@@ -1521,17 +1521,24 @@ fn a_class_and_a_member(
     (a, b, member, class)
 }
 
-#[test]
-fn a_booking_the_server_refuses_offline_is_told_with_the_attendance_taken_of_it_and_the_class_stands() {
-    let mut server = MemoryServer::default();
-    let start = T + 30 * 60_000;
-    let (mut a, mut b, member, class) = a_class_and_a_member(&mut server, unlimited_monthly(), start);
+/// A class starting in 30 minutes and Ann on a monthly membership, both on desks a and b; desk b
+/// freezes her membership from today for three days and pushes it. Desk a (not told yet), Ann,
+/// the class and today.
+fn frozen_by_the_other_desk(server: &mut MemoryServer) -> (MemoryDevice, StreamId, StreamId, Date) {
+    let (a, mut b, member, class) = a_class_and_a_member(server, unlimited_monthly(), T + 30 * 60_000);
     let today = Date::utc_of(T);
-    // Desk b freezes Ann's membership; desk a, offline, books her and marks her attended.
     let freeze =
         MemberCommand::FreezeMembership { membership: MONTHLY, from: today, until: today.add_days(3), on: today };
     b.execute::<Member>(member, freeze, T + 1_000).unwrap();
-    b.run(T + 1_000, &mut wire(&mut server, T + 1_000));
+    b.run(T + 1_000, &mut wire(server, T + 1_000));
+    (a, member, class, today)
+}
+
+#[test]
+fn a_booking_the_server_refuses_offline_is_told_with_the_attendance_taken_of_it_and_the_class_stands() {
+    let mut server = MemoryServer::default();
+    // Desk b freezes Ann's membership; desk a, offline, books her and marks her attended.
+    let (mut a, member, class, today) = frozen_by_the_other_desk(&mut server);
     a.replicator.handle_input(T + 1_000, Input::Offline);
     a.execute::<Class>(class, crate::testing::classes::book(member.id), T + 2_000).unwrap();
     let mark = ClassCommand::MarkAttendance { member: member.id, attended: true };
@@ -1578,13 +1585,7 @@ fn a_card_booked_and_attended_offline_keeps_its_booking_though_the_attendance_us
 #[test]
 fn a_retried_push_whose_stored_booking_was_refused_resolves_what_was_decided_on_it_since() {
     let mut server = MemoryServer::default();
-    let start = T + 30 * 60_000;
-    let (mut a, mut b, member, class) = a_class_and_a_member(&mut server, unlimited_monthly(), start);
-    let today = Date::utc_of(T);
-    let freeze =
-        MemberCommand::FreezeMembership { membership: MONTHLY, from: today, until: today.add_days(3), on: today };
-    b.execute::<Member>(member, freeze, T + 1_000).unwrap();
-    b.run(T + 1_000, &mut wire(&mut server, T + 1_000));
+    let (mut a, member, class, _) = frozen_by_the_other_desk(&mut server);
     a.execute::<Class>(class, crate::testing::classes::book(member.id), T + 2_000).unwrap();
     // Stored, but the answer is lost.
     a.run(T + 2_000, &mut |_, out| match out {
