@@ -6,8 +6,23 @@ mod common;
 use common::*;
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use shared::{protocol::LIVE_STATUS_EVENT, EventEnvelope};
-use std::{io::Write, time::Duration};
+use server::store::{
+    read_models::{EventRow, StreamRow},
+    Commit, EventStore, GroupOutcome, LogHead, StoreError,
+};
+use shared::{
+    protocol::{LogEpoch, PushRequest, LIVE_STATUS_EVENT, MAX_EVENTS_PER_PUSH},
+    ClubId, EventEnvelope, StreamId,
+};
+use std::{
+    io::Write,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+use tokio::sync::Notify;
 
 /// An export of `members` members with `per_member` events each, as `faraday export` writes it.
 fn export_file(members: u128, per_member: usize) -> (tempfile::NamedTempFile, usize) {
@@ -30,10 +45,80 @@ fn export_file(members: u128, per_member: usize) -> (tempfile::NamedTempFile, us
     (file, position as usize)
 }
 
+/// The server's database as the import process opens it, with a door the test holds: the import
+/// waits before storing its second chunk until the test opens it. Without it, whether a desk's
+/// push falls between two chunks depends on the machine's load; with it, it always does.
+struct HeldAfterTheFirstChunk {
+    store: Arc<dyn EventStore>,
+    chunks: AtomicUsize,
+    first_chunk_stored: Notify,
+    open: Notify,
+}
+
+#[async_trait::async_trait]
+impl EventStore for HeldAfterTheFirstChunk {
+    async fn push_group(
+        &self,
+        club: ClubId,
+        pushes: &[PushRequest],
+        now_ms: u64,
+        commit: Commit,
+    ) -> Result<GroupOutcome, StoreError> {
+        let chunk = self.chunks.fetch_add(1, Ordering::SeqCst);
+        if chunk == 1 {
+            self.open.notified().await;
+        }
+        let done = self.store.push_group(club, pushes, now_ms, commit).await;
+        if chunk == 0 {
+            self.first_chunk_stored.notify_one();
+        }
+        done
+    }
+    async fn pull(&self, club: ClubId, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+        self.store.pull(club, after, limit).await
+    }
+    async fn head(&self, club: ClubId) -> Result<LogHead, StoreError> {
+        self.store.head(club).await
+    }
+    async fn heads(&self) -> Result<Vec<(ClubId, LogHead)>, StoreError> {
+        self.store.heads().await
+    }
+    async fn read_streams(
+        &self,
+        club: ClubId,
+        table: &str,
+        after: Option<StreamId>,
+        limit: u32,
+    ) -> Result<Vec<StreamRow>, StoreError> {
+        self.store.read_streams(club, table, after, limit).await
+    }
+    async fn read_stream(&self, club: ClubId, stream: StreamId) -> Result<Option<StreamRow>, StoreError> {
+        self.store.read_stream(club, stream).await
+    }
+    async fn read_rows(
+        &self,
+        club: ClubId,
+        table: &str,
+        from: u64,
+        after: Option<uuid::Uuid>,
+        to: u64,
+        limit: u32,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        self.store.read_rows(club, table, from, after, to, limit).await
+    }
+    async fn new_epoch(&self, club: ClubId) -> Result<LogEpoch, StoreError> {
+        self.store.new_epoch(club).await
+    }
+    async fn adopt_unowned_log(&self, club: ClubId) -> Result<Option<LogHead>, StoreError> {
+        self.store.adopt_unowned_log(club).await
+    }
+}
+
 #[tokio::test]
 async fn desks_keep_pushing_while_an_import_runs_beside_the_server_and_live_devices_get_the_import() {
     let server = TestServer::start().await;
     let (file, imported) = export_file(400, 50);
+    assert!(imported > 2 * MAX_EVENTS_PER_PUSH, "the import stores several chunks");
 
     // A device listening live, from the start.
     let res = server.http.get(server.url("/api/sync/live?after=0")).send().await.unwrap();
@@ -41,23 +126,44 @@ async fn desks_keep_pushing_while_an_import_runs_beside_the_server_and_live_devi
     let mut live = res.bytes_stream().eventsource();
 
     // The import: another process on the same database file.
-    let (url, club) = (server.database_url(), server.club);
-    let import = tokio::spawn(async move {
-        let store = server::store::connect(&url).await.unwrap();
-        server::transfer::import(&*store, club, file.path()).await.unwrap()
+    let store = Arc::new(HeldAfterTheFirstChunk {
+        store: server::store::connect(&server.database_url()).await.unwrap(),
+        chunks: AtomicUsize::new(0),
+        first_chunk_stored: Notify::new(),
+        open: Notify::new(),
+    });
+    let club = server.club;
+    let import = tokio::spawn({
+        let store = store.clone();
+        async move { server::transfer::import(&*store, club, file.path()).await.unwrap() }
     });
 
-    // Meanwhile, desks check members in, one push after another.
     let mut pushed = 0;
-    while !import.is_finished() {
+    let mut push_one = async || {
         pushed += 1;
         let device = device_with(&format!("desk-{pushed}"), member(pushed), vec![register("Desk member")]);
         let (status, body) = server.push(&push_of(&device, member(pushed), 0)).await;
         assert_eq!(status, 200, "push {pushed} during the import: {body}");
+        body["results"][0]["events"][0]["position"].as_u64().expect("the push's position")
+    };
+
+    // Between two chunks of the import, desks check members in and are answered at once.
+    store.first_chunk_stored.notified().await;
+    let mut between_chunks = vec![];
+    for _ in 0..5 {
+        between_chunks.push(push_one().await);
+    }
+    assert!(!import.is_finished(), "the import is still running");
+    let first_chunk = MAX_EVENTS_PER_PUSH as u64;
+    assert_eq!(between_chunks, (first_chunk + 1..=first_chunk + 5).collect::<Vec<_>>(), "stored between the chunks");
+
+    // Then the import goes on, and the desks with it.
+    store.open.notify_one();
+    while !import.is_finished() {
+        push_one().await;
     }
     let report = import.await.unwrap();
     assert_eq!(report.stored, imported);
-    assert!(pushed > 1, "pushes ran while the import did");
 
     // Every event of the log reaches the live device, the imported ones included.
     let total = imported + pushed as usize;
