@@ -630,7 +630,8 @@ impl Aggregate for Class {
                 Refused::AlreadyBooked => booked(member) || waiting(member),
                 Refused::Denied { .. } => !booked(member),
                 Refused::ClassCancelled => self.cancelled.is_some(),
-                Refused::ClassStarted | Refused::NotPromoted => true,
+                // Never of a member the class holds a spot for: their booking stood.
+                Refused::ClassStarted | Refused::NotPromoted => !booked(member),
             },
             ClassEvent::ClassChangeRepeated { member, change, .. } => {
                 let cancelled = self.cancelled.is_some();
@@ -638,7 +639,8 @@ impl Aggregate for Class {
                     (Some(m), R::BookingCancelled) => !booked(m) || cancelled,
                     (Some(m), R::WaitlistLeft) => cancelled || (!booked(m) && !waiting(m)),
                     (Some(m), R::AttendanceMarked) => booked(m),
-                    (Some(_), R::ChargeWaived) => true,
+                    // Nothing left to waive (waived already, or the charge went with attendance).
+                    (Some(m), R::ChargeWaived) => !self.charges.iter().any(|c| c.member == *m && c.waived.is_none()),
                     (None, R::AttendanceSubmitted) => self.submitted,
                     (None, R::ClassCancelled) => cancelled,
                     (None, R::ClassRescheduled) => true,
@@ -653,10 +655,33 @@ impl Aggregate for Class {
         matches!(stored, ClassEvent::BookingRefused { .. } | ClassEvent::ClassWaitlisted { .. })
     }
 
+    /// Only the forms the server writes of `sent`: its command re-decided (a booking moved to the
+    /// waitlist, a cancellation with other members skipped), a refusal of what gave a spot, or a
+    /// repeat of the same change. Another body under the same id (a reason added, another type)
+    /// is no retry: the push reuses an id.
     fn resolves(stored: &ClassEvent, sent: &ClassEvent) -> bool {
-        stored != sent
-            && Self::member_and_time(stored).is_some()
-            && Self::member_and_time(stored) == Self::member_and_time(sent)
+        use ClassEvent as E;
+        if stored == sent
+            || Self::member_and_time(stored).is_none()
+            || Self::member_and_time(stored) != Self::member_and_time(sent)
+        {
+            return false;
+        }
+        match (Self::command_of(stored), Self::command_of(sent)) {
+            (Some((again, _)), Some((sent, _))) => decided_again(again, sent),
+            (None, Some(_)) => match stored {
+                E::BookingRefused { .. } => matches!(
+                    sent,
+                    E::ClassBooked { .. }
+                        | E::ClassWaitlisted { .. }
+                        | E::WaitlistPromoted { .. }
+                        | E::AttendanceMarked { .. }
+                ),
+                E::ClassChangeRepeated { change, .. } => repeated_change(sent) == Some(*change),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 
     fn resolution_permission(event: &ClassEvent) -> Option<Permission> {
@@ -697,6 +722,47 @@ impl Aggregate for Class {
     fn decided_at_ms(event: &ClassEvent) -> Option<u64> {
         Self::member_and_time(event).map(|(_, at_ms)| at_ms).filter(|at_ms| *at_ms > 0)
     }
+}
+
+/// Whether `again` (a command as the server decided it anew) is `sent` decided on a newer class:
+/// the same but for the members it says were skipped (the server's re-check may add some) and a
+/// reason `sent` gave to go beyond the capacity that a spot freed meanwhile made needless (never
+/// a reason `sent` did not give).
+fn decided_again(again: ClassCommand, sent: ClassCommand) -> bool {
+    use ClassCommand as C;
+    let over = |c: &C| match c {
+        C::Book { over_capacity, .. } | C::Promote { over_capacity, .. } => over_capacity.clone(),
+        _ => None,
+    };
+    let needless = over(&again).is_none();
+    let plain = |c: C| match c {
+        C::CancelBooking { member, .. } => C::CancelBooking { member, skipped: vec![] },
+        C::RescheduleClass { details, .. } => C::RescheduleClass { details, skipped: vec![] },
+        C::Book { member, membership, override_reason, over_capacity } => {
+            C::Book { member, membership, override_reason, over_capacity: over_capacity.filter(|_| !needless) }
+        }
+        C::Promote { member, over_capacity } => {
+            C::Promote { member, over_capacity: over_capacity.filter(|_| !needless) }
+        }
+        other => other,
+    };
+    plain(again) == plain(sent)
+}
+
+/// The change a repeat of `event` records, for the events that can be repeated.
+fn repeated_change(event: &ClassEvent) -> Option<RepeatedChange> {
+    use ClassEvent as E;
+    use RepeatedChange as R;
+    Some(match event {
+        E::BookingCancelled { .. } => R::BookingCancelled,
+        E::WaitlistLeft { .. } => R::WaitlistLeft,
+        E::AttendanceMarked { .. } => R::AttendanceMarked,
+        E::AttendanceSubmitted { .. } => R::AttendanceSubmitted,
+        E::ChargeWaived { .. } => R::ChargeWaived,
+        E::ClassCancelled { .. } => R::ClassCancelled,
+        E::ClassRescheduled { .. } => R::ClassRescheduled,
+        _ => return None,
+    })
 }
 
 /// The classes table: one row per class, its state (the timetable reads it by start).

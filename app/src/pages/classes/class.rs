@@ -134,13 +134,16 @@ fn ClassView(client: Client, id: Uuid, for_member: Option<Uuid>) -> impl IntoVie
     let people = Memo::new(move |_| ids.with(|ids| act::people(state, ids)));
     let now = day::ticking_now();
     let open = Memo::new(move |_| class.with(|c| c.as_ref().is_some_and(|c| open_at(c, now.get()))));
+    // From an hour before the start, and after the end too (a coach often takes the register once
+    // the session is over): the rules allow it, and submitting without it would make every
+    // booked member a no-show.
     let attendance_open = Memo::new(move |_| {
-        open.get()
-            && class.with(|c| {
-                c.as_ref()
-                    .and_then(|c| c.details.as_ref())
-                    .is_some_and(|d| now.get() + ATTENDANCE_OPENS_MS >= d.start_ms)
-            })
+        class.with(|c| {
+            c.as_ref()
+                .filter(|c| c.cancelled.is_none())
+                .and_then(|c| c.details.as_ref())
+                .is_some_and(|d| now.get() + ATTENDANCE_OPENS_MS >= d.start_ms)
+        })
     });
     let late = Memo::new(move |_| class.with(|c| c.as_ref().is_some_and(|c| c.late_at(now.get()))));
     let ctx = Ctx { state, act: ClassAct::new(&client, id), class, people, now, open, attendance_open, late };

@@ -291,6 +291,16 @@ fn the_servers_resolutions_are_admitted_only_where_they_could_have_been_written(
     assert!(!admitted(&open, repeated(None, RepeatedChange::AttendanceSubmitted)), "attendance was not submitted");
     assert!(!admitted(&open, repeated(None, RepeatedChange::ClassCancelled)), "the class stands");
     assert!(!admitted(&open, repeated(None, RepeatedChange::BookingCancelled)), "a booking is a member's");
+    assert!(!admitted(&open, refused(1, Refused::ClassStarted)), "member 1's booking stood");
+    assert!(!admitted(&open, refused(1, Refused::NotPromoted)), "member 1 holds a spot");
+    assert!(admitted(&open, refused(2, Refused::ClassStarted)), "member 2 holds none");
+    let charged = {
+        let mut c = with(2, 1, 0);
+        c.push(ClassEvent::BookingCancelled { member: member(1), at_ms: before(60), late: true, skipped: vec![] });
+        c
+    };
+    assert!(!admitted(&charged, repeated(Some(1), RepeatedChange::ChargeWaived)), "member 1's late cancel is unwaived");
+    assert!(admitted(&open, repeated(Some(2), RepeatedChange::ChargeWaived)), "nothing to waive for member 2");
 
     let r = refused(2, Refused::ClassCancelled);
     assert_eq!(Class::resolution_permission(&r), Some(Permission::Bookings));
@@ -362,4 +372,33 @@ fn two_managers_moving_a_class_to_the_same_details_move_it_once() {
     };
     assert_eq!(resolve(&server, &mine, 2), Ok(Resolution::Replace(repeated.clone())));
     assert!(!Class::undone(&repeated) && Class::resolves(&repeated, &mine));
+}
+
+#[test]
+fn another_body_under_an_events_id_is_no_retry_of_it() {
+    let mine = booked(member(3), day_before() + 12 * MIN);
+    let at = day_before() + 12 * MIN;
+    let ClassEvent::ClassBooked { membership, .. } = mine.clone() else { unreachable!() };
+    // What the server writes of a booking: moved to the waitlist, or refused.
+    let waiting_instead =
+        ClassEvent::ClassWaitlisted { member: member(3), membership, at_ms: at, override_reason: None };
+    assert!(Class::resolves(&waiting_instead, &mine));
+    let refused = ClassEvent::BookingRefused { member: member(3), at_ms: at, reason: Refused::ClassStarted };
+    assert!(Class::resolves(&refused, &mine));
+    // What it never writes of it: a reason added, another change of the same member at that time.
+    let beyond = ClassEvent::ClassBooked {
+        member: member(3),
+        membership,
+        at_ms: at,
+        override_reason: None,
+        over_capacity: Some("coach's friend".into()),
+    };
+    assert!(!Class::resolves(&beyond, &mine), "the server never adds a reason to go beyond the capacity");
+    assert!(Class::resolves(&mine, &beyond), "a reason a freed spot made needless is dropped");
+    assert!(!Class::resolves(&mine, &ClassEvent::WaitlistLeft { member: member(3), at_ms: at }));
+    let repeat =
+        ClassEvent::ClassChangeRepeated { member: Some(member(3)), at_ms: at, change: RepeatedChange::WaitlistLeft };
+    assert!(Class::resolves(&repeat, &ClassEvent::WaitlistLeft { member: member(3), at_ms: at }));
+    assert!(!Class::resolves(&repeat, &booking_cancelled(member(3), at, false)), "a repeat of another change");
+    assert!(!Class::resolves(&refused, &booking_cancelled(member(3), at, false)), "a cancellation is never refused");
 }
