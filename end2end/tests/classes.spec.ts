@@ -159,9 +159,10 @@ test("two offline desks book the last spot: after sync one is booked and one wai
 
     await offline(a, b);
     await expect(await bookMember(a.page, dora)).toHaveText(`${dora} is booked.`);
-    await expect(await bookMember(b.page, emil)).toHaveText(`${emil} is booked.`);
-    await reloadOffline(b.page, title);
-    await expect(rosterRow(b.page, emil)).toHaveCount(1);
+    const bSaid = await bookMember(b.page, emil);
+    await expect(bSaid).toHaveText(`${emil} is booked.`);
+    await reloadOffline(a.page, title);
+    await expect(rosterRow(a.page, dora)).toHaveCount(1);
 
     // A reaches the server first: B's booking no longer fits, and the server puts Emil on the waitlist.
     await reconnect(a, b);
@@ -170,6 +171,8 @@ test("two offline desks book the last spot: after sync one is booked and one wai
       await expect(rosterRow(page, dora)).toHaveCount(1);
       await expect(waitingRow(page, emil)).toHaveAttribute("data-place", "1");
     }
+    // B's "booked" no longer holds: it is gone, and the correction says what became of it.
+    await expect(bSaid).toHaveCount(0);
     const why = `Booking of ${emil} for ${title}`;
     await expect(b.page.getByTestId("class-decided")).toContainText(why);
     await expect(b.page.getByTestId("class-decided")).toContainText(
@@ -305,5 +308,21 @@ test("the class pages open and reload with no network, though never opened onlin
     coach.noErrors();
   } finally {
     await coach.context.close();
+  }
+});
+
+test("a class scheduled for a time that has passed says on its page why it can no longer be booked", async ({
+  browser,
+}) => {
+  const manager = await device(browser, "manager");
+  try {
+    const title = `Past ${uniqueTag()}`;
+    // Yesterday at this time, for an hour: over.
+    await scheduleClass(manager.page, { title, startMs: classStart(-24 * 60), capacity: 8 });
+    await expect(manager.page.getByTestId("book-closed")).toHaveText("This class is over: it can no longer be booked.");
+    await expect(manager.page.getByTestId("book")).toHaveCount(0);
+    manager.noErrors();
+  } finally {
+    await manager.context.close();
   }
 });

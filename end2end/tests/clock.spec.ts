@@ -110,3 +110,39 @@ test("a device whose clock is set right after it was found wrong records again w
   await expect(page.getByTestId("sync-inbox")).toHaveCount(0);
   await fast.close();
 });
+
+test("a device whose clock was set back 2 h while offline knows it after a reload without a network, from the server's time it saw, and records nothing", async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  await context.clock.install({ time: Date.now() });
+  const page = await context.newPage();
+  await signIn(page);
+  await waitForOfflineReady(page);
+  const name = uniqueName("Odo");
+  await ensurePlan(page);
+  await registerMember(page, name);
+  await sellMembership(page);
+  await expectSynced(page);
+  await expect(page.getByTestId("clock-warning")).toHaveCount(0);
+
+  await context.setOffline(true);
+  await context.clock.setSystemTime(Date.now() - 2 * HOUR);
+  await page.reload();
+  await expect(page.getByTestId("member-name")).toHaveText(name);
+  const slow = /^This device's clock is (2 h|1 h 5\d min) slow\. Set its date and time right: until then nothing can be recorded here\.$/;
+  // At once: the page is up, and it already says so (not after the next periodic check).
+  await expect(page.getByTestId("clock-warning")).toHaveText(slow, { timeout: 3_000 });
+  await page.getByTestId("check-in").click();
+  await expect(page.getByTestId("member-message")).toHaveText(
+    /^Nothing was saved: this device's clock is (2 h|1 h 5\d min) slow\. Set its date and time right, then try again\.$/,
+  );
+  await expect(page.getByTestId("sync-pending")).toHaveAttribute("data-count", "0");
+
+  // Set right again (still offline), it records.
+  await context.clock.setSystemTime(Date.now());
+  await expect(page.getByTestId("clock-warning")).toHaveCount(0, { timeout: 15_000 });
+  await page.getByTestId("check-in").click();
+  await expect(page.getByTestId("member-message")).toHaveText("Checked in");
+  await context.close();
+});

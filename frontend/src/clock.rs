@@ -4,7 +4,8 @@
 //!
 //! What it knows is the replicator's last measurement against the server, carried forward on the
 //! monotonic clock: setting the clock right is noticed at once, offline too. The measurement lives
-//! as long as the page: after a reload without a network the device does not know yet, and the
+//! as long as the page: after a reload without a network the device knows only the latest time the
+//! server's clock was seen to show (kept in localStorage): a clock behind it was set back, and the
 //! server's own bound refuses what a fast clock stamped meanwhile.
 
 use crate::browser;
@@ -36,9 +37,15 @@ impl DeviceClock {
     }
 
     /// Err while the clock is known to be off; shows the answer on every page
-    /// (`ClientState::clock_off`).
+    /// (`ClientState::clock_off`). Without a measurement in this page (a reload offline), a clock
+    /// behind the latest time the server was seen to show was set back since.
     pub fn check(&self) -> Result<(), ClockOff> {
-        let now = self.reading.get().map_or(Ok(()), |r| r.check(browser::now_ms(), browser::mono_ms()));
+        let now = match self.reading.get() {
+            Some(r) => r.check(browser::now_ms(), browser::mono_ms()),
+            None => {
+                crate::sync::kept::server_seen().map_or(Ok(()), |seen| ClockOff::behind_server(browser::now_ms(), seen))
+            }
+        };
         let off = now.err();
         if self.state.clock_off.with_untracked(|shown| *shown != off) {
             self.state.clock_off.set(off);

@@ -391,9 +391,10 @@ fn show_classes(state: &ClientState, streams: &[crate::store::StreamRecord]) {
 /// without waiting for a command or the server.
 fn keep_clock_checked(clock: Rc<DeviceClock>) {
     spawn_local(async move {
+        // At once too: a page reloaded with the clock set back says so before staff start work.
         loop {
-            TimeoutFuture::new(5_000).await;
             let _ = clock.check();
+            TimeoutFuture::new(5_000).await;
         }
     });
 }

@@ -15,7 +15,7 @@ use shared::{
     class::{ChargeKind, Class, ClassCommand, ClassDetails, ClassError, ClassEvent, Cutoffs, Refused, Skip, Via},
     envelope::Stamp,
     hlc::HlcClock,
-    member::{Denial, Member, MemberCommand, MemberEvent, Repeated},
+    member::{Denial, Member, MemberCommand, MemberEvent, Repeated, VisitNotCounted},
     protocol::{BatchStatus, PushBatch, PushRequest, PushResponse},
     replication::{memory::MemoryDevice, StoreOp},
     Command, DomainEvent, EventEnvelope, Role, StaffId, StreamId,
@@ -962,7 +962,8 @@ async fn a_booking_whose_cards_last_visit_its_own_attendance_used_in_the_same_pu
 }
 
 /// The re-check reads each member as the append transaction sees them: a sale stored by an earlier
-/// push of the same group counts; another club's member is no member here. An import (or the
+/// push of the same group counts; another club's member is no member here (a booking of them is
+/// refused whole, as of anyone never registered). An import (or the
 /// demo) stores a log whose bookings were settled when first stored: not checked again.
 #[tokio::test]
 async fn the_recheck_reads_members_as_the_transaction_sees_them_and_leaves_imports_alone() {
@@ -993,16 +994,9 @@ async fn the_recheck_reads_members_as_the_transaction_sees_them_and_leaves_impor
         store.push_group(OTHER_CLUB, &[push_of(&elsewhere, bob, 0)], T0, Commit::EachPush).await.unwrap();
         front.execute::<Class>(spin, book(bob), minute(12)).unwrap();
         let done = store.push_group(CLUB, &[push_of(&front, spin, 2)], T0, Commit::EachPush).await.unwrap();
-        let refused = &done.outcomes[0].as_ref().expect("stored")[0];
-        assert_eq!(refused.status, BatchStatus::Rebased);
-        assert_eq!(
-            refused.events[0].decode::<ClassEvent>().unwrap(),
-            ClassEvent::BookingRefused {
-                member: bob.id,
-                at_ms: minute(12),
-                reason: Refused::Denied { denial: Denial::NoMembership }
-            }
-        );
+        let refused = done.outcomes[0].as_ref().expect_err("refused: Bob is no member of this club");
+        assert!(refused.to_string().contains("is not a member of this club"), "{refused}");
+        assert!(done.appended().is_empty(), "nothing stored");
 
         // An imported log books Cleo, whom this log does not know: stored as it was.
         let mut imported = desk("imported", 3);
@@ -1012,6 +1006,151 @@ async fn the_recheck_reads_members_as_the_transaction_sees_them_and_leaves_impor
         let done = store.push_group(CLUB, &[push_of(&imported, spin, head)], T0, Commit::AllOrNothing).await.unwrap();
         let kept = &done.outcomes[0].as_ref().expect("stored")[0];
         assert_eq!((kept.status, kept.events[0].event_type.as_str()), (BatchStatus::Accepted, "ClassBooked"));
+    })
+    .await;
+}
+
+/// DOMAIN.md "Classes": a card visit is consumed by attendance, or by a late cancel or no-show not
+/// waived. The visit lives in the member's stream, the attendance in the class's: the server holds
+/// every visit a device's push uses to its class as the push leaves it. Two offline desks booked
+/// the last spot; the gym also marked Bob attended and used his card's visit. The gym's class batch
+/// cannot join (Bob waits; "attended" has no booking) and goes to its inbox; his visit is stored as
+/// not used, and the gym is told. A visit for a class that does not exist, and
+/// a booking naming a card that is not the member's, do not stand either.
+#[tokio::test]
+async fn a_card_visit_stands_only_where_the_class_records_what_it_was_used_for() {
+    each_server("classes_visit_recheck", async |server| {
+        let mut office = Desk::open(&server, "office", accounts::MANAGER).await;
+        let mut front = Desk::open(&server, "front-desk", accounts::DESK).await;
+        let mut gym = Desk::open(&server, "gym-floor", accounts::DESK).await;
+        let (anna, bob, cleo) = (member(1), member(2), member(3));
+        members(&server, &mut front, &[(1, "Anna", Holds::Card), (2, "Bob", Holds::Card), (3, "Cleo", Holds::Card)])
+            .await;
+        let spin = class(SPIN);
+        scheduled(&server, &mut office, SPIN, details("Spin", accounts::COACH, 1), &mut [&mut front, &mut gym]).await;
+        gym.pull(&server).await;
+
+        // Both offline: the front desk books Anna; the gym books Bob, and marks him in at the door.
+        front.does(spin, book_on(anna, CARD), START - 50 * 60_000);
+        gym.does(spin, book_on(bob, CARD), START - 45 * 60_000);
+        gym.does(spin, ClassCommand::MarkAttendance { member: bob.id, attended: true }, START - 20 * 60_000);
+        gym.does(bob, use_visit(SPIN, None), START - 20 * 60_000);
+        let (status, body) = front.push(&server, &[spin]).await;
+        assert_status(status, &body, "accepted");
+        let request = gym.push_of(&[spin, bob]);
+        let visit = request.batches[1].events[0].id;
+        let (status, body) = gym.send(&server, &request).await;
+        assert_eq!(status, 200, "{body}");
+        // Bob waits, and "attended" has no booking to mark: the class's batch goes to the gym's inbox.
+        assert_eq!(result(&body, 0)["status"], "rejected", "{body}");
+        assert_eq!(gym.device.inbox().len(), 2, "the booking and the attendance wait in the gym's inbox");
+        assert_eq!(result(&body, 1)["status"], "rebased", "{body}");
+        assert_eq!(
+            stored::<MemberEvent>(&body, 1),
+            [MemberEvent::ClassVisitNotCounted {
+                class: SPIN,
+                membership: CARD,
+                on: day_of(START),
+                reason: VisitNotCounted::NotInClass
+            }]
+        );
+        assert!(gym.told_of(visit), "the gym's staff are told Bob's visit was not used");
+        // The answer was lost: the same push again is answered with what was stored.
+        let (status, again) = gym.send_only(&server, &request).await;
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(result(&again, 1)["events"], result(&body, 1)["events"]);
+
+        // A visit for a class that was never scheduled is not used either.
+        let nowhere = Uuid::from_u128(0x404);
+        front.pull(&server).await;
+        front.does(cleo, use_visit(nowhere, None), START - 10 * 60_000);
+        let (status, body) = front.push(&server, &[cleo]).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            matches!(
+                stored::<MemberEvent>(&body, 0)[..],
+                [MemberEvent::ClassVisitNotCounted { reason: VisitNotCounted::NotInClass, .. }]
+            ),
+            "{body}"
+        );
+
+        // A booking naming a card that is not Cleo's is refused at append: a visit would be used of
+        // nobody's card when she attends.
+        front.does(class(SPIN), book_on(cleo, Uuid::from_u128(0xbad)), START - 55 * 60_000);
+        let (status, body) = front.push(&server, &[spin]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            stored::<ClassEvent>(&body, 0),
+            [ClassEvent::BookingRefused {
+                member: cleo.id,
+                at_ms: START - 55 * 60_000,
+                reason: Refused::Denied { denial: Denial::NoMembership }
+            }]
+        );
+
+        // A booking of someone who was never registered is refused whole, naming the event: a
+        // class's record of refusals does not fill with made-up people.
+        let log_before = server.log().await;
+        let ghost = member(99);
+        front.pull(&server).await;
+        // The class is full: a booking is a waitlist entry.
+        let ghost_booked = ClassEvent::ClassWaitlisted {
+            member: ghost.id,
+            membership: Some(CARD),
+            at_ms: START - 50 * 60_000,
+            override_reason: None,
+        };
+        let request = front.forged(spin, front.device.load::<Class>(spin).1, &ghost_booked, START - 50 * 60_000);
+        let (status, body) = front.send_only(&server, &request).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("not a member of this club"), "{body}");
+        assert_eq!(body["error"]["event"], json!(request.batches[0].events[0].id));
+        assert_eq!(server.log().await, log_before, "nothing stored");
+        // Nor may anyone else's event name a made-up person: a manager's override booking, or a
+        // refusal (the server's to write) offered by a client.
+        let overridden = ClassEvent::ClassWaitlisted {
+            member: ghost.id,
+            membership: None,
+            at_ms: START - 50 * 60_000,
+            override_reason: Some("trial".into()),
+        };
+        let invented = ClassEvent::BookingRefused {
+            member: ghost.id,
+            at_ms: START - 50 * 60_000,
+            reason: Refused::Denied { denial: Denial::NoMembership },
+        };
+        office.pull(&server).await;
+        for event in [overridden, invented] {
+            let request = office.forged(spin, office.device.load::<Class>(spin).1, &event, START - 50 * 60_000);
+            let (status, body) = office.send_only(&server, &request).await;
+            assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{event:?}: {body}");
+            assert_eq!(server.log().await, log_before, "{event:?}: nothing stored");
+        }
+        // A client's own "not counted" must be true: Anna's attendance is not on record, so hers
+        // would be; marked attended, it is refused.
+        let not_counted = MemberEvent::ClassVisitNotCounted {
+            class: SPIN,
+            membership: CARD,
+            on: day_of(START),
+            reason: VisitNotCounted::NotInClass,
+        };
+        front.does(spin, ClassCommand::MarkAttendance { member: anna.id, attended: true }, START - 15 * 60_000);
+        let (status, body) = front.push(&server, &[spin]).await;
+        assert_status(status, &body, "accepted");
+        let request = front.forged(anna, front.device.load::<Member>(anna).1, &not_counted, START - 14 * 60_000);
+        let (status, body) = front.send_only(&server, &request).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("it counts"), "{body}");
+
+        for desk in [&mut front, &mut gym] {
+            desk.pull(&server).await;
+            for who in [bob, cleo] {
+                let card = desk.member(who).membership(CARD).cloned().unwrap();
+                assert_eq!(card.visits_used, 0, "{}: no visit of {who} used", desk.device.device);
+            }
+        }
+        assert_eq!(front.class(SPIN), gym.class(SPIN));
+        assert_read_models_fold_the_log(&server).await;
     })
     .await;
 }

@@ -14,7 +14,9 @@ use shared::{
     aggregate::{Aggregate, EventMeta},
     class::{ChargeKind, Class, ClassEvent, Refused, Skip},
     club::{ClubEvent, Setting},
-    member::{Denial, EntryRules, Member, MemberEvent, MemberField, Membership, NotCounted, Repeated, Start},
+    member::{
+        Denial, EntryRules, Member, MemberEvent, MemberField, Membership, NotCounted, Repeated, Start, VisitNotCounted,
+    },
     text::money,
     DeviceId, EventEnvelope, StreamKind,
 };
@@ -247,8 +249,12 @@ fn describe_member(envelope: &EventEnvelope, names: &dyn Names) -> String {
         MemberEvent::ClassVisitReturned { class: c, reason, .. } => {
             format!("Card visit of {} given back: {reason}", class(c))
         }
-        MemberEvent::ClassVisitNotCounted { class: c, .. } => format!(
+        MemberEvent::ClassVisitNotCounted { class: c, reason: VisitNotCounted::NoVisitsLeft, .. } => format!(
             "Card visit for {} not counted: the card had no visit left once the desks' changes met (settle it with the member)",
+            class(c)
+        ),
+        MemberEvent::ClassVisitNotCounted { class: c, reason: VisitNotCounted::NotInClass, .. } => format!(
+            "Card visit for {} not used: once the desks' changes met, the class did not record this member's attendance, late cancel or no-show (see the class's page)",
             class(c)
         ),
         MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { class: c } } => format!(
@@ -855,9 +861,22 @@ mod tests {
                 class: Uuid::from_u128(0xc1a5),
                 membership: MEMBERSHIP,
                 on: d("2026-03-03"),
+                reason: VisitNotCounted::NoVisitsLeft,
             },
         )]);
         assert!(describe(&events[0], &Known).starts_with("Card visit for Yoga (Tue 3 Mar 18:00) not counted"));
+        let events = stream(&[(
+            "2026-03-03",
+            MemberEvent::ClassVisitNotCounted {
+                class: Uuid::from_u128(0xc1a5),
+                membership: MEMBERSHIP,
+                on: d("2026-03-03"),
+                reason: VisitNotCounted::NotInClass,
+            },
+        )]);
+        assert!(describe(&events[0], &Known).starts_with(
+            "Card visit for Yoga (Tue 3 Mar 18:00) not used: once the desks' changes met, the class did not record"
+        ));
     }
 
     #[wasm_bindgen_test]

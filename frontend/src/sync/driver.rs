@@ -263,6 +263,9 @@ impl Driver {
             None => status.log_replaced_ms = self.log_replaced_ms,
         }
         self.kept.save(status.last_sync_ms, status.server_head);
+        if let (Some(skew_ms), Some(wall_ms)) = (status.clock_skew_ms, status.clock_measured_ms) {
+            self.kept.save_server_time((wall_ms as i64 - skew_ms).max(0) as u64);
+        }
         let progress = self.catch_up.progress(&status, browser::now_ms());
         let (store_error, reoffered) = (self.store_error.clone(), self.reoffered);
         let changed = self.state.sync.with_untracked(|current| {

@@ -6,6 +6,7 @@ use gloo_storage::{LocalStorage, Storage};
 
 const LAST_SYNC: &str = "faraday.last_sync_ms";
 const SERVER_HEAD: &str = "faraday.server_head";
+const SERVER_SEEN: &str = "faraday.server_seen_ms";
 /// Writes the time at most this often: it moves at every live event, staff read it to the minute.
 const WRITE_EVERY_MS: u64 = 5_000;
 
@@ -19,11 +20,18 @@ pub fn server_head() -> u64 {
     LocalStorage::get(SERVER_HEAD).unwrap_or(0)
 }
 
+/// The latest time the server's clock was seen to show (ms since the epoch): a device clock behind
+/// it was set back since (`ClockOff::behind_server`), known after a reload without a network too.
+pub fn server_seen() -> Option<u64> {
+    LocalStorage::get(SERVER_SEEN).ok()
+}
+
 /// What was written last, to skip writes that would change nothing.
 #[derive(Default)]
 pub struct Written {
     last_sync: Option<u64>,
     server_head: Option<u64>,
+    server_seen: Option<u64>,
 }
 
 impl Written {
@@ -42,12 +50,25 @@ impl Written {
             self.server_head = Some(server_head);
         }
     }
+
+    /// Remembers `server_ms`, the server's clock at an answer, when it is later than what is kept
+    /// (never earlier: a clock set back must not lower the mark it is held to).
+    pub fn save_server_time(&mut self, server_ms: u64) {
+        let kept = self.server_seen.or_else(server_seen);
+        if kept.is_none_or(|k| server_ms >= k + WRITE_EVERY_MS) {
+            set(SERVER_SEEN, server_ms);
+            self.server_seen = Some(server_ms);
+        } else if self.server_seen.is_none() {
+            self.server_seen = kept;
+        }
+    }
 }
 
 /// Forgets where sync stood (the device's data is being deleted).
 pub fn forget() {
     LocalStorage::delete(LAST_SYNC);
     LocalStorage::delete(SERVER_HEAD);
+    LocalStorage::delete(SERVER_SEEN);
 }
 
 fn set(key: &str, value: u64) {

@@ -120,8 +120,9 @@ pub(super) async fn push_all(
         let stored: Vec<EventEnvelope> = stored.into_iter().map(|(_, e)| e).collect();
         let versions: HashMap<StreamId, u64> = versions.into_iter().map(|(s, (_, v))| (s, v)).collect();
         let mut plans = Vec::with_capacity(push.batches.len());
-        // The classes' heads the batches were planned on, for the re-check of a device's bookings.
-        let mut classes_before: HashMap<StreamId, StreamHead> = HashMap::new();
+        // The heads a device's class and member batches were planned on, for the re-check of its
+        // bookings and card visits.
+        let mut rechecked: HashMap<StreamId, StreamHead> = HashMap::new();
         let mut refusal = None;
         for batch in &push.batches {
             let head = match heads.get(&batch.stream) {
@@ -138,16 +139,19 @@ pub(super) async fn push_all(
                     break;
                 }
             }
-            if from_devices && batch.stream.kind == shared::StreamKind::Class {
-                classes_before.insert(batch.stream, head);
+            if from_devices && matches!(batch.stream.kind, shared::StreamKind::Class | shared::StreamKind::Member) {
+                rechecked.insert(batch.stream, head);
             }
         }
-        if refusal.is_none() && !classes_before.is_empty() {
+        if refusal.is_none() && !rechecked.is_empty() {
             // Every batch of the push is planned first: a member's sale pushed beside (or after)
-            // their booking counts, as the device that made both saw it.
+            // their booking counts, as the device that made both saw it. Classes first: a card
+            // visit is held to its class as this push leaves it.
             let rules = club_rules(&plans, settings_stream, settings.as_ref());
             let mut recheck = Recheck::new(tx, cache, (club, epoch), &heads, rules);
-            if let Err(r) = recheck.classes(&mut plans, &classes_before).await? {
+            if let Err(r) = recheck.classes(&mut plans, &rechecked).await? {
+                refusal = Some(PushRefusal::from(r));
+            } else if let Err(r) = recheck.visits(&mut plans, &rechecked).await? {
                 refusal = Some(PushRefusal::from(r));
             }
         }

@@ -92,7 +92,7 @@ fn real_event() -> impl Strategy<Value = (String, serde_json::Value)> {
         aggregate::DomainEvent,
         calendar::Date,
         club::{Length, PlanTerms, Visits},
-        member::{EntryRules, MemberEvent, PaymentMethod, Start},
+        member::{EntryRules, MemberEvent, PaymentMethod, Start, VisitNotCounted},
     };
     let time = || prop_oneof![NOW - 7_200_000..NOW + 600_000, any::<u64>()];
     // Near the day of NOW, or any day the domain can write.
@@ -141,10 +141,9 @@ fn real_event() -> impl Strategy<Value = (String, serde_json::Value)> {
         (class(), membership(), day(), ".{0,20}").prop_map(|(class, membership, on, reason)| {
             MemberEvent::ClassVisitReturned { class, membership, on, reason }
         }),
-        (class(), membership(), day()).prop_map(|(class, membership, on)| MemberEvent::ClassVisitNotCounted {
-            class,
-            membership,
-            on
+        (class(), membership(), day(), any::<bool>()).prop_map(|(class, membership, on, not_in_class)| {
+            let reason = if not_in_class { VisitNotCounted::NotInClass } else { VisitNotCounted::NoVisitsLeft };
+            MemberEvent::ClassVisitNotCounted { class, membership, on, reason }
         }),
     ]
     .prop_map(|e| (e.event_type().to_owned(), e.encode()))
@@ -388,7 +387,7 @@ proptest! {
             let _ = plan_batch(&head, &stored[..0], &request.batches[0]);
             if let Ok(Plan::Append { new, head, .. }) = plan_batch(&head, &stored, &request.batches[0]) {
                 if let (StreamState::Class(class), Some(first), Some(last)) = (&head.state, new.first(), new.last()) {
-                    let mut asked = |m| if unable.contains(&m) { Err(Denial::NoVisitsLeft) } else { Ok(()) };
+                    let mut asked = |m, _| if unable.contains(&m) { Err(Denial::NoVisitsLeft) } else { Ok(()) };
                     for c in corrections(class, first.version..=last.version, &mut asked) {
                         for e in new.iter().filter_map(|e| e.decode::<crate::class::ClassEvent>().ok()) {
                             let _ = correct(&e, &c);

@@ -126,7 +126,12 @@ fn every_membership_change_and_override_is_checked_too() {
             on: far,
             reason: "sick note".into(),
         },
-        MemberEvent::ClassVisitNotCounted { class: Uuid::from_u128(0xc1a55), membership: m, on: far },
+        MemberEvent::ClassVisitNotCounted {
+            class: Uuid::from_u128(0xc1a55),
+            membership: m,
+            on: far,
+            reason: Default::default(),
+        },
     ];
     for event in dated_far {
         let refused = check(event.clone()).map_err(|e| e.code());

@@ -34,7 +34,7 @@ pub struct Class {
     /// Whether attendance was submitted (the no-shows are then recorded).
     pub submitted: bool,
     pub charges: Vec<Charge>,
-    /// Bookings that did not stand, and why (kept for staff).
+    /// Bookings that did not stand, and why (kept for staff): each member's latest, in order.
     pub refused: Vec<(Uuid, Refused)>,
 }
 
@@ -573,7 +573,12 @@ impl Aggregate for Class {
                     c.waived = Some(reason.clone());
                 }
             }
-            E::BookingRefused { member, reason, .. } => self.refused.push((*member, *reason)),
+            // The latest refusal per member: what staff need, and a class's record stays bounded by
+            // the club's members however many refusals a client sends.
+            E::BookingRefused { member, reason, .. } => {
+                self.refused.retain(|(m, _)| m != member);
+                self.refused.push((*member, *reason));
+            }
             E::ClassChangeRepeated { .. } => {}
         }
     }

@@ -37,3 +37,16 @@ pub fn can_attend(member: &Member, day: Date, rules: &EntryRules) -> Result<Uuid
         None => Err(denial.unwrap_or(Denial::NoMembership)),
     }
 }
+
+/// Whether a booking of `member` naming `membership` stands on `day` (the server's re-check at
+/// append, `recheck::corrections`): the member can attend (`can_attend`, judged with the visit this
+/// class used given back, `Member::before_class`), and the membership the booking names, whose
+/// card a visit is used of, is one of theirs (`Denial::NoMembership` otherwise: a booking naming
+/// another member's card would use no visit of the member's own).
+pub fn booking_stands(member: &Member, membership: Option<Uuid>, day: Date, rules: &EntryRules) -> Result<(), Denial> {
+    can_attend(member, day, rules)?;
+    match membership {
+        Some(id) if member.membership(id).is_none() => Err(Denial::NoMembership),
+        _ => Ok(()),
+    }
+}

@@ -189,6 +189,28 @@ impl Refused {
     }
 }
 
+impl ClassEvent {
+    /// The member the event is about, if one: every such member must be a member of the club (the
+    /// server refuses a device's event naming anyone else, `server::store::recheck`).
+    pub fn member(&self) -> Option<Uuid> {
+        match self {
+            ClassEvent::ClassBooked { member, .. }
+            | ClassEvent::ClassWaitlisted { member, .. }
+            | ClassEvent::BookingCancelled { member, .. }
+            | ClassEvent::WaitlistLeft { member, .. }
+            | ClassEvent::WaitlistPromoted { member, .. }
+            | ClassEvent::AttendanceMarked { member, .. }
+            | ClassEvent::ChargeWaived { member, .. }
+            | ClassEvent::BookingRefused { member, .. } => Some(*member),
+            ClassEvent::ClassChangeRepeated { member, .. } => *member,
+            ClassEvent::ClassScheduled { .. }
+            | ClassEvent::ClassRescheduled { .. }
+            | ClassEvent::ClassCancelled { .. }
+            | ClassEvent::AttendanceSubmitted { .. } => None,
+        }
+    }
+}
+
 /// What a card's visit is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -21,7 +21,7 @@ pub use aggregate::{
 };
 pub use commands::ClassCommand;
 pub use details::{ClassDetails, Cutoffs, MAX_CAPACITY, MAX_DURATION_MIN, MAX_ROOM, MAX_TITLE};
-pub use eligibility::can_attend;
+pub use eligibility::{booking_stands, can_attend};
 pub use events::{ChargeKind, ClassEvent, Refused, RepeatedChange, Skip};
 
 /// The stream of a class: `class-<class id>`.

@@ -4,7 +4,7 @@ use crate::{
     acceptance::check_request,
     calendar::minute_of_day,
     class::{
-        can_attend,
+        booking_stands,
         recheck::{corrections, Correction},
         ChargeKind, Class, ClassCommand, ClassEvent, Via,
     },
@@ -82,8 +82,8 @@ fn recheck(desks: &Desks, spec: &Spec, class: &Class, versions: RangeInclusive<u
     let Some(StreamState::Club(settings)) = desks.state(&club::stream(spec.club)) else { unreachable!() };
     let rules = settings.entry_rules();
     let day = class.details.as_ref().unwrap().day;
-    corrections(class, versions, &mut |member| match desks.state(&StreamId::member(member)) {
-        Some(StreamState::Member(m)) => can_attend(m, day, &rules).map(|_| ()),
+    corrections(class, versions, &mut |member, membership| match desks.state(&StreamId::member(member)) {
+        Some(StreamState::Member(m)) => booking_stands(m, membership, day, &rules),
         _ => Err(Denial::NoMembership),
     })
 }

@@ -2,7 +2,7 @@ use super::{
     commands::MemberCommand,
     details::{DetailsError, MemberField},
     entry::Denial,
-    events::{MemberEvent, NotCounted, Repeated},
+    events::{MemberEvent, NotCounted, Repeated, VisitNotCounted},
     membership::Membership,
 };
 use crate::{
@@ -199,7 +199,12 @@ impl Member {
             (
                 MemberEvent::ClassVisitUsed { class, membership, on, .. },
                 MemberError::EntryDenied(Denial::NoVisitsLeft),
-            ) => Some(MemberEvent::ClassVisitNotCounted { class: *class, membership: *membership, on: *on }),
+            ) => Some(MemberEvent::ClassVisitNotCounted {
+                class: *class,
+                membership: *membership,
+                on: *on,
+                reason: VisitNotCounted::NoVisitsLeft,
+            }),
             (MemberEvent::MemberArchived {}, MemberError::Archived) => {
                 Some(MemberEvent::MemberChangeRepeated { change: Repeated::Archived })
             }
@@ -471,8 +476,14 @@ impl Aggregate for Member {
                         _ => self.membership_entry(*membership, *on, &rules).err().as_ref() == Some(denial),
                     }
             }
-            MemberEvent::ClassVisitNotCounted { membership, .. } => {
+            MemberEvent::ClassVisitNotCounted { membership, reason: VisitNotCounted::NoVisitsLeft, .. } => {
                 self.membership(*membership).is_some_and(|m| m.visits_left() == Some(0))
+            }
+            // What the class's stream records is the server's to judge (`server::store::recheck`):
+            // the member's stream only holds the card (this event changes nothing in it).
+            MemberEvent::ClassVisitNotCounted { class, membership, reason: VisitNotCounted::NotInClass, .. } => {
+                self.membership(*membership).is_some_and(|m| m.terms.visits.count().is_some())
+                    && !self.memberships.iter().any(|m| m.class_visits.contains(class))
             }
             MemberEvent::MemberChangeRepeated { change: Repeated::ClassVisit { .. } } => true,
             MemberEvent::MemberChangeRepeated { change: Repeated::Archived } => self.archived,

@@ -193,7 +193,12 @@ fn a_visit_given_back_on_two_desks_is_given_back_once() {
 fn the_last_visit_of_a_card_used_by_two_classes_on_two_devices_counts_once_and_the_other_is_not_counted() {
     let server = with(with_card("Ann", 1), &[used(CLASS, None)]);
     let mine = used(OTHER_CLASS, None);
-    let not_counted = MemberEvent::ClassVisitNotCounted { class: OTHER_CLASS, membership: CARD, on: monday() };
+    let not_counted = MemberEvent::ClassVisitNotCounted {
+        class: OTHER_CLASS,
+        membership: CARD,
+        on: monday(),
+        reason: VisitNotCounted::NoVisitsLeft,
+    };
     assert_eq!(resolve(&server, &mine, 3), Resolution::Replace(not_counted.clone()));
     assert!(Member::undone(&not_counted), "the device that used it is told");
     assert!(Member::resolves(&not_counted, &mine));

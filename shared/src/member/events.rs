@@ -139,14 +139,37 @@ pub enum MemberEvent {
         on: Date,
         reason: String,
     },
-    /// Written by the server in place of a `ClassVisitUsed` (same id) when the card had no visit
-    /// left once the desks' events met: the member attended, no visit was used (a card never goes
-    /// below zero), and staff are told.
+    /// Written by the server in place of a `ClassVisitUsed` (same id) when the visit could not be
+    /// used once the desks' events met (`reason`): no visit was used (a card never goes below zero,
+    /// and a visit is used only by what the class's stream records), and staff are told.
     ClassVisitNotCounted {
         class: Uuid,
         membership: Uuid,
         on: Date,
+        /// Absent in the JSON for `no_visits_left` (the only reason before there were others).
+        #[serde(default, skip_serializing_if = "VisitNotCounted::is_no_visits_left")]
+        reason: VisitNotCounted,
     },
+}
+
+/// Why a class's card visit was not used (the server's re-check at append, DOMAIN.md "Classes": a
+/// card visit is consumed by attendance, or by a late cancel or no-show not waived).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitNotCounted {
+    /// The member attended, but the card had no visit left once the desks' events met.
+    #[default]
+    NoVisitsLeft,
+    /// The class's stream, as the server holds it, does not record what the visit was used for on
+    /// that membership: the attendance (or the late cancel, the no-show) did not stand, e.g. the
+    /// booking lost the last spot to another desk's, or the class does not exist.
+    NotInClass,
+}
+
+impl VisitNotCounted {
+    fn is_no_visits_left(&self) -> bool {
+        *self == VisitNotCounted::NoVisitsLeft
+    }
 }
 
 /// A change two desks made both.

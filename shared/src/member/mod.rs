@@ -24,7 +24,7 @@ pub use aggregate::{FieldStamp, Member, MemberError, RecentCheckIn, CHECK_IN_WIN
 pub use commands::MemberCommand;
 pub use details::{DetailsError, MemberField, MAX_NAME};
 pub use entry::{Denial, Entry, EntryRules, Verdict, Warning};
-pub use events::{MemberEvent, NotCounted, Repeated};
+pub use events::{MemberEvent, NotCounted, Repeated, VisitNotCounted};
 pub use membership::{Cancellation, Freeze, Membership, PaymentMethod, Start, Status, MAX_FREEZE_DAYS};
 pub use sales::MembershipError;
 pub use visits::{MAX_BACKDATE_DAYS, MAX_REASON};

@@ -74,6 +74,22 @@ impl ClockOff {
     }
 }
 
+impl ClockOff {
+    /// Whether `now_ms` (this device's clock) is behind a time the server's clock already showed
+    /// (`server_seen_ms`, the latest server time this device heard, kept across reloads) by more
+    /// than the bound: the clock was set back since (by hand, or a flat battery), and what it would
+    /// stamp now could book a class that has started or escape a late cancel. Known offline too,
+    /// after a reload, before any new measurement.
+    pub fn behind_server(now_ms: u64, server_seen_ms: u64) -> Result<(), ClockOff> {
+        let behind = server_seen_ms.saturating_sub(now_ms);
+        if behind <= MAX_CLOCK_AHEAD_MS {
+            Ok(())
+        } else {
+            Err(ClockOff { fast: false, by_ms: behind })
+        }
+    }
+}
+
 /// A measurement of this device's clock against the server's, carried forward on a monotonic
 /// clock (the browser's `performance.now()`, which the date and time settings do not move): when
 /// staff set the clock right after the measurement, offline too, the device notices at once
@@ -154,6 +170,22 @@ impl Contact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clock_set_back_behind_a_time_the_server_already_showed_is_slow_offline_too() {
+        let seen = 1_780_000_000_000;
+        assert_eq!(ClockOff::behind_server(seen, seen), Ok(()));
+        assert_eq!(ClockOff::behind_server(seen + 3_600_000, seen), Ok(()), "time moved on");
+        assert_eq!(ClockOff::behind_server(seen - MAX_CLOCK_AHEAD_MS, seen), Ok(()), "within the bound");
+        assert_eq!(
+            ClockOff::behind_server(seen - 2 * 3_600_000, seen),
+            Err(ClockOff { fast: false, by_ms: 2 * 3_600_000 })
+        );
+        assert_eq!(
+            ClockOff::behind_server(seen - 2 * 3_600_000, seen).unwrap_err().to_string(),
+            "this device's clock is 2 h slow"
+        );
+    }
 
     #[test]
     fn a_clock_off_by_more_than_the_bound_is_named() {

@@ -8,8 +8,8 @@ use crate::{
     acceptance::{check_epoch, check_request, plan_batch, Plan as BatchPlan, Refusal, StreamHead, StreamState},
     calendar::Date,
     class::{
-        can_attend,
-        recheck::{correct, corrections, Correction},
+        booking_stands, can_attend,
+        recheck::{correct, recheck_event, visit_checked, visits_to_check, Correction},
         ChargeKind, Class, ClassCommand, ClassDetails, ClassEvent, Refused, Skip,
     },
     club::{ClubCommand, ClubSettings, Plan, PlanTerms, Setting, Visits},
@@ -148,21 +148,32 @@ impl MemoryServer {
                 // Each event is asked about right after it (a booking the batch cancels again is
                 // checked too).
                 let mut wanted = vec![];
+                let mut unknown = None;
                 let mut state = before.state.clone();
                 for e in &events {
                     state.evolve(e).expect("planned events fold");
                     let StreamState::Class(class) = &state else { break };
                     let Some(day) = class.details.as_ref().map(|d| d.day) else { continue };
-                    wanted.extend(corrections(class, e.version..=e.version, &mut |member| {
+                    let event: ClassEvent = e.decode().expect("planned events decode");
+                    wanted.extend(recheck_event(class, &event, e.version, &mut |member, membership| {
                         let member_stream = StreamId::member(member);
                         let read = members.entry(member_stream).or_insert_with(|| {
                             planned(plans, member_stream).unwrap_or_else(|| self.stream_state(member_stream))
                         });
                         match read {
-                            StreamState::Member(m) => can_attend(&m.before_class(stream.id), day, &rules).map(|_| ()),
-                            _ => Err(Denial::NoMembership),
+                            StreamState::Member(m) if m.registered => {
+                                booking_stands(&m.before_class(stream.id), membership, day, &rules)
+                            }
+                            _ => {
+                                unknown.get_or_insert(e.id);
+                                Err(Denial::NoMembership)
+                            }
                         }
                     }));
+                }
+                if let Some(event) = unknown {
+                    let reason = "not a member of this club".to_owned();
+                    return Err((stream, Refusal::RuleBroken { stream, event, reason }));
                 }
                 let Some(rewritten) = corrected_events(&events, &wanted) else { break };
                 let (refolded, after) = refold(&before, rewritten, parent).map_err(|r| (stream, r))?;
@@ -170,6 +181,44 @@ impl MemoryServer {
                 corrected = Some((refolded, after));
             }
             if let Some((events, after)) = corrected {
+                let BatchPlan::Append { new, head, status, .. } = &mut plans[i].1 else { unreachable!() };
+                *new = events;
+                **head = after;
+                *status = BatchStatus::Rebased;
+            }
+        }
+        // Then each card visit a member batch uses is held to its class as this push leaves it.
+        for i in 0..plans.len() {
+            let stream = plans[i].0;
+            let BatchPlan::Append { new, after_version, .. } = &plans[i].1 else { continue };
+            if stream.kind != StreamKind::Member {
+                continue;
+            }
+            let decoded: Vec<MemberEvent> = new.iter().map(|e| e.decode().expect("planned events decode")).collect();
+            let asked = visits_to_check(&decoded);
+            let mut rewritten = new.clone();
+            let mut changed = false;
+            for (e, event) in rewritten.iter_mut().zip(&decoded) {
+                let MemberEvent::ClassVisitUsed { class: id, .. } = event else { continue };
+                if !asked.contains(id) {
+                    continue;
+                }
+                let class_stream = crate::class::stream(*id);
+                let state = planned(plans, class_stream).unwrap_or_else(|| self.stream_state(class_stream));
+                let class = match &state {
+                    StreamState::Class(c) if c.is_scheduled() => Some(c),
+                    _ => None,
+                };
+                if let Some(fixed) = visit_checked(event, stream.id, class) {
+                    use crate::aggregate::DomainEvent;
+                    e.event_type = fixed.event_type().to_owned();
+                    e.data = fixed.encode();
+                    changed = true;
+                }
+            }
+            if changed {
+                let (events, after) =
+                    refold(&self.stream_head(stream), rewritten, *after_version).map_err(|r| (stream, r))?;
                 let BatchPlan::Append { new, head, status, .. } = &mut plans[i].1 else { unreachable!() };
                 *new = events;
                 **head = after;

@@ -24,7 +24,8 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let selected = RwSignal::new(preset);
     let problem = RwSignal::new(None::<String>);
-    let outcome = RwSignal::new(None::<String>);
+    // What the booking did: (member, booked rather than waiting, the sentence).
+    let outcome = RwSignal::new(None::<(Uuid, bool, String)>);
     let override_reason = RwSignal::new(String::new());
     let over_reason = RwSignal::new(String::new());
     let found = Memo::new(move |_| {
@@ -60,10 +61,10 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
             let said = ctx.class.with_untracked(|c| {
                 let c = c.as_ref()?;
                 if c.booking(member).is_some() {
-                    return Some(format!("{name} is booked."));
+                    return Some((member, true, format!("{name} is booked.")));
                 }
                 let place = c.waitlist.iter().position(|w| w.member == member)? + 1;
-                Some(format!("The class is full: {name} is on the waitlist (place {place})."))
+                Some((member, false, format!("The class is full: {name} is on the waitlist (place {place}).")))
             });
             outcome.set(said);
             query.set(String::new());
@@ -78,7 +79,23 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
             })
         })
     });
+    // Why there is no booking form on a class that is not cancelled (the cancellation says itself).
+    let closed = Memo::new(move |_| {
+        ctx.class.with(|c| {
+            let c = c.as_ref()?;
+            let d = c.details.as_ref()?;
+            let now = ctx.now.get();
+            (c.cancelled.is_none() && now >= d.start_ms).then_some(if now >= d.end_ms() {
+                "This class is over: it can no longer be booked."
+            } else {
+                "This class has started: it can no longer be booked."
+            })
+        })
+    });
     move || {
+        if may.get() && !open.get() {
+            return closed.get().map(|why| view! { <p class="hint" data-testid="book-closed">{why}</p> }.into_any());
+        }
         (may.get() && open.get()).then(|| {
             view! {
                 <section class="card book" data-testid="book">
@@ -164,7 +181,15 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
                         })
                     })}
                     <Problem problem testid="book-problem"/>
-                    {move || outcome.get().map(|o| view! { <p class="notice ok" role="status" data-testid="book-outcome">{o}</p> })}
+                    // Said while it holds: a booking another desk's change undid (the last spot
+                    // taken first) is no longer "booked"; the correction notice says what became of it.
+                    {move || {
+                        let (member, booked, said) = outcome.get()?;
+                        let holds = ctx.class.with(|c| c.as_ref().is_some_and(|c| {
+                            if booked { c.booking(member).is_some() } else { c.waiting(member).is_some() }
+                        }));
+                        holds.then(|| view! { <p class="notice ok" role="status" data-testid="book-outcome">{said}</p> })
+                    }}
                 </section>
             }
             .into_any()

@@ -637,17 +637,21 @@ fn Charges(ctx: Ctx) -> impl IntoView {
     }
 }
 
-/// Bookings that did not stand once the desks' changes met, and why (kept for staff).
+/// Bookings that did not stand once the desks' changes met, and why (kept for staff), of members who
+/// hold no spot and no waitlist place now (a second booking of a booked member refused is no news:
+/// the member's timeline keeps it).
 #[component]
 fn RefusedList(ctx: Ctx) -> impl IntoView {
     move || {
         let c = ctx.class.get()?;
-        (!c.refused.is_empty()).then(|| {
+        let refused: Vec<_> =
+            c.refused.iter().filter(|(m, _)| c.booking(*m).is_none() && c.waiting(*m).is_none()).collect();
+        (!refused.is_empty()).then(|| {
             view! {
                 <section data-testid="refused-section">
                     <h2>"Bookings that did not stand"</h2>
                     <ul class="short-list" data-testid="refused">
-                        {c.refused.iter().map(|(member, why)| view! {
+                        {refused.into_iter().map(|(member, why)| view! {
                             <li data-testid="refused-booking" data-member=member.to_string()>
                                 <a href=format!("/members/{member}")>{ctx.name(*member)}</a>
                                 <span class="plan">{crate::sentences::booking_refused(why)}</span>

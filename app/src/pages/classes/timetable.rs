@@ -140,22 +140,32 @@ pub fn SlotList(
     #[prop(into)] slots: Signal<Vec<Slot>>,
     #[prop(optional, into)] for_member: Signal<Option<Uuid>>,
     empty: &'static str,
+    /// Each row names its day (a list over several days, as a coach's week).
+    #[prop(optional)]
+    dated: bool,
 ) -> impl IntoView {
     view! {
         <ul class="short-list classes">
             {move || slots.with(Vec::is_empty).then(|| view! { <li class="empty">{empty}</li> })}
-            <For each=move || slots.get() key=|s| s.clone() let:item>
-                {view! { <SlotRow state item for_member/> }.into_any()}
-            </For>
+            // Each row is drawn once, with no effect of its own but its coach's name: a week of 500
+            // classes is 500 rows to build at a switch (the member booked for is in the key).
+            <For
+                each=move || {
+                    let member = for_member.get();
+                    slots.get().into_iter().map(|s| (s, member)).collect::<Vec<_>>()
+                }
+                key=|row| row.clone()
+                children=move |(item, for_member)| view! { <SlotRow state item for_member dated/> }.into_any()
+            />
         </ul>
     }
 }
 
 /// One class: when, what, who coaches, where, and how full.
 #[component]
-fn SlotRow(state: ClientState, item: Slot, for_member: Signal<Option<Uuid>>) -> impl IntoView {
+fn SlotRow(state: ClientState, item: Slot, for_member: Option<Uuid>, dated: bool) -> impl IntoView {
     let slot = item;
-    let href = move || match for_member.get() {
+    let href = match for_member {
         Some(m) => format!("/classes/{}?member={m}", slot.class),
         None => format!("/classes/{}", slot.class),
     };
@@ -180,7 +190,10 @@ fn SlotRow(state: ClientState, item: Slot, for_member: Signal<Option<Uuid>>) -> 
             class:full=slot.full()
         >
             <a href=href>
-                <span class="when">{format!("{}–{}", format::clock_of(slot.start_ms), format::clock_of(slot.end_ms))}</span>
+                <span class="when">
+                    {dated.then(|| format!("{} ", format::day_label(slot.day)))}
+                    {format!("{}–{}", format::clock_of(slot.start_ms), format::clock_of(slot.end_ms))}
+                </span>
                 " "
                 <strong class="title">{slot.title.clone()}</strong>
             </a>
@@ -252,11 +265,11 @@ fn MyClasses(state: ClientState) -> impl IntoView {
         </div>
         <h2>"Later this week"</h2>
         <div data-testid="my-classes-week">
-            <SlotList state slots=rest empty="No more classes of yours this week."/>
+            <SlotList state slots=rest empty="No more classes of yours this week." dated=true/>
         </div>
         <h2>"Next week"</h2>
         <div data-testid="my-classes-next">
-            <SlotList state slots=next empty="No class of yours next week."/>
+            <SlotList state slots=next empty="No class of yours next week." dated=true/>
         </div>
     }
     .into_any()

@@ -4,11 +4,11 @@
 //! the next in line.
 
 use super::*;
-use crate::class::recheck::{correct, corrections, Correction};
+use crate::class::recheck::{correct, corrections, recheck_event, Correction};
 
 /// Whether a member can attend, as the server reads its member streams: `unable` cannot.
-fn reading(unable: &[(uuid::Uuid, Denial)]) -> impl FnMut(uuid::Uuid) -> Result<(), Denial> + '_ {
-    move |m| unable.iter().find(|(u, _)| *u == m).map_or(Ok(()), |(_, d)| Err(*d))
+fn reading(unable: &[(uuid::Uuid, Denial)]) -> impl FnMut(uuid::Uuid, Option<uuid::Uuid>) -> Result<(), Denial> + '_ {
+    move |m, _| unable.iter().find(|(u, _)| *u == m).map_or(Ok(()), |(_, d)| Err(*d))
 }
 
 /// The stream after `pushed` joins `before`, its corrections asked of `unable`, each applied and
@@ -17,12 +17,15 @@ fn settle(before: &[ClassEvent], pushed: &[ClassEvent], unable: &[(uuid::Uuid, D
     let versions = before.len() as u64 + 1..=(before.len() + pushed.len()) as u64;
     let mut stored = pushed.to_vec();
     for _ in 0..10 {
+        // Each event is asked about right after it, as the server does.
+        let mut wanted = vec![];
         let mut all = before.to_vec();
-        all.extend(stored.iter().cloned());
-        let after = class(&all);
-        let wanted = corrections(&after, versions.clone(), &mut reading(unable));
+        for (i, e) in stored.iter().enumerate() {
+            all.push(e.clone());
+            wanted.extend(recheck_event(&class(&all), e, *versions.start() + i as u64, &mut reading(unable)));
+        }
         if wanted.is_empty() {
-            return (stored, after);
+            return (stored, class(&all));
         }
         for c in &wanted {
             let i = (c.version() - *versions.start()) as usize;
@@ -54,6 +57,32 @@ fn a_promoted_member_who_cannot_attend_is_skipped_and_the_next_in_line_gets_the_
     );
     assert_eq!((roster(&c), waiting(&c)), (vec![member(2), member(4)], vec![member(3)]));
     assert_eq!(c.waiting(member(3)).unwrap().skipped, Some(frozen));
+}
+
+#[test]
+fn a_member_the_device_passed_over_who_can_attend_gets_the_spot_in_their_place_in_line() {
+    // The desk saw member 3 as blocked (stale, or a forged claim); the server's reading says they
+    // can attend: the cancellation's skip is taken back, and the spot is theirs, not member 4's.
+    let cancelled = ClassEvent::BookingCancelled {
+        member: member(1),
+        at_ms: day_before() + 60 * MIN,
+        late: false,
+        skipped: vec![skip(3, Denial::Blocked)],
+    };
+    let (stored, c) = settle(&with(2, 2, 2), &[cancelled], &[]);
+    assert_eq!(stored, [booking_cancelled(member(1), day_before() + 60 * MIN, false)]);
+    assert_eq!((roster(&c), waiting(&c)), (vec![member(2), member(3)], vec![member(4)]));
+    // A skip the server agrees with stands (its reason as the device gave it).
+    let frozen = Denial::Frozen { until: monday().add_days(3) };
+    let claimed = ClassEvent::BookingCancelled {
+        member: member(1),
+        at_ms: day_before() + 60 * MIN,
+        late: false,
+        skipped: vec![skip(3, Denial::Blocked)],
+    };
+    let (stored, c) = settle(&with(2, 2, 2), std::slice::from_ref(&claimed), &[(member(3), frozen)]);
+    assert_eq!(stored, [claimed]);
+    assert_eq!(roster(&c), [member(2), member(4)]);
 }
 
 #[test]
@@ -130,7 +159,7 @@ fn only_the_members_this_push_gave_a_spot_are_asked_about() {
     let mut after = with(3, 1, 0);
     after.push(booked(member(2), day_before()));
     let asked = std::cell::RefCell::new(vec![]);
-    let found = corrections(&class(&after), 3..=3, &mut |m| {
+    let found = corrections(&class(&after), 3..=3, &mut |m, _| {
         asked.borrow_mut().push(m);
         Ok(())
     });
@@ -177,4 +206,168 @@ fn the_visit_a_class_itself_used_does_not_make_its_member_unable_to_attend_it() 
         "another class's visit does"
     );
     assert!(matches!(ann.before_class(other), std::borrow::Cow::Borrowed(_)), "nothing to give back: no copy");
+}
+
+// --- A card visit is held to its class ---------------------------------------------------------
+
+mod visits {
+    use super::*;
+    use crate::{
+        aggregate::Aggregate,
+        class::{
+            booking_stands,
+            recheck::{records_visit, visit_checked, visits_to_check},
+            ChargeKind,
+        },
+        member::{EntryRules, Member, MemberEvent, VisitNotCounted},
+        testing::{
+            classes::CLASS,
+            members::{with_card, CARD},
+        },
+    };
+
+    fn used(charge: Option<ChargeKind>) -> MemberEvent {
+        MemberEvent::ClassVisitUsed { class: CLASS, membership: CARD, on: monday(), charge }
+    }
+
+    fn not_in_class() -> MemberEvent {
+        MemberEvent::ClassVisitNotCounted {
+            class: CLASS,
+            membership: CARD,
+            on: monday(),
+            reason: VisitNotCounted::NotInClass,
+        }
+    }
+
+    /// Members 1 and 2 booked on Ann's card (`CARD`); member 1 attended.
+    fn carded() -> Vec<ClassEvent> {
+        let mut events = vec![scheduled(2)];
+        for n in 1..=2 {
+            events.push(ClassEvent::ClassBooked {
+                member: member(n),
+                membership: Some(CARD),
+                at_ms: day_before() + n as u64 * MIN,
+                override_reason: None,
+                over_capacity: None,
+            });
+        }
+        events.push(ClassEvent::AttendanceMarked { member: member(1), attended: true, at_ms: before(10) });
+        events
+    }
+
+    #[test]
+    fn an_attended_booking_on_the_card_uses_its_visit() {
+        let c = class(&carded());
+        assert!(records_visit(&c, member(1), CARD, None));
+        assert_eq!(visit_checked(&used(None), member(1), Some(&c)), None, "it stands as sent");
+    }
+
+    #[test]
+    fn a_visit_used_for_attendance_the_class_does_not_record_is_not_counted() {
+        let c = class(&carded());
+        // Member 2 is booked but not marked; member 3 never booked; no class at all.
+        for (who, class) in [(member(2), Some(&c)), (member(3), Some(&c)), (member(1), None)] {
+            assert_eq!(visit_checked(&used(None), who, class), Some(not_in_class()), "{who}");
+        }
+        // On another card than the booking names.
+        let other = uuid::Uuid::from_u128(0xdead);
+        assert!(!records_visit(&c, member(1), other, None));
+    }
+
+    #[test]
+    fn a_late_cancel_or_no_show_uses_a_visit_only_while_the_class_records_it_unwaived() {
+        let mut events = carded();
+        events.push(booking_cancelled(member(2), before(60), true));
+        let c = class(&events);
+        assert!(records_visit(&c, member(2), CARD, Some(ChargeKind::LateCancel)));
+        assert!(!records_visit(&c, member(2), CARD, Some(ChargeKind::NoShow)), "another charge");
+        assert!(!records_visit(&c, member(1), CARD, Some(ChargeKind::LateCancel)), "another member");
+        events.push(ClassEvent::ChargeWaived { member: member(2), reason: "flat tyre".into(), at_ms: before(30) });
+        let waived = class(&events);
+        assert_eq!(visit_checked(&used(Some(ChargeKind::LateCancel)), member(2), Some(&waived)), Some(not_in_class()));
+    }
+
+    #[test]
+    fn a_visit_the_same_batch_gives_back_is_not_asked_about() {
+        let returned = MemberEvent::ClassVisitReturned {
+            class: CLASS,
+            membership: CARD,
+            on: monday(),
+            reason: "tick taken back".into(),
+        };
+        assert!(visits_to_check(&[used(None), returned.clone()]).is_empty());
+        assert_eq!(visits_to_check(&[returned.clone(), used(None)]), [CLASS], "given back before it was used");
+        // Another card's visit given back does not cover this one's.
+        let other_card = MemberEvent::ClassVisitReturned {
+            class: CLASS,
+            membership: uuid::Uuid::from_u128(0xb0b),
+            on: monday(),
+            reason: "waived".into(),
+        };
+        assert_eq!(visits_to_check(&[used(None), other_card]), [CLASS]);
+        assert_eq!(visits_to_check(&[not_in_class()]), [CLASS], "a device's own 'not counted' is checked too");
+    }
+
+    #[test]
+    fn a_devices_not_counted_must_be_true_of_the_class() {
+        use crate::class::recheck::not_counted_holds;
+        let attended = class(&carded());
+        assert!(!not_counted_holds(&not_in_class(), member(1), Some(&attended)), "member 1 attended on the card");
+        assert!(not_counted_holds(&not_in_class(), member(2), Some(&attended)), "member 2 did not");
+        assert!(not_counted_holds(&not_in_class(), member(1), None), "no such class");
+    }
+
+    #[test]
+    fn a_visit_not_counted_for_its_class_uses_nothing_and_is_admitted_only_where_it_was_not_used() {
+        let ann = Member::from_events(&with_card("Ann", 10));
+        let server = crate::DeviceId::new("server").unwrap();
+        let meta = crate::testing::meta(&server);
+        assert!(ann.admits(&not_in_class(), &meta));
+        let mut events = with_card("Ann", 10);
+        events.push(used(None));
+        let used_it = Member::from_events(&events);
+        assert!(!used_it.admits(&not_in_class(), &meta), "the visit was used: it is no 'not counted'");
+        events.pop();
+        events.push(not_in_class());
+        assert_eq!(Member::from_events(&events).membership(CARD).unwrap().visits_used, 0);
+        assert!(Member::resolves(&not_in_class(), &used(None)), "a retry of the visit is answered with it");
+    }
+
+    #[test]
+    fn a_visit_not_counted_for_no_visits_left_keeps_its_old_json() {
+        let old = MemberEvent::ClassVisitNotCounted {
+            class: CLASS,
+            membership: CARD,
+            on: monday(),
+            reason: VisitNotCounted::NoVisitsLeft,
+        };
+        let json = serde_json::to_value(&old).unwrap();
+        assert!(json["data"].get("reason").is_none(), "{json}");
+        assert_eq!(serde_json::to_value(not_in_class()).unwrap()["data"]["reason"], "not_in_class");
+    }
+
+    #[test]
+    fn a_booking_naming_another_members_card_does_not_stand() {
+        let ann = Member::from_events(&with_card("Ann", 10));
+        let rules = EntryRules::default();
+        assert_eq!(booking_stands(&ann, Some(CARD), monday(), &rules), Ok(()));
+        assert_eq!(booking_stands(&ann, None, monday(), &rules), Ok(()), "an overridden booking names none");
+        let bens_card = uuid::Uuid::from_u128(0xbe4);
+        assert_eq!(booking_stands(&ann, Some(bens_card), monday(), &rules), Err(Denial::NoMembership));
+        // The server's re-check refuses it with that reason.
+        let on_bens = ClassEvent::ClassBooked {
+            member: member(2),
+            membership: Some(bens_card),
+            at_ms: day_before(),
+            override_reason: None,
+            over_capacity: None,
+        };
+        let after = {
+            let mut e = with(2, 1, 0);
+            e.push(on_bens);
+            class(&e)
+        };
+        let found = corrections(&after, 3..=3, &mut |_, membership| booking_stands(&ann, membership, monday(), &rules));
+        assert_eq!(found, [Correction::Refuse { version: 3, member: member(2), denial: Denial::NoMembership }]);
+    }
 }
