@@ -114,6 +114,7 @@ impl<'a> Recheck<'a> {
     /// The corrections `events` (a class batch's new events, numbered after `before`) need: each
     /// event is asked about right after it, so a booking the batch cancels again is still checked
     /// (a late cancel of a booking that could not stand is no late cancel).
+    ///
     /// An event naming someone who is no member of the club refuses the push (422 `rule_broken`):
     /// no device books a member it has not registered first, and a class's roster, waitlist and
     /// record of refusals must not fill with made-up people.
