@@ -48,18 +48,7 @@ pub fn about(envelope: &EventEnvelope) -> Option<Uuid> {
     if envelope.stream.kind != StreamKind::Class {
         return None;
     }
-    match envelope.decode::<ClassEvent>().ok()? {
-        ClassEvent::ClassBooked { member, .. }
-        | ClassEvent::ClassWaitlisted { member, .. }
-        | ClassEvent::BookingCancelled { member, .. }
-        | ClassEvent::WaitlistLeft { member, .. }
-        | ClassEvent::WaitlistPromoted { member, .. }
-        | ClassEvent::AttendanceMarked { member, .. }
-        | ClassEvent::ChargeWaived { member, .. }
-        | ClassEvent::BookingRefused { member, .. } => Some(member),
-        ClassEvent::ClassChangeRepeated { member, .. } => member,
-        _ => None,
-    }
+    envelope.decode::<ClassEvent>().ok()?.member()
 }
 
 /// What an event of this desk that the server stored as something else says (the inbox, and the
@@ -855,28 +844,23 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn a_card_visit_a_class_used_names_the_class() {
-        let events = stream(&[(
-            "2026-03-03",
-            MemberEvent::ClassVisitNotCounted {
+        for (reason, said) in [
+            (VisitNotCounted::NoVisitsLeft, "Card visit for Yoga (Tue 3 Mar 18:00) not counted"),
+            (
+                VisitNotCounted::NotInClass,
+                "Card visit for Yoga (Tue 3 Mar 18:00) not used: once the desks' changes met, the class did not record",
+            ),
+        ] {
+            let on = d("2026-03-03");
+            let not_counted = MemberEvent::ClassVisitNotCounted {
                 class: Uuid::from_u128(0xc1a5),
                 membership: MEMBERSHIP,
-                on: d("2026-03-03"),
-                reason: VisitNotCounted::NoVisitsLeft,
-            },
-        )]);
-        assert!(describe(&events[0], &Known).starts_with("Card visit for Yoga (Tue 3 Mar 18:00) not counted"));
-        let events = stream(&[(
-            "2026-03-03",
-            MemberEvent::ClassVisitNotCounted {
-                class: Uuid::from_u128(0xc1a5),
-                membership: MEMBERSHIP,
-                on: d("2026-03-03"),
-                reason: VisitNotCounted::NotInClass,
-            },
-        )]);
-        assert!(describe(&events[0], &Known).starts_with(
-            "Card visit for Yoga (Tue 3 Mar 18:00) not used: once the desks' changes met, the class did not record"
-        ));
+                on,
+                reason,
+            };
+            let events = stream(&[("2026-03-03", not_counted)]);
+            assert!(describe(&events[0], &Known).starts_with(said), "{reason:?}");
+        }
     }
 
     #[wasm_bindgen_test]

@@ -449,20 +449,22 @@ impl Class {
     /// The member and the time an event is about, for matching a resolution with what was sent.
     fn member_and_time(event: &ClassEvent) -> Option<(Option<Uuid>, u64)> {
         use ClassEvent as E;
-        Some(match event {
-            E::ClassBooked { member, at_ms, .. }
-            | E::ClassWaitlisted { member, at_ms, .. }
-            | E::BookingCancelled { member, at_ms, .. }
-            | E::WaitlistLeft { member, at_ms }
-            | E::WaitlistPromoted { member, at_ms, .. }
-            | E::AttendanceMarked { member, at_ms, .. }
-            | E::ChargeWaived { member, at_ms, .. }
-            | E::BookingRefused { member, at_ms, .. } => (Some(*member), *at_ms),
-            E::ClassChangeRepeated { member, at_ms, .. } => (*member, *at_ms),
-            E::AttendanceSubmitted { at_ms, .. } | E::ClassCancelled { at_ms, .. } => (None, *at_ms),
-            E::ClassRescheduled { at_ms, .. } => (None, *at_ms),
+        let at_ms = match event {
+            E::ClassBooked { at_ms, .. }
+            | E::ClassWaitlisted { at_ms, .. }
+            | E::BookingCancelled { at_ms, .. }
+            | E::WaitlistLeft { at_ms, .. }
+            | E::WaitlistPromoted { at_ms, .. }
+            | E::AttendanceMarked { at_ms, .. }
+            | E::ChargeWaived { at_ms, .. }
+            | E::BookingRefused { at_ms, .. }
+            | E::ClassChangeRepeated { at_ms, .. }
+            | E::AttendanceSubmitted { at_ms, .. }
+            | E::ClassCancelled { at_ms, .. }
+            | E::ClassRescheduled { at_ms, .. } => *at_ms,
             E::ClassScheduled { .. } => return None,
-        })
+        };
+        Some((event.member(), at_ms))
     }
 }
 
