@@ -349,7 +349,7 @@ async fn every_class_command_is_accepted_and_folds_into_the_classes_read_model()
                 "reschedule",
                 office_,
                 spin,
-                ClassCommand::RescheduleClass { details: smaller, skipped: vec![] }.command(),
+                ClassCommand::RescheduleClass { details: smaller, skipped: vec![], released: vec![] }.command(),
                 minute(11),
                 "ClassRescheduled",
             ),
@@ -832,6 +832,75 @@ async fn a_cancellation_whose_promotion_goes_to_a_member_who_cannot_attend_skips
                 (now.waitlist[0].member, now.waitlist[0].skipped),
                 (bob.id, Some(Denial::Frozen { until })),
                 "{}: Bob still waits, passed over and why",
+                desk.device.device
+            );
+        }
+        assert_read_models_fold_the_log(&server).await;
+    })
+    .await;
+}
+
+/// A class moved to another day keeps only the bookings of members who can attend on it, by the
+/// server's reading of their memberships: the office had not seen Bob's freeze of Wednesday (so
+/// it kept him) and wrongly thought Anna unable (so it released her). The server releases Bob,
+/// keeps Anna, Cleo moves up, and every desk ends with the same roster.
+#[tokio::test]
+async fn a_class_moved_to_another_day_releases_the_bookings_of_members_who_cannot_attend_then() {
+    each_server("classes_moved", async |server| {
+        let mut office = Desk::open(&server, "office", accounts::MANAGER).await;
+        let mut front = Desk::open(&server, "front-desk", accounts::DESK).await;
+        let (anna, bob, cleo) = (member(1), member(2), member(3));
+        let who = [(1, "Anna", Holds::Month), (2, "Bob", Holds::Month), (3, "Cleo", Holds::Month)];
+        members(&server, &mut front, &who).await;
+        let spin = class(SPIN);
+        scheduled(&server, &mut office, SPIN, details("Spin", accounts::COACH, 2), &mut [&mut front]).await;
+        for (n, m) in [anna, bob, cleo].into_iter().enumerate() {
+            front.does(spin, book(m), minute(20 + n as u64));
+        }
+        let (status, body) = front.push(&server, &[spin]).await;
+        assert_status(status, &body, "accepted");
+        office.pull(&server).await;
+        let wednesday = day_of(START).add_days(1);
+        let until = wednesday.add_days(6);
+        let freeze = MemberCommand::FreezeMembership { membership: MONTHLY, from: wednesday, until, on: today() };
+        front.does(bob, freeze, minute(30));
+        let (status, body) = front.push(&server, &[bob]).await;
+        assert_status(status, &body, "accepted");
+
+        let moved =
+            ClassDetails { start_ms: START + 24 * 60 * 60_000, day: wednesday, ..details("Spin", accounts::COACH, 2) };
+        let released = vec![Skip { member: anna.id, denial: Denial::Blocked }];
+        office.does(
+            spin,
+            ClassCommand::RescheduleClass { details: moved.clone(), skipped: vec![], released },
+            minute(40),
+        );
+        let request = office.push_of(&[spin]);
+        let (status, body) = office.send(&server, &request).await;
+        assert_status(status, &body, "rebased");
+        let frozen = Denial::Frozen { until };
+        assert_eq!(
+            stored::<ClassEvent>(&body, 0),
+            [ClassEvent::ClassRescheduled {
+                details: moved,
+                at_ms: minute(40),
+                skipped: vec![],
+                released: vec![Skip { member: bob.id, denial: frozen }],
+            }]
+        );
+        let (status, again) = office.send_only(&server, &request).await;
+        assert_eq!(status, 200, "a retry: {again}");
+        assert_eq!(result(&again, 0)["events"], result(&body, 0)["events"], "the same stored answer");
+        for desk in [&mut office, &mut front] {
+            desk.pull(&server).await;
+            let now = desk.class(SPIN);
+            let roster: Vec<Uuid> = now.bookings.iter().map(|b| b.member).collect();
+            assert_eq!(roster, [anna.id, cleo.id], "{}: Anna stays, Cleo moves up", desk.device.device);
+            assert!(now.waitlist.is_empty());
+            assert_eq!(
+                now.refused,
+                [(bob.id, Refused::Denied { denial: frozen })],
+                "{}: Bob's release says why",
                 desk.device.device
             );
         }

@@ -119,7 +119,7 @@ pub fn state_from<A: DeserializeOwned>(value: &serde_json::Value) -> Result<A, s
 
 /// Bumped whenever a projection's rows change meaning: stores built with another signature are
 /// rebuilt from the log.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The projections this app builds, named: `VERSION` and every table with its indexes.
 pub fn signature() -> String {

@@ -13,6 +13,9 @@ use crate::{aggregate::Aggregate, class::Class, club::ClubSettings, member::Memb
 pub trait Registered: Projected {
     fn into_error(error: Self::Error) -> RuleError;
     /// This aggregate's command inside `command`, or `command` back if it is another kind's.
+    // The error is the command itself, handed back once per command a person gives: boxing it
+    // would cost an allocation on the way that succeeds to save a move on the one that does not.
+    #[allow(clippy::result_large_err)]
     fn command(command: Command) -> Result<Self::Command, Command>;
     /// The registry's command holding `command`.
     fn into_command(command: Self::Command) -> Command;

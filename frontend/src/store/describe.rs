@@ -295,9 +295,18 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
         ClassEvent::ClassScheduled { details, .. } => {
             format!("{} scheduled: {}", class_label(details), places(details))
         }
-        ClassEvent::ClassRescheduled { details, skipped, .. } => {
+        ClassEvent::ClassRescheduled { details, skipped, released, .. } => {
+            let released = if released.is_empty() {
+                String::new()
+            } else {
+                let each: Vec<String> = released
+                    .iter()
+                    .map(|s| format!("{} ({})", who(s.member), denial(&s.denial, &EntryRules::default())))
+                    .collect();
+                format!("; booking released, cannot attend on the new day: {}", each.join(", "))
+            };
             format!(
-                "Rescheduled to {}: {}{}{}",
+                "Rescheduled to {}: {}{released}{}{}",
                 class_label(details),
                 places(details),
                 moved_up(),
@@ -839,6 +848,37 @@ mod tests {
         assert_eq!(
             story.told(events[2].id).map(String::as_str),
             Some("Ben put on the waitlist for Yoga (Tue 3 Mar 18:00): the class was full")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_class_moved_to_another_day_names_the_members_whose_bookings_it_released_and_why() {
+        let ClassEvent::ClassScheduled { details, .. } = yoga(1) else { unreachable!() };
+        let wednesday =
+            shared::class::ClassDetails { start_ms: details.start_ms + 86_400_000, day: d("2026-03-04"), ..details };
+        let events = class_stream(&[
+            yoga(1),
+            booked(ANNA),
+            ClassEvent::ClassWaitlisted {
+                member: BEN,
+                membership: Some(MEMBERSHIP),
+                at_ms: noon("2026-03-02"),
+                override_reason: None,
+            },
+            ClassEvent::ClassRescheduled {
+                details: wednesday,
+                at_ms: noon("2026-03-02"),
+                skipped: vec![],
+                released: vec![shared::class::Skip { member: ANNA, denial: Denial::Frozen { until: d("2026-03-10") } }],
+            },
+        ]);
+        let story = Story::of(&events, &Known);
+        assert_eq!(
+            story.told(events[3].id).map(String::as_str),
+            Some(
+                "Rescheduled to Yoga (Wed 4 Mar 18:00): 60 min, 1 place, Studio 1; booking released, cannot attend on \
+                 the new day: Anna (the membership is frozen until 10 Mar 2026); Ben moved up from the waitlist"
+            )
         );
     }
 

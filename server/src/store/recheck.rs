@@ -132,8 +132,9 @@ impl<'a> Recheck<'a> {
             let mut wanted = Vec::new();
             let mut state = before.state.clone();
             for e in events {
+                let prior = state.clone();
                 state.evolve(e).map_err(|err| StoreError::Corrupt { position: -1, reason: err.to_string() })?;
-                let StreamState::Class(class) = &state else { break };
+                let (StreamState::Class(prior), StreamState::Class(class)) = (&prior, &state) else { break };
                 let Some(day) = class.details.as_ref().map(|d| d.day) else { continue };
                 let id = before.stream.id;
                 let (rules, event_id) = (&self.rules, e.id);
@@ -151,7 +152,7 @@ impl<'a> Recheck<'a> {
                         Some(Some(_)) => {}
                     }
                 }
-                wanted.extend(recheck_event(class, &event, e.version, &mut |member, membership| match self
+                wanted.extend(recheck_event(prior, class, &event, e.version, &mut |member, membership| match self
                     .judged
                     .get(&(member, id))
                 {

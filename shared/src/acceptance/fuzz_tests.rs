@@ -198,10 +198,8 @@ fn real_class_event() -> impl Strategy<Value = (String, serde_json::Value)> {
         (details.clone(), any::<u32>(), any::<u32>()).prop_map(|(details, waitlist_min, cancel_min)| {
             ClassEvent::ClassScheduled { details, cutoffs: Cutoffs { waitlist_min: waitlist_min % 3_000, cancel_min } }
         }),
-        (details, time(), skipped()).prop_map(|(details, at_ms, skipped)| ClassEvent::ClassRescheduled {
-            details,
-            at_ms,
-            skipped
+        (details, time(), skipped(), skipped()).prop_map(|(details, at_ms, skipped, released)| {
+            ClassEvent::ClassRescheduled { details, at_ms, skipped, released }
         }),
         (time(), ".{0,12}").prop_map(|(at_ms, reason)| ClassEvent::ClassCancelled { reason, at_ms }),
         (class_member(), prop::option::of(Just(Uuid::from_u128(0xa1))), time(), reason(), reason()).prop_map(

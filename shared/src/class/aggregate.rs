@@ -83,6 +83,11 @@ pub struct Charge {
     pub membership: Option<Uuid>,
     pub at_ms: u64,
     pub waived: Option<String>,
+    /// A late cancel another desk's cancellation of the same booking came before, made in time
+    /// at this moment (ms since the epoch): it reached the server second, so it is stored as a
+    /// repeat, and a manager decides whether the charge stands (a card's visit is money).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_in_time_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -224,6 +229,20 @@ impl Class {
         out
     }
 
+    /// Whether moving the class to another day may release `member`'s booking: booked, not by a
+    /// manager's override (which stands for a membership), and not marked as attended (they came).
+    pub fn releasable(&self, member: Uuid) -> bool {
+        self.booking(member).is_some_and(|b| b.override_reason.is_none() && !b.attended)
+    }
+
+    /// `released` as a decision stores it: members `releasable` now, once each, ordered by id.
+    fn releases(&self, released: &[Skip]) -> Vec<Skip> {
+        let mut out: Vec<Skip> = released.iter().filter(|s| self.releasable(s.member)).copied().collect();
+        out.sort_by_key(|s| s.member);
+        out.dedup_by_key(|s| s.member);
+        out
+    }
+
     fn decide_one(&self, command: ClassCommand, now_ms: u64) -> Result<ClassEvent, ClassError> {
         use ClassCommand as C;
         use ClassEvent as E;
@@ -237,19 +256,21 @@ impl Class {
                 }
                 E::ClassScheduled { details: details.checked()?, cutoffs }
             }
-            C::RescheduleClass { details, skipped } => {
+            C::RescheduleClass { details, skipped, released } => {
                 let current = self.open()?;
                 if now_ms >= current.end_ms() {
                     return Err(ClassError::Over);
                 }
                 let details = details.checked()?;
-                if (details.capacity as usize) < self.bookings.len() - self.over_capacity() {
-                    return Err(ClassError::CapacityBelowBookings { booked: self.bookings.len() });
+                let released = if details.day == current.day { vec![] } else { self.releases(&released) };
+                let staying = self.bookings.len() - released.len();
+                if (details.capacity as usize) < staying - self.over_capacity() {
+                    return Err(ClassError::CapacityBelowBookings { booked: staying });
                 }
                 if details == *current {
                     return Err(ClassError::NothingChanged);
                 }
-                E::ClassRescheduled { details, at_ms: now_ms, skipped: self.skips(&skipped) }
+                E::ClassRescheduled { details, at_ms: now_ms, skipped: self.skips(&skipped), released }
             }
             C::CancelClass { reason: why } => {
                 let d = self.open()?;
@@ -378,7 +399,7 @@ impl Class {
 
     fn charge(&mut self, member: Uuid, kind: ChargeKind, membership: Option<Uuid>, at_ms: u64) {
         if !self.charges.iter().any(|c| c.member == member && c.kind == kind) {
-            self.charges.push(Charge { member, kind, membership, at_ms, waived: None });
+            self.charges.push(Charge { member, kind, membership, at_ms, waived: None, cancelled_in_time_ms: None });
         }
     }
 
@@ -499,8 +520,16 @@ impl Aggregate for Class {
                 self.details = Some(details.clone());
                 self.cutoffs = *cutoffs;
             }
-            E::ClassRescheduled { details, at_ms, skipped } => {
+            E::ClassRescheduled { details, at_ms, skipped, released } => {
                 self.details = Some(details.clone());
+                // Released bookings are kept as refusals: the member's page says why they lost it.
+                for r in released {
+                    if let Some(i) = self.bookings.iter().position(|b| b.member == r.member) {
+                        self.bookings.remove(i);
+                        self.refused.retain(|(m, _)| *m != r.member);
+                        self.refused.push((r.member, Refused::Denied { denial: r.denial }));
+                    }
+                }
                 self.promote(*at_ms, version, skipped);
             }
             E::ClassCancelled { reason, .. } => self.cancelled = Some(reason.clone()),
@@ -580,6 +609,20 @@ impl Aggregate for Class {
             E::BookingRefused { member, reason, .. } => {
                 self.refused.retain(|(m, _)| m != member);
                 self.refused.push((*member, *reason));
+            }
+            // A cancellation made in time, but stored after another desk's late cancel of the same
+            // booking: the late cancel's charge is flagged for a manager.
+            E::ClassChangeRepeated { member: Some(member), at_ms, change: RepeatedChange::BookingCancelled } => {
+                if !self.late_at(*at_ms) {
+                    for c in self.charges.iter_mut().filter(|c| {
+                        c.member == *member
+                            && c.kind == ChargeKind::LateCancel
+                            && c.waived.is_none()
+                            && c.at_ms > *at_ms
+                    }) {
+                        c.cancelled_in_time_ms = Some(c.cancelled_in_time_ms.map_or(*at_ms, |t| t.min(*at_ms)));
+                    }
+                }
             }
             E::ClassChangeRepeated { .. } => {}
         }
@@ -708,7 +751,9 @@ impl Aggregate for Class {
         use ClassEvent as E;
         Some(match event.clone() {
             E::ClassScheduled { details, cutoffs } => (C::ScheduleClass { details, cutoffs }, 0),
-            E::ClassRescheduled { details, at_ms, skipped } => (C::RescheduleClass { details, skipped }, at_ms),
+            E::ClassRescheduled { details, at_ms, skipped, released } => {
+                (C::RescheduleClass { details, skipped, released }, at_ms)
+            }
             E::ClassCancelled { reason, at_ms } => (C::CancelClass { reason }, at_ms),
             E::ClassBooked { member, membership, at_ms, override_reason, over_capacity } => {
                 (C::Book { member, membership, override_reason, over_capacity }, at_ms)
@@ -732,7 +777,8 @@ impl Aggregate for Class {
 }
 
 /// Whether `again` (a command as the server decided it anew) is `sent` decided on a newer class:
-/// the same but for the members it says were skipped (the server's re-check may add some) and a
+/// the same but for the members it says were skipped or released (the server's re-check may add or
+/// take out some) and a
 /// reason `sent` gave to go beyond the capacity that a spot freed meanwhile made needless (never
 /// a reason `sent` did not give).
 fn decided_again(again: ClassCommand, sent: ClassCommand) -> bool {
@@ -744,7 +790,7 @@ fn decided_again(again: ClassCommand, sent: ClassCommand) -> bool {
     let needless = over(&again).is_none();
     let plain = |c: C| match c {
         C::CancelBooking { member, .. } => C::CancelBooking { member, skipped: vec![] },
-        C::RescheduleClass { details, .. } => C::RescheduleClass { details, skipped: vec![] },
+        C::RescheduleClass { details, .. } => C::RescheduleClass { details, skipped: vec![], released: vec![] },
         C::Book { member, membership, override_reason, over_capacity } => {
             C::Book { member, membership, override_reason, over_capacity: over_capacity.filter(|_| !needless) }
         }

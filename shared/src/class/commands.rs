@@ -17,10 +17,13 @@ pub enum ClassCommand {
         details: ClassDetails,
         cutoffs: Cutoffs,
     },
-    /// Manager: new details (a capacity below the members booked is refused).
+    /// Manager: new details (a capacity below the members booked is refused). Moved to another
+    /// day, `released` lists the booked members the device found unable to attend on it: their
+    /// bookings are released (a manager's override booking and a member marked attended stay).
     RescheduleClass {
         details: ClassDetails,
         skipped: Vec<Skip>,
+        released: Vec<Skip>,
     },
     /// Manager: cancels the class, for `reason`, releasing every booking.
     CancelClass {

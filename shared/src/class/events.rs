@@ -14,12 +14,17 @@ pub enum ClassEvent {
         cutoffs: Cutoffs,
     },
     /// New details; members on the waitlist move up into spots a larger capacity opens, as after a
-    /// cancellation (`skipped` as there).
+    /// cancellation (`skipped` as there). Moved to another day, the bookings of `released` members
+    /// (who cannot attend on the new day, and why: the deciding device's reading of their
+    /// memberships, corrected by the server's) are released first, and their spots move the
+    /// waitlist up too. Absent from the JSON when empty.
     ClassRescheduled {
         details: ClassDetails,
         at_ms: u64,
         #[serde(default)]
         skipped: Vec<Skip>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        released: Vec<Skip>,
     },
     /// Cancelled for `reason`: every booking and waitlist entry is released.
     ClassCancelled {

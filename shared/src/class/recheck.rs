@@ -21,6 +21,10 @@ pub enum Correction {
     /// The event passed `member` over, but they can attend: the spot is theirs (their place in
     /// line is kept; a device's word that someone cannot attend is checked like its bookings).
     Unskip { version: u64, member: Uuid },
+    /// The event moved the class to a day `member`, booked, cannot attend: release their booking.
+    Release { version: u64, member: Uuid, denial: Denial },
+    /// The event released `member`'s booking, but they can attend on the new day: it stays.
+    Unrelease { version: u64, member: Uuid },
 }
 
 impl Correction {
@@ -28,7 +32,9 @@ impl Correction {
         match self {
             Correction::Refuse { version, .. }
             | Correction::Skip { version, .. }
-            | Correction::Unskip { version, .. } => *version,
+            | Correction::Unskip { version, .. }
+            | Correction::Release { version, .. }
+            | Correction::Unrelease { version, .. } => *version,
         }
     }
 }
@@ -69,10 +75,14 @@ pub fn corrections(
     out
 }
 
-/// The corrections the event at `version` (`event`, the class `after` it) needs: `corrections` of
-/// that version, and each member it says it passed over who can attend after all (`Unskip`), so a
-/// device that saw a member as unable (or says so falsely) does not take their spot from them.
+/// The corrections the event at `version` (`event`, the class `before` and `after` it) needs:
+/// `corrections` of that version, and each member it says it passed over who can attend after all
+/// (`Unskip`), so a device that saw a member as unable (or says so falsely) does not take their
+/// spot from them. A class moved to another day is asked about every booking it keeps (one whose
+/// member cannot attend on the new day is released, `Release`) and every one it releases (one whose
+/// member can attend after all stays, `Unrelease`); `can_attend` reads the day from `after`.
 pub fn recheck_event(
+    before: &Class,
     after: &Class,
     event: &ClassEvent,
     version: u64,
@@ -86,6 +96,20 @@ pub fn recheck_event(
         let Some(w) = after.waiting(s.member) else { continue };
         if w.override_reason.is_some() || can_attend(w.member, w.membership).is_ok() {
             out.push(Correction::Unskip { version, member: s.member });
+        }
+    }
+    let ClassEvent::ClassRescheduled { details, released, .. } = event else { return out };
+    if before.details.as_ref().is_none_or(|d| d.day == details.day) {
+        return out;
+    }
+    for b in before.bookings.iter().filter(|b| before.releasable(b.member)) {
+        let kept = after.booking(b.member).is_some_and(|a| a.via == b.via);
+        match (kept, can_attend(b.member, b.membership)) {
+            (true, Err(denial)) => out.push(Correction::Release { version, member: b.member, denial }),
+            (false, Ok(())) if released.iter().any(|r| r.member == b.member) => {
+                out.push(Correction::Unrelease { version, member: b.member })
+            }
+            _ => {}
         }
     }
     out
@@ -112,13 +136,33 @@ pub fn correct(event: &ClassEvent, correction: &Correction) -> Option<ClassEvent
                 skipped: with_skip(skipped, *m, *denial),
             })
         }
-        (ClassEvent::ClassRescheduled { details, at_ms, skipped }, Correction::Skip { member: m, denial, .. }) => {
-            Some(ClassEvent::ClassRescheduled {
-                details: details.clone(),
-                at_ms: *at_ms,
-                skipped: with_skip(skipped, *m, *denial),
-            })
-        }
+        (
+            ClassEvent::ClassRescheduled { details, at_ms, skipped, released },
+            Correction::Skip { member: m, denial, .. },
+        ) => Some(ClassEvent::ClassRescheduled {
+            details: details.clone(),
+            at_ms: *at_ms,
+            skipped: with_skip(skipped, *m, *denial),
+            released: released.clone(),
+        }),
+        (
+            ClassEvent::ClassRescheduled { details, at_ms, skipped, released },
+            Correction::Release { member: m, denial, .. },
+        ) => Some(ClassEvent::ClassRescheduled {
+            details: details.clone(),
+            at_ms: *at_ms,
+            skipped: skipped.clone(),
+            released: with_skip(released, *m, *denial),
+        }),
+        (
+            ClassEvent::ClassRescheduled { details, at_ms, skipped, released },
+            Correction::Unrelease { member: m, .. },
+        ) => Some(ClassEvent::ClassRescheduled {
+            details: details.clone(),
+            at_ms: *at_ms,
+            skipped: skipped.clone(),
+            released: released.iter().filter(|r| r.member != *m).copied().collect(),
+        }),
         (ClassEvent::BookingCancelled { member, at_ms, late, skipped }, Correction::Unskip { member: m, .. }) => {
             Some(ClassEvent::BookingCancelled {
                 member: *member,
@@ -127,11 +171,12 @@ pub fn correct(event: &ClassEvent, correction: &Correction) -> Option<ClassEvent
                 skipped: skipped.iter().filter(|s| s.member != *m).copied().collect(),
             })
         }
-        (ClassEvent::ClassRescheduled { details, at_ms, skipped }, Correction::Unskip { member: m, .. }) => {
+        (ClassEvent::ClassRescheduled { details, at_ms, skipped, released }, Correction::Unskip { member: m, .. }) => {
             Some(ClassEvent::ClassRescheduled {
                 details: details.clone(),
                 at_ms: *at_ms,
                 skipped: skipped.iter().filter(|s| s.member != *m).copied().collect(),
+                released: released.clone(),
             })
         }
         _ => None,

@@ -109,7 +109,7 @@ fn a_class_is_scheduled_once_and_nothing_else_happens_to_a_class_never_scheduled
         book(member(1)),
         cancel_booking(member(1)),
         ClassCommand::CancelClass { reason: "coach ill".into() },
-        ClassCommand::RescheduleClass { details: details(12), skipped: vec![] },
+        ClassCommand::RescheduleClass { details: details(12), skipped: vec![], released: vec![] },
         ClassCommand::SubmitAttendance,
         ClassCommand::WaiveCharge { member: member(1), reason: "x".into() },
     ] {
@@ -121,13 +121,14 @@ fn a_class_is_scheduled_once_and_nothing_else_happens_to_a_class_never_scheduled
 
 #[test]
 fn rescheduling_to_a_capacity_below_the_members_booked_is_refused() {
-    let reschedule = |capacity| ClassCommand::RescheduleClass { details: details(capacity), skipped: vec![] };
+    let reschedule =
+        |capacity| ClassCommand::RescheduleClass { details: details(capacity), skipped: vec![], released: vec![] };
     given::<Class>(with(3, 3, 0))
         .when_at(reschedule(2), day_before())
         .then_expect_error(ClassError::CapacityBelowBookings { booked: 3 });
-    given::<Class>(with(4, 3, 0))
-        .when_at(reschedule(3), day_before())
-        .then_expect(vec![ClassEvent::ClassRescheduled { details: details(3), at_ms: day_before(), skipped: vec![] }]);
+    given::<Class>(with(4, 3, 0)).when_at(reschedule(3), day_before()).then_expect(vec![
+        ClassEvent::ClassRescheduled { details: details(3), at_ms: day_before(), skipped: vec![], released: vec![] },
+    ]);
 }
 
 #[test]
@@ -143,6 +144,7 @@ fn a_booking_beyond_the_capacity_with_a_reason_does_not_hold_a_reschedule_back()
     let to_two = ClassCommand::RescheduleClass {
         details: ClassDetails { room: "Studio 2".into(), ..details(2) },
         skipped: vec![],
+        released: vec![],
     };
     assert!(class(&events).decide(to_two, day_before() + 20 * MIN).is_ok(), "two booked within, one beyond");
 }
@@ -150,9 +152,9 @@ fn a_booking_beyond_the_capacity_with_a_reason_does_not_hold_a_reschedule_back()
 #[test]
 fn rescheduling_to_more_capacity_moves_the_waiting_members_up_in_order() {
     let at = day_before() + 60 * MIN;
-    let grown = ClassEvent::ClassRescheduled { details: details(4), at_ms: at, skipped: vec![] };
+    let grown = ClassEvent::ClassRescheduled { details: details(4), at_ms: at, skipped: vec![], released: vec![] };
     given::<Class>(with(2, 2, 3))
-        .when_at(ClassCommand::RescheduleClass { details: details(4), skipped: vec![] }, at)
+        .when_at(ClassCommand::RescheduleClass { details: details(4), skipped: vec![], released: vec![] }, at)
         .then_expect(vec![grown.clone()]);
     let mut events = with(2, 2, 3);
     events.push(grown);
@@ -168,16 +170,104 @@ fn rescheduling_to_more_capacity_moves_the_waiting_members_up_in_order() {
 
 #[test]
 fn a_reschedule_that_changes_nothing_or_comes_after_the_end_or_the_cancellation_is_refused() {
-    let same = ClassCommand::RescheduleClass { details: details(12), skipped: vec![] };
+    let same = ClassCommand::RescheduleClass { details: details(12), skipped: vec![], released: vec![] };
     given::<Class>(vec![scheduled(12)])
         .when_at(same.clone(), day_before())
         .then_expect_error(ClassError::NothingChanged);
-    let later = ClassCommand::RescheduleClass { details: details(14), skipped: vec![] };
+    let later = ClassCommand::RescheduleClass { details: details(14), skipped: vec![], released: vec![] };
     given::<Class>(vec![scheduled(12)]).when_at(later.clone(), after(60)).then_expect_error(ClassError::Over);
     let cancelled = ClassEvent::ClassCancelled { reason: "coach ill".into(), at_ms: day_before() };
     given::<Class>(vec![scheduled(12), cancelled])
         .when_at(later, day_before())
         .then_expect_error(ClassError::Cancelled);
+}
+
+/// The class of [`details`] moved to the next day, same time.
+pub(super) fn next_day(capacity: u32) -> ClassDetails {
+    let d = details(capacity);
+    ClassDetails { start_ms: d.start_ms + 24 * 60 * MIN, day: d.day.add_days(1), ..d }
+}
+
+#[test]
+fn a_class_moved_to_another_day_releases_the_bookings_of_members_who_cannot_attend_on_it() {
+    // Member 1's membership is frozen on Tuesday: moving Monday's class there releases their
+    // booking, says why, and the spot moves the waitlist up.
+    let frozen = Denial::Frozen { until: monday().add_days(9) };
+    let moved =
+        ClassCommand::RescheduleClass { details: next_day(2), skipped: vec![], released: vec![skip(1, frozen)] };
+    let at = day_before();
+    let stored = ClassEvent::ClassRescheduled {
+        details: next_day(2),
+        at_ms: at,
+        skipped: vec![],
+        released: vec![skip(1, frozen)],
+    };
+    given::<Class>(with(2, 2, 1)).when_at(moved, at).then_expect(vec![stored.clone()]);
+    let mut events = with(2, 2, 1);
+    events.push(stored);
+    let c = class(&events);
+    assert_eq!((roster(&c), waiting(&c)), (vec![member(2), member(3)], vec![]));
+    assert_eq!(c.refused, [(member(1), Refused::Denied { denial: frozen })]);
+}
+
+#[test]
+fn a_class_moved_within_its_day_releases_nobody() {
+    // The day did not change, so neither did who can attend on it: a release sent is dropped.
+    let later = ClassDetails { start_ms: start() + 60 * MIN, ..details(2) };
+    let moved = ClassCommand::RescheduleClass {
+        details: later.clone(),
+        skipped: vec![],
+        released: vec![skip(1, Denial::Blocked)],
+    };
+    given::<Class>(with(2, 2, 1)).when_at(moved, day_before()).then_expect(vec![ClassEvent::ClassRescheduled {
+        details: later,
+        at_ms: day_before(),
+        skipped: vec![],
+        released: vec![],
+    }]);
+}
+
+#[test]
+fn a_move_to_another_day_keeps_manager_override_bookings_and_members_who_attended() {
+    let mut events = with(3, 1, 0);
+    events.push(ClassEvent::ClassBooked {
+        member: member(2),
+        membership: None,
+        at_ms: day_before(),
+        override_reason: Some("trial class".into()),
+        over_capacity: None,
+    });
+    let c = class(&events);
+    assert!(c.releasable(member(1)));
+    assert!(!c.releasable(member(2)), "an override stands for a membership");
+    assert!(!c.releasable(member(9)), "not booked");
+    events.push(ClassEvent::AttendanceMarked { member: member(1), attended: true, at_ms: before(30) });
+    assert!(!class(&events).releasable(member(1)), "they came");
+    let moved = ClassCommand::RescheduleClass {
+        details: next_day(3),
+        skipped: vec![],
+        released: vec![skip(1, Denial::Blocked), skip(2, Denial::Blocked)],
+    };
+    let at = before(30);
+    given::<Class>(events).when_at(moved, at).then_expect(vec![ClassEvent::ClassRescheduled {
+        details: next_day(3),
+        at_ms: at,
+        skipped: vec![],
+        released: vec![],
+    }]);
+}
+
+#[test]
+fn released_bookings_do_not_count_against_a_smaller_capacity() {
+    // Two booked, one of them released by the move: a capacity of one holds the other.
+    let moved = ClassCommand::RescheduleClass {
+        details: next_day(1),
+        skipped: vec![],
+        released: vec![skip(1, Denial::Blocked)],
+    };
+    assert!(class(&with(2, 2, 0)).decide(moved, day_before()).is_ok());
+    let kept = ClassCommand::RescheduleClass { details: next_day(1), skipped: vec![], released: vec![] };
+    assert_eq!(class(&with(2, 2, 0)).decide(kept, day_before()), Err(ClassError::CapacityBelowBookings { booked: 2 }));
 }
 
 // --- Cancelling a class ---------------------------------------------------------------------
@@ -577,7 +667,8 @@ fn a_booking_cancelled_inside_the_cancellation_cutoff_is_a_late_cancel_on_record
             kind: ChargeKind::LateCancel,
             membership: Some(MONTHLY),
             at_ms: before(720),
-            waived: None
+            waived: None,
+            cancelled_in_time_ms: None,
         }]
     );
     assert!(c.booking(member(1)).is_none());
@@ -742,7 +833,10 @@ fn each_class_command_needs_its_permission_and_each_role_has_its_own() {
     };
     let cases = [
         (ClassCommand::ScheduleClass { details: details(12), cutoffs: Cutoffs::default() }, Permission::Timetable),
-        (ClassCommand::RescheduleClass { details: details(12), skipped: vec![] }, Permission::Timetable),
+        (
+            ClassCommand::RescheduleClass { details: details(12), skipped: vec![], released: vec![] },
+            Permission::Timetable,
+        ),
         (ClassCommand::CancelClass { reason: "x".into() }, Permission::Timetable),
         (book(member(1)), Permission::Bookings),
         (book_over, Permission::Bookings),

@@ -287,8 +287,12 @@ mod tests {
                 zone: "Europe/Berlin".into()
             })
         );
-        let moved =
-            |day| ClassEvent::ClassRescheduled { details: class_details(LATE, day), at_ms: LATE, skipped: vec![] };
+        let moved = |day| ClassEvent::ClassRescheduled {
+            details: class_details(LATE, day),
+            at_ms: LATE,
+            skipped: vec![],
+            released: vec![],
+        };
         assert_eq!(check_class(&moved("2026-12-02"), &s), Ok(()));
         assert!(matches!(check_class(&moved("2026-12-01"), &s), Err(NotTheClubs::ClassDay { .. })));
     }

@@ -721,7 +721,13 @@ impl Play<'_> {
                 }
                 details.capacity += more;
                 let skipped = self.skipped(c, more as usize);
-                self.class(at_ms, c, office.0, office.1, ClassCommand::RescheduleClass { details, skipped });
+                self.class(
+                    at_ms,
+                    c,
+                    office.0,
+                    office.1,
+                    ClassCommand::RescheduleClass { details, skipped, released: vec![] },
+                );
                 let version = self.classes[c].2;
                 for promoted in self.promoted(c, version) {
                     self.may_cancel(at_ms, c, promoted, 0.05);

@@ -151,11 +151,12 @@ impl MemoryServer {
                 let mut unknown = None;
                 let mut state = before.state.clone();
                 for e in &events {
+                    let prior = state.clone();
                     state.evolve(e).expect("planned events fold");
-                    let StreamState::Class(class) = &state else { break };
+                    let (StreamState::Class(prior), StreamState::Class(class)) = (&prior, &state) else { break };
                     let Some(day) = class.details.as_ref().map(|d| d.day) else { continue };
                     let event: ClassEvent = e.decode().expect("planned events decode");
-                    wanted.extend(recheck_event(class, &event, e.version, &mut |member, membership| {
+                    wanted.extend(recheck_event(prior, class, &event, e.version, &mut |member, membership| {
                         let member_stream = StreamId::member(member);
                         let read = members.entry(member_stream).or_insert_with(|| {
                             planned(plans, member_stream).unwrap_or_else(|| self.stream_state(member_stream))
@@ -775,8 +776,35 @@ impl Sim {
                 if self.rng.chance(30) {
                     new.start_ms = (new.start_ms + self.rng.below(60) as u64 * 60_000).saturating_sub(30 * 60_000);
                     new.day = Date::utc_of(new.start_ms);
+                } else if self.rng.chance(10) {
+                    // To the next day: the booked members this device finds unable then are released.
+                    new.start_ms += 24 * 60 * 60_000;
+                    new.day = Date::utc_of(new.start_ms);
                 }
-                ClassCommand::RescheduleClass { details: new, skipped: skipped(self) }
+                let released: Vec<Skip> = if new.day == details.day {
+                    vec![]
+                } else {
+                    class
+                        .bookings
+                        .iter()
+                        .filter(|b| class.releasable(b.member))
+                        .filter_map(|b| {
+                            let (m, _) = self.devices[d].load::<Member>(StreamId::member(b.member));
+                            can_attend(&m, new.day, &rules).err().map(|denial| Skip { member: b.member, denial })
+                        })
+                        .collect()
+                };
+                let waiting_judged = Class { details: Some(new.clone()), ..class.clone() };
+                let skipped = waiting_judged
+                    .waitlist
+                    .iter()
+                    .filter(|w| w.override_reason.is_none())
+                    .filter_map(|w| {
+                        let (m, _) = self.devices[d].load::<Member>(StreamId::member(w.member));
+                        can_attend(&m, new.day, &rules).err().map(|denial| Skip { member: w.member, denial })
+                    })
+                    .collect();
+                ClassCommand::RescheduleClass { details: new, skipped, released }
             }
             15 if self.rng.chance(30) => ClassCommand::CancelClass { reason: "coach ill".into() },
             15..=17 => {
@@ -1099,6 +1127,9 @@ fn devices_booking_classes_offline_converge_within_capacity_and_every_refusal_is
                 Ok(ClassEvent::ClassBooked { over_capacity: Some(_), .. }) => {
                     *seen.entry("booked beyond the capacity".into()).or_default() += 1
                 }
+                Ok(ClassEvent::ClassRescheduled { released, .. }) if !released.is_empty() => {
+                    *seen.entry("a booking released by a move to another day".into()).or_default() += 1
+                }
                 _ => {}
             }
             if let Some(sent) = sim.sent.get(&e.id).filter(|sent| **sent != e.event_type) {
@@ -1149,6 +1180,7 @@ fn devices_booking_classes_offline_converge_within_capacity_and_every_refusal_is
         "promoted (automatic: true)",
         "promoted (automatic: false)",
         "a waiting member skipped",
+        "a booking released by a move to another day",
     ] {
         assert!(seen.get(kind).copied().unwrap_or(0) > 0, "no run produced {kind}: {seen:#?}");
     }

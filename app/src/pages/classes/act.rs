@@ -99,6 +99,21 @@ pub fn card_visit(
     })
 }
 
+/// The booked members a move of `class` to `day` releases, as this device knows them: those whose
+/// booking is `releasable` and who cannot attend on that day (a member it does not hold counts as
+/// able: the server re-checks).
+pub fn released(class: &Class, day: Date, people: &HashMap<Uuid, MemberRow>, rules: &EntryRules) -> Vec<Skip> {
+    class
+        .bookings
+        .iter()
+        .filter(|b| class.releasable(b.member))
+        .filter_map(|b| match people.get(&b.member).map(|p| can_attend(&p.member, day, rules)) {
+            Some(Err(denial)) => Some(Skip { member: b.member, denial }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The waiting members a change freeing spots passes over, in line order: those ahead of the ones
 /// who get the `free` spots and who cannot attend on the class's day, as this device knows them
 /// (a member it does not hold counts as able: the server re-checks). Nobody is passed over once

@@ -616,6 +616,11 @@ fn Charges(ctx: Ctx) -> impl IntoView {
                                     <span class="plan">{x.kind.label()}</span>
                                     <span class="when">{format::time_of(x.at_ms)}</span>
                                     {waived.clone().map(|w| view! { <span class="tag">{format!("waived: {w}")}</span> })}
+                                    {x.cancelled_in_time_ms.filter(|_| open).map(|t| view! {
+                                        <span class="tag warn" data-testid="cancelled-in-time">
+                                            {format!("another desk cancelled this booking in time, at {}: waive it if so", format::time_of(t))}
+                                        </span>
+                                    })}
                                     {(open && may_waive.get() && waiving.get() != Some(member)).then(|| view! {
                                         <button type="button" data-testid="waive" on:click=move |_| { reason.set(String::new()); problem.set(None); waiving.set(Some(member)); }>"Waive…"</button>
                                     })}

@@ -84,13 +84,19 @@ pub fn ScheduleForm(
                 act.run(ClassCommand::ScheduleClass { details, cutoffs }, vec![], problem, move || on_scheduled(id));
             }
             Some((id, class)) => {
-                // A larger capacity moves the waitlist up: those who cannot attend are passed over.
-                let free = (capacity as usize).saturating_sub(class.bookings.len());
-                let ids: Vec<Uuid> = class.waitlist.iter().map(|w| w.member).collect();
+                // Moved to another day, the booked members who cannot attend on it are released;
+                // the spots they free and a larger capacity move the waitlist up, passing over
+                // those who cannot attend on the new day.
+                let ids: Vec<Uuid> =
+                    class.bookings.iter().map(|b| b.member).chain(class.waitlist.iter().map(|w| w.member)).collect();
                 let people = act::people(state, &ids);
-                let skipped = act::skipped(&class, free, crate::format::now_ms(), &people, &rules);
+                let moved = class.details.as_ref().is_some_and(|d| d.day != details.day);
+                let released = if moved { act::released(&class, details.day, &people, &rules) } else { vec![] };
+                let free = (capacity as usize).saturating_sub(class.bookings.len() - released.len());
+                let after = Class { details: Some(details.clone()), ..(*class).clone() };
+                let skipped = act::skipped(&after, free, crate::format::now_ms(), &people, &rules);
                 let act = client.with_value(|c| ClassAct::new(c, id));
-                act.run(ClassCommand::RescheduleClass { details, skipped }, vec![], problem, move || {
+                act.run(ClassCommand::RescheduleClass { details, skipped, released }, vec![], problem, move || {
                     on_scheduled(id);
                     on_close();
                 });

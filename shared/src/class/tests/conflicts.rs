@@ -80,7 +80,12 @@ fn a_booking_of_a_class_cancelled_meanwhile_is_refused_with_the_reason() {
 fn a_booking_made_before_a_reschedule_moved_the_start_earlier_is_refused_as_started() {
     let mut server = with(12, 1, 0);
     let earlier = ClassDetails { start_ms: before(6 * 60), ..details(12) };
-    server.push(ClassEvent::ClassRescheduled { details: earlier, at_ms: day_before(), skipped: vec![] });
+    server.push(ClassEvent::ClassRescheduled {
+        details: earlier,
+        at_ms: day_before(),
+        skipped: vec![],
+        released: vec![],
+    });
     let mine = booked(member(2), before(3 * 60));
     assert_eq!(
         resolve(&server, &mine, 2),
@@ -130,6 +135,30 @@ fn the_same_booking_cancelled_on_two_desks_is_recorded_once_and_the_other_as_rep
     assert_eq!(resolve(&server, &mine, 3), Ok(Resolution::Replace(repeated.clone())));
     assert!(!Class::undone(&repeated), "what the desk wanted happened");
     assert!(Class::resolves(&repeated, &mine));
+}
+
+#[test]
+fn a_booking_cancelled_in_time_on_one_desk_and_late_on_another_flags_the_late_cancel_for_a_manager() {
+    // Desk 2 cancelled Anna's booking offline the day before; desk 1 cancelled it again an hour
+    // before the start (a late cancel) and reached the server first. Desk 2's cancellation came
+    // first: the charge is flagged with its time, for a manager to waive or keep.
+    let mut server = with(2, 1, 0);
+    server.push(booking_cancelled(member(1), before(60), true));
+    let mine = booking_cancelled(member(1), day_before(), false);
+    let resolution = resolve(&server, &mine, 2).unwrap();
+    let c = joined(&server, &mine, resolution);
+    assert_eq!(c.charges.len(), 1);
+    assert_eq!((c.charges[0].waived.as_deref(), c.charges[0].cancelled_in_time_ms), (None, Some(day_before())));
+    // A second cancellation that was late too, or made after the late one, flags nothing.
+    for (late, at_ms) in [(true, before(30)), (true, before(90))] {
+        let again = booking_cancelled(member(1), at_ms, late);
+        let c = joined(&server, &again, resolve(&server, &again, 2).unwrap());
+        assert_eq!(c.charges[0].cancelled_in_time_ms, None, "at {at_ms}");
+    }
+    // Nor one that reaches a charge already waived.
+    server.push(ClassEvent::ChargeWaived { member: member(1), reason: "sick".into(), at_ms: before(50) });
+    let c = joined(&server, &mine, resolve(&server, &mine, 2).unwrap());
+    assert_eq!(c.charges[0].cancelled_in_time_ms, None);
 }
 
 #[test]
@@ -243,7 +272,12 @@ fn a_class_cancelled_on_two_devices_is_recorded_once() {
 fn a_reschedule_below_the_bookings_made_meanwhile_goes_to_the_inbox() {
     let mut server = with(3, 2, 0);
     server.push(booked(member(3), day_before() + 10 * MIN));
-    let mine = ClassEvent::ClassRescheduled { details: details(2), at_ms: day_before() + 12 * MIN, skipped: vec![] };
+    let mine = ClassEvent::ClassRescheduled {
+        details: details(2),
+        at_ms: day_before() + 12 * MIN,
+        skipped: vec![],
+        released: vec![],
+    };
     assert_eq!(resolve(&server, &mine, 3), Err(Unresolved::Broken(ClassError::CapacityBelowBookings { booked: 3 })));
 }
 
@@ -363,8 +397,14 @@ fn attendance_taken_of_a_booking_another_desk_cancelled_goes_to_the_inbox() {
 fn two_managers_moving_a_class_to_the_same_details_move_it_once() {
     let mut server = with(2, 1, 0);
     let bigger = ClassDetails { capacity: 3, ..details(2) };
-    server.push(ClassEvent::ClassRescheduled { details: bigger.clone(), at_ms: day_before(), skipped: vec![] });
-    let mine = ClassEvent::ClassRescheduled { details: bigger, at_ms: day_before() + MIN, skipped: vec![] };
+    server.push(ClassEvent::ClassRescheduled {
+        details: bigger.clone(),
+        at_ms: day_before(),
+        skipped: vec![],
+        released: vec![],
+    });
+    let mine =
+        ClassEvent::ClassRescheduled { details: bigger, at_ms: day_before() + MIN, skipped: vec![], released: vec![] };
     let repeated = ClassEvent::ClassChangeRepeated {
         member: None,
         at_ms: day_before() + MIN,

@@ -50,7 +50,7 @@ fn command(step: &Step) -> ClassCommand {
         Step::Leave { member: n } => ClassCommand::LeaveWaitlist { member: member(*n) },
         Step::Promote { member: n, over } => ClassCommand::Promote { member: member(*n), over_capacity: reason(*over) },
         Step::Reschedule { capacity, skip } => {
-            ClassCommand::RescheduleClass { details: details(*capacity), skipped: skips(skip) }
+            ClassCommand::RescheduleClass { details: details(*capacity), skipped: skips(skip), released: vec![] }
         }
         Step::Mark { member: n, attended } => ClassCommand::MarkAttendance { member: member(*n), attended: *attended },
         Step::Submit => ClassCommand::SubmitAttendance,

@@ -21,8 +21,10 @@ fn settle(before: &[ClassEvent], pushed: &[ClassEvent], unable: &[(uuid::Uuid, D
         let mut wanted = vec![];
         let mut all = before.to_vec();
         for (i, e) in stored.iter().enumerate() {
+            let prior = class(&all);
             all.push(e.clone());
-            wanted.extend(recheck_event(&class(&all), e, *versions.start() + i as u64, &mut reading(unable)));
+            let version = *versions.start() + i as u64;
+            wanted.extend(recheck_event(&prior, &class(&all), e, version, &mut reading(unable)));
         }
         if wanted.is_empty() {
             return (stored, class(&all));
@@ -169,11 +171,55 @@ fn only_the_members_this_push_gave_a_spot_are_asked_about() {
 
 #[test]
 fn a_reschedule_to_more_capacity_passes_over_members_who_cannot_attend() {
-    let grown = ClassEvent::ClassRescheduled { details: details(2), at_ms: day_before() + 60 * MIN, skipped: vec![] };
+    let grown = ClassEvent::ClassRescheduled {
+        details: details(2),
+        at_ms: day_before() + 60 * MIN,
+        skipped: vec![],
+        released: vec![],
+    };
     let (stored, c) = settle(&with(1, 1, 2), &[grown], &[(member(2), Denial::Cancelled)]);
     let ClassEvent::ClassRescheduled { skipped, .. } = &stored[0] else { panic!("{stored:?}") };
     assert_eq!(skipped, &[skip(2, Denial::Cancelled)]);
     assert_eq!(roster(&c), [member(1), member(3)]);
+}
+
+#[test]
+fn a_class_moved_to_a_day_a_booked_member_cannot_attend_releases_them_though_the_device_did_not() {
+    // The manager's device did not know member 1's membership ends on Monday: the server does.
+    let ended = Denial::Expired { ended: Some(monday()) };
+    let moved =
+        ClassEvent::ClassRescheduled { details: next_day(2), at_ms: day_before(), skipped: vec![], released: vec![] };
+    let (stored, c) = settle(&with(2, 2, 1), &[moved], &[(member(1), ended)]);
+    let ClassEvent::ClassRescheduled { released, .. } = &stored[0] else { panic!("{stored:?}") };
+    assert_eq!(released, &[skip(1, ended)]);
+    assert_eq!((roster(&c), waiting(&c)), (vec![member(2), member(3)], vec![]));
+}
+
+#[test]
+fn a_member_the_device_released_who_can_attend_on_the_new_day_keeps_their_booking() {
+    let moved = ClassEvent::ClassRescheduled {
+        details: next_day(2),
+        at_ms: day_before(),
+        skipped: vec![],
+        released: vec![skip(2, Denial::Blocked)],
+    };
+    let (stored, c) = settle(&with(2, 2, 1), &[moved], &[]);
+    let ClassEvent::ClassRescheduled { released, .. } = &stored[0] else { panic!("{stored:?}") };
+    assert!(released.is_empty(), "{released:?}");
+    assert_eq!((roster(&c), waiting(&c)), (vec![member(1), member(2)], vec![member(3)]));
+}
+
+#[test]
+fn the_spot_a_release_frees_skips_a_waiting_member_who_cannot_attend_on_the_new_day_either() {
+    let moved =
+        ClassEvent::ClassRescheduled { details: next_day(2), at_ms: day_before(), skipped: vec![], released: vec![] };
+    let (stored, c) = settle(&with(2, 2, 2), &[moved], &[(member(1), Denial::Blocked), (member(3), Denial::Blocked)]);
+    let ClassEvent::ClassRescheduled { released, skipped, .. } = &stored[0] else { panic!("{stored:?}") };
+    assert_eq!(
+        (released.as_slice(), skipped.as_slice()),
+        (&[skip(1, Denial::Blocked)][..], &[skip(3, Denial::Blocked)][..])
+    );
+    assert_eq!((roster(&c), waiting(&c)), (vec![member(2), member(4)], vec![member(3)]));
 }
 
 #[test]
