@@ -114,7 +114,7 @@ pub enum ClassError {
     WrongDay { day: Date },
     #[error("the waitlist cutoff is at most {MAX_WAITLIST_CUTOFF_MIN} and the cancellation cutoff at most {MAX_CANCEL_CUTOFF_MIN} minutes")]
     Cutoffs,
-    #[error("{booked} members are booked: cancel bookings before lowering the capacity below that")]
+    #[error("{booked} members are booked within the capacity: cancel bookings before lowering it below that")]
     CapacityBelowBookings { booked: usize },
     #[error("nothing was changed")]
     NothingChanged,
@@ -132,6 +132,8 @@ pub enum ClassError {
     NoMembership,
     #[error("attendance opens an hour before the start")]
     TooEarly,
+    #[error("attendance can be submitted once the class has started: until then, members not marked may still come")]
+    NotStarted,
     #[error("attendance was already submitted")]
     AlreadySubmitted,
     #[error("this member has no late cancel or no-show to waive")]
@@ -263,9 +265,15 @@ impl Class {
                 }
                 let details = details.checked()?;
                 let released = if details.day == current.day { vec![] } else { self.releases(&released) };
-                let staying = self.bookings.len() - released.len();
-                if (details.capacity as usize) < staying - self.over_capacity() {
-                    return Err(ClassError::CapacityBelowBookings { booked: staying });
+                // The capacity must hold every booking that stays and was made within it: a
+                // booking made beyond it with a reason stays beyond it, one released frees nothing.
+                let within = self
+                    .bookings
+                    .iter()
+                    .filter(|b| b.over_capacity.is_none() && !released.iter().any(|r| r.member == b.member))
+                    .count();
+                if (details.capacity as usize) < within {
+                    return Err(ClassError::CapacityBelowBookings { booked: within });
                 }
                 if details == *current {
                     return Err(ClassError::NothingChanged);
@@ -352,6 +360,10 @@ impl Class {
                 let d = self.open()?;
                 if now_ms.saturating_add(ATTENDANCE_OPENS_MS) < d.start_ms {
                     return Err(ClassError::TooEarly);
+                }
+                // Submitting records the members not marked as no-shows (a card's visit each).
+                if now_ms < d.start_ms {
+                    return Err(ClassError::NotStarted);
                 }
                 if self.submitted {
                     return Err(ClassError::AlreadySubmitted);
@@ -741,6 +753,11 @@ impl Aggregate for Class {
                 change: RepeatedChange::AttendanceMarked | RepeatedChange::AttendanceSubmitted,
                 ..
             } => Some(Permission::Attendance),
+            // A repeated move or cancellation of the class stands for the manager's change it repeats.
+            ClassEvent::ClassChangeRepeated {
+                change: RepeatedChange::ClassRescheduled | RepeatedChange::ClassCancelled,
+                ..
+            } => Some(Permission::Timetable),
             ClassEvent::BookingRefused { .. } | ClassEvent::ClassChangeRepeated { .. } => Some(Permission::Bookings),
             _ => None,
         }

@@ -258,6 +258,43 @@ fn a_move_to_another_day_keeps_manager_override_bookings_and_members_who_attende
 }
 
 #[test]
+fn a_move_keeps_room_for_every_booking_made_within_the_capacity_that_stays() {
+    // Members 1 and 2 booked within a capacity of 2, member 3 beyond it with a reason. Releasing
+    // member 3 frees nothing within the capacity: 1 cannot hold members 1 and 2.
+    let mut events = with(2, 2, 0);
+    events.push(ClassEvent::ClassBooked {
+        member: member(3),
+        membership: Some(MONTHLY),
+        at_ms: day_before(),
+        override_reason: None,
+        over_capacity: Some("VIP guest".into()),
+    });
+    let smaller = ClassCommand::RescheduleClass {
+        details: next_day(1),
+        skipped: vec![],
+        released: vec![skip(3, Denial::Blocked)],
+    };
+    assert_eq!(class(&events).decide(smaller, day_before()), Err(ClassError::CapacityBelowBookings { booked: 2 }));
+    // Member 1 within a capacity of 1, members 2 and 3 beyond it; 1 and 2 released: 10 holds member 3.
+    let mut events = with(1, 1, 0);
+    for n in [2, 3] {
+        events.push(ClassEvent::ClassBooked {
+            member: member(n),
+            membership: Some(MONTHLY),
+            at_ms: day_before(),
+            override_reason: None,
+            over_capacity: Some("VIP guest".into()),
+        });
+    }
+    let larger = ClassCommand::RescheduleClass {
+        details: next_day(10),
+        skipped: vec![],
+        released: vec![skip(1, Denial::Blocked), skip(2, Denial::Blocked)],
+    };
+    assert!(class(&events).decide(larger, day_before()).is_ok());
+}
+
+#[test]
 fn released_bookings_do_not_count_against_a_smaller_capacity() {
     // Two booked, one of them released by the move: a capacity of one holds the other.
     let moved = ClassCommand::RescheduleClass {
@@ -720,6 +757,16 @@ fn attendance_opens_an_hour_before_the_start() {
         .when_at(ClassCommand::SubmitAttendance, before(61))
         .then_expect_error(ClassError::TooEarly);
     given::<Class>(with(2, 2, 0)).when_at(mark(1, true), before(60)).then_expect(vec![marked(1, true, before(60))]);
+}
+
+#[test]
+fn attendance_is_submitted_once_the_class_has_started_since_it_makes_the_others_no_shows() {
+    given::<Class>(with(2, 2, 0))
+        .when_at(ClassCommand::SubmitAttendance, before(1))
+        .then_expect_error(ClassError::NotStarted);
+    given::<Class>(with(2, 2, 0))
+        .when_at(ClassCommand::SubmitAttendance, start())
+        .then_expect(vec![ClassEvent::AttendanceSubmitted { at_ms: start(), no_shows: vec![member(1), member(2)] }]);
 }
 
 #[test]

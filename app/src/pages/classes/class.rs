@@ -545,10 +545,15 @@ fn Attendance(ctx: Ctx) -> impl IntoView {
                 "Attendance opens an hour before the start (at {}).",
                 format::clock_of(d.start_ms - ATTENDANCE_OPENS_MS)
             ))
+        } else if now < d.start_ms && c.cancelled.is_none() {
+            Some(format!(
+                "Attendance can be submitted once the class starts (at {}): members not marked then are no-shows.",
+                format::clock_of(d.start_ms)
+            ))
         } else {
             None
         };
-        let can_submit = takes && !c.submitted && c.cancelled.is_none() && now + ATTENDANCE_OPENS_MS >= d.start_ms;
+        let can_submit = takes && !c.submitted && c.cancelled.is_none() && now >= d.start_ms;
         let attended = c.bookings.iter().filter(|b| b.attended).count();
         Some(view! {
             <section class="attendance" data-testid="attendance">

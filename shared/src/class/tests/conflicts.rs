@@ -343,6 +343,13 @@ fn the_servers_resolutions_are_admitted_only_where_they_could_have_been_written(
         Some(Permission::Attendance),
         "a coach's phone offers its repeated attendance back"
     );
+    for change in [RepeatedChange::ClassRescheduled, RepeatedChange::ClassCancelled] {
+        assert_eq!(
+            Class::resolution_permission(&repeated(None, change)),
+            Some(Permission::Timetable),
+            "a repeat of a manager's change is a manager's"
+        );
+    }
     assert_eq!(Class::command_of(&r), None, "no device decides it");
 }
 
