@@ -225,6 +225,17 @@ pub mod classes {
         ClassEvent::ClassBooked { member, membership: Some(MONTHLY), at_ms, override_reason: None, over_capacity: None }
     }
 
+    /// `member` booked on [`MONTHLY`] beyond the capacity, for `reason`.
+    pub fn booked_beyond(member: Uuid, at_ms: u64, reason: &str) -> ClassEvent {
+        ClassEvent::ClassBooked {
+            member,
+            membership: Some(MONTHLY),
+            at_ms,
+            override_reason: None,
+            over_capacity: Some(reason.into()),
+        }
+    }
+
     pub fn waitlisted(member: Uuid, at_ms: u64) -> ClassEvent {
         ClassEvent::ClassWaitlisted { member, membership: Some(MONTHLY), at_ms, override_reason: None }
     }

@@ -794,17 +794,18 @@ mod tests {
         }
     }
 
+    fn waitlisted(member: Uuid) -> ClassEvent {
+        ClassEvent::ClassWaitlisted {
+            member,
+            membership: Some(MEMBERSHIP),
+            at_ms: noon("2026-03-02"),
+            override_reason: None,
+        }
+    }
+
     #[wasm_bindgen_test]
     fn a_booking_the_server_moved_to_the_waitlist_says_why_on_the_desk_that_made_it() {
-        let events = class_stream(&[
-            yoga(1),
-            ClassEvent::ClassWaitlisted {
-                member: ANNA,
-                membership: Some(MEMBERSHIP),
-                at_ms: noon("2026-03-02"),
-                override_reason: None,
-            },
-        ]);
+        let events = class_stream(&[yoga(1), waitlisted(ANNA)]);
         let desk = DeviceId::new("desk-1").unwrap();
         assert_eq!(
             describe_corrected(&events[1], &desk, &Known),
@@ -830,12 +831,7 @@ mod tests {
         let events = class_stream(&[
             yoga(1),
             booked(ANNA),
-            ClassEvent::ClassWaitlisted {
-                member: BEN,
-                membership: Some(MEMBERSHIP),
-                at_ms: noon("2026-03-02"),
-                override_reason: None,
-            },
+            waitlisted(BEN),
             ClassEvent::BookingCancelled { member: ANNA, at_ms: noon("2026-03-02"), late: false, skipped: vec![] },
             ClassEvent::ClassCancelled { reason: "Coach ill".into(), at_ms: noon("2026-03-02") },
         ]);
@@ -859,12 +855,7 @@ mod tests {
         let events = class_stream(&[
             yoga(1),
             booked(ANNA),
-            ClassEvent::ClassWaitlisted {
-                member: BEN,
-                membership: Some(MEMBERSHIP),
-                at_ms: noon("2026-03-02"),
-                override_reason: None,
-            },
+            waitlisted(BEN),
             ClassEvent::ClassRescheduled {
                 details: wednesday,
                 at_ms: noon("2026-03-02"),

@@ -237,6 +237,18 @@ impl Class {
         self.booking(member).is_some_and(|b| b.override_reason.is_none() && !b.attended)
     }
 
+    /// The members a move to another day releases, as `unable` reads them: each `releasable`
+    /// booking whose member it finds unable to attend on the new day, with why. The manager's
+    /// device asks its projections; the simulation asks its devices (the server's re-check asks
+    /// its own reading, `recheck::recheck_event`).
+    pub fn released_by_move(&self, mut unable: impl FnMut(Uuid) -> Option<crate::member::Denial>) -> Vec<Skip> {
+        self.bookings
+            .iter()
+            .filter(|b| self.releasable(b.member))
+            .filter_map(|b| unable(b.member).map(|denial| Skip { member: b.member, denial }))
+            .collect()
+    }
+
     /// `released` as a decision stores it: members `releasable` now, once each, ordered by id.
     fn releases(&self, released: &[Skip]) -> Vec<Skip> {
         let mut out: Vec<Skip> = released.iter().filter(|s| self.releasable(s.member)).copied().collect();

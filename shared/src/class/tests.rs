@@ -14,8 +14,8 @@ use crate::{
     member::Denial,
     testing::{
         classes::{
-            after, before, book, booked, booking_cancelled, cancel_booking, details, member, scheduled, start,
-            waitlisted, with, COACH,
+            after, before, book, booked, booked_beyond, booking_cancelled, cancel_booking, details, member, scheduled,
+            start, waitlisted, with, COACH,
         },
         given,
         members::{monday, CARD, MIN, MONTHLY},
@@ -262,13 +262,7 @@ fn a_move_keeps_room_for_every_booking_made_within_the_capacity_that_stays() {
     // Members 1 and 2 booked within a capacity of 2, member 3 beyond it with a reason. Releasing
     // member 3 frees nothing within the capacity: 1 cannot hold members 1 and 2.
     let mut events = with(2, 2, 0);
-    events.push(ClassEvent::ClassBooked {
-        member: member(3),
-        membership: Some(MONTHLY),
-        at_ms: day_before(),
-        override_reason: None,
-        over_capacity: Some("VIP guest".into()),
-    });
+    events.push(booked_beyond(member(3), day_before(), "VIP guest"));
     let smaller = ClassCommand::RescheduleClass {
         details: next_day(1),
         skipped: vec![],
@@ -278,13 +272,7 @@ fn a_move_keeps_room_for_every_booking_made_within_the_capacity_that_stays() {
     // Member 1 within a capacity of 1, members 2 and 3 beyond it; 1 and 2 released: 10 holds member 3.
     let mut events = with(1, 1, 0);
     for n in [2, 3] {
-        events.push(ClassEvent::ClassBooked {
-            member: member(n),
-            membership: Some(MONTHLY),
-            at_ms: day_before(),
-            override_reason: None,
-            over_capacity: Some("VIP guest".into()),
-        });
+        events.push(booked_beyond(member(n), day_before(), "VIP guest"));
     }
     let larger = ClassCommand::RescheduleClass {
         details: next_day(10),
@@ -435,28 +423,18 @@ fn staff_book_beyond_the_capacity_only_with_a_recorded_reason() {
         override_reason: None,
         over_capacity: Some(reason.into()),
     };
-    given::<Class>(with(2, 2, 0)).when_at(beyond(" physio  referral "), day_before()).then_expect(vec![
-        ClassEvent::ClassBooked {
-            member: member(3),
-            membership: Some(MONTHLY),
-            at_ms: day_before(),
-            override_reason: None,
-            over_capacity: Some("physio referral".into()),
-        },
-    ]);
+    given::<Class>(with(2, 2, 0)).when_at(beyond(" physio  referral "), day_before()).then_expect(vec![booked_beyond(
+        member(3),
+        day_before(),
+        "physio referral",
+    )]);
     given::<Class>(with(2, 2, 0)).when_at(beyond(""), day_before()).then_expect_error(ClassError::Reason);
     // With a spot free the reason is not needed, and not recorded: the booking is within.
     given::<Class>(with(3, 2, 0))
         .when_at(beyond("physio referral"), day_before())
         .then_expect(vec![booked(member(3), day_before())]);
     let mut events = with(2, 2, 0);
-    events.push(ClassEvent::ClassBooked {
-        member: member(3),
-        membership: Some(MONTHLY),
-        at_ms: day_before(),
-        override_reason: None,
-        over_capacity: Some("physio referral".into()),
-    });
+    events.push(booked_beyond(member(3), day_before(), "physio referral"));
     let c = class(&events);
     assert_eq!((c.bookings.len(), c.over_capacity(), c.free()), (3, 1, 0));
 }

@@ -719,18 +719,21 @@ impl Sim {
             let (m, _) = sim.devices[d].load::<Member>(StreamId::member(member));
             m.membership(membership).filter(|m| m.terms.visits.count().is_some()).map(|m| m.id)
         };
-        // The waiting members this device finds unable to attend (a manager's override stands).
-        let skipped = |sim: &Sim| -> Vec<Skip> {
+        // Why this device finds `member` unable to attend on `day`, if it does.
+        let unable = |sim: &Sim, member: Uuid, day: Date| -> Option<crate::member::Denial> {
+            let (m, _) = sim.devices[d].load::<Member>(StreamId::member(member));
+            can_attend(&m, day, &rules).err()
+        };
+        // The waiting members this device finds unable to attend on `day` (a manager's override stands).
+        let skipped_on = |sim: &Sim, day: Date| -> Vec<Skip> {
             class
                 .waitlist
                 .iter()
                 .filter(|w| w.override_reason.is_none())
-                .filter_map(|w| {
-                    let (m, _) = sim.devices[d].load::<Member>(StreamId::member(w.member));
-                    can_attend(&m, details.day, &rules).err().map(|denial| Skip { member: w.member, denial })
-                })
+                .filter_map(|w| unable(sim, w.member, day).map(|denial| Skip { member: w.member, denial }))
                 .collect()
         };
+        let skipped = |sim: &Sim| skipped_on(sim, details.day);
         let booked: Vec<Uuid> = class.bookings.iter().map(|b| b.member).collect();
         let waiting: Vec<Uuid> = class.waitlist.iter().map(|w| w.member).collect();
         let some = |rng: &mut Rng, list: &[Uuid]| (!list.is_empty()).then(|| list[rng.below(list.len())]);
@@ -781,29 +784,12 @@ impl Sim {
                     new.start_ms += 24 * 60 * 60_000;
                     new.day = Date::utc_of(new.start_ms);
                 }
-                let released: Vec<Skip> = if new.day == details.day {
+                let released = if new.day == details.day {
                     vec![]
                 } else {
-                    class
-                        .bookings
-                        .iter()
-                        .filter(|b| class.releasable(b.member))
-                        .filter_map(|b| {
-                            let (m, _) = self.devices[d].load::<Member>(StreamId::member(b.member));
-                            can_attend(&m, new.day, &rules).err().map(|denial| Skip { member: b.member, denial })
-                        })
-                        .collect()
+                    class.released_by_move(|member| unable(self, member, new.day))
                 };
-                let waiting_judged = Class { details: Some(new.clone()), ..class.clone() };
-                let skipped = waiting_judged
-                    .waitlist
-                    .iter()
-                    .filter(|w| w.override_reason.is_none())
-                    .filter_map(|w| {
-                        let (m, _) = self.devices[d].load::<Member>(StreamId::member(w.member));
-                        can_attend(&m, new.day, &rules).err().map(|denial| Skip { member: w.member, denial })
-                    })
-                    .collect();
+                let skipped = skipped_on(self, new.day);
                 ClassCommand::RescheduleClass { details: new, skipped, released }
             }
             15 if self.rng.chance(30) => ClassCommand::CancelClass { reason: "coach ill".into() },

@@ -103,15 +103,7 @@ pub fn card_visit(
 /// booking is `releasable` and who cannot attend on that day (a member it does not hold counts as
 /// able: the server re-checks).
 pub fn released(class: &Class, day: Date, people: &HashMap<Uuid, MemberRow>, rules: &EntryRules) -> Vec<Skip> {
-    class
-        .bookings
-        .iter()
-        .filter(|b| class.releasable(b.member))
-        .filter_map(|b| match people.get(&b.member).map(|p| can_attend(&p.member, day, rules)) {
-            Some(Err(denial)) => Some(Skip { member: b.member, denial }),
-            _ => None,
-        })
-        .collect()
+    class.released_by_move(|member| people.get(&member).and_then(|p| can_attend(&p.member, day, rules).err()))
 }
 
 /// The waiting members a change freeing spots passes over, in line order: those ahead of the ones
