@@ -326,3 +326,35 @@ test("a class scheduled for a time that has passed says on its page why it can n
     await manager.context.close();
   }
 });
+
+test("a member frozen after booking keeps the spot, and the class's roster and the member's page say they cannot attend", async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const manager = await device(browser, "manager");
+  try {
+    const [ann] = await members(manager.page, ["Ann"], PLANS.monthly);
+    const title = `Pilates ${uniqueTag()}`;
+    const id = await scheduleClass(manager.page, { title, startMs: classStart(26 * 60), capacity: 4 });
+    await expect(await bookMember(manager.page, ann)).toHaveText(`${ann} is booked.`);
+    await expect(rosterRow(manager.page, ann).getByTestId("cannot-attend")).toHaveCount(0);
+
+    // Frozen for two weeks from today, after the booking: the booking stands, flagged.
+    await openMember(manager.page, ann);
+    const membership = manager.page.getByTestId("membership").filter({ hasText: PLANS.monthly.name });
+    await membership.getByRole("button", { name: "Freeze…" }).click();
+    await membership.getByTestId("freeze-confirm").click();
+    await expect(membership).toHaveAttribute("data-status", "frozen");
+    const place = manager.page.getByTestId("member-class").filter({ hasText: title });
+    await expect(place).toHaveAttribute("data-place", "booked");
+    await expect(place.getByTestId("cannot-attend")).toContainText("cannot attend that day: the membership is frozen");
+
+    await openClass(manager.page, id, title);
+    await expect(rosterRow(manager.page, ann).getByTestId("cannot-attend")).toContainText(
+      "cannot attend that day: the membership is frozen",
+    );
+    manager.noErrors();
+  } finally {
+    await manager.context.close();
+  }
+});

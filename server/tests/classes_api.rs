@@ -629,6 +629,30 @@ async fn a_class_change_a_rule_forbids_is_refused_with_rule_broken_and_the_log_i
         assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("cutoffs other than the club's"), "{body}");
         assert_eq!(server.log().await, before, "a class with cutoffs of its own: nothing stored");
+        office.device.apply(StoreOp::Reject { stream: class(YOGA), server_events: vec![], reason: String::new() }, T0);
+
+        // A coach is one of the club's staff: a made-up id would leave the class without its coach.
+        let stranger = StaffId(Uuid::from_u128(0xdead));
+        office.does(class(YOGA), schedule(details("Yoga", stranger, 8)), minute(32));
+        let (status, body) = office.push(&server, &[class(YOGA)]).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("is not on this club's staff"), "{body}");
+        assert_eq!(server.log().await, before, "a class coached by a stranger: nothing stored");
+        office.device.apply(StoreOp::Reject { stream: class(YOGA), server_events: vec![], reason: String::new() }, T0);
+        // Nor is a class given one by a move; a move that keeps its coach stands.
+        let moved = |coach| ClassCommand::RescheduleClass {
+            details: details("Spin", coach, 9),
+            skipped: vec![],
+            released: vec![],
+        };
+        office.does(class(SPIN), moved(stranger), minute(33));
+        let (status, body) = office.push(&server, &[class(SPIN)]).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{body}");
+        assert_eq!(server.log().await, before, "a class moved to a stranger: nothing stored");
+        office.device.apply(StoreOp::Reject { stream: class(SPIN), server_events: vec![], reason: String::new() }, T0);
+        office.does(class(SPIN), moved(accounts::COACH), minute(34));
+        let (status, body) = office.push(&server, &[class(SPIN)]).await;
+        assert_eq!(status, 200, "{body}");
     })
     .await;
 }

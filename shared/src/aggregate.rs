@@ -167,6 +167,14 @@ pub trait Aggregate: Default + Clone + Debug {
         false
     }
 
+    /// Whether the server's copy `stored` of this device's pending `sent` event tells its staff
+    /// something they did not decide, so it goes to their inbox: by default, a resolution of
+    /// another type that says the event did not take effect ([`Self::undone`]). An aggregate whose
+    /// resolution of the same type can differ in what matters overrides it.
+    fn told(sent: &Self::Event, stored: &Self::Event) -> bool {
+        sent.event_type() != stored.event_type() && Self::undone(stored)
+    }
+
     /// The device whose earlier change `event` overwrites on this state, when `event` is a merge
     /// that won over a concurrent change: that device's staff are told.
     fn overruled(&self, _event: &Self::Event) -> Option<DeviceId> {

@@ -10,18 +10,25 @@ use crate::{
     StreamState,
 };
 
-/// Whether `stored`, the server's copy of one of this device's events, says that event did not take
-/// effect (a check-in not counted, a change overwritten by a later one).
-pub fn undone(stored: &EventEnvelope) -> bool {
-    stored.stream.kind.run(Undone(stored))
+/// Whether `stored`, the server's copy of this device's pending event `sent`, tells its staff of
+/// something they did not decide (a check-in not counted, a change overwritten by a later one, a
+/// class's move that released other bookings than this device saw): see `Aggregate::told`.
+pub fn corrects(sent: &EventEnvelope, stored: &EventEnvelope) -> bool {
+    stored.stream.kind.run(Told { sent, stored })
 }
 
-struct Undone<'a>(&'a EventEnvelope);
+struct Told<'a> {
+    sent: &'a EventEnvelope,
+    stored: &'a EventEnvelope,
+}
 
-impl ForKind for Undone<'_> {
+impl ForKind for Told<'_> {
     type Output = bool;
     fn run<A: Registered>(self) -> bool {
-        self.0.decode::<A::Event>().is_ok_and(|e| A::undone(&e))
+        match (self.sent.decode::<A::Event>(), self.stored.decode::<A::Event>()) {
+            (Ok(sent), Ok(stored)) => A::told(&sent, &stored),
+            _ => false,
+        }
     }
 }
 

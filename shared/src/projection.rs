@@ -118,8 +118,8 @@ pub fn state_from<A: DeserializeOwned>(value: &serde_json::Value) -> Result<A, s
 }
 
 /// Bumped whenever a projection's rows change meaning: stores built with another signature are
-/// rebuilt from the log.
-const VERSION: u32 = 2;
+/// rebuilt from the log. (3: a late cancel after a waived one is charged again.)
+const VERSION: u32 = 3;
 
 /// The projections this app builds, named: `VERSION` and every table with its indexes.
 pub fn signature() -> String {

@@ -7,12 +7,12 @@
 
 use app::{
     client::Voided,
-    format::{class_label, time_of, two_times},
+    format::{class_label, clock_of, day_label, time_of, two_times},
     sentences::{booking_refused, date, denial},
 };
 use shared::{
     aggregate::{Aggregate, EventMeta},
-    class::{ChargeKind, Class, ClassEvent, Refused, Skip},
+    class::{ChargeKind, Class, ClassEvent, Refused, RepeatedChange, Skip},
     club::{ClubEvent, Setting},
     member::{
         Denial, EntryRules, Member, MemberEvent, MemberField, Membership, NotCounted, Repeated, Start, VisitNotCounted,
@@ -72,6 +72,24 @@ pub fn describe_corrected(envelope: &EventEnvelope, device: &DeviceId, names: &d
         }
         (StreamKind::Class, Ok(ClassEvent::BookingRefused { member, reason, .. })) => {
             format!("Booking of {} for {} refused: {}", who(member), class(), booking_refused(&reason))
+        }
+        // Told when the server released other bookings than this device did (`Class::told`).
+        (StreamKind::Class, Ok(ClassEvent::ClassRescheduled { details, released, .. })) => {
+            let whom = if released.is_empty() {
+                "no booking was released: every booked member can attend then".to_owned()
+            } else {
+                let each: Vec<String> = released
+                    .iter()
+                    .map(|s| format!("{} ({})", who(s.member), denial(&s.denial, &EntryRules::default())))
+                    .collect();
+                format!("the bookings released are those of {}", each.join(", "))
+            };
+            format!(
+                "{} moved to {} {}: by the members' records the server holds, {whom}",
+                details.title,
+                day_label(details.day),
+                clock_of(details.start_ms)
+            )
         }
         _ => describe_for(envelope, device, names),
     }
@@ -305,13 +323,19 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
                     .collect();
                 format!("; booking released, cannot attend on the new day: {}", each.join(", "))
             };
-            format!(
-                "Rescheduled to {}: {}{released}{}{}",
-                class_label(details),
-                places(details),
-                moved_up(),
-                passed_over(skipped)
-            )
+            // Said from the class as it was: a move names both times, any other change the class.
+            let what = match &before.details {
+                Some(was) if (was.day, was.start_ms) != (details.day, details.start_ms) => {
+                    format!("{label} moved to {} {}", day_label(details.day), clock_of(details.start_ms))
+                }
+                Some(_) => format!("{label} changed"),
+                None => format!("Rescheduled to {}", class_label(details)),
+            };
+            let renamed = match &before.details {
+                Some(was) if was.title != details.title => format!(", now called {}", details.title),
+                _ => String::new(),
+            };
+            format!("{what}{renamed}: {}{released}{}{}", places(details), moved_up(), passed_over(skipped))
         }
         ClassEvent::ClassCancelled { reason, .. } => format!("{label} cancelled: {reason}"),
         ClassEvent::ClassBooked { member, override_reason, over_capacity, .. } => {
@@ -379,6 +403,21 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
         ),
         ClassEvent::BookingRefused { member, reason, .. } => {
             format!("Booking of {} for {label} refused: {}", who(*member), booking_refused(reason))
+        }
+        // Made in time on this desk, but another desk's late cancel reached the server first: the
+        // charge is flagged for a manager, and the sentence says so rather than "already done".
+        ClassEvent::ClassChangeRepeated { member: Some(m), change: RepeatedChange::BookingCancelled, at_ms }
+            if !before.late_at(*at_ms)
+                && before.charges.iter().any(|c| {
+                    c.member == *m && c.kind == ChargeKind::LateCancel && c.waived.is_none() && c.at_ms > *at_ms
+                }) =>
+        {
+            format!(
+                "Booking of {} for {label} cancelled here in time, at {}, but another desk's late cancel reached \
+                 the server first: a manager may waive the late cancel",
+                who(*m),
+                clock_of(*at_ms)
+            )
         }
         ClassEvent::ClassChangeRepeated { member, change, .. } => match member {
             Some(m) => {
@@ -848,10 +887,72 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn a_move_the_server_released_other_bookings_for_tells_the_manager_whose() {
+        let ClassEvent::ClassScheduled { details, .. } = yoga(1) else { unreachable!() };
+        let wednesday =
+            shared::class::ClassDetails { start_ms: details.start_ms + 86_400_000, day: d("2026-03-04"), ..details };
+        let moved = |released: Vec<shared::class::Skip>| {
+            class_stream(&[ClassEvent::ClassRescheduled {
+                details: wednesday.clone(),
+                at_ms: noon("2026-03-02"),
+                skipped: vec![],
+                released,
+            }])
+            .remove(0)
+        };
+        let desk = DeviceId::new("desk-1").unwrap();
+        let frozen = shared::class::Skip { member: ANNA, denial: Denial::Frozen { until: d("2026-03-10") } };
+        assert_eq!(
+            describe_corrected(&moved(vec![frozen]), &desk, &Known),
+            "Yoga moved to Wed 4 Mar 18:00: by the members' records the server holds, the bookings released are \
+             those of Anna (the membership is frozen until 10 Mar 2026)"
+        );
+        assert_eq!(
+            describe_corrected(&moved(vec![]), &desk, &Known),
+            "Yoga moved to Wed 4 Mar 18:00: by the members' records the server holds, no booking was released: \
+             every booked member can attend then"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_cancellation_made_in_time_but_stored_after_another_desks_late_cancel_says_a_manager_may_waive_it() {
+        let start = noon("2026-03-03") + 6 * 3_600_000;
+        let events = class_stream(&[
+            yoga(1),
+            booked(ANNA),
+            ClassEvent::BookingCancelled { member: ANNA, at_ms: start - 3_600_000, late: true, skipped: vec![] },
+            ClassEvent::ClassChangeRepeated {
+                member: Some(ANNA),
+                at_ms: start - 16 * 3_600_000,
+                change: RepeatedChange::BookingCancelled,
+            },
+            ClassEvent::ClassChangeRepeated {
+                member: Some(ANNA),
+                at_ms: start - 1_800_000,
+                change: RepeatedChange::BookingCancelled,
+            },
+        ]);
+        let story = Story::of(&events, &Known);
+        assert_eq!(
+            story.told(events[3].id).map(String::as_str),
+            Some(
+                "Booking of Anna for Yoga (Tue 3 Mar 18:00) cancelled here in time, at 02:00, but another desk's late \
+                 cancel reached the server first: a manager may waive the late cancel"
+            )
+        );
+        assert_eq!(
+            story.told(events[4].id).map(String::as_str),
+            Some("Booking cancelled for Anna here too (another desk had already done it)"),
+            "a late repeat of a late cancel changes nothing"
+        );
+    }
+
+    #[wasm_bindgen_test]
     fn a_class_moved_to_another_day_names_the_members_whose_bookings_it_released_and_why() {
         let ClassEvent::ClassScheduled { details, .. } = yoga(1) else { unreachable!() };
         let wednesday =
             shared::class::ClassDetails { start_ms: details.start_ms + 86_400_000, day: d("2026-03-04"), ..details };
+        let renamed = shared::class::ClassDetails { capacity: 2, title: "Hatha yoga".into(), ..wednesday.clone() };
         let events = class_stream(&[
             yoga(1),
             booked(ANNA),
@@ -862,14 +963,26 @@ mod tests {
                 skipped: vec![],
                 released: vec![shared::class::Skip { member: ANNA, denial: Denial::Frozen { until: d("2026-03-10") } }],
             },
+            ClassEvent::ClassRescheduled {
+                details: renamed,
+                at_ms: noon("2026-03-02"),
+                skipped: vec![],
+                released: vec![],
+            },
         ]);
         let story = Story::of(&events, &Known);
         assert_eq!(
             story.told(events[3].id).map(String::as_str),
             Some(
-                "Rescheduled to Yoga (Wed 4 Mar 18:00): 60 min, 1 place, Studio 1; booking released, cannot attend on \
-                 the new day: Anna (the membership is frozen until 10 Mar 2026); Ben moved up from the waitlist"
+                "Yoga (Tue 3 Mar 18:00) moved to Wed 4 Mar 18:00: 60 min, 1 place, Studio 1; booking released, cannot \
+                 attend on the new day: Anna (the membership is frozen until 10 Mar 2026); Ben moved up from the \
+                 waitlist"
             )
+        );
+        assert_eq!(
+            story.told(events[4].id).map(String::as_str),
+            Some("Yoga (Wed 4 Mar 18:00) changed, now called Hatha yoga: 60 min, 2 places, Studio 1"),
+            "a change within the day is no move"
         );
     }
 

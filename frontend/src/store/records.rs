@@ -116,8 +116,8 @@ impl EventRecord {
     pub fn replaced_by(&self, envelope: &EventEnvelope, generation: u32) -> Self {
         let mut confirmed = Self::confirmed(envelope, generation);
         let corrected = self.state == STATE_PENDING
-            && serde_json::from_str::<EventEnvelope>(&self.envelope).is_ok_and(|e| e.event_type != envelope.event_type)
-            && shared::notices::undone(envelope);
+            && serde_json::from_str::<EventEnvelope>(&self.envelope)
+                .is_ok_and(|e| shared::notices::corrects(&e, envelope));
         confirmed.corrected = if corrected { self.pending.or(Some(0)) } else { self.corrected };
         confirmed
     }

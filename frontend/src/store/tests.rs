@@ -604,3 +604,72 @@ async fn a_booking_the_server_moved_to_the_waitlist_is_a_correction_that_says_wh
     assert_eq!(timeline[0].summary, entry.summary, "the timeline tells it the same until staff saw it");
     assert_eq!(timeline[0].about, Some(anna));
 }
+
+/// The manager moved a class to the next day thinking Anna could come then; the server, holding
+/// her membership's freeze, released her booking: the move is a correction in the manager's inbox
+/// that names her, and the class's row no longer books her.
+#[wasm_bindgen_test]
+async fn a_move_the_server_released_a_booking_for_tells_the_manager_whose() {
+    use shared::{
+        class::{ClassCommand, ClassDetails, ClassEvent, Cutoffs, Skip},
+        member::Denial,
+    };
+    let twins = Twins::new().await;
+    twins.store.set_names(std::rc::Rc::new(ClassNames));
+    let anna = Uuid::from_u128(1);
+    let stream = shared::class::stream(Uuid::from_u128(0xc1a5));
+    let manager = Actor { staff: StaffId(Uuid::from_u128(71)), role: Role::Manager };
+    let start_ms = NOW + 26 * 3_600_000;
+    let details = ClassDetails {
+        title: "Yoga".into(),
+        coach: manager.staff,
+        start_ms,
+        day: Date::utc_of(start_ms),
+        duration_min: 60,
+        capacity: 2,
+        room: "Studio 1".into(),
+    };
+    let schedule = ClassCommand::ScheduleClass { details: details.clone(), cutoffs: Cutoffs::default() };
+    twins.store.execute(stream, Command::Class(schedule), manager, NOW).await.expect("scheduled");
+    let book =
+        ClassCommand::Book { member: anna, membership: Some(MONTHLY), override_reason: None, over_capacity: None };
+    twins.store.execute(stream, Command::Class(book), DESK, NOW + 1_000).await.expect("booked");
+    let pending = twins.store.pending(10).await.unwrap();
+    let confirmed = vec![stored(&pending[0], 1), stored(&pending[1], 2)];
+    twins.store.apply(StoreOp::Confirm { stored: confirmed, server_events: vec![] }, NOW, None).await.unwrap();
+
+    let next_day =
+        ClassDetails { start_ms: start_ms + 86_400_000, day: Date::utc_of(start_ms + 86_400_000), ..details };
+    let move_it = ClassCommand::RescheduleClass { details: next_day.clone(), skipped: vec![], released: vec![] };
+    twins.store.execute(stream, Command::Class(move_it), manager, NOW + 2_000).await.expect("moved here");
+    let mine = twins.store.pending(10).await.unwrap().remove(0);
+    let frozen = Denial::Frozen { until: Date::utc_of(start_ms + 10 * 86_400_000) };
+    let released = ClassEvent::ClassRescheduled {
+        details: next_day,
+        at_ms: NOW + 2_000,
+        skipped: vec![],
+        released: vec![Skip { member: anna, denial: frozen }],
+    };
+    let mut as_stored = stored(&mine, 3);
+    as_stored.data = released.encode();
+    let changes = twins
+        .store
+        .apply(StoreOp::Confirm { stored: vec![as_stored], server_events: vec![] }, NOW, None)
+        .await
+        .unwrap();
+    assert_eq!((changes.counts.pending, changes.counts.corrected), (0, 1));
+    let row = changes.streams.iter().find(|r| r.id == stream.to_string()).expect("the class's row changed");
+    let class = crate::views::class_row(row).unwrap().expect("a listed class").class;
+    assert!(class.bookings.is_empty(), "Anna's booking is released");
+
+    let entry = twins.store.inbox(NOW).await.unwrap().remove(0);
+    assert_eq!((entry.kind, entry.stream), (InboxKind::Correction, stream));
+    assert!(
+        entry.summary.starts_with(
+            "Yoga moved to Wed 26 Nov 18:00: by the members' records the server holds, the bookings released are those \
+             of Anna Peeters (the membership is frozen"
+        ),
+        "{}",
+        entry.summary
+    );
+}

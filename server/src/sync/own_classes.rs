@@ -1,7 +1,7 @@
 //! A coach takes attendance of their own classes only (DOMAIN.md "Roles"; ISSUE 13: "mark
 //! attendance (coach: own classes only)"). The role allows attendance; which classes are a coach's
 //! is the class's (`details.coach`), so it is checked here against the class as the server holds
-//! it, before anything of the push is stored.
+//! it, before anything of the push is stored; and a class's coach must be on the club's staff.
 
 use crate::{error::ApiError, state::AppState};
 use shared::{
@@ -49,6 +49,49 @@ pub async fn check(
                 stream: Some(e.stream),
                 event: Some(e.id),
             });
+        }
+    }
+    Ok(())
+}
+
+/// Refuses (422 `rule_broken`, nothing stored) a push that schedules a class, or gives one a new
+/// coach, naming as its coach someone who is not on the club's staff: the coach's own view and the
+/// check above go by that id, so a made-up or another club's one would leave the class without its
+/// coach. A class whose coach left the club keeps them through a move that does not change coach.
+pub async fn check_coaches(state: &AppState, club: ClubId, request: &PushRequest) -> Result<(), ApiError> {
+    let mut staff: Option<Vec<StaffId>> = None;
+    for batch in &request.batches {
+        if batch.stream.kind != StreamKind::Class {
+            continue;
+        }
+        // The coach before each event: as the batch (re)schedules it, else as the server holds it.
+        let mut before: Option<Option<StaffId>> = None;
+        for e in &batch.events {
+            let (coach, new) = match e.decode::<ClassEvent>() {
+                Ok(ClassEvent::ClassScheduled { details, .. }) => (details.coach, true),
+                Ok(ClassEvent::ClassRescheduled { details, .. }) => {
+                    let was = match before {
+                        Some(was) => was,
+                        None => stored_coach(state, club, batch.stream).await?,
+                    };
+                    (details.coach, was != Some(details.coach))
+                }
+                _ => continue,
+            };
+            before = Some(Some(coach));
+            if !new {
+                continue;
+            }
+            if staff.is_none() {
+                staff = Some(state.accounts.staff_of(club).await?.into_iter().map(|s| s.staff).collect());
+            }
+            if !staff.as_ref().is_some_and(|all| all.contains(&coach)) {
+                return Err(ApiError::Refused(shared::acceptance::Refusal::RuleBroken {
+                    stream: batch.stream,
+                    event: e.id,
+                    reason: format!("the coach {coach} is not on this club's staff: choose one of the club's staff"),
+                }));
+            }
         }
     }
     Ok(())
@@ -108,6 +151,11 @@ async fn coach_of(
     if pushed.is_some() {
         return Ok(pushed);
     }
+    stored_coach(state, club, stream).await
+}
+
+/// The coach of the class on `stream` as the server holds it (None: no such class in the club).
+async fn stored_coach(state: &AppState, club: ClubId, stream: shared::StreamId) -> Result<Option<StaffId>, ApiError> {
     let Some(row) = state.store.read_stream(club, stream).await? else { return Ok(None) };
     let stored: Class = shared::projection::state_from(&row.state)
         .map_err(|e| ApiError::Internal(format!("the classes row of {stream} cannot be read: {e}")))?;

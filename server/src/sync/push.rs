@@ -23,6 +23,7 @@ pub async fn push(
     check_authors(&session, &request)?;
     // A coach's attendance is of their own classes: read from the store, before anything is stored.
     super::own_classes::check(&state, session.club, &request, |staff| session.role_of(staff)).await?;
+    super::own_classes::check_coaches(&state, session.club, &request).await?;
     let events: usize = request.batches.iter().map(|b| b.events.len()).sum();
     let device = request.device.clone();
     // Into the session's club's log only: a push naming another club's stream or event id is

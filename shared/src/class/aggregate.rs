@@ -5,7 +5,7 @@ use super::{
 };
 use crate::{
     access::Permission,
-    aggregate::{Aggregate, EventMeta, Policy, Resolution, Unresolved},
+    aggregate::{Aggregate, DomainEvent, EventMeta, Policy, Resolution, Unresolved},
     calendar::Date,
     stream::StreamKind,
     text,
@@ -50,6 +50,16 @@ pub struct Booking {
     pub attended: bool,
     pub override_reason: Option<String>,
     pub over_capacity: Option<String>,
+}
+
+impl Booking {
+    /// When the member got the spot (ms since the epoch): booked, or moved up from the waitlist.
+    pub fn held_since(&self) -> u64 {
+        match self.via {
+            Via::Booked { .. } => self.at_ms,
+            Via::Promoted { at_ms, .. } => at_ms,
+        }
+    }
 }
 
 /// How a member got their spot: booked by the event at `version`, or moved up from the waitlist
@@ -328,10 +338,11 @@ impl Class {
                 if now_ms >= d.end_ms() {
                     return Err(ClassError::Over);
                 }
-                if self.booking(member).is_none() {
-                    return Err(ClassError::NotBooked);
-                }
-                E::BookingCancelled { member, at_ms: now_ms, late: self.late_at(now_ms), skipped: self.skips(&skipped) }
+                let Some(booking) = self.booking(member) else { return Err(ClassError::NotBooked) };
+                // Judged no earlier than the member got the spot: a cancellation dated before it (a
+                // clock set back, a forged time) cannot fall before the cutoff the booking came after.
+                let late = self.late_at(now_ms.max(booking.held_since()));
+                E::BookingCancelled { member, at_ms: now_ms, late, skipped: self.skips(&skipped) }
             }
             C::LeaveWaitlist { member } => {
                 self.open()?;
@@ -421,8 +432,10 @@ impl Class {
         }
     }
 
+    /// Records a charge unless one of that kind is open already; a waived one does not cover the
+    /// next (a member who books again after a waived late cancel, and cancels late again, owes it).
     fn charge(&mut self, member: Uuid, kind: ChargeKind, membership: Option<Uuid>, at_ms: u64) {
-        if !self.charges.iter().any(|c| c.member == member && c.kind == kind) {
+        if !self.charges.iter().any(|c| c.member == member && c.kind == kind && c.waived.is_none()) {
             self.charges.push(Charge { member, kind, membership, at_ms, waived: None, cancelled_in_time_ms: None });
         }
     }
@@ -727,6 +740,24 @@ impl Aggregate for Class {
 
     fn undone(stored: &ClassEvent) -> bool {
         matches!(stored, ClassEvent::BookingRefused { .. } | ClassEvent::ClassWaitlisted { .. })
+    }
+
+    /// Besides what did not take effect: a move whose bookings released the server changed (a
+    /// member the manager's device thought could attend on the new day cannot, or the other way
+    /// round), so the manager hears who lost their spot after all.
+    fn told(sent: &ClassEvent, stored: &ClassEvent) -> bool {
+        use ClassEvent as E;
+        match (sent, stored) {
+            (E::ClassRescheduled { released: mine, .. }, E::ClassRescheduled { released, .. }) => {
+                let members = |r: &[Skip]| {
+                    let mut m: Vec<Uuid> = r.iter().map(|s| s.member).collect();
+                    m.sort();
+                    m
+                };
+                members(mine) != members(released)
+            }
+            _ => sent.event_type() != stored.event_type() && Self::undone(stored),
+        }
     }
 
     /// Only the forms the server writes of `sent`: its command re-decided (a booking moved to the

@@ -702,6 +702,24 @@ fn a_booking_cancelled_before_the_cancellation_cutoff_charges_nothing() {
 }
 
 #[test]
+fn a_cancellation_dated_before_the_member_got_the_spot_is_judged_from_when_they_got_it() {
+    // Booked at 07:00, inside the 12 h cutoff; the cancellation says 05:00 (a clock set back).
+    let mut events = vec![scheduled(2), booked(member(1), before(660))];
+    given::<Class>(events.clone())
+        .when_at(cancel_booking(member(1)), before(780))
+        .then_expect(vec![booking_cancelled(member(1), before(780), true)]);
+    // Moved up from the waitlist at 07:00 (waiting since the day before): the same.
+    events = vec![scheduled(1), booked(member(1), day_before()), waitlisted(member(2), day_before() + MIN)];
+    events.push(booking_cancelled(member(1), before(660), true));
+    assert_eq!(class(&events).booking(member(2)).map(Booking::held_since), Some(before(660)));
+    given::<Class>(events).when_at(cancel_booking(member(2)), before(780)).then_expect(vec![booking_cancelled(
+        member(2),
+        before(780),
+        true,
+    )]);
+}
+
+#[test]
 fn only_a_booking_is_cancelled_and_not_after_the_class_is_over() {
     given::<Class>(with(2, 2, 1))
         .when_at(cancel_booking(member(3)), day_before())
@@ -815,9 +833,16 @@ fn a_manager_waives_a_late_cancel_with_a_reason_and_it_stays_on_record() {
     let c = class(&events);
     assert_eq!(c.charges.len(), 1);
     assert_eq!((c.charges[0].kind, c.charges[0].waived.as_deref()), (ChargeKind::LateCancel, Some("sick note")));
-    given::<Class>(events)
+    given::<Class>(events.clone())
         .when_at(ClassCommand::WaiveCharge { member: member(1), reason: "again".into() }, before(20))
         .then_expect_error(ClassError::NoCharge);
+
+    // Booked again, and cancelled late again: the waiver was for the first one only.
+    events.push(booked(member(1), before(25)));
+    events.push(booking_cancelled(member(1), before(10), true));
+    let c = class(&events);
+    let open: Vec<_> = c.charges.iter().filter(|x| x.waived.is_none()).map(|x| (x.kind, x.at_ms)).collect();
+    assert_eq!((c.charges.len(), open), (2, vec![(ChargeKind::LateCancel, before(10))]));
 }
 
 #[test]

@@ -216,9 +216,8 @@ impl MemoryDevice {
                 // The server holds it, so it stands, whatever this device thought of it; if it says
                 // this device's pending event did not take effect, staff are told.
                 Some(local) => {
-                    local.corrected |= local.state == LocalState::Pending
-                        && local.envelope.event_type != remote.event_type
-                        && notices::undone(&remote);
+                    local.corrected |=
+                        local.state == LocalState::Pending && notices::corrects(&local.envelope, &remote);
                     local.envelope = remote;
                     local.state = LocalState::Confirmed;
                 }

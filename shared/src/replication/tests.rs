@@ -380,7 +380,7 @@ struct Sim {
     classes: Vec<StreamId>,
     /// The type each device's event had when the device decided it, by id: the server may store
     /// another (a booking stored as a waitlist entry), which the device must be told of.
-    sent: HashMap<Uuid, String>,
+    sent: HashMap<Uuid, EventEnvelope>,
 }
 
 impl Sim {
@@ -489,7 +489,7 @@ impl Sim {
     fn remember_sent(&mut self) {
         for device in &self.devices {
             for e in device.log.iter().filter(|e| e.state == LocalState::Pending) {
-                self.sent.entry(e.envelope.id).or_insert_with(|| e.envelope.event_type.clone());
+                self.sent.entry(e.envelope.id).or_insert_with(|| e.envelope.clone());
             }
         }
     }
@@ -779,7 +779,7 @@ impl Sim {
                 if self.rng.chance(30) {
                     new.start_ms = (new.start_ms + self.rng.below(60) as u64 * 60_000).saturating_sub(30 * 60_000);
                     new.day = Date::utc_of(new.start_ms);
-                } else if self.rng.chance(10) {
+                } else if self.rng.chance(30) {
                     // To the next day: the booked members this device finds unable then are released.
                     new.start_ms += 24 * 60 * 60_000;
                     new.day = Date::utc_of(new.start_ms);
@@ -965,15 +965,16 @@ impl Sim {
                 for (i, e) in log.iter().enumerate() {
                     let told = device.log.iter().find(|l| l.envelope.id == e.id).is_some_and(|l| l.corrected);
                     // Stored as something else than sent, and that means it did not take effect (a
-                    // booking stored as a waitlist entry or refused, a check-in not counted). A
-                    // waitlist entry the device itself decided is no news to it.
+                    // booking stored as a waitlist entry or refused, a check-in not counted, a move
+                    // releasing other bookings). A waitlist entry the device itself decided is no
+                    // news to it.
                     let sent = self.sent.get(&e.id);
-                    if e.device == device.device && crate::notices::undone(e) && sent != Some(&e.event_type) {
+                    if e.device == device.device && sent.is_some_and(|s| crate::notices::corrects(s, e)) {
                         assert!(
                             told,
                             "seed {seed}: {} was not told of its {} stored as {}",
                             device.device,
-                            sent.map_or("event", |s| s.as_str()),
+                            sent.map_or("event", |s| s.event_type.as_str()),
                             e.event_type
                         );
                     }
@@ -1118,8 +1119,15 @@ fn devices_booking_classes_offline_converge_within_capacity_and_every_refusal_is
                 }
                 _ => {}
             }
-            if let Some(sent) = sim.sent.get(&e.id).filter(|sent| **sent != e.event_type) {
-                *seen.entry(format!("{sent} stored as {}", e.event_type)).or_default() += 1;
+            if let Some(sent) = sim.sent.get(&e.id).filter(|sent| sent.event_type != e.event_type) {
+                *seen.entry(format!("{} stored as {}", sent.event_type, e.event_type)).or_default() += 1;
+            }
+            if sim
+                .sent
+                .get(&e.id)
+                .is_some_and(|sent| sent.event_type == e.event_type && crate::notices::corrects(sent, e))
+            {
+                *seen.entry("a move's releases changed by the server".into()).or_default() += 1;
             }
         }
         for stream in sim.classes.iter() {
@@ -1167,6 +1175,7 @@ fn devices_booking_classes_offline_converge_within_capacity_and_every_refusal_is
         "promoted (automatic: false)",
         "a waiting member skipped",
         "a booking released by a move to another day",
+        "a move's releases changed by the server",
     ] {
         assert!(seen.get(kind).copied().unwrap_or(0) > 0, "no run produced {kind}: {seen:#?}");
     }

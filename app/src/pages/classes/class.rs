@@ -21,6 +21,7 @@ use crate::{
         fields::TextInput,
         timeline::{self, Timeline},
     },
+    sentences,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -364,6 +365,11 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                     let may_cancel = may_book.get() && ctx.open.get();
                     let late = ctx.late.get();
                     let cancel_min = c.cutoffs.cancel_min;
+                    // Booked members who cannot attend on the class's day as this device knows them
+                    // (frozen, or their membership ended, after they booked): the booking stands, and
+                    // staff are told, so they can cancel it or settle it with the member.
+                    let rules = state.settings.with(|s| s.entry_rules());
+                    let unable = ctx.people.with(|p| act::released(&c, d.day, p, &rules));
                     if c.bookings.is_empty() {
                         return Some(view! { <li class="empty">"Nobody is booked."</li> }.into_any());
                     }
@@ -392,6 +398,11 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                                     </label>
                                 })}
                                 {(!attendance_open && attended).then(|| view! { <span class="tag">"attended"</span> })}
+                                {unable.iter().find(|u| u.member == member).map(|u| view! {
+                                    <span class="tag warn" data-testid="cannot-attend">
+                                        {format!("cannot attend that day: {}", sentences::denial(&u.denial, &rules))}
+                                    </span>
+                                })}
                                 {(stray && may_give_back.get()).then(|| view! {
                                     <button type="button" data-testid="return-visit" on:click=move |_| give_back(member)>
                                         "Give the card's visit back"
@@ -608,7 +619,9 @@ fn Charges(ctx: Ctx) -> impl IntoView {
             view! {
                 <section class="charges" data-testid="charges-section">
                     <h2>"Late cancels and no-shows"</h2>
-                    <Problem problem testid="charges-problem"/>
+                    // Beside the reason while the waiver's form is open (an empty reason is said
+                    // where it is typed); above the list for what comes after (a card's visit).
+                    {move || waiving.get().is_none().then(|| view! { <Problem problem testid="charges-problem"/> })}
                     <ul class="short-list" data-testid="charges">
                         {c.charges.iter().map(|x| {
                             let member = x.member;
@@ -632,6 +645,7 @@ fn Charges(ctx: Ctx) -> impl IntoView {
                                     {(open && may_waive.get() && waiving.get() == Some(member)).then(|| view! {
                                         <form class="confirm" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); waive(member); } novalidate>
                                             <TextInput name="waive-reason" scope=member.to_string() label="Why waive it? (a card's visit is given back)" value=reason/>
+                                            <Problem problem testid="charges-problem"/>
                                             <button type="submit" data-testid="waive-confirm">"Waive"</button>
                                             <button type="button" on:click=move |_| waiving.set(None)>"Back"</button>
                                         </form>

@@ -47,6 +47,9 @@ pub fn ScheduleForm(
     let capacity = RwSignal::new(details.as_ref().map_or(12, |d| d.capacity).to_string());
     let room = RwSignal::new(details.as_ref().map(|d| d.room.clone()).unwrap_or_default());
     let problem = RwSignal::new(None::<String>);
+    // A start that has passed is asked about once (a typo of the day, usually); the same start
+    // submitted again is meant (a class held already, entered for its attendance).
+    let past_confirmed = RwSignal::new(None::<u64>);
     let rescheduling = initial.is_some();
     let existing = StoredValue::new(initial);
     let client = StoredValue::new(client);
@@ -76,6 +79,21 @@ pub fn ScheduleForm(
             capacity,
             room: room.get_untracked(),
         };
+        // (A class under way keeps its start through a change of room or capacity: nothing to ask.)
+        let kept = existing.with_value(|e| e.as_ref().and_then(|(_, c)| c.details.as_ref()).map(|d| d.start_ms));
+        let now = crate::format::now_ms();
+        if start_ms < now && kept != Some(start_ms) && past_confirmed.get_untracked() != Some(start_ms) {
+            past_confirmed.set(Some(start_ms));
+            problem.set(Some(format!(
+                "{} {} has passed: the class could no longer be booked (attendance could still be taken). Check the \
+                 day and the time, or press \"{}\" again to {} it so.",
+                crate::format::day_label(details.day),
+                crate::format::clock_of(start_ms),
+                if rescheduling { "Save the new details" } else { "Schedule" },
+                if rescheduling { "move" } else { "schedule" },
+            )));
+            return;
+        }
         let on_scheduled = on_scheduled.clone();
         match existing.get_value() {
             None => {

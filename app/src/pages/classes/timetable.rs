@@ -6,7 +6,7 @@
 
 use super::{act, schedule::ScheduleForm};
 use crate::{
-    client::{Client, ClientState},
+    client::{Client, ClientState, StoreState},
     components::with_client::WithClient,
     format,
     pages::member::day,
@@ -146,7 +146,15 @@ pub fn SlotList(
 ) -> impl IntoView {
     view! {
         <ul class="short-list classes">
-            {move || slots.with(Vec::is_empty).then(|| view! { <li class="empty">{empty}</li> })}
+            // While the club's data is still arriving (a first sign-in, a long catch-up), an empty
+            // day says so rather than that the club has no class; not for the few events live
+            // sync brings at any moment.
+            {move || slots.with(Vec::is_empty).then(|| {
+                let arriving = !state.store.with(StoreState::loaded)
+                    || state.sync.with(|s| s.progress.is_some() || s.status.last_sync_ms.is_none());
+                let text = if arriving { "Still receiving the club's classes…" } else { empty };
+                view! { <li class="empty" data-testid="no-classes">{text}</li> }
+            })}
             // Each row is drawn once, with no effect of its own but its coach's name: a week of 500
             // classes is 500 rows to build at a switch (the member booked for is in the key).
             <For

@@ -1,9 +1,12 @@
 //! The member's upcoming classes (bookings and waitlist places, each a link to the class) and the
 //! way to book them into one (`shared::timetable::upcoming_of`).
 
-use crate::{client::ClientState, format, pages::classes::act};
+use crate::{client::ClientState, format, pages::classes::act, sentences};
 use leptos::prelude::*;
-use shared::timetable::{self, Place};
+use shared::{
+    class::can_attend,
+    timetable::{self, Place},
+};
 use uuid::Uuid;
 
 #[component]
@@ -14,6 +17,18 @@ pub fn MemberClasses(state: ClientState, id: Uuid) -> impl IntoView {
         let now = now.get();
         state.classes.with(|all| timetable::upcoming_of(all.iter().map(|c| (c.id, &*c.class)), id, now))
     });
+    // Why the member cannot attend a class they hold a spot in (frozen, or the membership ended,
+    // after they booked): the booking stands until staff cancel it, and the page says so.
+    let unable = move |class: Uuid| -> Option<String> {
+        let rules = state.settings.with(|s| s.entry_rules());
+        let member = state.members.with(|all| all.iter().find(|r| r.id == id).map(|r| r.member.clone()))?;
+        state.classes.with(|all| {
+            let c = &all.iter().find(|c| c.id == class)?.class;
+            let day = c.details.as_ref()?.day;
+            let why = c.released_by_move(|m| (m == id).then(|| can_attend(&member, day, &rules).err()).flatten());
+            why.first().map(|s| sentences::denial(&s.denial, &rules))
+        })
+    };
     view! {
         <section class="member-classes" data-testid="member-classes">
             <h2>"Classes"</h2>
@@ -30,6 +45,9 @@ pub fn MemberClasses(state: ClientState, id: Uuid) -> impl IntoView {
                                 {format!("{} ({} {})", u.slot.title, format::day_label(u.slot.day), format::clock_of(u.slot.start_ms))}
                             </a>
                             <span class="when">{said}</span>
+                            {matches!(u.place, Place::Booked { .. }).then(|| unable(u.slot.class)).flatten().map(|why| view! {
+                                <span class="tag warn" data-testid="cannot-attend">{format!("cannot attend that day: {why}")}</span>
+                            })}
                         </li>
                     }
                 }).collect_view()}

@@ -189,10 +189,11 @@ fn a_class_moved_to_a_day_a_booked_member_cannot_attend_releases_them_though_the
     let ended = Denial::Expired { ended: Some(monday()) };
     let moved =
         ClassEvent::ClassRescheduled { details: next_day(2), at_ms: day_before(), skipped: vec![], released: vec![] };
-    let (stored, c) = settle(&with(2, 2, 1), &[moved], &[(member(1), ended)]);
+    let (stored, c) = settle(&with(2, 2, 1), std::slice::from_ref(&moved), &[(member(1), ended)]);
     let ClassEvent::ClassRescheduled { released, .. } = &stored[0] else { panic!("{stored:?}") };
     assert_eq!(released, &[skip(1, ended)]);
     assert_eq!((roster(&c), waiting(&c)), (vec![member(2), member(3)], vec![]));
+    assert!(Class::told(&moved, &stored[0]), "the manager's device hears whose booking the move released after all");
 }
 
 #[test]
@@ -203,10 +204,12 @@ fn a_member_the_device_released_who_can_attend_on_the_new_day_keeps_their_bookin
         skipped: vec![],
         released: vec![skip(2, Denial::Blocked)],
     };
-    let (stored, c) = settle(&with(2, 2, 1), &[moved], &[]);
+    let (stored, c) = settle(&with(2, 2, 1), std::slice::from_ref(&moved), &[]);
     let ClassEvent::ClassRescheduled { released, .. } = &stored[0] else { panic!("{stored:?}") };
     assert!(released.is_empty(), "{released:?}");
     assert_eq!((roster(&c), waiting(&c)), (vec![member(1), member(2)], vec![member(3)]));
+    assert!(Class::told(&moved, &stored[0]), "and whose booking it kept after all");
+    assert!(!Class::told(&stored[0], &stored[0]), "a move stored as sent is no news");
 }
 
 #[test]
