@@ -172,6 +172,12 @@ pub trait Aggregate: Default + Clone + Debug {
     /// another type that says the event did not take effect ([`Self::undone`]). An aggregate whose
     /// resolution of the same type can differ in what matters overrides it.
     fn told(sent: &Self::Event, stored: &Self::Event) -> bool {
+        Self::undone_as_another(sent, stored)
+    }
+
+    /// [`Self::told`]'s default, for an override to fall back on: `stored` is of another type
+    /// than `sent` and says it did not take effect.
+    fn undone_as_another(sent: &Self::Event, stored: &Self::Event) -> bool {
         sent.event_type() != stored.event_type() && Self::undone(stored)
     }
 

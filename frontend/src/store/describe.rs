@@ -78,11 +78,7 @@ pub fn describe_corrected(envelope: &EventEnvelope, device: &DeviceId, names: &d
             let whom = if released.is_empty() {
                 "no booking was released: every booked member can attend then".to_owned()
             } else {
-                let each: Vec<String> = released
-                    .iter()
-                    .map(|s| format!("{} ({})", who(s.member), denial(&s.denial, &EntryRules::default())))
-                    .collect();
-                format!("the bookings released are those of {}", each.join(", "))
+                format!("the bookings released are those of {}", each_and_why(&released, names))
             };
             format!(
                 "{} moved to {} {}: by the members' records the server holds, {whom}",
@@ -276,6 +272,19 @@ fn charged(charge: Option<ChargeKind>) -> String {
     charge.map(|c| format!(" — {}", c.label())).unwrap_or_default()
 }
 
+/// "Anna (the membership is frozen until 10 Mar 2026), Ben (no membership)": members passed over
+/// or released, each with why.
+fn each_and_why(skips: &[Skip], names: &dyn Names) -> String {
+    let each: Vec<String> = skips
+        .iter()
+        .map(|s| {
+            let who = names.member(s.member).unwrap_or_else(|| "a member".into());
+            format!("{who} ({})", denial(&s.denial, &EntryRules::default()))
+        })
+        .collect();
+    each.join(", ")
+}
+
 /// A class event in its context: `label` names the class ("Yoga (Tue 3 Mar 18:00)"), `before`
 /// and `after` are the class around the event (who moved up into a freed spot, what a waived
 /// charge was); alone, both are empty and the sentence says less.
@@ -298,11 +307,7 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
         if skipped.is_empty() {
             return String::new();
         }
-        let each: Vec<String> = skipped
-            .iter()
-            .map(|s| format!("{} ({})", who(s.member), denial(&s.denial, &EntryRules::default())))
-            .collect();
-        format!("; passed over on the waitlist: {}", each.join(", "))
+        format!("; passed over on the waitlist: {}", each_and_why(skipped, names))
     };
     let places = |d: &shared::class::ClassDetails| {
         let room = if d.room.is_empty() { String::new() } else { format!(", {}", d.room) };
@@ -317,11 +322,7 @@ fn class_told(event: &ClassEvent, label: &str, before: &Class, after: &Class, na
             let released = if released.is_empty() {
                 String::new()
             } else {
-                let each: Vec<String> = released
-                    .iter()
-                    .map(|s| format!("{} ({})", who(s.member), denial(&s.denial, &EntryRules::default())))
-                    .collect();
-                format!("; booking released, cannot attend on the new day: {}", each.join(", "))
+                format!("; booking released, cannot attend on the new day: {}", each_and_why(released, names))
             };
             // Said from the class as it was: a move names both times, any other change the class.
             let what = match &before.details {

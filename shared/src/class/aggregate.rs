@@ -5,7 +5,7 @@ use super::{
 };
 use crate::{
     access::Permission,
-    aggregate::{Aggregate, DomainEvent, EventMeta, Policy, Resolution, Unresolved},
+    aggregate::{Aggregate, EventMeta, Policy, Resolution, Unresolved},
     calendar::Date,
     stream::StreamKind,
     text,
@@ -756,7 +756,7 @@ impl Aggregate for Class {
                 };
                 members(mine) != members(released)
             }
-            _ => sent.event_type() != stored.event_type() && Self::undone(stored),
+            _ => Self::undone_as_another(sent, stored),
         }
     }
 
