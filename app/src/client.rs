@@ -318,6 +318,8 @@ pub struct ClientState {
     /// The club's settings (plans, duplicate window, time zone, …) as this device holds them:
     /// the defaults until the club's stream arrives.
     pub settings: RwSignal<shared::club::ClubSettings>,
+    /// The club's settings stream is on this device (see [`ClientState::settings_known`]).
+    pub settings_found: RwSignal<bool>,
 }
 
 impl ClientState {
@@ -330,6 +332,7 @@ impl ClientState {
             staff: RwSignal::new(vec![]),
             classes: RwSignal::new(vec![]),
             settings: RwSignal::new(Default::default()),
+            settings_found: RwSignal::new(false),
             store: RwSignal::new(StoreState::Opening),
             members: RwSignal::new(vec![]),
             check_ins_today: RwSignal::new(vec![]),
@@ -337,6 +340,28 @@ impl ClientState {
             clock_off: RwSignal::new(None),
             revision: RwSignal::new(0),
         }
+    }
+}
+
+impl ClientState {
+    /// Whether `settings` are the club's (tracked): its settings stream is here, or the device has
+    /// received everything once (a club that never changed its settings has none). Until then the
+    /// time zone is a default: a club-local time entered meanwhile would mean another instant.
+    pub fn settings_known(&self) -> bool {
+        self.settings_found.get()
+            || (self.store.with(StoreState::loaded)
+                && self.sync.with(|s| s.progress.is_none() && s.status.last_sync_ms.is_some()))
+    }
+
+    /// The instant a club-local `date` and `minute` (after midnight) mean, in the club's zone; an
+    /// error to show when the club's settings have not reached this device yet.
+    pub fn club_instant(&self, date: shared::calendar::Date, minute: u32) -> Result<u64, String> {
+        if !self.settings_known() {
+            return Err("The club's settings (its time zone) have not reached this device yet, and the time you \
+                        entered is in club time: wait until the sync badge says it is up to date, then try again."
+                .into());
+        }
+        Ok(self.settings.with_untracked(|s| crate::pages::member::day::instant(s, date, minute)))
     }
 }
 

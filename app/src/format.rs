@@ -213,6 +213,16 @@ pub fn ago(ms: u64) -> String {
     }
 }
 
+/// A span of minutes as staff say it: "45 min", "2 h", "1 h 30 min" (the club's cutoffs are kept
+/// in minutes; "720 min" reads badly).
+pub fn minutes(min: u32) -> String {
+    match (min / 60, min % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 /// "1,200": counts as staff read them.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -369,6 +379,15 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1_200), "1,200");
         assert_eq!(count(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn spans_of_minutes_read_in_hours_when_they_are_hours() {
+        assert_eq!(minutes(0), "0 min");
+        assert_eq!(minutes(45), "45 min");
+        assert_eq!(minutes(120), "2 h");
+        assert_eq!(minutes(720), "12 h");
+        assert_eq!(minutes(90), "1 h 30 min");
     }
 
     #[test]

@@ -97,7 +97,7 @@ test("a class filled to capacity puts the next booking on the waitlist, and a ca
     await expect(await bookMember(desk.page, ann)).toHaveText(`${ann} is booked.`);
     await expect(await bookMember(desk.page, ben)).toHaveText(`${ben} is booked.`);
     await expect(desk.page.getByTestId("book-full")).toBeVisible();
-    await expect(await bookMember(desk.page, cleo)).toHaveText(`The class is full: ${cleo} is on the waitlist (place 1).`);
+    await expect(await bookMember(desk.page, cleo)).toHaveText(`${cleo} put on the waitlist (place 1): the class was full.`);
     await expectPlaces(desk.page, 2, 1);
 
     await reloadOffline(desk.page, title);
@@ -308,6 +308,41 @@ test("the class pages open and reload with no network, though never opened onlin
     coach.noErrors();
   } finally {
     await coach.context.close();
+  }
+});
+
+test("a new device schedules nothing in club time until the club's settings (its time zone) have reached it", async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const noErrors = failOnPageErrors(page);
+  // Signed in, but nothing of the club's data comes through yet (a slow first sync).
+  const held = ["**/api/read/**", "**/api/sync/pull**", "**/api/sync/live**"];
+  for (const url of held) await context.route(url, (route) => route.abort());
+  try {
+    await signIn(page, "manager");
+    await page.getByRole("link", { name: "Classes", exact: true }).click();
+    await page.getByTestId("schedule-class").click();
+    const form = page.getByTestId("schedule-form");
+    await expect(form).toHaveAttribute("data-settings-known", "false");
+    const title = `Early ${uniqueTag()}`;
+    const iso = new Date(classStart(26 * 60)).toISOString();
+    await form.getByLabel("Title").fill(title);
+    await form.getByLabel("Date").fill(iso.slice(0, 10));
+    await form.getByTestId("class-time").fill(iso.slice(11, 16));
+    await form.getByTestId("schedule-confirm").click();
+    await expect(form.getByTestId("schedule-problem")).toContainText("have not reached this device yet");
+    // The club's data arrives: the same form schedules the class at the time entered.
+    for (const url of held) await context.unroute(url);
+    await expect(form).toHaveAttribute("data-settings-known", "true", { timeout: 90_000 });
+    await form.getByTestId("schedule-confirm").click();
+    await expect(page.getByTestId("class-title")).toHaveText(title);
+    await expect(page.getByTestId("class-when")).toContainText(iso.slice(11, 16));
+    noErrors();
+  } finally {
+    await context.close();
   }
 });
 

@@ -269,6 +269,8 @@ export async function scheduleClass(page: Page, spec: ClassSpec): Promise<string
   await page.getByRole("link", { name: "Classes", exact: true }).click();
   await page.getByTestId("schedule-class").click();
   const form = page.getByTestId("schedule-form");
+  // A time in club time means an instant only once the club's settings (its zone) are here.
+  await expect(form).toHaveAttribute("data-settings-known", "true", { timeout: 30_000 });
   const iso = new Date(spec.startMs).toISOString();
   await form.getByLabel("Title").fill(spec.title);
   if (spec.coach) await form.getByTestId("class-coach").selectOption({ label: spec.coach });

@@ -20,14 +20,17 @@ fn club(state: &ClientState) -> Option<ClubId> {
     state.club.with_untracked(|c| c.as_ref().map(|c| c.club))
 }
 
-/// The club's settings as stored on this device (the defaults if it holds none yet).
-pub async fn load(store: &Store, state: &ClientState) -> Result<ClubSettings, String> {
+/// The club's settings as stored on this device; none if it holds none yet.
+pub async fn load(store: &Store, state: &ClientState) -> Result<Option<ClubSettings>, String> {
     let records = store.streams(ClubSettings::STREAMS).await?;
-    Ok(of_club(&records, club(state)).unwrap_or_default())
+    Ok(of_club(&records, club(state)))
 }
 
-/// Shows `settings` (times in the club's zone from now on); whether the club's zone changed.
+/// Shows the club's `settings` (times in the club's zone from now on); whether the zone changed.
 pub fn set(state: &ClientState, settings: ClubSettings) -> bool {
+    if !state.settings_found.get_untracked() {
+        state.settings_found.set(true);
+    }
     app::format::show_times_in(&settings);
     let zone_changed = state.settings.with_untracked(|s| s.time_zone != settings.time_zone);
     if state.settings.with_untracked(|s| *s != settings) {

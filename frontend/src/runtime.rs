@@ -175,7 +175,7 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
             .collect::<Vec<_>>();
         // The club's day, and every time shown, are in the club's zone: its settings come first.
         let settings = club::load(&store, &state).await?;
-        let check_ins = today::load(&store, &settings).await?;
+        let check_ins = today::load(&store, &settings.clone().unwrap_or_default()).await?;
         let counts = store.counts().await?;
         Ok::<_, String>((members, classes, settings, check_ins, counts))
     };
@@ -183,7 +183,9 @@ async fn load(state: ClientState, sync: SyncSender) -> Result<Rc<Store>, StoreEr
         state.store.set(StoreState::Failed(e.clone()));
         StoreError(e)
     })?;
-    club::set(&state, settings);
+    if let Some(settings) = settings {
+        club::set(&state, settings);
+    }
     state.members.set(members);
     state.classes.set(classes);
     state.check_ins_today.set(check_ins);

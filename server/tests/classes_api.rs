@@ -653,6 +653,25 @@ async fn a_class_change_a_rule_forbids_is_refused_with_rule_broken_and_the_log_i
         office.does(class(SPIN), moved(accounts::COACH), minute(34));
         let (status, body) = office.push(&server, &[class(SPIN)]).await;
         assert_eq!(status, 200, "{body}");
+
+        // A booking stamped days before the class it builds on was scheduled: no device that had
+        // seen the class made it then (a clock set back, or a made-up stamp to escape a cutoff).
+        let log = server.log().await;
+        let head = log.iter().filter(|e| e.stream == class(SPIN)).count() as u64;
+        let days_before = T0 - 3 * 86_400_000;
+        let backdated = ClassEvent::ClassBooked {
+            member: anna.id,
+            membership: Some(MONTHLY),
+            at_ms: days_before,
+            override_reason: None,
+            over_capacity: None,
+        };
+        let request = desk.forged(class(SPIN), head, &backdated, days_before);
+        let (status, body) = desk.send(&server, &request).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some("rule_broken")), "{body}");
+        assert_eq!(body["error"]["event"], json!(request.batches[0].events[0].id));
+        assert!(body["error"]["message"].as_str().unwrap().contains(&format!("min before version {head}")), "{body}");
+        assert_eq!(server.log().await, log, "a booking stamped before what it was built on: nothing stored");
     })
     .await;
 }

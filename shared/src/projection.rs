@@ -118,8 +118,9 @@ pub fn state_from<A: DeserializeOwned>(value: &serde_json::Value) -> Result<A, s
 }
 
 /// Bumped whenever a projection's rows change meaning: stores built with another signature are
-/// rebuilt from the log. (3: a late cancel after a waived one is charged again.)
-const VERSION: u32 = 3;
+/// rebuilt from the log. (3: a late cancel after a waived one is charged again; 4: a waived no-show
+/// stays when the member is marked as there.)
+const VERSION: u32 = 4;
 
 /// The projections this app builds, named: `VERSION` and every table with its indexes.
 pub fn signature() -> String {

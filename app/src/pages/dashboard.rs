@@ -77,13 +77,15 @@ fn Board(client: Client) -> impl IntoView {
             <h1>"Dashboard"</h1>
             <p class="hint" data-testid="dashboard-day">
                 {move || computed.with(|(_, day, _)| format::day_label(day.date))}
-                " · club time "
-                // In the zone of the settings as they are now (they may arrive after the first tick).
+                // In the zone of the settings as they are now; none until they are the club's.
                 {move || {
+                    if !state.settings_known() {
+                        return " · club time: waiting for the club's settings".to_owned();
+                    }
                     let now = now.get();
-                    state.settings.with(|s| format::time_in(&format::club_zone(s), now, now))
+                    let time = state.settings.with(|s| format::time_in(&format::club_zone(s), now, now));
+                    format!(" · club time {time} ({})", zone.get())
                 }}
-                {move || format!(" ({})", zone.get())}
             </p>
             {move || {
                 let behind = sync.with(|s| s.to_receive());

@@ -39,7 +39,7 @@ fn Inbox(client: Client) -> impl IntoView {
     view! {
         <h1>"Corrections and conflicts"</h1>
         <p class="hint">
-            "When two desks change the same member, the server joins their changes where it can and refuses them where it cannot. What it decided about this desk's changes is listed here."
+            "When two desks change the same member or class (the last spot of a class, a booking cancelled on both), the server joins their changes where it can and refuses them where it cannot. What it decided about this desk's changes is listed here."
         </p>
         {move || match entries.get() {
             None => EitherOf3::A(view! { <p class="loading">"Loading…"</p> }),

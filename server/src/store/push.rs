@@ -7,7 +7,7 @@ use super::{
 };
 use async_trait::async_trait;
 use shared::{
-    acceptance::{check_epoch, plan_batch, Plan, StreamHead},
+    acceptance::{check_after_parent, check_epoch, plan_batch, Plan, StreamHead},
     protocol::{BatchResult, BatchStatus, LogEpoch, PushRequest, MAX_SERVER_EVENTS},
     EventEnvelope, StreamId,
 };
@@ -132,6 +132,14 @@ pub(super) async fn push_all(
                     stream_head(tx, cache, epoch, batch.stream, version).await?
                 }
             };
+            // A device's events are held to what it had seen (an import keeps what was stored).
+            if from_devices && batch.parent_version > 0 {
+                let parent = tx.stream_events(batch.stream, batch.parent_version - 1, 1).await?;
+                if let Err(r) = check_after_parent(parent.first(), batch) {
+                    refusal = Some(PushRefusal::from(r));
+                    break;
+                }
+            }
             match plan_batch(&head, &stored, batch) {
                 Ok(plan) => plans.push((batch.stream, plan)),
                 Err(r) => {

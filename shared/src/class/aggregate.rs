@@ -112,6 +112,10 @@ pub enum ClassError {
     Started,
     #[error("this class is over")]
     Over,
+    #[error("this class has started: a booking is no longer cancelled, and a member who does not come is a no-show")]
+    Underway,
+    #[error("this member is marked as attended: take the tick back before cancelling the booking")]
+    Attended,
     #[error("a title is required, at most {} characters, without invisible characters", super::MAX_TITLE)]
     Title,
     #[error("a room is at most {} characters, without invisible characters", super::MAX_ROOM)]
@@ -120,11 +124,13 @@ pub enum ClassError {
     Duration,
     #[error("a class holds 1 to {} members", super::MAX_CAPACITY)]
     Capacity,
+    #[error("a class starts in 2023 or later (this start is not a real date)")]
+    Start,
     #[error("the date {day} is not the day the class starts on")]
     WrongDay { day: Date },
     #[error("the waitlist cutoff is at most {MAX_WAITLIST_CUTOFF_MIN} and the cancellation cutoff at most {MAX_CANCEL_CUTOFF_MIN} minutes")]
     Cutoffs,
-    #[error("{booked} members are booked within the capacity: cancel bookings before lowering it below that")]
+    #[error("{booked} members are booked within the capacity (bookings made beyond it with a reason do not count): the capacity cannot go below {booked} until bookings are cancelled; nothing was changed")]
     CapacityBelowBookings { booked: usize },
     #[error("nothing was changed")]
     NothingChanged,
@@ -338,7 +344,16 @@ impl Class {
                 if now_ms >= d.end_ms() {
                     return Err(ClassError::Over);
                 }
+                // From the start, a member who does not come is a no-show, not a late cancel; and
+                // one marked as there came: cancelling would make the visit their attendance used
+                // a late cancel's, which a manager's waiver gives back.
+                if now_ms >= d.start_ms {
+                    return Err(ClassError::Underway);
+                }
                 let Some(booking) = self.booking(member) else { return Err(ClassError::NotBooked) };
+                if booking.attended {
+                    return Err(ClassError::Attended);
+                }
                 // Judged no earlier than the member got the spot: a cancellation dated before it (a
                 // clock set back, a forged time) cannot fall before the cutoff the booking came after.
                 let late = self.late_at(now_ms.max(booking.held_since()));
@@ -432,10 +447,14 @@ impl Class {
         }
     }
 
-    /// Records a charge unless one of that kind is open already; a waived one does not cover the
-    /// next (a member who books again after a waived late cancel, and cancels late again, owes it).
+    /// Records a charge unless that fact is on record already. A class has one no-show per member,
+    /// waived or not: attendance marked and unmarked after a manager's waiver cannot charge it
+    /// again. A waived late cancel does not cover the next one (a member who books again after it,
+    /// and cancels late again, owes it).
     fn charge(&mut self, member: Uuid, kind: ChargeKind, membership: Option<Uuid>, at_ms: u64) {
-        if !self.charges.iter().any(|c| c.member == member && c.kind == kind && c.waived.is_none()) {
+        let on_record =
+            |c: &Charge| c.member == member && c.kind == kind && (kind == ChargeKind::NoShow || c.waived.is_none());
+        if !self.charges.iter().any(on_record) {
             self.charges.push(Charge { member, kind, membership, at_ms, waived: None, cancelled_in_time_ms: None });
         }
     }
@@ -623,8 +642,11 @@ impl Aggregate for Class {
                     b.attended = *attended;
                     membership = b.membership;
                 }
+                // Marked as there after all: the open no-show goes. A waived one stays on record, so
+                // unmarking again cannot bring back a charge a manager waived (`charge`).
                 if *attended {
-                    self.charges.retain(|c| !(c.member == *member && c.kind == ChargeKind::NoShow));
+                    self.charges
+                        .retain(|c| !(c.member == *member && c.kind == ChargeKind::NoShow && c.waived.is_none()));
                 } else if self.submitted {
                     self.charge(*member, ChargeKind::NoShow, membership, *at_ms);
                 }

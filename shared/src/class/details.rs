@@ -42,6 +42,11 @@ impl ClassDetails {
         if !(1..=MAX_CAPACITY).contains(&self.capacity) {
             return Err(ClassError::Capacity);
         }
+        // As early as any event's time may be (a clock never set, a forgery): a start in 1970 is
+        // no class anyone booked.
+        if self.start_ms < crate::acceptance::EARLIEST_EVENT_MS {
+            return Err(ClassError::Start);
+        }
         // The date must be the start's, give or take the club's offset from UTC (the server checks
         // it exactly in the club's zone).
         if Date::utc_of(self.start_ms).days_until(self.day).abs() > 1 {

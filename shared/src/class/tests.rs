@@ -11,6 +11,7 @@ use super::*;
 use crate::{
     access::{Permission, Role},
     aggregate::Aggregate,
+    calendar::Date,
     member::Denial,
     testing::{
         classes::{
@@ -86,6 +87,14 @@ fn a_class_dated_on_another_day_than_its_start_is_refused() {
     given::<Class>(vec![])
         .when(ClassCommand::ScheduleClass { details: two_days_off, cutoffs: Cutoffs::default() })
         .then_expect_error(ClassError::WrongDay { day: monday().add_days(2) });
+}
+
+#[test]
+fn a_class_starting_before_2023_is_no_real_date_and_is_refused() {
+    let in_1970 = ClassDetails { start_ms: 1_000, day: Date::utc_of(1_000), ..details(12) };
+    given::<Class>(vec![])
+        .when(ClassCommand::ScheduleClass { details: in_1970, cutoffs: Cutoffs::default() })
+        .then_expect_error(ClassError::Start);
 }
 
 #[test]
@@ -720,7 +729,7 @@ fn a_cancellation_dated_before_the_member_got_the_spot_is_judged_from_when_they_
 }
 
 #[test]
-fn only_a_booking_is_cancelled_and_not_after_the_class_is_over() {
+fn only_a_booking_is_cancelled_before_the_start_and_not_once_the_member_is_marked_as_there() {
     given::<Class>(with(2, 2, 1))
         .when_at(cancel_booking(member(3)), day_before())
         .then_expect_error(ClassError::NotBooked);
@@ -728,10 +737,15 @@ fn only_a_booking_is_cancelled_and_not_after_the_class_is_over() {
         .when_at(cancel_booking(member(9)), day_before())
         .then_expect_error(ClassError::NotBooked);
     given::<Class>(with(2, 2, 1)).when_at(cancel_booking(member(1)), after(60)).then_expect_error(ClassError::Over);
-    // During the class it is still possible, and late.
-    given::<Class>(with(2, 2, 0)).when_at(cancel_booking(member(1)), after(10)).then_expect(vec![booking_cancelled(
+    // Under way, a member who does not come is a no-show: no late cancel whose waiver gives back a visit.
+    given::<Class>(with(2, 2, 0)).when_at(cancel_booking(member(1)), after(10)).then_expect_error(ClassError::Underway);
+    // Marked as there (attendance opens an hour before the start): the tick comes back first.
+    let mut events = with(2, 2, 0);
+    events.push(marked(1, true, before(30)));
+    given::<Class>(events).when_at(cancel_booking(member(1)), before(20)).then_expect_error(ClassError::Attended);
+    given::<Class>(with(2, 2, 0)).when_at(cancel_booking(member(1)), before(1)).then_expect(vec![booking_cancelled(
         member(1),
-        after(10),
+        before(1),
         true,
     )]);
 }
@@ -814,6 +828,25 @@ fn a_no_show_marked_attended_after_submitting_is_no_longer_charged_and_unmarking
     let c = class(&events);
     assert!(c.charges.iter().any(|ch| ch.member == member(1) && ch.kind == ChargeKind::NoShow));
     assert_eq!(c.charges.len(), 2, "one no-show each");
+}
+
+#[test]
+fn a_managers_waiver_of_a_no_show_stands_whatever_attendance_is_marked_after_it() {
+    let mut events = with(2, 2, 0);
+    events.push(ClassEvent::AttendanceSubmitted { at_ms: after(70), no_shows: vec![member(1)] });
+    events.push(ClassEvent::ChargeWaived { member: member(1), reason: "bike broke down".into(), at_ms: after(90) });
+    // Marked as there and back again: the waived no-show is neither dropped nor charged again.
+    events.push(marked(1, true, after(95)));
+    let c = class(&events);
+    let waived: Vec<_> = c.charges.iter().map(|ch| (ch.member, ch.kind, ch.waived.clone())).collect();
+    assert_eq!(waived, [(member(1), ChargeKind::NoShow, Some("bike broke down".to_owned()))]);
+    events.push(marked(1, false, after(100)));
+    let c = class(&events);
+    let after_unmarking: Vec<_> = c.charges.iter().map(|ch| (ch.member, ch.kind, ch.waived.clone())).collect();
+    assert_eq!(after_unmarking, waived, "no open no-show came back");
+    given::<Class>(events)
+        .when_at(ClassCommand::WaiveCharge { member: member(1), reason: "again".into() }, after(110))
+        .then_expect_error(ClassError::NoCharge);
 }
 
 // --- Waiving a charge -----------------------------------------------------------------------

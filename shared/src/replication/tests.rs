@@ -5,7 +5,9 @@
 use super::memory::{LocalState, MemoryDevice};
 use super::*;
 use crate::{
-    acceptance::{check_epoch, check_request, plan_batch, Plan as BatchPlan, Refusal, StreamHead, StreamState},
+    acceptance::{
+        check_after_parent, check_epoch, check_request, plan_batch, Plan as BatchPlan, Refusal, StreamHead, StreamState,
+    },
     calendar::Date,
     class::{
         booking_stands, can_attend,
@@ -78,7 +80,9 @@ impl MemoryServer {
         for batch in &request.batches {
             let stored: Vec<EventEnvelope> =
                 self.log.iter().filter(|e| batch.events.iter().any(|b| b.id == e.id)).cloned().collect();
-            let plan = plan_batch(&self.stream_head(batch.stream), &stored, batch)
+            let parent = self.log.iter().find(|e| e.stream == batch.stream && e.version == batch.parent_version);
+            let plan = check_after_parent(parent, batch)
+                .and_then(|()| plan_batch(&self.stream_head(batch.stream), &stored, batch))
                 .map_err(|r| refuse(r.code(), r.to_string(), Some(batch.stream)))?;
             plans.push((batch.stream, plan));
         }

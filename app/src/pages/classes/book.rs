@@ -64,7 +64,7 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
                     return Some((member, true, format!("{name} is booked.")));
                 }
                 let place = c.waitlist.iter().position(|w| w.member == member)? + 1;
-                Some((member, false, format!("The class is full: {name} is on the waitlist (place {place}).")))
+                Some((member, false, format!("{name} put on the waitlist (place {place}): the class was full.")))
             });
             outcome.set(said);
             query.set(String::new());
@@ -169,11 +169,18 @@ pub fn Book(ctx: Ctx, preset: Option<Uuid>) -> impl IntoView {
                                     <form class="confirm" data-testid="book-over-form" novalidate
                                         on:submit=move |ev: leptos::ev::SubmitEvent| {
                                             ev.prevent_default();
+                                            // Two overrides, two reasons: the one above is asked for first.
+                                            if membership.is_none() && override_reason.get_untracked().trim().is_empty() {
+                                                problem.set(Some("This member cannot attend by the rules: write above why they are booked anyway, as well as why beyond the capacity.".into()));
+                                                return;
+                                            }
                                             let over = Some(over_reason.get_untracked());
                                             let overridden = membership.is_none().then(|| override_reason.get_untracked());
                                             book(m3.clone(), membership, overridden, over);
                                         }>
-                                        <TextInput name="book-over-reason" scope="book" label="Or book beyond the capacity: why?" value=over_reason/>
+                                        <TextInput name="book-over-reason" scope="book"
+                                            label=if membership.is_none() { "And beyond the capacity (with the reason above): why?" } else { "Or book beyond the capacity: why?" }
+                                            value=over_reason/>
                                         <button type="submit" data-testid="book-over">"Book beyond the capacity"</button>
                                     </form>
                                 })}

@@ -63,6 +63,9 @@ pub(super) struct Ctx {
     pub attendance_open: Memo<bool>,
     /// A cancellation now is a late cancel.
     pub late: Memo<bool>,
+    /// Bookings may be cancelled: open and not started (from the start, one who does not come is
+    /// a no-show).
+    pub cancellable: Memo<bool>,
 }
 
 impl Ctx {
@@ -147,7 +150,14 @@ fn ClassView(client: Client, id: Uuid, for_member: Option<Uuid>) -> impl IntoVie
         })
     });
     let late = Memo::new(move |_| class.with(|c| c.as_ref().is_some_and(|c| c.late_at(now.get()))));
-    let ctx = Ctx { state, act: ClassAct::new(&client, id), class, people, now, open, attendance_open, late };
+    let cancellable = Memo::new(move |_| {
+        class.with(|c| {
+            c.as_ref()
+                .is_some_and(|c| open_at(c, now.get()) && c.details.as_ref().is_some_and(|d| now.get() < d.start_ms))
+        })
+    });
+    let ctx =
+        Ctx { state, act: ClassAct::new(&client, id), class, people, now, open, attendance_open, late, cancellable };
     let stream = shared::class::stream(id);
     let revision = state.revision;
     let api = client.api();
@@ -191,7 +201,9 @@ fn Head(ctx: Ctx) -> impl IntoView {
         let coach = state.staff_name(d.coach);
         let booked = c.bookings.len();
         let mut places = format!("{booked} of {} booked", d.capacity);
-        if c.waitlist.is_empty() {
+        if c.cancelled.is_some() {
+            places = super::timetable::released(booked, c.waitlist.len());
+        } else if c.waitlist.is_empty() {
             if booked >= d.capacity as usize {
                 places += " · full";
             }
@@ -278,7 +290,7 @@ fn how(b: &Booking) -> String {
         Via::Promoted { at_ms, automatic: false, .. } => format!("moved up by staff {}", format::time_of(at_ms)),
     };
     if let Some(r) = &b.override_reason {
-        s += &format!(" · without a valid membership (override: {r})");
+        s += &format!(" · booked by a manager's override, though unable to attend by the rules: {r}");
     }
     if let Some(r) = &b.over_capacity {
         s += &format!(" · beyond the capacity ({r})");
@@ -353,7 +365,11 @@ fn Roster(ctx: Ctx) -> impl IntoView {
     };
     view! {
         <section class="roster" data-testid="roster-section">
-            <h2>"Booked"</h2>
+            <h2>{move || if ctx.class.with(|c| c.as_ref().is_some_and(|c| c.cancelled.is_some())) {
+                "Booked when the class was cancelled (released)"
+            } else {
+                "Booked"
+            }}</h2>
             {move || message.get().map(|m| view! { <p class="notice ok" role="status" data-testid="roster-message">{m}</p> })}
             <Problem problem testid="roster-problem"/>
             <ol class="short-list" data-testid="roster">
@@ -362,7 +378,7 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                     let d = c.details.clone()?;
                     let attendance_open = ctx.attendance_open.get();
                     let takes = act::takes_attendance(state, may_attend, d.coach);
-                    let may_cancel = may_book.get() && ctx.open.get();
+                    let may_cancel = may_book.get() && ctx.cancellable.get();
                     let late = ctx.late.get();
                     let cancel_min = c.cutoffs.cancel_min;
                     // Booked members who cannot attend on the class's day as this device knows them
@@ -376,6 +392,8 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                     Some(c.bookings.iter().map(|b| {
                         let member = b.member;
                         let attended = b.attended;
+                        // One marked as there came: the tick comes back before the booking goes.
+                        let may_cancel = may_cancel && !attended;
                         let card = ctx.people.with(|p| p.get(&member).and_then(|m| b.membership.and_then(|id| m.member.membership(id)))
                             .is_some_and(|m| m.terms.visits.count().is_some()));
                         // A visit this class used of a member not (or no longer) marked attended and
@@ -420,7 +438,7 @@ fn Roster(ctx: Ctx) -> impl IntoView {
                                     <div class="confirm" data-testid="cancel-booking-confirmation">
                                         <p data-testid="cancel-booking-late" data-late=late.to_string()>
                                             {if late {
-                                                format!("This is a late cancel: the class starts within {cancel_min} min.{}",
+                                                format!("This is a late cancel: the class starts within {}.{}", format::minutes(cancel_min),
                                                     if card { " A visit of the card is used unless a manager waives it." } else { " It is recorded; a manager may waive it." })
                                             } else {
                                                 "Not a late cancel: the spot goes to the first on the waitlist.".to_owned()
@@ -455,7 +473,11 @@ fn Waitlist(ctx: Ctx) -> impl IntoView {
     };
     view! {
         <section class="waitlist" data-testid="waitlist-section">
-            <h2>"Waitlist"</h2>
+            <h2>{move || if ctx.class.with(|c| c.as_ref().is_some_and(|c| c.cancelled.is_some())) {
+                "Waiting when the class was cancelled (released)"
+            } else {
+                "Waitlist"
+            }}</h2>
             {move || {
                 let c = ctx.class.get()?;
                 let now = ctx.now.get();
@@ -464,9 +486,9 @@ fn Waitlist(ctx: Ctx) -> impl IntoView {
                     view! {
                         <p class="notice warn" role="status" data-testid="spot-waiting">
                             {format!(
-                                "{} waiting for staff: the waitlist no longer moves up by itself ({} min before the start). Move someone up below.",
+                                "{} waiting for staff: the waitlist no longer moves up by itself ({} before the start). Move someone up below.",
                                 if n == 1 { "1 spot is".to_owned() } else { format!("{n} spots are") },
-                                c.cutoffs.waitlist_min
+                                format::minutes(c.cutoffs.waitlist_min)
                             )}
                         </p>
                     }
@@ -489,7 +511,7 @@ fn Waitlist(ctx: Ctx) -> impl IntoView {
                                 " "
                                 <a href=format!("/members/{member}")>{ctx.name(member)}</a>
                                 <span class="when">{format!("waiting since {}", format::time_of(w.at_ms))}</span>
-                                {w.override_reason.clone().map(|r| view! { <span class="plan">{format!("without a valid membership (override: {r})")}</span> })}
+                                {w.override_reason.clone().map(|r| view! { <span class="plan">{format!("by a manager's override, though unable to attend by the rules: {r}")}</span> })}
                                 {w.skipped.map(|d| view! {
                                     <span class="tag" data-testid="skipped">
                                         {format!("passed over: {}", crate::sentences::denial(&d, &Default::default()))}
@@ -564,6 +586,10 @@ fn Attendance(ctx: Ctx) -> impl IntoView {
         } else {
             None
         };
+        // A cancelled class was not held: nobody attended it, nobody missed it.
+        if c.cancelled.is_some() && !c.submitted {
+            return None;
+        }
         let can_submit = takes && !c.submitted && c.cancelled.is_none() && now >= d.start_ms;
         let attended = c.bookings.iter().filter(|b| b.attended).count();
         Some(view! {
@@ -637,6 +663,13 @@ fn Charges(ctx: Ctx) -> impl IntoView {
                                     {x.cancelled_in_time_ms.filter(|_| open).map(|t| view! {
                                         <span class="tag warn" data-testid="cancelled-in-time">
                                             {format!("another desk cancelled this booking in time, at {}: waive it if so", format::time_of(t))}
+                                        </span>
+                                    })}
+                                    // The club cancelled the class after this late cancel: nobody
+                                    // waives by themselves (a visit is money), but a manager is told.
+                                    {(open && c.cancelled.is_some() && x.kind == ChargeKind::LateCancel).then(|| view! {
+                                        <span class="tag warn" data-testid="class-cancelled-after">
+                                            "the class was cancelled afterwards: waive it if so"
                                         </span>
                                     })}
                                     {(open && may_waive.get() && waiving.get() != Some(member)).then(|| view! {

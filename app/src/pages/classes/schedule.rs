@@ -68,8 +68,11 @@ pub fn ScheduleForm(
             problem.set(Some("Write the duration and the capacity as whole numbers.".into()));
             return;
         };
-        let (start_ms, cutoffs, rules) =
-            settings.with_untracked(|s| (day::instant(s, on, minute), s.cutoffs(), s.entry_rules()));
+        let start_ms = match state.club_instant(on, minute) {
+            Ok(ms) => ms,
+            Err(why) => return problem.set(Some(why)),
+        };
+        let (cutoffs, rules) = settings.with_untracked(|s| (s.cutoffs(), s.entry_rules()));
         let details = ClassDetails {
             title: title.get_untracked(),
             coach,
@@ -123,7 +126,8 @@ pub fn ScheduleForm(
     };
     let scope = if rescheduling { "reschedule" } else { "schedule" };
     view! {
-        <form class="card plan-form" data-testid="schedule-form" on:submit=submit novalidate>
+        <form class="card plan-form" data-testid="schedule-form" on:submit=submit novalidate
+            data-settings-known=move || state.settings_known().to_string()>
             <h2>{if rescheduling { "Reschedule the class" } else { "Schedule a class" }}</h2>
             <TextInput name="class-title" scope label="Title" value=title/>
             <label for=format!("class-coach-{scope}")>"Coach"</label>
@@ -164,8 +168,8 @@ pub fn ScheduleForm(
                 view! {
                     <p class="hint">
                         {format!(
-                            "The waitlist moves up by itself until {} min before the start; a cancellation within {} min of the start is a late cancel (the club's settings).",
-                            c.waitlist_min, c.cancel_min
+                            "The waitlist moves up by itself until {} before the start; a cancellation within {} of the start is a late cancel (the club's settings).",
+                            crate::format::minutes(c.waitlist_min), crate::format::minutes(c.cancel_min)
                         )}
                     </p>
                 }

@@ -215,8 +215,12 @@ fn SlotRow(state: ClientState, item: Slot, for_member: Option<Uuid>, dated: bool
     }
 }
 
-/// "3/12 booked · 2 waiting", "12/12 booked · full".
+/// "3/12 booked · 2 waiting", "12/12 booked · full"; a cancelled class holds nobody: "3 booked,
+/// 1 waiting when cancelled (released)".
 pub fn places(slot: &Slot) -> String {
+    if slot.cancelled.is_some() {
+        return released(slot.booked, slot.waiting);
+    }
     let mut s = format!("{}/{} booked", slot.booked, slot.capacity);
     if slot.waiting > 0 {
         s += &format!(" · {} waiting", slot.waiting);
@@ -281,4 +285,13 @@ fn MyClasses(state: ClientState) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// What a cancellation released: "no bookings", "3 booked, 1 waiting when cancelled (released)".
+pub fn released(booked: usize, waiting: usize) -> String {
+    match (booked, waiting) {
+        (0, 0) => "no bookings".to_owned(),
+        (b, 0) => format!("{b} booked when cancelled (released)"),
+        (b, w) => format!("{b} booked, {w} waiting when cancelled (released)"),
+    }
 }

@@ -105,7 +105,11 @@ fn Backdate(state: ClientState, act: Act, member: Memo<Option<MemberRow>>) -> im
             problem.set(Some("Choose the day and the time (HH:MM) the member came in.".into()));
             return;
         };
-        let (at_ms, rules) = state.settings.with_untracked(|s| (day::instant(s, on, minute), s.entry_rules()));
+        let at_ms = match state.club_instant(on, minute) {
+            Ok(ms) => ms,
+            Err(why) => return problem.set(Some(why)),
+        };
+        let rules = state.settings.with_untracked(|s| s.entry_rules());
         // The entry decision as it stood then: the membership it used, or why it would be refused.
         let Some(entry) = member.with_untracked(|m| m.as_ref().map(|m| m.member.entry(at_ms, on, &rules))) else {
             return;
