@@ -15,7 +15,9 @@ use super::{
 };
 use app::client::{InboxEntry, InboxKind, Settle};
 use indexed_db_futures::{prelude::*, transaction::TransactionMode, DeserialiseFromJs};
-use shared::{access::Actor, envelope::Stamp, EventEnvelope, HlcClock, RuleError, StreamId};
+use shared::{
+    acceptance::MAX_BEFORE_PARENT_MS, access::Actor, envelope::Stamp, EventEnvelope, HlcClock, RuleError, StreamId,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
@@ -101,7 +103,7 @@ impl Store {
     /// (this device's events of it): decided as [`Store::settle`] decides it, and thrown away.
     fn refused_again(&self, envelope: &EventEnvelope, stream: &[EventRecord], now_ms: u64) -> Option<RuleError> {
         let (command, at_ms) = command_of(envelope)?;
-        let at_ms = again_at(at_ms, now_ms);
+        let at_ms = again_at(at_ms, now_ms, latest_stamp(stream));
         let mut clock = HlcClock::default();
         let mut random = || [0; 10];
         // Thrown away: who would stamp it does not matter (the role is for the page to weigh).
@@ -149,7 +151,7 @@ impl Store {
                     let Some((command, at_ms)) = command_of(&envelope) else {
                         return Err(ExecuteError::NotInInbox);
                     };
-                    let at_ms = again_at(at_ms, now_ms);
+                    let at_ms = again_at(at_ms, now_ms, latest_stamp(&loaded.records));
                     self.decide_into(&mut writes, envelope.stream, loaded, command, actor, at_ms)?;
                 }
             }
@@ -159,11 +161,25 @@ impl Store {
 }
 
 /// When a refused change is decided again: a check-in keeps the time it happened, unless that time
-/// was ahead of this device's clock (made while the clock was wrong: the server refuses those).
-fn again_at(at_ms: u64, now_ms: u64) -> u64 {
-    if at_ms == 0 {
+/// was ahead of this device's clock (made while the clock was wrong: the server refuses those), or
+/// further before `latest_ms`, the stamp of the stream's latest event it is now built on, than the
+/// server accepts (it cannot tell a change decided again from one dated back: docs/PROTOCOL.md,
+/// "Time"); then it is decided now. A minute of margin for the clocks' counters.
+pub(super) fn again_at(at_ms: u64, now_ms: u64, latest_ms: u64) -> u64 {
+    if at_ms == 0 || at_ms.saturating_add(MAX_BEFORE_PARENT_MS - 60_000) < latest_ms {
         now_ms
     } else {
         at_ms.min(now_ms)
     }
+}
+
+/// The stamp (ms) of the latest event of a stream this device holds, other than the rejected: what
+/// a change decided again on it is built on.
+fn latest_stamp(records: &[EventRecord]) -> u64 {
+    records
+        .iter()
+        .filter(|r| r.state != STATE_REJECTED)
+        .max_by_key(|r| r.version)
+        .and_then(|r| r.envelope().ok())
+        .map_or(0, |e| e.hlc.ms)
 }

@@ -350,6 +350,20 @@ async fn a_refused_change_applied_again_on_top_is_decided_anew_and_leaves_the_in
     ));
 }
 
+/// Decided again on a stream that moved on long after it (a desk offline for hours), a change is
+/// decided now: the server refuses an event dated well before what it is built on, and cannot
+/// tell one decided again from one dated back. Shortly after, it keeps its time.
+#[wasm_bindgen_test]
+fn a_change_decided_again_long_after_the_stream_moved_on_is_decided_now() {
+    use super::inbox::again_at;
+    const MIN: u64 = 60_000;
+    let made = NOW;
+    assert_eq!(again_at(made, NOW + 120 * MIN, NOW + 5 * MIN), made, "the stream moved on 5 min later: its own time");
+    assert_eq!(again_at(made, NOW + 120 * MIN, NOW + 60 * MIN), NOW + 120 * MIN, "an hour later: now");
+    assert_eq!(again_at(NOW + 10 * MIN, NOW, NOW), NOW, "made ahead of this clock: now");
+    assert_eq!(again_at(0, NOW, 0), NOW, "no time of its own: now");
+}
+
 /// This desk changed the phone; another desk's later change was merged over it on the server:
 /// when it arrives, this desk is told its change did not stand.
 #[wasm_bindgen_test]

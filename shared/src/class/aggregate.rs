@@ -116,6 +116,8 @@ pub enum ClassError {
     Underway,
     #[error("this member is marked as attended: take the tick back before cancelling the booking")]
     Attended,
+    #[error("attendance was submitted: a booked member who did not come is a no-show, which a manager may waive")]
+    Submitted,
     #[error("a title is required, at most {} characters, without invisible characters", super::MAX_TITLE)]
     Title,
     #[error("a room is at most {} characters, without invisible characters", super::MAX_ROOM)]
@@ -124,7 +126,7 @@ pub enum ClassError {
     Duration,
     #[error("a class holds 1 to {} members", super::MAX_CAPACITY)]
     Capacity,
-    #[error("a class starts in 2023 or later (this start is not a real date)")]
+    #[error("a class cannot start before 2023 (UTC): this start is not a real date")]
     Start,
     #[error("the date {day} is not the day the class starts on")]
     WrongDay { day: Date },
@@ -349,6 +351,11 @@ impl Class {
                 // a late cancel's, which a manager's waiver gives back.
                 if now_ms >= d.start_ms {
                     return Err(ClassError::Underway);
+                }
+                // The register is taken: a cancellation that reaches it after (an offline desk's,
+                // or one dated back) would make a no-show a second charge, or none.
+                if self.submitted {
+                    return Err(ClassError::Submitted);
                 }
                 let Some(booking) = self.booking(member) else { return Err(ClassError::NotBooked) };
                 if booking.attended {

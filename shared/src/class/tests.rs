@@ -743,6 +743,10 @@ fn only_a_booking_is_cancelled_before_the_start_and_not_once_the_member_is_marke
     let mut events = with(2, 2, 0);
     events.push(marked(1, true, before(30)));
     given::<Class>(events).when_at(cancel_booking(member(1)), before(20)).then_expect_error(ClassError::Attended);
+    // Nor once the register is taken, whatever time the cancellation carries: the no-show stands.
+    let mut events = with(2, 2, 0);
+    events.push(ClassEvent::AttendanceSubmitted { at_ms: start(), no_shows: vec![member(1), member(2)] });
+    given::<Class>(events).when_at(cancel_booking(member(1)), before(1)).then_expect_error(ClassError::Submitted);
     given::<Class>(with(2, 2, 0)).when_at(cancel_booking(member(1)), before(1)).then_expect(vec![booking_cancelled(
         member(1),
         before(1),
